@@ -1,0 +1,71 @@
+# The README's two commands: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DAGSTER_DISABLE_TELEMETRY := 1
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+export STREAMLIT_SERVER_HEADLESS := true
+export STREAMLIT_SERVER_ADDRESS := 127.0.0.1
+export GX_ANALYTICS_ENABLED := false
+export PYTHONDONTWRITEBYTECODE :=
+
+# uv from PATH, else bootstrapped once into .bootstrap with pip.
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.bootstrap/bin/uv)
+RUN := $(UV) run --locked --no-sync
+DEMO := data/demo
+PEOPLE ?= 2000
+
+.PHONY: help install demo demo-data demo-run demo-serve stop test test-all lint bench browser-deps
+
+help:
+	@echo "make demo   install, build the warehouse from synthetic data, start dashboard + Dagster UI"
+	@echo "make test   install and run the test suite"
+	@echo "make stop   stop the servers started by make demo"
+
+$(CURDIR)/.bootstrap/bin/uv:
+	python3 -m venv .bootstrap
+	.bootstrap/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --locked
+	@mkdir -p $(DAGSTER_HOME)
+
+# Debian's chromium for the browser tests; the tests never download a browser.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium for browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: install demo-data demo-run demo-serve
+
+demo-data:
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)/extracts $(DEMO)/agency $(DEMO)/inbox $(DEMO)/warehouse
+	$(RUN) pahichan synth --people $(PEOPLE) --seed 7 --out $(DEMO)/extracts
+	$(RUN) pahichan keys new --out $(DEMO)/agency/linkage.key
+	@for src in shelter ocmc migration; do \
+	  $(RUN) pahichan pseudonymise --source-type $$src --agency $$src-demo \
+	    --key $(DEMO)/agency/linkage.key --in $(DEMO)/extracts/$$src.csv \
+	    --out $(DEMO)/inbox/$$src/$$src-demo --crosswalk-dir $(DEMO)/agency/crosswalks \
+	  || [ $$? -eq 3 ] || exit 1; done
+
+demo-run:
+	$(RUN) pahichan run --inbox $(DEMO)/inbox --warehouse $(DEMO)/warehouse/pahichan.duckdb
+
+demo-serve:
+	$(RUN) python -m pipelines.demo_servers start --data $(DEMO)
+
+stop:
+	$(RUN) python -m pipelines.demo_servers stop --data $(DEMO)
+
+test: install browser-deps
+	$(RUN) ruff check .
+	$(RUN) pytest
+
+test-all: install browser-deps
+	$(RUN) pytest -m ""
+
+lint: install
+	$(RUN) ruff check . && $(RUN) ruff format --check .

@@ -1,0 +1,1 @@
+"""Warehouse-side `pahichan` sub-commands (each module holds one click command)."""
