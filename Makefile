@@ -35,9 +35,9 @@ install: $(UV)
 
 # Debian's chromium for the browser tests; the tests never download a browser.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && fc-list | grep -q NotoSansDevanagari; } >/dev/null 2>&1 || { \
 	  echo "Installing Debian chromium for browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
 
 demo: install demo-data demo-run demo-serve
 

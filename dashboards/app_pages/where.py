@@ -1,0 +1,111 @@
+"""Where: choropleth maps of provinces, districts and local levels, drilling down from the
+sidebar's province -> district selection.
+
+Reads `survivor_statistics` (one place level at a time) and `geography` (names,
+populations). Suppressed places are drawn grey and listed as "<5"; rates per 100,000 exist
+only where the count was published and the population is known. Boundaries are the vendored
+files in `dashboards/geo/` (no tile basemap: that would need the internet).
+"""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import geo, ui
+from dashboards.display import cell_text, rate_text
+from dashboards.i18n import label, t
+from dashboards.queries import HEADLINE_MEASURES
+
+TOPOJSON_URL = "/app/static/"  # dashboards/static/world_110m.json (server.enableStaticServing)
+
+f = ui.filters()
+lang = f.lang
+st.header(f"{t('page_where', lang)} — {f.place_name()}")
+if f.period is None:
+    st.info(t("no_data", lang))
+    st.stop()
+if f.too_many_demographics:
+    st.warning(t("combination_not_published", lang))
+dimension, category = f.breakdown
+
+# Which level to map under which parent: the drill-down follows the sidebar.
+if f.district:
+    level_options, parent = ["local_level"], f.district
+elif f.province:
+    level_options, parent = ["district", "local_level"], f.province
+else:
+    level_options, parent = ["province", "district", "local_level"], None
+left, middle, right = st.columns(3)
+map_level = left.radio(
+    t("map_level", lang), level_options, format_func=lambda v: t(v, lang), horizontal=True,
+    key="map_level", index=min(1, len(level_options) - 1),
+)
+measure = middle.selectbox(
+    t("measure", lang), HEADLINE_MEASURES, format_func=lambda m: t(m, lang), key="map_measure"
+)
+colour = right.radio(
+    t("map_colour", lang), ["count", "rate"], horizontal=True, key="map_colour",
+    format_func=lambda v: t("map_counts" if v == "count" else "map_rates", lang),
+)
+st.caption(
+    f"{t('showing', lang)}: {t(measure, lang)} · {label(f.period_type, lang)} {f.period} · "
+    + (t("all_survivors", lang) if dimension == "all"
+       else f"{label(dimension, lang)}: {label(category, lang)}")
+)
+
+frame = ui.query(
+    "places_map", f.period_type, f.period, map_level,
+    parent if map_level != "local_level" or parent is None or len(parent) == 3
+    else None, dimension, category, measure,
+)
+if map_level == "local_level" and parent is not None and len(parent) == 1:
+    # Local levels of a whole province: their parents are the province's districts.
+    districts = f.places[(f.places.geo_level == "district") & (f.places.parent_code == parent)]
+    frame = frame[frame.geo_code.str[:3].isin(set(districts.geo_code))]
+name_column = "name_ne" if lang == "ne" else "name_en"
+frame = frame.assign(
+    place=frame[name_column].fillna(frame["name_en"]),
+    shown=[cell_text(v, s, f.threshold, missing=t("not_published", lang))
+           for v, s in zip(frame.value, frame.is_suppressed, strict=True)],
+    rate=[rate_text(r) for r in frame.rate_per_100k],
+)
+boundaries = geo.subset(geo.load_boundaries(map_level), set(frame.geo_code))
+
+published = frame[~frame.is_suppressed & frame.has_row]
+colour_column = "value" if colour == "count" else "rate_per_100k"
+published = published[published[colour_column].notna()]
+figure = px.choropleth(
+    published, geojson=boundaries, locations="geo_code", featureidkey="properties.code",
+    color=colour_column, hover_name="place", hover_data={"shown": True, "rate": True,
+                                                         "geo_code": False, colour_column: False},
+    color_continuous_scale="Reds",
+    labels={"value": t("value", lang), "rate_per_100k": t("rate", lang),
+            "shown": t("value", lang), "rate": t("rate", lang)},
+)
+# Suppressed places in grey, places with nothing published in a light tone: never coloured
+# as if they had a value.
+for mask, fill in (
+    (frame.is_suppressed, "#9e9e9e"),
+    (~frame.is_suppressed & (~frame.has_row | frame[colour_column].isna()), "#eeeeee"),
+):
+    rest = frame[mask & ~frame.geo_code.isin(published.geo_code)]
+    if not rest.empty:
+        figure.add_trace(go.Choropleth(
+            geojson=boundaries, locations=rest.geo_code, featureidkey="properties.code",
+            z=[0] * len(rest), colorscale=[[0, fill], [1, fill]], showscale=False,
+            text=rest.place + ": " + rest.shown, hoverinfo="text",
+        ))
+figure.update_geos(fitbounds="locations", visible=False)
+figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=520)
+# Plotly fetches a world base map (topojson) for every geo chart, even with the base map
+# hidden; point it at the empty one served locally so nothing contacts the internet.
+st.plotly_chart(figure, key="map_chart", config={"topojsonURL": TOPOJSON_URL})
+st.caption(t("map_note", lang) + " " + t("drill_hint", lang))
+ui.legend(f)
+
+shown_table = frame[["place", "shown", "rate"]].rename(columns={
+    "place": t("place", lang), "shown": t(measure, lang), "rate": t("rate", lang),
+})
+ui.table(shown_table, f"places_{map_level}_{measure}", f)

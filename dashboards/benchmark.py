@@ -1,0 +1,68 @@
+"""`pahichan benchmark dashboard`: how long the overview takes to render, cold and warm.
+
+Measured in process with Streamlit's AppTest (the same script a browser session runs, minus
+the websocket): the first render after start pays for imports, opening the file and filling
+the query cache; warm renders are new sessions against the filled cache, as a second visitor
+would see.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dashboards.config import PUBLIC_DB_VARIABLE, public_db_path
+from dashboards.server import APP
+
+
+def render_overview_seconds() -> float:
+    """Seconds for one full run of the frame + overview page in a fresh session."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    started = time.perf_counter()
+    app.run()
+    elapsed = time.perf_counter() - started
+    if app.exception:
+        raise click.ClickException(f"the overview raised: {app.exception[0].message}")
+    return elapsed
+
+
+@click.command(
+    epilog="Example: pahichan benchmark dashboard --public data/demo/warehouse/public.duckdb",
+)
+@click.option("--public", "public", type=click.Path(path_type=Path), default=None,
+              help=f"The published public.duckdb (default: ${PUBLIC_DB_VARIABLE}).")
+@click.option("--repeat", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="Warm renders to time.")
+def benchmark_dashboard(public: Path | None, repeat: int) -> None:
+    """Time the overview's first render after start and its warm renders."""
+    public_db = public or public_db_path()
+    if not public_db.is_file():
+        raise click.ClickException(f"no public file at {public_db}: pass --public FILE")
+    os.environ[PUBLIC_DB_VARIABLE] = str(public_db.resolve())
+    os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    console = Console(stderr=True)
+    with console.status("first render (cold)"):
+        cold = render_overview_seconds()
+    warm = []
+    with console.status("warm renders"):
+        for _ in range(repeat):
+            warm.append(render_overview_seconds())
+    table = Table(title=f"Dashboard overview render ({public_db.name})")
+    table.add_column("run")
+    table.add_column("seconds", justify="right")
+    table.add_row("first after start (cold)", f"{cold:.3f}")
+    for index, seconds in enumerate(warm, start=1):
+        table.add_row(f"warm #{index}", f"{seconds:.3f}")
+    Console().print(table)
+    click.echo(
+        f"overview render: cold {cold:.2f} s, warm median {statistics.median(warm):.3f} s "
+        f"(min {min(warm):.3f}, max {max(warm):.3f}, n={repeat})"
+    )

@@ -1,0 +1,229 @@
+"""Every label the dashboard shows, in English (`en`) and Nepali (`ne`).
+
+Place names are not here: they come from the `geography` table (name_en / name_ne).
+`t(key, lang)` returns the label; `label(code, lang)` names a category code and falls back to
+the code itself (so a new code from the pipeline shows up rather than disappearing).
+Keep numbers out of these strings: the disclosure scan treats a bare 1-4 as a leaked count.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = {"en": "English", "ne": "नेपाली"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "app_title": {"en": "Pahichan — survivor statistics", "ne": "पहिचान — प्रभावित तथ्याङ्क"},
+    "language": {"en": "Language", "ne": "भाषा"},
+    "filters": {"en": "Filters", "ne": "छनोट"},
+    "period_type": {"en": "Period type", "ne": "अवधिको प्रकार"},
+    "period": {"en": "Period", "ne": "अवधि"},
+    "province": {"en": "Province", "ne": "प्रदेश"},
+    "district": {"en": "District", "ne": "जिल्ला"},
+    "local_level": {"en": "Local level", "ne": "स्थानीय तह"},
+    "all_places": {"en": "All", "ne": "सबै"},
+    "any": {"en": "Any", "ne": "सबै"},
+    "nepal": {"en": "Nepal", "ne": "नेपाल"},
+    "page_overview": {"en": "National overview", "ne": "राष्ट्रिय झलक"},
+    "page_where": {"en": "Where", "ne": "कहाँ"},
+    "page_services": {"en": "Services", "ne": "सेवाहरू"},
+    "page_quality": {"en": "Data quality", "ne": "तथ्याङ्कको गुणस्तर"},
+    "survivors": {"en": "Survivors identified", "ne": "पहिचान भएका प्रभावित"},
+    "new_survivors": {"en": "New this period", "ne": "यस अवधिमा नयाँ"},
+    "returning_survivors": {"en": "Returning after a gap", "ne": "अन्तरालपछि फर्केका"},
+    "records": {"en": "Records received", "ne": "प्राप्त अभिलेख"},
+    "records_per_survivor": {"en": "Records per survivor", "ne": "प्रति प्रभावित अभिलेख"},
+    "records_per_survivor_help": {
+        "en": "Records before linkage divided by unique survivors after it: how much double "
+              "counting across agencies linkage removed.",
+        "ne": "लिङ्केजअघिका अभिलेखलाई पछिका अद्वितीय प्रभावितले भाग गर्दा: निकायहरूबीचको "
+              "दोहोरो गणना कति हटाइयो।",
+    },
+    "share_returning": {"en": "Share returning after a gap", "ne": "अन्तरालपछि फर्केकाको अंश"},
+    "share_returning_help": {
+        "en": "Survivors with an earlier episode at least six months before, as a share of "
+              "survivors in the period (re-trafficking indicator).",
+        "ne": "कम्तीमा छ महिनाअघि पनि सेवा लिएका प्रभावित, यस अवधिका प्रभावितको अंशका रूपमा।",
+    },
+    "suppressed": {"en": "suppressed", "ne": "लुकाइएको"},
+    "not_published": {"en": "not published", "ne": "प्रकाशित छैन"},
+    "legend": {
+        "en": "“<{threshold}” marks a suppressed cell: fewer than {threshold} people, or hidden "
+              "so that it cannot be worked out from other cells. Ratios appear only where both "
+              "counts were published.",
+        "ne": "“<{threshold}” ले लुकाइएको कोठा जनाउँछ: {threshold} भन्दा कम व्यक्ति, वा अरू "
+              "कोठाबाट निकाल्न नसकियोस् भनेर लुकाइएको। दुवै सङ्ख्या प्रकाशित भएमा मात्र अनुपात "
+              "देखाइन्छ।",
+    },
+    "trend": {"en": "Trend", "ne": "प्रवृत्ति"},
+    "breakdown": {"en": "Breakdown of survivors", "ne": "प्रभावितको वर्गीकरण"},
+    "measure": {"en": "Measure", "ne": "सूचक"},
+    "category": {"en": "Category", "ne": "वर्ग"},
+    "value": {"en": "Count", "ne": "सङ्ख्या"},
+    "place": {"en": "Place", "ne": "स्थान"},
+    "rate": {"en": "Per 100,000 people", "ne": "प्रति एक लाख जनसङ्ख्या"},
+    "no_data": {
+        "en": "Nothing published for this selection.",
+        "ne": "यो छनोटका लागि केही प्रकाशित छैन।",
+    },
+    "download": {"en": "Download CSV", "ne": "CSV डाउनलोड"},
+    "showing": {"en": "Showing", "ne": "देखाइएको"},
+    "all_survivors": {"en": "all survivors", "ne": "सबै प्रभावित"},
+    "combination_not_published": {
+        "en": "Combinations of sex, age band and exploitation type are not published: crossing "
+              "them makes cells small enough to single people out (disclosure control). "
+              "Choose one of them; figures below are for all survivors.",
+        "ne": "लिङ्ग, उमेर समूह र शोषणको प्रकारका संयोजन प्रकाशित गरिँदैनन्: तिनलाई जोड्दा "
+              "व्यक्ति चिनिन सक्ने साना कोठा बन्छन्। एउटा मात्र छान्नुहोस्; तलका तथ्याङ्क सबै "
+              "प्रभावितका हुन्।",
+    },
+    "breakdown_not_filtered": {
+        "en": "Breakdowns are published one dimension at a time, so they show all survivors "
+              "at this place, not only the category chosen in the sidebar.",
+        "ne": "वर्गीकरण एक पटकमा एउटा आयाममा मात्र प्रकाशित हुन्छ, त्यसैले यहाँ छानिएको "
+              "वर्ग मात्र होइन सबै प्रभावित देखिन्छन्।",
+    },
+    "no_demographics_here": {
+        "en": "Service and referral figures are not broken down by sex, age or exploitation "
+              "type; the demographic filters do not apply on this page.",
+        "ne": "सेवा र प्रेषणका तथ्याङ्क लिङ्ग, उमेर वा शोषणका आधारमा छुट्याइँदैनन्; यस पृष्ठमा "
+              "ती छनोट लागू हुँदैनन्।",
+    },
+    "map_title": {"en": "Survivors by place", "ne": "स्थान अनुसार प्रभावित"},
+    "map_level": {"en": "Map of", "ne": "नक्सा"},
+    "map_colour": {"en": "Colour by", "ne": "रङ"},
+    "map_counts": {"en": "Count", "ne": "सङ्ख्या"},
+    "map_rates": {"en": "Rate per 100,000", "ne": "प्रति एक लाख दर"},
+    "map_note": {
+        "en": "Grey: suppressed. Light: nothing published. Boundaries are simplified and for "
+              "display only.",
+        "ne": "खैरो: लुकाइएको। हल्का: प्रकाशित छैन। सीमाहरू सरलीकृत र प्रदर्शनका लागि मात्र।",
+    },
+    "drill_hint": {
+        "en": "Choose a province, then a district in the sidebar to drill down.",
+        "ne": "तल झर्न साइडबारमा प्रदेश, त्यसपछि जिल्ला छान्नुहोस्।",
+    },
+    "services_by_type": {"en": "Services given by type", "ne": "प्रकार अनुसार सेवा"},
+    "services_by_tier": {"en": "Services by tier", "ne": "तह अनुसार सेवा"},
+    "service": {"en": "Service", "ne": "सेवा"},
+    "tier": {"en": "Tier", "ne": "तह"},
+    "survivors_served": {"en": "Survivors served", "ne": "सेवा पाएका प्रभावित"},
+    "services_given": {"en": "Services given", "ne": "दिइएका सेवा"},
+    "referrals_title": {"en": "Referrals between agency types", "ne": "निकायबीच प्रेषण"},
+    "referrals": {"en": "Referrals", "ne": "प्रेषण"},
+    "referrals_confirmed": {"en": "Referrals confirmed", "ne": "पुष्टि भएका प्रेषण"},
+    "from_agency": {"en": "Referred from", "ne": "प्रेषण गर्ने"},
+    "to_agency": {"en": "Referred to", "ne": "प्रेषण पाउने"},
+    "referrals_scope": {
+        "en": "Referrals are published for Nepal and provinces only.",
+        "ne": "प्रेषण नेपाल र प्रदेश तहमा मात्र प्रकाशित हुन्छ।",
+    },
+    "quality_intro": {
+        "en": "For data officers: batches, quarantine and linkage, as published.",
+        "ne": "तथ्याङ्क अधिकृतका लागि: ब्याच, क्वारेन्टिन र लिङ्केज।",
+    },
+    "freshness": {"en": "Freshness", "ne": "ताजापन"},
+    "published_at": {"en": "Published at (UTC)", "ne": "प्रकाशित समय (UTC)"},
+    "data_through": {"en": "Data through", "ne": "तथ्याङ्क सम्म"},
+    "run_id": {"en": "Run", "ne": "रन"},
+    "model_version": {"en": "Linkage model", "ne": "लिङ्केज मोडेल"},
+    "batches": {"en": "Batches", "ne": "ब्याच"},
+    "rows": {"en": "Rows", "ne": "पङ्क्ति"},
+    "linkage_summary": {"en": "Linkage", "ne": "लिङ्केज"},
+    "quarantine_title": {"en": "Rows quarantined by reason", "ne": "कारण अनुसार क्वारेन्टिन पङ्क्ति"},
+    "month": {"en": "Month", "ne": "महिना"},
+    "source_type": {"en": "Source", "ne": "स्रोत"},
+    "metric": {"en": "Metric", "ne": "मापन"},
+    "rule": {"en": "Rule", "ne": "नियम"},
+    "missing_db": {
+        "en": "No public file found at {path}. Run the pipeline or set PAHICHAN_PUBLIC_DB.",
+        "ne": "{path} मा सार्वजनिक फाइल भेटिएन। पाइपलाइन चलाउनुहोस् वा PAHICHAN_PUBLIC_DB राख्नुहोस्।",
+    },
+}
+
+CODE_LABELS: dict[str, dict[str, str]] = {
+    # dimensions
+    "sex": {"en": "Sex", "ne": "लिङ्ग"},
+    "age_band": {"en": "Age band", "ne": "उमेर समूह"},
+    "exploitation_type": {"en": "Exploitation type", "ne": "शोषणको प्रकार"},
+    "destination_country": {"en": "Destination", "ne": "गन्तव्य"},
+    "agency_type": {"en": "Agency type", "ne": "निकायको प्रकार"},
+    # period types
+    "month": {"en": "Month", "ne": "महिना"},
+    "quarter": {"en": "Quarter", "ne": "त्रैमास"},
+    "year": {"en": "Year", "ne": "वर्ष"},
+    "bs_month": {"en": "Month (Bikram Sambat)", "ne": "महिना (विक्रम संवत्)"},
+    "bs_fiscal_year": {"en": "Fiscal year (from Shrawan)", "ne": "आर्थिक वर्ष (साउनदेखि)"},
+    # sex
+    "F": {"en": "Female", "ne": "महिला"},
+    "M": {"en": "Male", "ne": "पुरुष"},
+    "O": {"en": "Other", "ne": "अन्य"},
+    # exploitation types
+    "sexual_exploitation": {"en": "Sexual exploitation", "ne": "यौन शोषण"},
+    "forced_labour": {"en": "Forced labour", "ne": "जबरजस्ती श्रम"},
+    "forced_marriage": {"en": "Forced marriage", "ne": "जबरजस्ती विवाह"},
+    "organ_removal": {"en": "Organ removal", "ne": "अङ्ग निकासी"},
+    "other": {"en": "Other", "ne": "अन्य"},
+    "unknown": {"en": "Unknown", "ne": "अज्ञात"},
+    # destinations
+    "NP": {"en": "Nepal (internal)", "ne": "नेपाल (आन्तरिक)"},
+    "IN": {"en": "India", "ne": "भारत"},
+    "MY": {"en": "Malaysia", "ne": "मलेसिया"},
+    "AE": {"en": "United Arab Emirates", "ne": "संयुक्त अरब इमिरेट्स"},
+    "KW": {"en": "Kuwait", "ne": "कुवेत"},
+    "SA": {"en": "Saudi Arabia", "ne": "साउदी अरब"},
+    "QA": {"en": "Qatar", "ne": "कतार"},
+    "KR": {"en": "South Korea", "ne": "दक्षिण कोरिया"},
+    # agency types
+    "shelter": {"en": "Shelter", "ne": "आश्रय गृह"},
+    "ocmc": {"en": "OCMC", "ne": "ओसीएमसी"},
+    "migration": {"en": "Migration agency", "ne": "वैदेशिक रोजगार निकाय"},
+    "police": {"en": "Police", "ne": "प्रहरी"},
+    # tiers
+    "immediate": {"en": "Immediate", "ne": "तत्काल"},
+    "short_term": {"en": "Short term", "ne": "छोटो अवधि"},
+    "long_term": {"en": "Long term", "ne": "लामो अवधि"},
+    # services
+    "assessment": {"en": "Assessment", "ne": "मूल्याङ्कन"},
+    "counselling": {"en": "Counselling", "ne": "परामर्श"},
+    "health_check": {"en": "Health check", "ne": "स्वास्थ्य जाँच"},
+    "food": {"en": "Food", "ne": "खाना"},
+    "family_contact": {"en": "Family contact", "ne": "परिवार सम्पर्क"},
+    "health": {"en": "Health care", "ne": "स्वास्थ्य उपचार"},
+    "security": {"en": "Security", "ne": "सुरक्षा"},
+    "psychosocial": {"en": "Psychosocial counselling", "ne": "मनोसामाजिक परामर्श"},
+    "legal_aid": {"en": "Legal aid", "ne": "कानुनी सहायता"},
+    "seed_money": {"en": "Seed money / soft loan", "ne": "बीउ पुँजी / सहुलियत ऋण"},
+    "education": {"en": "Education", "ne": "शिक्षा"},
+    "skills_training": {"en": "Skills training", "ne": "सीप तालिम"},
+    "legal_action": {"en": "Legal action", "ne": "कानुनी कारबाही"},
+    "family_counselling": {
+        "en": "Family and community counselling", "ne": "परिवार तथा समुदाय परामर्श",
+    },
+    "market_links": {"en": "Market links", "ne": "बजार सम्बन्ध"},
+    "grants": {"en": "Grants", "ne": "अनुदान"},
+    "job_placement": {"en": "Job placement", "ne": "रोजगारी"},
+    # quality metrics
+    "batches_received": {"en": "Batches received", "ne": "प्राप्त ब्याच"},
+    "batches_accepted": {"en": "Batches accepted", "ne": "स्वीकृत ब्याच"},
+    "batches_rejected": {"en": "Batches rejected", "ne": "अस्वीकृत ब्याच"},
+    "rows_received": {"en": "Rows received", "ne": "प्राप्त पङ्क्ति"},
+    "rows_loaded": {"en": "Rows loaded", "ne": "लोड भएका पङ्क्ति"},
+    "rows_quarantined": {"en": "Rows quarantined", "ne": "क्वारेन्टिन पङ्क्ति"},
+    "auto_links": {"en": "Automatic links", "ne": "स्वचालित लिङ्क"},
+    "review_pairs": {"en": "Pairs awaiting review", "ne": "समीक्षा पर्खिरहेका जोडी"},
+}
+
+
+def t(key: str, lang: str = "en", **values: object) -> str:
+    """The UI label `key` in `lang` (English when a Nepali label is missing)."""
+    entry = STRINGS[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text
+
+
+def label(code: object, lang: str = "en") -> str:
+    """A readable name for a category/metric code; the code itself when unknown."""
+    text = str(code)
+    entry = CODE_LABELS.get(text)
+    if entry is None:
+        return text
+    return entry.get(lang) or entry["en"]

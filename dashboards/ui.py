@@ -1,0 +1,62 @@
+"""Streamlit plumbing shared by the pages: the cached connection, cached queries, tables
+with their CSV download, and the suppression legend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import queries
+from dashboards.config import public_db_path
+from dashboards.display import to_csv
+from dashboards.i18n import t
+from dashboards.state import SESSION_KEY, Filters
+
+
+def _version(path: Path) -> float:
+    # A new publication replaces the file: its mtime keys both caches, so the dashboard
+    # reopens it instead of serving the old one.
+    return path.stat().st_mtime
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str, version: float) -> Any:
+    return queries.connect(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(path: str, version: float, name: str, args: tuple[Any, ...]) -> Any:
+    return getattr(queries, name)(_connection(path, version), *args)
+
+
+def query(name: str, *args: Any) -> Any:
+    """Run `queries.<name>(con, *args)` on the public file, cached per publication."""
+    path = public_db_path()
+    return _cached(str(path), _version(path), name, args)
+
+
+def public_db_ready() -> bool:
+    """Whether the public file exists (the frame shows a clear message otherwise)."""
+    return public_db_path().is_file()
+
+
+def filters() -> Filters:
+    """The sidebar selection of this run (set by the frame before the page runs)."""
+    return st.session_state[SESSION_KEY]
+
+
+def legend(f: Filters) -> None:
+    """The disclosure-control legend shown under every set of figures."""
+    st.caption(t("legend", f.lang, threshold=f.threshold))
+
+
+def table(frame: pd.DataFrame, key: str, f: Filters) -> None:
+    """Show a display table and offer it as CSV, exactly as shown."""
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.download_button(
+        t("download", f.lang), data=to_csv(frame), file_name=f"{key}.csv", mime="text/csv",
+        key=f"download_{key}", on_click="ignore",
+    )

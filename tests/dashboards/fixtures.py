@@ -1,0 +1,231 @@
+"""A small synthetic `public.duckdb` in the layout of docs/interfaces.md section 4.
+
+Values are random but seeded; a few headline cells are pinned (`PINNED`) so tests can name
+them. Every count follows the publication rule: NULL with `is_suppressed` when suppressed
+(`primary` for 1..4, `secondary` for some larger cells), otherwise 0 or >= the threshold.
+Grain of each table is the one in the interface document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from schemas.geography import load_geography
+
+THRESHOLD = 5
+# (period_type, period, period_start)
+PERIODS = [
+    ("month", "2024-11", dt.date(2024, 11, 1)),
+    ("month", "2024-12", dt.date(2024, 12, 1)),
+    ("quarter", "2024-Q3", dt.date(2024, 7, 1)),
+    ("quarter", "2024-Q4", dt.date(2024, 10, 1)),
+    ("year", "2023", dt.date(2023, 1, 1)),
+    ("year", "2024", dt.date(2024, 1, 1)),
+    ("bs_month", "2081-08", dt.date(2024, 11, 16)),
+    ("bs_month", "2081-09", dt.date(2024, 12, 16)),
+    ("bs_fiscal_year", "2080/81", dt.date(2023, 7, 17)),
+    ("bs_fiscal_year", "2081/82", dt.date(2024, 7, 16)),
+]
+CATEGORIES = {
+    "all": ["all"],
+    "sex": ["F", "M", "O"],
+    "age_band": ["0-11", "12-17", "18-24", "25-34", "35-49", "50+"],
+    "exploitation_type": ["sexual_exploitation", "forced_labour", "forced_marriage", "other"],
+    "destination_country": ["NP", "IN", "MY", "AE", "KW"],
+    "agency_type": ["shelter", "ocmc", "migration"],
+}
+MEASURES = ["survivors", "new_survivors", "returning_survivors", "records"]
+SERVICES = {
+    "immediate": ["assessment", "counselling", "health_check", "shelter", "family_contact"],
+    "short_term": ["health", "legal_aid", "psychosocial", "seed_money"],
+    "long_term": ["education", "skills_training", "job_placement"],
+}
+AGENCY_TYPES = ["shelter", "ocmc", "migration", "police", "other"]
+SOURCE_TYPES = ["shelter", "ocmc", "migration"]
+QUALITY_METRICS = [
+    "batches_received", "batches_accepted", "batches_rejected", "rows_received",
+    "rows_loaded", "rows_quarantined", "auto_links", "review_pairs",
+]
+# Districts whose local levels are published (a few, to keep the file small).
+LOCAL_LEVEL_DISTRICTS = ("301", "303")
+
+# Pinned cells: (table key) -> value; None means primary-suppressed.
+PINNED: dict[tuple[str, str, str, str, str, str, str], int | None] = {
+    # national, year 2024, all survivors
+    ("year", "2024", "national", "NP", "all", "all", "survivors"): 1234,
+    ("year", "2024", "national", "NP", "all", "all", "new_survivors"): 456,
+    ("year", "2024", "national", "NP", "all", "all", "returning_survivors"): 78,
+    ("year", "2024", "national", "NP", "all", "all", "records"): 1605,
+    ("year", "2024", "national", "NP", "sex", "F", "survivors"): 987,
+    ("year", "2024", "national", "NP", "sex", "M", "survivors"): 240,
+    ("year", "2024", "national", "NP", "sex", "O", "survivors"): None,
+    ("year", "2024", "national", "NP", "age_band", "50+", "survivors"): 0,
+    # Karnali (6), year 2024: returning suppressed -> no share may be shown
+    ("year", "2024", "province", "6", "all", "all", "survivors"): 37,
+    ("year", "2024", "province", "6", "all", "all", "returning_survivors"): None,
+    ("year", "2024", "province", "6", "all", "all", "records"): 52,
+    ("year", "2024", "province", "6", "all", "all", "new_survivors"): 0,
+}
+
+
+def _value(rng: random.Random, big: bool) -> tuple[int | None, bool, str | None]:
+    roll = rng.random()
+    if roll < 0.2:
+        return 0, False, None
+    if roll < 0.45 and not big:
+        return None, True, "primary"
+    if roll < 0.5:
+        return None, True, "secondary"
+    return rng.randint(THRESHOLD, 900 if big else 60), False, None
+
+
+def _places() -> list[tuple[str, str]]:
+    geography = load_geography()
+    places = [("national", "NP")]
+    places += [("province", p.code) for p in geography.provinces]
+    places += [("district", d.code) for d in geography.districts]
+    places += [
+        ("local_level", unit.code)
+        for unit in geography.local_levels
+        if unit.district_code in LOCAL_LEVEL_DISTRICTS
+    ]
+    return places
+
+
+def survivor_rows(seed: int) -> pd.DataFrame:
+    """One row per period x place x (dimension, category) x measure."""
+    rng = random.Random(seed)
+    rows = []
+    for period_type, period, start in PERIODS:
+        for geo_level, geo_code in _places():
+            for dimension, categories in CATEGORIES.items():
+                for category in categories:
+                    for measure in MEASURES:
+                        key = (period_type, period, geo_level, geo_code, dimension, category,
+                               measure)
+                        if key in PINNED:
+                            value = PINNED[key]
+                            cell = (value, value is None, "primary" if value is None else None)
+                        else:
+                            cell = _value(rng, geo_level in ("national", "province"))
+                        rows.append((period_type, period, start, geo_level, geo_code, dimension,
+                                     category, measure, *cell))
+    return pd.DataFrame(rows, columns=[
+        "period_type", "period", "period_start", "geo_level", "geo_code", "dimension",
+        "category", "measure", "value", "is_suppressed", "suppression"])
+
+
+def service_rows(seed: int) -> pd.DataFrame:
+    """One row per period x place (national/province/district) x service x measure."""
+    rng = random.Random(seed + 1)
+    rows = []
+    places = [p for p in _places() if p[0] != "local_level"]
+    for period_type, period, start in PERIODS:
+        for geo_level, geo_code in places:
+            for tier, codes in SERVICES.items():
+                for code in codes:
+                    for measure in ("survivors_served", "services_given"):
+                        cell = _value(rng, geo_level != "district")
+                        rows.append((period_type, period, start, geo_level, geo_code, code, tier,
+                                     measure, *cell))
+    return pd.DataFrame(rows, columns=[
+        "period_type", "period", "period_start", "geo_level", "geo_code", "service_code",
+        "service_tier", "measure", "value", "is_suppressed", "suppression"])
+
+
+def referral_rows(seed: int) -> pd.DataFrame:
+    """One row per period x place (national/province) x from x to agency type x measure."""
+    rng = random.Random(seed + 2)
+    rows = []
+    places = [p for p in _places() if p[0] in ("national", "province")]
+    for period_type, period, start in PERIODS:
+        for geo_level, geo_code in places:
+            for source in AGENCY_TYPES:
+                for target in AGENCY_TYPES:
+                    if source == target:
+                        continue
+                    for measure in ("referrals", "referrals_confirmed"):
+                        cell = _value(rng, geo_level == "national")
+                        rows.append((period_type, period, start, geo_level, geo_code, source,
+                                     target, measure, *cell))
+    return pd.DataFrame(rows, columns=[
+        "period_type", "period", "period_start", "geo_level", "geo_code", "from_agency_type",
+        "to_agency_type", "measure", "value", "is_suppressed", "suppression"])
+
+
+def quality_rows(seed: int) -> pd.DataFrame:
+    """One row per month x source_type x metric."""
+    rng = random.Random(seed + 3)
+    rows = []
+    for period_type, period, start in PERIODS:
+        if period_type != "month":
+            continue
+        for source in SOURCE_TYPES:
+            for metric in QUALITY_METRICS:
+                rows.append((period_type, period, start, source, metric, *_value(rng, True)))
+    return pd.DataFrame(rows, columns=[
+        "period_type", "period", "period_start", "source_type", "metric", "value",
+        "is_suppressed", "suppression"])
+
+
+def quarantine_rows() -> pd.DataFrame:
+    """One row per source_type x rule (cumulative)."""
+    rows = [
+        ("shelter", "contact_date_in_future", 12, False),
+        ("shelter", "unknown_district", None, True),
+        ("ocmc", "missing_name", 0, False),
+        ("migration", "duplicate_record_id", 31, False),
+    ]
+    return pd.DataFrame(rows, columns=["source_type", "rule", "value", "is_suppressed"])
+
+
+def geography_rows() -> pd.DataFrame:
+    """One row per place, with synthetic populations (NULL for one province's districts)."""
+    geography = load_geography()
+    rows = [("national", "NP", None, "Nepal", "नेपाल", 29_164_578)]
+    for i, p in enumerate(geography.provinces):
+        rows.append(("province", p.code, "NP", p.name_en, p.name_ne, 2_000_000 + 300_000 * i))
+    for i, d in enumerate(geography.districts):
+        population = None if d.province_code == "7" else 100_000 + 7_919 * i
+        rows.append(("district", d.code, d.province_code, d.name_en, d.name_ne, population))
+    for unit in geography.local_levels:
+        rows.append(("local_level", unit.code, unit.district_code, unit.name_en, unit.name_ne,
+                     None))
+    return pd.DataFrame(rows, columns=[
+        "geo_level", "geo_code", "parent_code", "name_en", "name_ne", "population"])
+
+
+def write_public_db(path: Path, seed: int = 11) -> Path:
+    """Write the fixture file (the pipeline's atomic publish is not modelled)."""
+    con = duckdb.connect(str(path))
+    try:
+        frames = {
+            "survivor_statistics": survivor_rows(seed),
+            "service_statistics": service_rows(seed),
+            "referral_statistics": referral_rows(seed),
+            "quality_statistics": quality_rows(seed),
+            "quarantine_reasons": quarantine_rows(),
+            "geography": geography_rows(),
+        }
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608 - fixed names
+            con.unregister("frame")
+        for table in ("survivor_statistics", "service_statistics", "referral_statistics",
+                      "quality_statistics"):
+            con.execute(f"ALTER TABLE {table} ALTER value TYPE INTEGER")
+        con.execute("ALTER TABLE quarantine_reasons ALTER value TYPE INTEGER")
+        con.execute(
+            "CREATE TABLE publication AS SELECT TIMESTAMP '2025-01-05 06:30:00' AS published_at, "
+            "'run-fixture' AS run_id, ? AS threshold, DATE '2024-12-28' AS data_through, "
+            "'1' AS contract_version, 'model-fixture' AS model_version",
+            [THRESHOLD],
+        )
+    finally:
+        con.close()
+    return path

@@ -1,0 +1,14 @@
+"""Find counts between 1 and 4 in rendered text: they must never be shown (disclosure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# A bare 1-4 not part of a longer number, a date, a code, a ratio or a percentage.
+SMALL_COUNT = re.compile(r"(?<![\w.,<:/\-])[1-4](?![\w.,%×:/\-])")
+
+
+def small_counts(texts: Iterable[object]) -> list[str]:
+    """The texts that contain a small count."""
+    return [str(text) for text in texts if text is not None and SMALL_COUNT.search(str(text))]

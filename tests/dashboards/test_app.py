@@ -1,0 +1,163 @@
+"""Every page renders with the fixture, shows the published figures, and never a 1-4 count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards.server import APP
+from tests.dashboards.scan import small_counts
+
+PAGES = ("app_pages/overview.py", "app_pages/where.py", "app_pages/services.py",
+         "app_pages/quality.py")
+
+
+def _published(public_db: Path, sql: str, params: list) -> tuple:
+    with duckdb.connect(str(public_db), read_only=True) as con:
+        return con.execute(sql, params).fetchone()
+
+
+def _cell(public_db: Path, period: str, level: str, code: str, dimension: str, category: str,
+          measure: str) -> str:
+    value, suppressed = _published(
+        public_db,
+        "SELECT value, is_suppressed FROM survivor_statistics WHERE period_type = 'year' AND "
+        "period = ? AND geo_level = ? AND geo_code = ? AND dimension = ? AND category = ? "
+        "AND measure = ?",
+        [period, level, code, dimension, category, measure],
+    )
+    return "<5" if suppressed else f"{value:,}"
+
+
+def _app() -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=90)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _metrics(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def _rendered_text(app: AppTest) -> list[object]:
+    texts: list[object] = []
+    for kind in ("markdown", "caption", "header", "subheader", "title", "info", "warning",
+                 "error", "success"):
+        texts += [element.value for element in getattr(app, kind)]
+    texts += [m.value for m in app.metric]
+    for frame in app.dataframe:
+        texts += [str(v) for v in frame.value.to_numpy().ravel()]
+        texts += [str(c) for c in frame.value.columns]
+    return texts
+
+
+def test_overview_shows_the_published_headline(app_env: Path) -> None:
+    app = _app()
+    metrics = _metrics(app)
+    for label, measure in (("Survivors identified", "survivors"),
+                           ("New this period", "new_survivors"),
+                           ("Returning after a gap", "returning_survivors"),
+                           ("Records received", "records")):
+        assert metrics[label] == _cell(app_env, "2024", "national", "NP", "all", "all", measure)
+    survivors, records, returning = (
+        int(_cell(app_env, "2024", "national", "NP", "all", "all", m).replace(",", ""))
+        for m in ("survivors", "records", "returning_survivors")
+    )
+    assert metrics["Records per survivor"] == f"{records / survivors:.2f}×"
+    assert metrics["Share returning after a gap"] == f"{returning / survivors:.1%}"
+    breakdown = next(df.value for df in app.dataframe if "Category" in df.value.columns
+                     and "Female" in set(df.value["Category"]))
+    shown = dict(zip(breakdown["Category"], breakdown["Survivors identified"], strict=True))
+    assert shown["Female"] == _cell(app_env, "2024", "national", "NP", "sex", "F", "survivors")
+    assert shown["Other"] == "<5"  # suppressed in the fixture
+    assert any("<5" in c.value for c in app.caption)  # the legend
+
+
+def test_suppressed_operand_hides_the_ratio(app_env: Path) -> None:
+    app = _app()
+    app.sidebar.selectbox(key="province").set_value("6").run()
+    metrics = _metrics(app)
+    assert metrics["Returning after a gap"] == "<5"
+    assert metrics["Share returning after a gap"] == "suppressed"
+    assert metrics["New this period"] == "0"
+    assert metrics["Survivors identified"] == _cell(
+        app_env, "2024", "province", "6", "all", "all", "survivors")
+
+
+def test_one_demographic_filter_selects_that_category(app_env: Path) -> None:
+    app = _app()
+    app.sidebar.selectbox(key="filter_sex").set_value("F").run()
+    assert not app.exception
+    assert _metrics(app)["Survivors identified"] == _cell(
+        app_env, "2024", "national", "NP", "sex", "F", "survivors")
+    assert not app.warning
+
+
+def test_two_demographic_filters_are_explained_not_computed(app_env: Path) -> None:
+    app = _app()
+    app.sidebar.selectbox(key="filter_sex").set_value("F")
+    app.sidebar.selectbox(key="filter_age_band").set_value("18-24").run()
+    assert any("not published" in w.value for w in app.warning)
+    assert _metrics(app)["Survivors identified"] == _cell(
+        app_env, "2024", "national", "NP", "all", "all", "survivors")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_small_counts(app_env: Path, page: str) -> None:
+    app = _app()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert app.header, f"{page} rendered no header"
+    assert small_counts(_rendered_text(app)) == []
+
+
+def test_where_page_lists_places_as_published(app_env: Path) -> None:
+    app = _app()
+    app.switch_page("app_pages/where.py").run()
+    table = app.dataframe[0].value
+    assert len(table) == 77  # districts of Nepal, published or not
+    shown = dict(zip(table["Place"], table["Survivors identified"], strict=True))
+    with duckdb.connect(str(app_env), read_only=True) as con:
+        rows = con.execute(
+            "SELECT g.name_en, s.value, s.is_suppressed FROM survivor_statistics s JOIN "
+            "geography g USING (geo_level, geo_code) WHERE s.period_type = 'year' AND "
+            "s.period = '2024' AND s.geo_level = 'district' AND s.dimension = 'all' "
+            "AND s.measure = 'survivors'").fetchall()
+    assert {name: ("<5" if sup else f"{value:,}") for name, value, sup in rows} == shown
+    # Drill down: a district shows its local levels.
+    app.sidebar.selectbox(key="province").set_value("3").run()
+    app.sidebar.selectbox(key="district").set_value("303").run()
+    assert not app.exception
+    local = app.dataframe[0].value
+    assert len(local) == _published(
+        app_env, "SELECT count(*) FROM geography WHERE parent_code = '303'", [])[0]
+
+
+def test_services_and_quality_pages_show_published_rows(app_env: Path) -> None:
+    app = _app()
+    app.switch_page("app_pages/services.py").run()
+    immediate = app.dataframe[0].value
+    value, suppressed = _published(
+        app_env, "SELECT value, is_suppressed FROM service_statistics WHERE period_type = 'year' "
+        "AND period = '2024' AND geo_level = 'national' AND service_code = 'shelter' "
+        "AND measure = 'services_given'", [])
+    row = immediate[immediate["Service"] == "Shelter"].iloc[0]
+    assert row["Services given"] == ("<5" if suppressed else f"{value:,}")
+    app.switch_page("app_pages/quality.py").run()
+    assert _metrics(app)["Run"] == "run-fixture"
+    reasons = app.dataframe[-1].value
+    assert dict(zip(reasons["Rule"], reasons["Rows"], strict=True))["unknown_district"] == "<5"
+
+
+def test_language_switch_shows_nepali(app_env: Path) -> None:
+    app = _app()
+    app.sidebar.radio(key="lang").set_value("ne").run()
+    assert not app.exception
+    assert "पहिचान भएका प्रभावित" in _metrics(app)
+    assert "नेपाल" in app.header[0].value
+    app.sidebar.selectbox(key="province").set_value("3").run()
+    assert "बागमती प्रदेश" in app.header[0].value
