@@ -1,0 +1,190 @@
+"""Clusters of records from links, guarded against chaining.
+
+Input: the records of the affected components and their edges: auto-links and reviewed
+must-links (cannot-link pairs never form an edge). Output: one cluster (list of
+record_tokens) per connected component after the guards, plus the auto-link edges that the
+guards demoted to review.
+
+Guards, because one wrong link can fuse two people (and then everything linked to them):
+- a *weak bridge*: an auto-link whose removal would split a component into two groups of
+  >= 2 records each, with weight below the auto-link threshold + `bridge_margin`, is demoted
+  to review: two groups held together by one barely-sure link are not merged automatically;
+- an *oversized* component (> `max_cluster_size` records) or one that contains a
+  cannot-link pair is rebuilt by a constrained union: must-links first, then auto-links by
+  descending weight, skipping a link that would exceed the size limit or join a cannot-link
+  pair. Skipped links become review pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Edge:
+    left: str
+    right: str
+    weight: float
+    must_link: bool = False
+
+
+@dataclass
+class ClusterResult:
+    clusters: list[list[str]]
+    demoted: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
+    index = {token: i for i, token in enumerate(nodes)}
+    if not edges:
+        return [[token] for token in nodes]
+    rows = np.fromiter((index[e.left] for e in edges), dtype=np.int64, count=len(edges))
+    cols = np.fromiter((index[e.right] for e in edges), dtype=np.int64, count=len(edges))
+    graph = coo_matrix((np.ones(len(edges)), (rows, cols)), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(graph, directed=False)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for token, label in zip(nodes, labels, strict=True):
+        groups[int(label)].append(token)
+    return list(groups.values())
+
+
+def _bridges(nodes: list[str], edges: list[Edge]) -> list[Edge]:
+    """Bridge edges of one small component (iterative Tarjan, parallel edges counted)."""
+    adjacency: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for i, e in enumerate(edges):
+        adjacency[e.left].append((e.right, i))
+        adjacency[e.right].append((e.left, i))
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    bridges: list[Edge] = []
+    counter = 0
+    for root in nodes:
+        if root in order:
+            continue
+        order[root] = low[root] = counter
+        counter += 1
+        stack = [(root, -1, iter(adjacency[root]))]
+        while stack:
+            node, parent_edge, neighbours = stack[-1]
+            advanced = False
+            for neighbour, edge_index in neighbours:
+                if edge_index == parent_edge:
+                    continue
+                if neighbour in order:
+                    low[node] = min(low[node], order[neighbour])
+                else:
+                    order[neighbour] = low[neighbour] = counter
+                    counter += 1
+                    stack.append((neighbour, edge_index, iter(adjacency[neighbour])))
+                    advanced = True
+                    break
+            if not advanced:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > order[parent]:
+                        bridges.append(edges[parent_edge])
+    return bridges
+
+
+def _side_sizes(nodes: list[str], edges: list[Edge], bridge: Edge) -> tuple[int, int]:
+    rest = [e for e in edges if e is not bridge]
+    for component in _components(nodes, rest):
+        if bridge.left in component:
+            return len(component), len(nodes) - len(component)
+    return len(nodes), 0
+
+
+def _constrained_union(
+    nodes: list[str], edges: list[Edge], cannot: set[frozenset[str]], max_size: int
+) -> tuple[list[list[str]], list[Edge]]:
+    parent = {n: n for n in nodes}
+    members: dict[str, set[str]] = {n: {n} for n in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    skipped: list[Edge] = []
+    for edge in sorted(edges, key=lambda e: (not e.must_link, -e.weight)):
+        a, b = find(edge.left), find(edge.right)
+        if a == b:
+            continue
+        merged_size = len(members[a]) + len(members[b])
+        conflict = any(frozenset((x, y)) in cannot for x in members[a] for y in members[b])
+        if conflict or (merged_size > max_size and not edge.must_link):
+            skipped.append(edge)
+            continue
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        parent[b] = a
+        members[a] |= members.pop(b)
+    return [sorted(group) for group in members.values()], skipped
+
+
+def cluster(
+    nodes: list[str],
+    edges: list[Edge],
+    *,
+    cannot_links: set[frozenset[str]],
+    upper_match_weight: float,
+    max_cluster_size: int,
+    bridge_margin: float,
+) -> ClusterResult:
+    """Cluster `nodes` over `edges` with the chaining guards described in the module doc."""
+    result = ClusterResult(clusters=[])
+    by_node: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        by_node[e.left].append(e)
+    for component in _components(nodes, edges):
+        if len(component) == 1:
+            result.clusters.append(component)
+            continue
+        members = set(component)
+        local = [e for n in component for e in by_node[n] if e.right in members]
+        if len(component) >= 4:
+            weak = [
+                b
+                for b in _bridges(component, local)
+                if not b.must_link
+                and b.weight < upper_match_weight + bridge_margin
+                and min(_side_sizes(component, local, b)) >= 2
+            ]
+            if weak:
+                result.demoted += [(b.left, b.right) for b in weak]
+                weak_ids = {id(b) for b in weak}
+                local = [e for e in local if id(e) not in weak_ids]
+        for part in _components(component, local):
+            part_set = set(part)
+            part_edges = [e for e in local if e.left in part_set]
+            has_conflict = (
+                any(pair <= part_set for pair in cannot_links if len(part) > 1)
+                if cannot_links
+                else False
+            )
+            if len(part) > max_cluster_size or has_conflict:
+                groups, skipped = _constrained_union(
+                    part, part_edges, cannot_links, max_cluster_size
+                )
+                result.clusters += groups
+                result.demoted += [(e.left, e.right) for e in skipped if not e.must_link]
+                logger.info(
+                    "Component of %d records rebuilt (%s); %d links sent to review",
+                    len(part),
+                    "cannot-link" if has_conflict else "oversized",
+                    len(skipped),
+                )
+            else:
+                result.clusters.append(sorted(part))
+    return result

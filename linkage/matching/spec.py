@@ -1,0 +1,304 @@
+"""The linkage model spec as data: blocking rules, comparisons and thresholds.
+
+Everything here is plain, JSON-serialisable data so a trained model is one versioned JSON
+artefact (`TrainedModel`): Splink's own settings JSON (with trained m/u and lambda) plus our
+metadata (model_version, trained_at, thresholds, encoding_version, key_id).
+
+The spec works on the *prepared* linkage input (see `linkage.matching.prepare`), where each
+Bloom filter is already cast to a BIT string (`<name>_bits`) with its popcount (`<name>_ones`)
+so that Dice is computed without re-casting for every pair.
+
+No term-frequency adjustments anywhere: token frequencies are exactly what a frequency
+attack on the encodings would use, so the model does not learn or store them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENCODING_VERSION = "pahichan-enc-1"
+SPEC_VERSION = "pahichan-link-1"
+
+# The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
+NAME_FILTERS = ("given_name", "family_name", "father_name")
+# Exact-token identifiers: agreement is near-certain evidence, disagreement is weak evidence
+# (numbers get mistyped), which EM learns from the data.
+IDENTIFIER_TOKENS = ("citizenship_token", "passport_token", "phone_token")
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    """Tunable knobs of the model, stored with every trained model.
+
+    Thresholds are posterior match probabilities; the trained model turns them into match
+    weights (see `linkage.matching.training.choose_thresholds`).
+    """
+
+    dice_high: float = 0.85
+    dice_low: float = 0.70
+    father_dice: float = 0.80
+    auto_link_probability: float = 0.99
+    review_probability: float = 0.50
+    lsh_bands: int = 10
+    lsh_rows: int = 4
+    lsh_seed: int = 20240611
+    max_cluster_size: int = 25
+    # A bridge edge joining two groups of >= 2 records is "weak" unless its weight clears
+    # the auto-link threshold by this margin (in bits of match weight).
+    bridge_margin: float = 4.0
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 2e6
+    seed: int = 42
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinkageSettings:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def lsh_band_columns(settings: LinkageSettings) -> list[str]:
+    return [f"lsh_band_{i}" for i in range(settings.lsh_bands)]
+
+
+def blocking_rules(settings: LinkageSettings) -> list[str]:
+    """Candidate-pair rules for prediction, each an equi-join on tokens or LSH band keys."""
+    rules = [
+        "l.given_name_key = r.given_name_key AND l.birth_year_token = r.birth_year_token",
+        "l.family_name_key = r.family_name_key AND l.birth_year_token = r.birth_year_token",
+        "l.full_name_key = r.full_name_key AND l.district_token = r.district_token",
+        "l.given_name_key = r.given_name_key AND l.family_name_key = r.family_name_key",
+        "l.given_name_key = r.given_name_key AND l.district_token = r.district_token"
+        " AND l.sex_token = r.sex_token",
+        "l.birth_date_token = r.birth_date_token AND l.district_token = r.district_token",
+        "l.citizenship_token = r.citizenship_token",
+        "l.passport_token = r.passport_token",
+        "l.phone_token = r.phone_token",
+    ]
+    # LSH bands recover pairs whose phonetic keys differ (typos in both names); the year
+    # neighbourhood filter keeps the band joins from producing many hopeless pairs.
+    rules += [
+        f"l.{band} = r.{band} AND list_has_any(l.birth_year_pm2_tokens, r.birth_year_pm2_tokens)"
+        for band in lsh_band_columns(settings)
+    ]
+    return rules
+
+
+def deterministic_rules() -> list[str]:
+    """Near-certain matches, used only to estimate lambda (prob. two random records match)."""
+    return [
+        "l.citizenship_token = r.citizenship_token AND l.given_name_key = r.given_name_key",
+        "l.given_name_bits = r.given_name_bits AND l.family_name_bits = r.family_name_bits"
+        " AND l.birth_date_token = r.birth_date_token",
+        "l.passport_token = r.passport_token AND l.family_name_key = r.family_name_key",
+    ]
+
+
+def em_blocking_rules() -> list[str]:
+    """Candidate EM sessions; training uses those whose pair counts are workable.
+
+    They are disjoint in the fields they fix: names in the first, birth/place in the others,
+    so every comparison gets m estimated in at least one session.
+    """
+    return [
+        "l.given_name_key = r.given_name_key AND l.family_name_key = r.family_name_key",
+        "l.birth_date_token = r.birth_date_token",
+        "l.birth_year_token = r.birth_year_token AND l.district_token = r.district_token"
+        " AND l.sex_token = r.sex_token",
+        "l.citizenship_token = r.citizenship_token",
+    ]
+
+
+def _dice(column: str) -> str:
+    return (
+        f"2.0 * bit_count({column}_bits_l & {column}_bits_r) / ({column}_ones_l + {column}_ones_r)"
+    )
+
+
+def _null_level(column: str) -> dict[str, Any]:
+    return {
+        "sql_condition": f"{column}_l IS NULL OR {column}_r IS NULL",
+        "label_for_charts": "null",
+        "is_null_level": True,
+    }
+
+
+def _else_level() -> dict[str, Any]:
+    return {"sql_condition": "ELSE", "label_for_charts": "else"}
+
+
+def name_comparison(column: str, settings: LinkageSettings) -> dict[str, Any]:
+    """null / exact filter / Dice >= high / Dice >= low / same phonetic key / else."""
+    return {
+        "output_column_name": column,
+        "comparison_description": f"Dice similarity of the {column} Bloom filters",
+        "comparison_levels": [
+            _null_level(f"{column}_bits"),
+            {"sql_condition": f"{column}_bits_l = {column}_bits_r", "label_for_charts": "exact"},
+            {
+                "sql_condition": f"{_dice(column)} >= {settings.dice_high}",
+                "label_for_charts": f"dice >= {settings.dice_high}",
+            },
+            {
+                "sql_condition": f"{_dice(column)} >= {settings.dice_low}",
+                "label_for_charts": f"dice >= {settings.dice_low}",
+            },
+            {
+                "sql_condition": f"{column}_key_l = {column}_key_r",
+                "label_for_charts": "same phonetic key",
+            },
+            _else_level(),
+        ],
+    }
+
+
+def father_comparison(settings: LinkageSettings) -> dict[str, Any]:
+    column = "father_name"
+    return {
+        "output_column_name": column,
+        "comparison_description": "Dice similarity of the father's name Bloom filters",
+        "comparison_levels": [
+            _null_level(f"{column}_bits"),
+            {"sql_condition": f"{column}_bits_l = {column}_bits_r", "label_for_charts": "exact"},
+            {
+                "sql_condition": f"{_dice(column)} >= {settings.father_dice}",
+                "label_for_charts": f"dice >= {settings.father_dice}",
+            },
+            _else_level(),
+        ],
+    }
+
+
+def birth_comparison() -> dict[str, Any]:
+    """Birth: same day / same year / year +-1 / year +-2 / else, all via HMAC tokens."""
+    return {
+        "output_column_name": "birth",
+        "comparison_description": "Birth date or year, compared through tokens",
+        "comparison_levels": [
+            _null_level("birth_year_token"),
+            {
+                "sql_condition": "birth_date_token_l = birth_date_token_r",
+                "label_for_charts": "same birth date",
+            },
+            {
+                "sql_condition": "birth_year_token_l = birth_year_token_r",
+                "label_for_charts": "same birth year",
+            },
+            {
+                "sql_condition": "list_contains(birth_year_pm1_tokens_l, birth_year_token_r)",
+                "label_for_charts": "birth year +-1",
+            },
+            {
+                "sql_condition": "list_contains(birth_year_pm2_tokens_l, birth_year_token_r)",
+                "label_for_charts": "birth year +-2",
+            },
+            _else_level(),
+        ],
+    }
+
+
+def exact_comparison(column: str, output: str | None = None) -> dict[str, Any]:
+    return {
+        "output_column_name": output or column.removesuffix("_token"),
+        "comparison_description": f"Exact agreement of {column}",
+        "comparison_levels": [
+            _null_level(column),
+            {"sql_condition": f"{column}_l = {column}_r", "label_for_charts": "exact"},
+            _else_level(),
+        ],
+    }
+
+
+def place_comparison() -> dict[str, Any]:
+    return {
+        "output_column_name": "place",
+        "comparison_description": "Local level, else district of origin",
+        "comparison_levels": [
+            _null_level("district_token"),
+            {
+                "sql_condition": "local_level_code_l = local_level_code_r",
+                "label_for_charts": "same local level",
+            },
+            {
+                "sql_condition": "district_token_l = district_token_r",
+                "label_for_charts": "same district",
+            },
+            _else_level(),
+        ],
+    }
+
+
+def comparisons(settings: LinkageSettings) -> list[dict[str, Any]]:
+    return [
+        name_comparison("given_name", settings),
+        name_comparison("family_name", settings),
+        father_comparison(settings),
+        birth_comparison(),
+        exact_comparison("sex"),
+        place_comparison(),
+        *(exact_comparison(column) for column in IDENTIFIER_TOKENS),
+    ]
+
+
+def splink_settings(settings: LinkageSettings) -> dict[str, Any]:
+    """Untrained Splink settings dictionary for the encoded linkage input."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_token",
+        "probability_two_random_records_match": 1e-4,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules(settings)
+        ],
+        "comparisons": comparisons(settings),
+        "retain_intermediate_calculation_columns": False,
+        "retain_matching_columns": True,  # needed for gamma_* in output
+        "additional_columns_to_retain": [],
+    }
+
+
+def gamma_columns(settings_dict: dict[str, Any]) -> list[str]:
+    """Names of the gamma (agreement level) columns Splink produces for this model."""
+    return [f"gamma_{c['output_column_name']}" for c in settings_dict["comparisons"]]
+
+
+@dataclass
+class TrainedModel:
+    """A trained model: Splink settings with parameters, plus Pahichan metadata."""
+
+    splink_model: dict[str, Any]
+    model_version: str
+    trained_at: str
+    key_id: str
+    upper_match_weight: float
+    lower_match_weight: float
+    settings: LinkageSettings = field(default_factory=LinkageSettings)
+    encoding_version: str = ENCODING_VERSION
+    spec_version: str = SPEC_VERSION
+    training_log: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["settings"] = self.settings.to_dict()
+        return json.dumps(data, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainedModel:
+        data = json.loads(text)
+        data["settings"] = LinkageSettings.from_dict(data.get("settings", {}))
+        return cls(**data)
+
+    def save(self, directory: Path) -> Path:
+        """Write `<model_version>.json` into `directory` and return its path."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.model_version}.json"
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> TrainedModel:
+        return cls.from_json(path.read_text(encoding="utf-8"))

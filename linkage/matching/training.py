@@ -1,0 +1,200 @@
+"""Training the linkage model, as its own step (Fellegi-Sunter via Splink on DuckDB).
+
+1. lambda (probability two random records match) from deterministic rules
+   (`spec.deterministic_rules`, assumed recall 0.7);
+2. u by random sampling of record pairs (almost all random pairs are non-matches);
+3. m by EM over every candidate blocking rule of `spec.em_blocking_rules` that yields a
+   workable number of pairs; at least two sessions that fix different fields are required
+   so every comparison gets its m estimated from pairs not blocked on it.
+
+Comparisons whose fields are empty in every record (e.g. no passport numbers at all) are
+left out of the model: their m cannot be estimated. A retrain picks them up once data exist.
+
+Thresholds (match weights) come from the model's posterior: auto-link where the match
+probability is >= `auto_link_probability` (default 0.99: at most about 1 in 100 auto-links
+expected to be wrong if the model is calibrated), review from `review_probability` (0.5:
+more likely a match than not) up to the auto-link weight, no link below. A match weight
+includes the model's prior (lambda), so a fixed posterior probability is a fixed weight
+(6.63 and 0.0 bits) while the *evidence* a pair needs to reach it depends on the trained
+lambda and m/u values. Both probabilities are configurable in `LinkageSettings`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from linkage.matching.prepare import prepare_input, refresh_blocking_keys
+from linkage.matching.spec import (
+    LinkageSettings,
+    TrainedModel,
+    deterministic_rules,
+    em_blocking_rules,
+    splink_settings,
+)
+from linkage.matching.store import latest_model_json, record_key_ids, save_model_row
+
+logger = logging.getLogger(__name__)
+
+TRAINING_TABLE = "__pahichan_training_input"
+_MIN_EM_PAIRS = 50
+_DETERMINISTIC_RECALL = 0.7
+
+
+def probability_to_weight(probability: float) -> float:
+    """Match weight (log2 Bayes factor incl. prior) at which the posterior equals p."""
+    return math.log2(probability / (1.0 - probability))
+
+
+def _rule_columns(rule: str) -> list[str]:
+    """Columns of an equality rule "l.a = r.a AND l.b = r.b"."""
+    return [part.split("=")[0].strip().removeprefix("l.") for part in rule.split(" AND ")]
+
+
+def _blocked_pair_count(con: duckdb.DuckDBPyConnection, rule: str) -> int:
+    columns = _rule_columns(rule)
+    not_null = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+    row = con.execute(
+        f"""SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (
+            SELECT count(*) AS n FROM {TRAINING_TABLE} WHERE {not_null}
+            GROUP BY {", ".join(columns)})"""  # noqa: S608 - identifiers from the spec
+    ).fetchone()
+    return int(row[0])
+
+
+def _populated_comparisons(
+    con: duckdb.DuckDBPyConnection, settings_dict: dict[str, Any]
+) -> dict[str, Any]:
+    """Drop comparisons whose null-level column is NULL for every record."""
+    kept = []
+    for comparison in settings_dict["comparisons"]:
+        null_column = comparison["comparison_levels"][0]["sql_condition"].split("_l IS NULL")[0]
+        populated = con.execute(
+            f"SELECT count({null_column}) FROM {TRAINING_TABLE}"  # noqa: S608
+        ).fetchone()[0]
+        if populated:
+            kept.append(comparison)
+        else:
+            logger.warning(
+                "Comparison %s left out of the model: no record has %s. Retrain once data "
+                "with this field arrive.",
+                comparison["output_column_name"],
+                null_column,
+            )
+    return {**settings_dict, "comparisons": kept}
+
+
+def _clamp_probabilities(model: dict[str, Any], floor: float = 1e-5) -> dict[str, Any]:
+    """Lift m/u values of 0 (a level never seen among matches in a small sample) to a floor.
+
+    Zero means an infinite negative weight, which Splink refuses to load back; a small floor
+    keeps the level's evidence strongly negative but finite.
+    """
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for name in ("m_probability", "u_probability"):
+                value = level.get(name)
+                if isinstance(value, int | float) and value < floor:
+                    level[name] = floor
+    return model
+
+
+def train_model(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    settings: LinkageSettings | None = None,
+) -> TrainedModel:
+    """Train a model on all records in `linkage.records` and store it in `linkage.models`.
+
+    Raises ValueError when the store is empty, mixes keys, or has too few pairs for EM.
+    """
+    from splink import DuckDBAPI, Linker
+
+    settings = settings or LinkageSettings()
+    key_ids = record_key_ids(con)
+    if not key_ids:
+        raise ValueError("No records in linkage.records: load batches before training.")
+    if len(key_ids) > 1:
+        raise ValueError(
+            f"Records were encoded under {len(key_ids)} different keys ({', '.join(key_ids)});"
+            " tokens from different keys never match. Re-encode the odd batches."
+        )
+    refresh_blocking_keys(con, settings)
+    n_records = prepare_input(con, TRAINING_TABLE, settings, "all")
+    settings_dict = _populated_comparisons(con, splink_settings(settings))
+
+    db_api = DuckDBAPI(con)
+    linker = Linker(db_api.register(TRAINING_TABLE), settings_dict, log_level=None)
+    log: dict[str, Any] = {"records": n_records}
+
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            deterministic_rules(), recall=_DETERMINISTIC_RECALL
+        )
+    except Exception as error:  # Splink raises when no deterministic pair exists
+        logger.warning("Deterministic rules found no pairs (%s); keeping default lambda", error)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=settings.u_max_pairs, seed=settings.seed
+    )
+
+    sessions = []
+    for rule in em_blocking_rules():
+        pairs = _blocked_pair_count(con, rule)
+        if pairs < _MIN_EM_PAIRS:
+            logger.info("EM rule skipped (%d pairs): %s", pairs, rule)
+            continue
+        max_pairs = settings.em_max_pairs if pairs > settings.em_max_pairs else None
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=max_pairs
+            )
+        except ValueError as error:
+            # Splink refuses an m that underflowed to 0 (a level seen only among
+            # non-matches in a small block); the other sessions still train the model.
+            logger.warning("EM session on %s skipped: %s", rule, error)
+            continue
+        sessions.append({"rule": rule, "pairs": pairs})
+    if len(sessions) < 2:
+        raise ValueError(
+            f"Only {len(sessions)} EM training session(s) had enough pairs among "
+            f"{n_records} records; the model needs two that fix different fields. "
+            "Load more records before training."
+        )
+    log["em_sessions"] = sessions
+
+    trained_at = datetime.now(UTC).isoformat(timespec="seconds")
+    model_version = f"link-{trained_at[:19].replace(':', '').replace('-', '')}-" + (
+        secrets.token_hex(3)
+    )
+    splink_model = _clamp_probabilities(linker.misc.save_model_to_json())
+    model = TrainedModel(
+        splink_model=splink_model,
+        model_version=model_version,
+        trained_at=trained_at,
+        key_id=key_ids[0],
+        upper_match_weight=probability_to_weight(settings.auto_link_probability),
+        lower_match_weight=probability_to_weight(settings.review_probability),
+        settings=settings,
+        training_log=log,
+    )
+    save_model_row(con, model.model_version, model.trained_at, model.key_id, model.to_json())
+    con.execute(f"DROP TABLE IF EXISTS {TRAINING_TABLE}")
+    logger.info(
+        "Trained model %s on %d records (lambda=%.3g, %d EM sessions)",
+        model_version,
+        n_records,
+        splink_model["probability_two_random_records_match"],
+        len(sessions),
+    )
+    return model
+
+
+def latest_model(con: duckdb.DuckDBPyConnection) -> TrainedModel | None:
+    """The most recently trained model stored in `linkage.models`, if any."""
+    text = latest_model_json(con)
+    return TrainedModel.from_json(text) if text else None

@@ -1,0 +1,1 @@
+"""Tests of the warehouse-side linkage engine (linkage.matching)."""
