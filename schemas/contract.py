@@ -1,6 +1,7 @@
-"""The agency extract contract (version 1): columns, column mappings and header checks.
+"""The agency extract contract (version 1.1): columns, column mappings and header checks.
 
-An agency export is one UTF-8 CSV, one row per contact episode, in clear text; it never
+An agency export is one UTF-8 CSV, one row per contact episode or (contract 1.1,
+`record_kind` = `followup`) per reintegration follow-up visit, in clear text; it never
 leaves the agency as is. The contract itself lives in `contract/agency_extract.yaml`; this
 module loads it and checks an export's headers against it, after applying the agency's
 column-mapping file (YAML `{agency_header: canonical_name}`), so an agency can keep its own
@@ -9,12 +10,18 @@ register layout.
 Column kinds tell the encoder what may leave the agency: `identifier` columns only as keyed
 tokens or Bloom filters, `quasi_identifier` columns only coarsened or as codes, `attribute`
 columns as vocabulary codes.
+
+Version 1.1 only adds optional columns (`record_kind` and one `ri_*` column per
+reintegration indicator of `schemas.reintegration`), so every version-1 export is a valid
+1.1 export: `COMPATIBLE_CONTRACT_VERSIONS` lists what a 1.1 reader accepts. It is still a
+version bump because a reader that knows only "1" would drop `record_kind` and count
+follow-up visits as new contact episodes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,9 +29,12 @@ from typing import Any
 
 import yaml
 
-from schemas import geography, vocabularies
+from schemas import geography, reintegration, vocabularies
+from schemas.text import normalise_key
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "1.1"
+# Exports declared under these versions are valid under CONTRACT_VERSION (additive changes).
+COMPATIBLE_CONTRACT_VERSIONS: tuple[str, ...] = ("1", "1.1")
 CONTRACT_YAML = Path(__file__).parent / "contract" / "agency_extract.yaml"
 KINDS = ("identifier", "quasi_identifier", "attribute")
 
@@ -39,7 +49,13 @@ VOCABULARY_RESOLVERS: dict[str, Callable[[str | None], str | None]] = {
     "caste_ethnicity": vocabularies.resolve_caste_ethnicity,
     "geography.province": geography.resolve_province,
     "geography.district": geography.resolve_district,
+    "record_kind": vocabularies.resolve_record_kind,
 }
+# One resolver per answer scale of the reintegration indicators ("reintegration.rating5").
+for _scale in reintegration.load_indicator_config().scales:
+    VOCABULARY_RESOLVERS[f"reintegration.{_scale}"] = lambda text, scale=_scale: (
+        reintegration.resolve_scale_answer(scale, text)
+    )
 
 
 @dataclass(frozen=True)
@@ -176,3 +192,45 @@ def check_headers(headers: Sequence[str], mapping: dict[str, str] | None = None)
     if not present & set(names):
         missing.append(" or ".join(names))
     return HeaderCheck(renamed, missing, unknown, duplicated)
+
+
+def followup_columns() -> tuple[str, ...]:
+    """The reintegration indicator columns, filled on follow-up rows only."""
+    prefix = _contract_document()["rules"]["followup_only_prefix"]
+    return tuple(c.name for c in load_contract() if c.name.startswith(prefix))
+
+
+def record_kind_problems(row: Mapping[str, object]) -> list[str]:
+    """What is wrong with a row's record kind and follow-up answers (empty list: fine).
+
+    Rules: `record_kind` is empty (= episode), `episode` or `followup`; an episode row has
+    no indicator answers (they would be lost, or mistaken for an intake score); every
+    indicator answer on a follow-up row is on its scale. Each message names the column and
+    the fix, for the agency's reject file.
+    """
+    kind = vocabularies.resolve_record_kind(row.get("record_kind"))
+    if kind is None:
+        return [
+            f"record_kind {row.get('record_kind')!r} is not episode or followup: "
+            "write episode (or leave it empty) or followup"
+        ]
+    problems = []
+    answered = [
+        c for c in followup_columns()
+        if normalise_key(row.get(c)) and not _is_nan(row.get(c))
+    ]  # fmt: skip
+    if kind == "episode" and answered:
+        problems.append(
+            f"follow-up answers ({', '.join(answered)}) on an episode row: "
+            "set record_kind to followup or move the answers to the follow-up visit's row"
+        )
+    for column in answered if kind == "followup" else ():
+        try:
+            reintegration.canonical_answer(column, row.get(column))  # type: ignore[arg-type]
+        except ValueError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and value != value

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from schemas.text import normalise_key, strip_affixes
+from schemas.text import normalise_key, phonetic_key, strip_affixes
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ def _norm(*suffixes: str) -> tuple[str, ...]:
 class _Index:
     provinces: dict[str, str]
     districts: dict[str, str]
+    district_phonetic: dict[str, str]
     local_by_district: dict[str, dict[str, set[str]]]
     local_global: dict[str, set[str]]
     local_parent: dict[str, str]
@@ -180,7 +181,44 @@ def _index() -> _Index:
                 local_by_district[ll.district_code][key].add(ll.code)
                 local_global[key].add(ll.code)
     parents = {ll.code: ll.district_code for ll in geo.local_levels}
-    return _Index(provinces, districts, dict(local_by_district), dict(local_global), parents)
+    phonetic = _district_phonetic_index(geo, districts, local_global, parents)
+    return _Index(
+        provinces, districts, phonetic, dict(local_by_district), dict(local_global), parents
+    )
+
+
+def _district_phonetic_index(
+    geo: Geography,
+    districts: dict[str, str],
+    local_global: dict[str, set[str]],
+    parents: dict[str, str],
+) -> dict[str, str]:
+    """Phonetic key -> district code, keeping only keys that point to one district.
+
+    A key is also dropped when it is the phonetic key of a local level in another district
+    (someone who wrote a municipality in the district column must not get a neighbour's
+    district), unless the district's own name already has that key: its exact name
+    resolves to it anyway ("Parsa" is a district and a rural municipality of Sarlahi).
+    """
+    candidates: dict[str, set[str]] = defaultdict(set)
+    for key, code in districts.items():
+        if not re.fullmatch(r"\d+", key):
+            candidates[phonetic_key(key)].add(code)
+    own_names: dict[str, set[str]] = defaultdict(set)
+    for d in geo.districts:
+        own_names[d.code] |= {phonetic_key(d.name_en), phonetic_key(d.name_ne)}
+    foreign: dict[str, set[str]] = defaultdict(set)  # phonetic key -> districts of local levels
+    for key, codes in local_global.items():
+        foreign[phonetic_key(key)] |= {parents[c] for c in codes}
+    index: dict[str, str] = {}
+    for key, codes in candidates.items():
+        if not key or len(codes) != 1:
+            continue
+        code = next(iter(codes))
+        if foreign.get(key, set()) - {code} and key not in own_names[code]:
+            continue
+        index[key] = code
+    return index
 
 
 @cache
@@ -202,12 +240,26 @@ def resolve_province(text: str | None) -> str | None:
 
 
 def resolve_district(text: str | None) -> str | None:
-    """3-digit district code from a code, English/Nepali name or known variant; else None."""
+    """3-digit district code from a code, English/Nepali name or spelling variant; else None.
+
+    Exact (normalised) names and listed variants first. Failing that, the text's phonetic
+    key (`schemas.text.phonetic_key`: "Kaaski", "Sindupalchowk", "Chitauan"...) is compared
+    with the districts' keys, and accepted only when it points to exactly one district.
+    """
     key = normalise_key(text)
     if not key:
         return None
-    index = _index().districts
-    return index.get(key) or index.get(strip_affixes(key, _norm(*_DISTRICT_SUFFIXES)))
+    index = _index()
+    stripped = strip_affixes(key, _norm(*_DISTRICT_SUFFIXES))
+    exact = index.districts.get(key) or index.districts.get(stripped)
+    if exact is not None:
+        return exact
+    for candidate in (key, stripped):
+        code = index.district_phonetic.get(phonetic_key(candidate))
+        if code is not None:
+            logger.debug("district %r resolved by phonetic key to %s", text, code)
+            return code
+    return None
 
 
 def resolve_local_level(text: str | None, district_code: str | None = None) -> str | None:

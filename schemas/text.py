@@ -71,3 +71,52 @@ def build_lookup(*tables: Mapping[str, Iterable[str] | str]) -> dict[str, str]:
                     # First writer wins, so a code's own label outranks another's synonym.
                     lookup.setdefault(key, code)
     return lookup
+
+
+# --- phonetic key ----------------------------------------------------------------------------
+# Ordinary romanisation variation of Nepali place names, folded away (order matters):
+# "sh"/"s" (श, ष, स), "chh"/"ch" (छ, च), "ow"/"o" (ओ), w/v/b (व), aspirated/unaspirated
+# stops (registers drop the h of ध, ठ, भ...), long vowels typed doubled ("aa", "ee", "oo")
+# and doubled consonants ("Mahottari"/"Mahotari"). Spaces and hyphens vanish ("Solu Khumbu").
+_LATIN_FOLDS = (
+    (re.compile(r"[^a-z]"), ""),
+    (re.compile(r"sh"), "s"),
+    (re.compile(r"chh"), "ch"),
+    (re.compile(r"ow(?![aeiou])"), "o"),  # "chowk" for चोक
+    (re.compile(r"[wv]"), "b"),
+    (re.compile(r"([kgcjtdpb])h"), r"\1"),
+    (re.compile(r"ee"), "i"),
+    (re.compile(r"oo"), "u"),
+    (re.compile(r"(.)\1+"), r"\1"),
+)
+# The same confusions in Devanagari: long/short i and u (ी/ि, ू/ु, ई/इ, ऊ/उ), श/ष/स,
+# व/ब, and a nasal half-letter before a consonant written as anusvara (ङ्ग = ंग).
+_DEVANAGARI_FOLDS = (
+    (re.compile(r"[^\u0900-\u097f]"), ""),
+    (re.compile(r"[ङञणनम]्(?=[क-ह])"), "ं"),
+    (re.compile("[ीि]"), "ि"),
+    (re.compile("[ूु]"), "ु"),
+    (re.compile("ई"), "इ"),
+    (re.compile("ऊ"), "उ"),
+    (re.compile("[शष]"), "स"),
+    (re.compile("व"), "ब"),
+)
+
+
+def phonetic_key(text: object) -> str:
+    """Fold ordinary spelling variation of a (place) name into a coarse comparison key.
+
+    Only for a *fallback* comparison after an exact lookup failed, and only where callers
+    check that the key is unique: the fold deliberately merges different spellings.
+
+    >>> phonetic_key("Sindhupalchowk") == phonetic_key("Sindupalchok")
+    True
+    """
+    key = normalise_key(text)
+    if re.search(r"[\u0900-\u097f]", key):
+        for pattern, replacement in _DEVANAGARI_FOLDS:
+            key = pattern.sub(replacement, key)
+        return key
+    for pattern, replacement in _LATIN_FOLDS:
+        key = pattern.sub(replacement, key)
+    return key

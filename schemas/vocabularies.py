@@ -282,3 +282,20 @@ def age_band(age: int | None) -> str | None:
         if age >= lower:
             band = label
     return band
+
+
+# --- record kind (agency extract contract 1.1) ------------------------------------------------
+RECORD_KINDS: dict[str, str] = {"episode": "Contact episode", "followup": "Follow-up visit"}
+RECORD_KINDS_NE: dict[str, str] = {"episode": "सम्पर्क", "followup": "अनुगमन भ्रमण"}
+_RECORD_KIND_SYNONYMS = {
+    "episode": ["contact", "case", "intake", "new"],
+    "followup": ["follow up", "follow up visit", "visit", "monitoring", "अनुगमन", "फलोअप"],
+}
+_RECORD_KIND = build_lookup(RECORD_KINDS, RECORD_KINDS_NE, _RECORD_KIND_SYNONYMS)
+
+
+def resolve_record_kind(text: object) -> str | None:
+    """`episode` or `followup`; an empty value is `episode` (the default); unknown -> None."""
+    if not normalise_key(text):
+        return "episode"
+    return _resolve(_RECORD_KIND, text)

@@ -25,6 +25,9 @@ Sources and decisions:
   agency data written either way resolves. The number of fuzzy matches is logged.
 - District variants that neither package knows (e.g. Kavre, Sindhupalchowk, Bhadgaon) come
   from `DISTRICT_VARIANTS`, a hand-kept list of spellings seen in Nepali registers.
+- Step 2, in the project venv, adds vetted romanisations of each district's Nepali name:
+  `.venv/bin/python schemas/reference/build_district_variants.py` (always run it after
+  this script: this one rewrites the CSV without them).
 """
 
 from __future__ import annotations
@@ -77,7 +80,9 @@ PROVINCE_VARIANTS = {
     ],
 }
 
-# Spellings seen in registers and reports; keyed by the seed's English district name.
+# Spellings seen in registers and reports; keyed by the seed's English district name. Every
+# district has at least one; romanisations of the Nepali name are added systematically by
+# step 2 (`build_district_variants.py`), so this list holds what a rule would not produce.
 DISTRICT_VARIANTS = {
     "Ilam": ["Illam"],
     "Terhathum": ["Tehrathum", "Terathum"],
@@ -86,6 +91,7 @@ DISTRICT_VARIANTS = {
     "Udayapur": ["Udaypur"],
     "Sankhuwasabha": ["Sankhuwa Sabha", "Sankhuwasava"],
     "Panchthar": ["Pachthar", "Panchathar"],
+    "Morang": ["Morung", "मोरंग"],
     "Dhanusha": ["Dhanusa", "Dhanukha"],
     "Mahottari": ["Mahotari"],
     "Rautahat": ["Rauthat"],
@@ -103,31 +109,39 @@ DISTRICT_VARIANTS = {
     "Tanahun": ["Tanahu", "Tanahaun"],
     "Syangja": ["Syanja", "Shyangja"],
     "Myagdi": ["Magdi"],
+    "Parbat": ["Parvat", "Parwat"],
     "Nawalparasi East": [
         "Nawalpur",
         "Nawalparasi Purba",
+        "Purba Nawalparasi",
         "Nawalparasi (Bardaghat Susta East)",
+        "Nawalparasi Bardaghat Susta Purba",
         "East Nawalparasi",
     ],
     "Nawalparasi West": [
         "Parasi",
         "Nawalparasi Paschim",
+        "Paschim Nawalparasi",
         "Nawalparasi (Bardaghat Susta West)",
+        "Nawalparasi Bardaghat Susta Paschim",
         "West Nawalparasi",
     ],
-    "Rukum East": ["Eastern Rukum", "Rukum Purba", "East Rukum"],
-    "Rukum West": ["Western Rukum", "Rukum Paschim", "West Rukum"],
+    "Rukum East": ["Eastern Rukum", "Rukum Purba", "Purba Rukum", "East Rukum"],
+    "Rukum West": ["Western Rukum", "Rukum Paschim", "Paschim Rukum", "West Rukum"],
     "Kapilbastu": ["Kapilvastu"],
     "Arghakhanchi": ["Arghakhachi"],
     "Rupandehi": ["Rupendehi"],
+    "Pyuthan": ["Piuthan"],
     "Dang": ["Dang Deukhuri"],
     "Bardiya": ["Bardia"],
+    # No Latin variant is known to us; मुगू is the short/long vowel slip of typed Nepali.
+    "Mugu": ["मुगू"],
     "Salyan": ["Sallyan"],
     "Dailekh": ["Dailekha"],
     "Achham": ["Acham"],
     "Dadeldhura": ["Dadeldura"],
     "Darchula": ["Dharchula"],
-    "Kanchanpur": ["Kanchenpur"],
+    "Kanchanpur": ["Kanchenpur", "Kanchapur"],
 }
 
 SUFFIX = re.compile(

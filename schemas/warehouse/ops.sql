@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS ops.quarantine (
     batch_id        VARCHAR NOT NULL,
     source_type     VARCHAR NOT NULL,
     agency_id       VARCHAR NOT NULL,
+    row_number      INTEGER NOT NULL,   -- 1-based position of the row in the batch file
     source_row      INTEGER,            -- 1-based data row of the agency's export
     record_token    VARCHAR,            -- lets the agency find the row via its crosswalk
     "column"        VARCHAR,

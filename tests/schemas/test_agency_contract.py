@@ -8,13 +8,17 @@ import pytest
 
 from schemas import contract
 from schemas.contract import (
+    COMPATIBLE_CONTRACT_VERSIONS,
     CONTRACT_VERSION,
     VOCABULARY_RESOLVERS,
     check_headers,
+    followup_columns,
     identifier_columns,
     load_column_mapping,
     load_contract,
+    record_kind_problems,
 )
+from schemas.reintegration import load_indicator_config
 
 CANONICAL = [
     "record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth", "age",
@@ -22,11 +26,16 @@ CANONICAL = [
     "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
     "referred_from", "referred_to",
 ]  # fmt: skip
+VERSION_1 = CANONICAL
+INDICATORS = [i.code for i in load_indicator_config("v1").indicators]
+CANONICAL = [*VERSION_1, "record_kind", *INDICATORS]
 
 
 def test_contract_lists_the_canonical_columns_in_order() -> None:
-    assert CONTRACT_VERSION == "1"
+    assert CONTRACT_VERSION == "1.1"
+    assert COMPATIBLE_CONTRACT_VERSIONS == ("1", "1.1")
     columns = load_contract()
+    # 1.1 is additive: the version-1 columns come first, unchanged, then the new ones.
     assert [c.name for c in columns] == CANONICAL
     assert {c.name for c in columns if c.required} == {"record_id", "contact_date"}
     for c in columns:
@@ -120,3 +129,50 @@ def test_empty_mapping_file_is_an_empty_mapping(tmp_path: Path) -> None:
     path = tmp_path / "mapping.yaml"
     path.write_text("", encoding="utf-8")
     assert load_column_mapping(path) == {}
+
+
+def test_version_1_export_is_still_valid() -> None:
+    check = check_headers(VERSION_1)
+    assert check.ok and check.unknown == []
+    assert record_kind_problems({"record_id": "A-1", "given_name": "Sita"}) == []
+
+
+def test_followup_columns_are_the_indicator_codes_of_the_config() -> None:
+    assert list(followup_columns()) == INDICATORS
+    config = load_indicator_config("v1")
+    by_name = {c.name: c for c in load_contract()}
+    for indicator in config.indicators:
+        column = by_name[indicator.code]
+        assert not column.required and column.kind == "attribute"
+        assert column.vocabulary == f"reintegration.{indicator.scale}"
+        assert indicator.dimension in column.description
+    assert by_name["record_kind"].vocabulary == "record_kind"
+
+
+@pytest.mark.parametrize(
+    ("row", "fragment"),
+    [
+        ({"record_kind": "followup", "ri_income": "4", "ri_work": "yes"}, None),
+        ({"record_kind": "Follow-up", "ri_stress": "सधैं"}, None),
+        ({"record_kind": "", "ri_income": ""}, None),
+        ({"record_kind": None}, None),
+        ({"record_kind": "episode", "ri_income": "4"}, "on an episode row"),
+        ({"ri_documents": "no"}, "ri_documents"),
+        ({"record_kind": "followup", "ri_income": "9"}, "ri_income: answer '9'"),
+        ({"record_kind": "followup", "ri_work": "1"}, "yes_partly_no"),
+        ({"record_kind": "revisit"}, "record_kind 'revisit'"),
+    ],
+)
+def test_record_kind_problems(row: dict, fragment: str | None) -> None:
+    problems = record_kind_problems(row)
+    if fragment is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and fragment in problems[0], problems
+
+
+def test_followup_row_with_the_usual_identifiers_passes_the_header_check() -> None:
+    headers = ["record_id", "given_name", "family_name", "date_of_birth", "district",
+               "contact_date", "record_kind", "ri_income", "ri_wellbeing"]  # fmt: skip
+    check = check_headers(headers)
+    assert check.ok and check.unknown == []
