@@ -1,0 +1,171 @@
+"""`pahichan keys ...` and `pahichan pseudonymise`: the agency-side commands.
+
+Bad input is reported as one clear message and an exit code (0 all rows encoded, 3 some
+rows rejected, 2 unusable input); never a traceback, and never a clear value from the
+export on screen: rejects name the row, column and record_id only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from linkage.encoding.keys import KeyFileError, new_secret, read_key, write_key
+
+EXIT_OK = 0
+EXIT_UNUSABLE = 2
+EXIT_REJECTS = 3
+
+logger = logging.getLogger(__name__)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+@click.group(
+    epilog="Example: pahichan keys new --out ~/pahichan.key && pahichan keys id --key "
+    "~/pahichan.key"
+)
+def keys() -> None:
+    """Create a linkage secret or print its public key id.
+
+    All agencies of the network share one secret, handed over out of band (never by e-mail
+    and never through the inbox). The key id is a fingerprint: safe to print and compare.
+    """
+
+
+@keys.command("new")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Key file to create (must not exist; written with mode 0600).")  # fmt: skip
+def keys_new(out: Path) -> None:
+    """Create a new 32-byte linkage secret in a key file and print its key id.
+
+    Example: pahichan keys new --out /secure/pahichan.key
+    """
+    try:
+        key_id = write_key(out, new_secret())
+    except FileExistsError:
+        _fail(f"{out} already exists; a key is never overwritten. Choose another path.")
+    except OSError as error:
+        _fail(f"cannot create {out}: {error.strerror or error}")
+    click.echo(f"Created key {key_id} in {out} (mode 0600). Keep it off the inbox.")
+
+
+@keys.command("id")
+@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path),
+              help="Key file written by `pahichan keys new`.")  # fmt: skip
+def keys_id(key_path: Path) -> None:
+    """Print the public key id of a key file (compare it across agencies).
+
+    Example: pahichan keys id --key /secure/pahichan.key
+    """
+    try:
+        key = read_key(key_path)
+    except KeyFileError as error:
+        _fail(str(error))
+    click.echo(key.key_id)
+
+
+@click.command(
+    epilog=(
+        "Example: pahichan pseudonymise --source-type shelter --agency shelter-07 "
+        "--key /secure/pahichan.key --in exports/2024-05.csv --out outbox/ --calendar bs\n\n"
+        "The export must be a UTF-8 CSV (Excel: 'CSV UTF-8'); rows with non-UTF-8 bytes, "
+        "bad dates, unknown districts, no name, duplicate record_id or absurd ages are "
+        "listed in the rejects file and the other rows are still encoded. Exit codes: "
+        "0 all rows encoded, 3 some rows rejected, 2 unusable input (nothing written)."
+    )
+)
+@click.option(
+    "--source-type",
+    type=click.Choice(["shelter", "ocmc", "migration"]),
+    required=True,
+    help="Kind of agency that made the export.",
+)
+@click.option(
+    "--agency",
+    "agency_id",
+    required=True,
+    help="Agency id (letters, digits, '-', '_'), as registered with the warehouse.",
+)
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(path_type=Path), help="Linkage key file."
+)
+@click.option(
+    "--in",
+    "input_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The clear export (CSV, UTF-8).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for <batch_id>.parquet + .manifest.json (what is sent).",
+)
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(path_type=Path),
+    help="YAML mapping of the export's headers to the contract's columns.",
+)
+@click.option(
+    "--calendar",
+    type=click.Choice(["ad", "bs"]),
+    default="ad",
+    show_default=True,
+    help="Calendar of date_of_birth and contact_date (bs: Bikram Sambat).",
+)
+@click.option(
+    "--crosswalk-dir",
+    type=click.Path(path_type=Path),
+    help="Where the crosswalk and rejects stay (default: crosswalk/ next to --in).",
+)
+def pseudonymise(
+    source_type: str,
+    agency_id: str,
+    key_path: Path,
+    input_path: Path,
+    out_dir: Path,
+    mapping_path: Path | None,
+    calendar: str,
+    crosswalk_dir: Path | None,
+) -> None:
+    """Turn a clear agency export into an encoded batch and its manifest.
+
+    Names become hardened Bloom filters, identifiers keyed tokens; birth date, ward and
+    every clear identifier stay behind. The crosswalk (record_id -> record_token) and the
+    rejects list are kept in --crosswalk-dir, never in --out.
+    """
+    from linkage.encoding.batch import UnusableInput, pseudonymise_file
+
+    try:
+        key = read_key(key_path)
+    except KeyFileError as error:
+        _fail(f"{error}")
+    console = Console(stderr=True)
+    try:
+        with console.status(f"Encoding {input_path.name} ..."):
+            written = pseudonymise_file(
+                source_type=source_type, agency_id=agency_id, secret=key.secret,
+                key_id=key.key_id, input_path=input_path, out_dir=out_dir,
+                crosswalk_dir=crosswalk_dir, mapping_path=mapping_path, calendar=calendar,
+            )  # fmt: skip
+    except UnusableInput as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"cannot write output: {error.strerror or error} ({error.filename})")
+    click.echo(
+        f"Batch {written.batch_id}: {written.row_count} rows encoded, "
+        f"{written.rejected_count} rows rejected -> {written.parquet}"
+        + (f"; fix the rows listed in {written.rejects}" if written.rejected_count else "")
+    )
+    sys.exit(EXIT_REJECTS if written.rejected_count else EXIT_OK)

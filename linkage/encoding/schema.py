@@ -1,0 +1,55 @@
+"""The Arrow schema of a pseudonymised batch (docs/interfaces.md section 2) and its columns."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+CONTRACT_VERSION = "1"
+RECORD_KIND = "episode"
+
+INPUT_COLUMNS: tuple[str, ...] = (
+    "record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth", "age",
+    "citizenship_no", "passport_no", "phone", "district", "province", "local_level", "ward",
+    "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
+    "referred_from", "referred_to",
+)  # fmt: skip
+NAME_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "father_name")
+
+_TOKEN = pa.string()
+BATCH_SCHEMA = pa.schema(
+    [
+        pa.field("record_token", pa.string(), nullable=False),
+        pa.field("record_kind", pa.string(), nullable=False),
+        pa.field("source_row", pa.int32(), nullable=False),
+        pa.field("given_name_bf", pa.binary(128)),
+        pa.field("family_name_bf", pa.binary(128)),
+        pa.field("father_name_bf", pa.binary(128)),
+        pa.field("full_name_bf", pa.binary(128)),
+        pa.field("given_name_key", _TOKEN),
+        pa.field("family_name_key", _TOKEN),
+        pa.field("full_name_key", _TOKEN),
+        pa.field("birth_year_token", _TOKEN),
+        pa.field("birth_year_pm1_tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("birth_year_pm2_tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("birth_date_token", _TOKEN),
+        pa.field("sex_token", _TOKEN),
+        pa.field("district_token", _TOKEN),
+        pa.field("citizenship_token", _TOKEN),
+        pa.field("passport_token", _TOKEN),
+        pa.field("phone_token", _TOKEN),
+        pa.field("sex", pa.string()),
+        pa.field("age_band", pa.string()),
+        pa.field("birth_precision", pa.string(), nullable=False),
+        pa.field("province_code", pa.string()),
+        pa.field("district_code", pa.string()),
+        pa.field("local_level_code", pa.string()),
+        pa.field("caste_ethnicity", pa.string()),
+        pa.field("contact_date", pa.date32(), nullable=False),
+        pa.field("exploitation_type", pa.string()),
+        pa.field("destination_country", pa.string()),
+        pa.field("services", pa.list_(pa.string()), nullable=False),
+        pa.field("referred_from", pa.string()),
+        pa.field("referred_to", pa.string()),
+    ],
+    metadata={"encoding_version": "pahichan-enc-1", "contract_version": CONTRACT_VERSION},
+)
