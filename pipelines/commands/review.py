@@ -1,0 +1,91 @@
+"""`pahichan review`: list linkage pairs awaiting review, or record a reviewer's decision.
+
+The list never shows record tokens or encodings: a pair is named by its review id
+(`R-...`), and described by agreement levels and coarse attributes of both records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipelines.resources import WarehouseKeyError, resources_from_env
+
+
+@click.command(
+    name="review",
+    epilog=(
+        "Example: pahichan review --limit 20; "
+        "pahichan review --pair R-1a2b3c4d5e6f --decision cannot_link --by asha"
+    ),
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]",
+)
+@click.option("--limit", default=20, show_default=True, help="Pairs to list, strongest first.")
+@click.option("--pair", "pair_id", help="Review id of the pair to decide (from the list).")
+@click.option(
+    "--decision",
+    type=click.Choice(["must_link", "cannot_link"]),
+    help="Decision for --pair; applied by the next run.",
+)
+@click.option("--by", "decided_by", help="Who decided (recorded with the decision).")
+@click.option("--note", help="Optional note stored with the decision.")
+def review(
+    warehouse: Path | None,
+    limit: int,
+    pair_id: str | None,
+    decision: str | None,
+    decided_by: str | None,
+    note: str | None,
+) -> None:
+    """List pairs awaiting review, or record a must-link / cannot-link decision on one."""
+    from linkage.matching import latest_model, record_review_decision, review_queue
+    from linkage.matching.review import resolve_review_id
+
+    resources = resources_from_env(warehouse=str(warehouse) if warehouse else None)
+    store = resources["warehouse"]
+    if not Path(store.path).is_file():
+        raise click.ClickException(f"no warehouse at {store.path}: run `pahichan run` first")
+    if pair_id and not (decision and decided_by):
+        raise click.UsageError("--pair needs --decision and --by")
+    try:
+        with store.connect() as con:
+            if pair_id:
+                try:
+                    left, right = resolve_review_id(con, pair_id)
+                    record_review_decision(
+                        con, left, right, decision or "", decided_by=decided_by or "", note=note
+                    )
+                except ValueError as error:
+                    raise click.ClickException(str(error)) from error
+                click.echo(f"Recorded {decision} for {pair_id}; the next run applies it.")
+                return
+            model = latest_model(con)
+            if model is None:
+                raise click.ClickException("no linkage model yet: nothing has been linked")
+            queue = review_queue(con, model, limit=limit)
+    except WarehouseKeyError as error:
+        raise click.ClickException(str(error)) from error
+    _print_queue(queue)
+    click.echo(f"{len(queue)} pair(s) awaiting review")
+
+
+def _print_queue(queue: object) -> None:
+    """One block per pair: id and weight, then each field's agreement level and weight."""
+    columns = [c for c in queue.columns if not c.endswith(("_token", "_bf", "_key"))]  # type: ignore[attr-defined]
+    for record in queue[columns].to_dict("records"):  # type: ignore[index]
+        click.echo(
+            f"{record['review_id']}  match weight {record['match_weight']} "
+            f"(probability {record['match_probability']})"
+        )
+        for column in columns:
+            if column.endswith("_level"):
+                field = column.removesuffix("_level")
+                click.echo(f"    {field}: {record[column]} ({record.get(field + '_weight')})")
+            elif column.endswith("_l"):
+                field = column.removesuffix("_l")
+                click.echo(f"    {field}: {record[column]} | {record.get(field + '_r')}")

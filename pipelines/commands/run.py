@@ -1,0 +1,263 @@
+"""`pahichan run`: process every pending inbox batch in this process, then link and publish.
+
+The same code paths as Dagster: each pending batch is one run of its `ingest_<source>_batch`
+job (partition = batch_id), then one run of `rebuild_and_publish` (linkage, core, marts,
+publish), all with `execute_in_process` on an ephemeral Dagster instance. The ephemeral
+instance keeps run history in memory only and never writes telemetry; the warehouse
+(`ops.batches`, `ops.runs`) is the record of what was done. "Pending" means a batch file
+(inbox path + content hash) that `ops.batches` has not seen, so a second run with nothing new
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+import duckdb
+
+from pipelines.resources import WarehouseKeyError, WarehouseResource, resources_from_env
+
+logger = logging.getLogger(__name__)
+
+_QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunSummary:
+    """What one `pahichan run` did."""
+
+    run_id: str
+    batches_accepted: int = 0
+    batches_rejected: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (inbox path, reason)
+    linkage: dict[str, Any] = field(default_factory=dict)
+    failed_steps: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        survivors = (
+            f"; survivors: {self.linkage.get('survivor_ids_minted', 0)} new ids, "
+            f"{self.linkage.get('id_updates', 0)} id updates"
+            if self.linkage
+            else ""
+        )
+        return (
+            f"{self.batches_accepted} batches accepted, {self.batches_rejected} rejected; "
+            f"{self.rows_loaded} rows loaded, {self.rows_quarantined} quarantined{survivors}"
+        )
+
+
+def pending_batches(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
+    """Complete inbox batches whose file (path + content) the warehouse has not processed."""
+    from pipelines.defs.ingest.inbox import file_sha256, find_batches
+    from pipelines.defs.ingest.warehouse import ensure_ingest_schema
+
+    with warehouse.connect() as con:
+        ensure_ingest_schema(con)
+        seen = set(con.execute("SELECT inbox_path, sha256 FROM ops.batches").fetchall())
+    return [
+        files
+        for files in find_batches(inbox_root)
+        if (files.inbox_path, file_sha256(files.data_path)) not in seen
+    ]
+
+
+def _record_run(warehouse: WarehouseResource, summary: RunSummary, status: str) -> None:
+    from pipelines.defs.ingest.warehouse import ensure_ingest_schema, utc_now
+
+    with warehouse.connect() as con:
+        ensure_ingest_schema(con)
+        if status == "running":
+            con.execute(
+                "INSERT INTO ops.runs (run_id, mode, started_at, status) VALUES (?, 'cli', ?, ?)",
+                [summary.run_id, utc_now(), status],
+            )
+            return
+        con.execute(
+            """
+            UPDATE ops.runs SET finished_at = ?, status = ?, batches_accepted = ?,
+                batches_rejected = ?, rows_loaded = ?, rows_quarantined = ?, note = ?
+            WHERE run_id = ?
+            """,
+            [utc_now(), status, summary.batches_accepted, summary.batches_rejected,
+             summary.rows_loaded, summary.rows_quarantined,
+             "; ".join(summary.failed_steps) or None, summary.run_id],
+        )  # fmt: skip
+
+
+def _metadata(result: Any, key: list[str]) -> dict[str, Any]:
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if list(materialization.asset_key.path) == key:
+            return {name: value.value for name, value in materialization.metadata.items()}
+    return {}
+
+
+def run_pipeline(
+    resources: Mapping[str, Any],
+    *,
+    on_step: Any = None,
+    dagster_run_config: Mapping[str, Any] | None = None,
+) -> RunSummary:
+    """Load every pending batch, then link, rebuild and publish; returns the summary.
+
+    `on_step(description, total)` is called before each step (progress display).
+    """
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.ingest.partitions import BATCH_PARTITIONS, INBOX_PATH_TAG
+    from pipelines.defs.staging.jobs import ingest_job_name
+
+    warehouse: WarehouseResource = resources["warehouse"]
+    summary = RunSummary(run_id=f"cli-{uuid.uuid4().hex[:12]}")
+    run_config = dagster_run_config if dagster_run_config is not None else _QUIET_DAGSTER
+    pending = pending_batches(resources["inbox"].root, warehouse)
+    _record_run(warehouse, summary, "running")
+    definitions = build_definitions(resources)
+    total = len(pending) + 1
+    with dg.DagsterInstance.ephemeral() as instance:
+        for files in pending:
+            if on_step:
+                on_step(f"Loading {files.inbox_path}", total)
+            instance.add_dynamic_partitions(
+                BATCH_PARTITIONS[files.source_type].name, [files.batch_id]
+            )
+            result = definitions.resolve_job_def(
+                ingest_job_name(files.source_type)
+            ).execute_in_process(
+                instance=instance,
+                partition_key=files.batch_id,
+                tags={INBOX_PATH_TAG: files.inbox_path, "pahichan/run_id": summary.run_id},
+                run_config=run_config,
+                raise_on_error=False,
+            )
+            if not result.success:
+                summary.failed_steps.append(f"load {files.inbox_path}")
+                continue
+            metadata = _metadata(result, ["staging", files.source_type])
+            if metadata.get("status") == "accepted":
+                summary.batches_accepted += 1
+                summary.rows_loaded += int(metadata.get("rows_loaded", 0))
+                summary.rows_quarantined += int(metadata.get("rows_quarantined", 0))
+            else:
+                summary.batches_rejected += 1
+                summary.rejected.append((files.inbox_path, str(metadata.get("reason", ""))))
+        if on_step:
+            on_step("Linking, rebuilding and publishing", total)
+        result = definitions.resolve_job_def("rebuild_and_publish").execute_in_process(
+            instance=instance,
+            tags={"pahichan/run_id": summary.run_id},
+            run_config=run_config,
+            raise_on_error=False,
+        )
+        if result.success:
+            linkage = _metadata(result, ["linkage", "memberships"])
+            events = linkage.get("id_events") or {}
+            summary.linkage = {
+                "survivor_ids_minted": int(linkage.get("survivor_ids_minted", 0) or 0),
+                "id_updates": sum(
+                    int(count) for event, count in events.items() if event != "minted"
+                ),
+                "auto_links": int(linkage.get("auto_links", 0) or 0),
+                "review_pairs": int(linkage.get("review_pairs", 0) or 0),
+            }
+        else:
+            failures = [
+                event.step_key or "?"
+                for event in result.all_events
+                if event.event_type_value == "STEP_FAILURE"
+            ]
+            summary.failed_steps.append("rebuild_and_publish: " + ", ".join(failures))
+    _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded")
+    return summary
+
+
+@click.command(
+    name="run",
+    epilog="Example: pahichan run --inbox data/inbox --warehouse data/warehouse/pahichan.duckdb",
+)
+@click.option(
+    "--inbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Inbox folder (<source_type>/<agency_id>/<batch_id>.parquet). [PAHICHAN_INBOX]",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]",
+)
+@click.option("--key-id", help="The domain's key id (pk1-...). [PAHICHAN_KEY_ID]")
+@click.option(
+    "--publish-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for analyst.duckdb and public.duckdb. [PAHICHAN_PUBLISH_DIR]",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Show Dagster's and the pipeline's logs.")
+def run(
+    inbox: Path | None,
+    warehouse: Path | None,
+    key_id: str | None,
+    publish_dir: Path | None,
+    verbose: bool,
+) -> None:
+    """Process every pending inbox batch into the warehouse, link, and publish reader files.
+
+    Each batch is checked as a whole (manifest, hash, row count, key id, duplicates) and
+    row by row (expectation suites); failing rows go to quarantine, failing batches are
+    rejected and left in the inbox. Runs in this process; safe to re-run at any time.
+    """
+    from rich.console import Console
+    from rich.logging import RichHandler
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        handlers=[RichHandler(console=console, show_path=False)],
+        force=True,
+    )
+    if not verbose:
+        # Splink warns about every level EM could not train; useful when tuning, noise here.
+        logging.getLogger("splink").setLevel(logging.ERROR)
+    resources = resources_from_env(
+        inbox=str(inbox) if inbox else None,
+        warehouse=str(warehouse) if warehouse else None,
+        key_id=key_id,
+        publish_dir=str(publish_dir) if publish_dir else None,
+    )
+    inbox_root = resources["inbox"].root
+    if not inbox_root.is_dir():
+        raise click.ClickException(f"inbox folder {inbox_root} does not exist")
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Finding pending batches", total=None)
+
+            def on_step(description: str, total: int) -> None:
+                progress.update(task, description=description, total=total)
+                progress.advance(task)
+
+            summary = run_pipeline(
+                resources, on_step=on_step, dagster_run_config=None if not verbose else {}
+            )
+    except WarehouseKeyError as error:
+        raise click.ClickException(str(error)) from error
+    except duckdb.IOException as error:
+        raise click.ClickException(
+            f"cannot open the warehouse {resources['warehouse'].path}: {error} (is another "
+            "process, e.g. Dagster, writing it? one writer at a time)"
+        ) from error
+    for inbox_path, reason in summary.rejected:
+        click.echo(f"Rejected {inbox_path}: {reason}", err=True)
+    if summary.failed_steps:
+        click.echo(f"Failed: {'; '.join(summary.failed_steps)} (re-run with -v)", err=True)
+        click.echo(summary.line())
+        raise SystemExit(1)
+    click.echo(summary.line())

@@ -1,0 +1,98 @@
+"""The ingest stage's warehouse tables: creating them and the queries over them.
+
+DDL lives in `schemas/warehouse/ops.sql` and `schemas/warehouse/staging.sql` (reviewable
+SQL, idempotent); this module applies it and answers the questions ingest asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import duckdb
+
+from pipelines.defs.ingest.inbox import SOURCE_TYPES
+
+logger = logging.getLogger(__name__)
+
+WAREHOUSE_SQL = Path(__file__).resolve().parents[3] / "schemas" / "warehouse"
+
+
+def apply_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Run every statement of a DDL file (DuckDB executes a multi-statement string)."""
+    con.execute(path.read_text(encoding="utf-8"))
+
+
+def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the `ops` and `staging` schemas and tables if they are missing."""
+    apply_sql_file(con, WAREHOUSE_SQL / "ops.sql")
+    apply_sql_file(con, WAREHOUSE_SQL / "staging.sql")
+
+
+def staging_table(source_type: str) -> str:
+    """`staging.<source_type>`, for a source type of the fixed list only.
+
+    Table names cannot be bound as parameters; checking against the allow-list is what
+    keeps the formatted SQL safe.
+    """
+    if source_type not in SOURCE_TYPES:
+        raise ValueError(f"unknown source type {source_type!r}")
+    return f"staging.{source_type}"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def current_key_id(con: duckdb.DuckDBPyConnection, configured: str | None) -> str | None:
+    """The domain's key id: PAHICHAN_KEY_ID when set, else the one pinned in ops.domain."""
+    row = con.execute("SELECT key_id FROM ops.domain ORDER BY pinned_at LIMIT 1").fetchone()
+    pinned = row[0] if row else None
+    if configured and pinned and configured != pinned:
+        logger.warning(
+            "PAHICHAN_KEY_ID is %s but the warehouse was pinned to %s: batches of the pinned "
+            "key are now refused. Records of two keys cannot be linked to each other.",
+            configured,
+            pinned,
+        )
+    return configured or pinned
+
+
+def pin_key_id(con: duckdb.DuckDBPyConnection, key_id: str, pinned_by: str) -> bool:
+    """Record the domain's key id if none is pinned yet; True when this call pinned it."""
+    if con.execute("SELECT count(*) FROM ops.domain").fetchone()[0]:  # type: ignore[index]
+        return False
+    con.execute(
+        "INSERT INTO ops.domain (key_id, pinned_by, pinned_at) VALUES (?, ?, ?)",
+        [key_id, pinned_by, utc_now()],
+    )
+    return True
+
+
+def find_accepted_duplicate(
+    con: duckdb.DuckDBPyConnection, batch_id: str, sha256: str, inbox_path: str
+) -> str | None:
+    """Another accepted receipt with the same batch id or the same bytes, described; or None."""
+    row = con.execute(
+        """
+        SELECT batch_id, inbox_path FROM ops.batches
+        WHERE status = 'accepted' AND (batch_id = ? OR sha256 = ?)
+          AND NOT (inbox_path = ? AND sha256 = ?)
+        ORDER BY received_at LIMIT 1
+        """,
+        [batch_id, sha256, inbox_path, sha256],
+    ).fetchone()
+    return f"batch {row[0]} ({row[1]})" if row else None
+
+
+def row_balance(con: duckdb.DuckDBPyConnection, source_type: str, batch_id: str) -> tuple[int, int]:
+    """(rows in staging, distinct rows in quarantine) for one batch, counted in the warehouse."""
+    loaded = con.execute(
+        f"SELECT count(*) FROM {staging_table(source_type)} WHERE batch_id = ?",  # noqa: S608
+        [batch_id],
+    ).fetchone()[0]  # type: ignore[index]
+    quarantined = con.execute(
+        "SELECT count(DISTINCT row_number) FROM ops.quarantine WHERE batch_id = ?", [batch_id]
+    ).fetchone()[0]  # type: ignore[index]
+    return int(loaded), int(quarantined)

@@ -1,0 +1,1 @@
+"""Linkage: feed loaded batches to the linkage engine (`linkage.matching`), train its model."""

@@ -1,0 +1,1 @@
+"""Staging: one table per source type holding the validated rows of accepted batches."""

@@ -1,0 +1,127 @@
+"""Checks on each staging asset, evaluated by the asset itself while it loads a batch.
+
+Batch-level checks (ERROR: a failure means the batch was rejected whole) and row-level
+checks (WARN: failing rows were quarantined, the rest loaded). Each name is the statement
+that holds for a good batch. They are yielded with the materialisation rather than run as
+separate `@asset_check`s because the facts exist only during the load (the rejected file's
+hash, the rows GX failed); `loaded_plus_quarantined_equals_received` is counted afresh in
+the warehouse after the load committed.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+
+from pipelines.defs.ingest.batch_checks import BATCH_CHECKS
+from pipelines.defs.ingest.load import ACCEPTED, BatchOutcome
+
+RECORD_TOKENS_ARE_UNIQUE = "record_tokens_are_unique"
+ROWS_MEET_EXPECTATIONS = "rows_meet_expectations"
+LOADED_PLUS_QUARANTINED_EQUALS_RECEIVED = "loaded_plus_quarantined_equals_received"
+ROW_CHECKS = (
+    RECORD_TOKENS_ARE_UNIQUE,
+    ROWS_MEET_EXPECTATIONS,
+    LOADED_PLUS_QUARANTINED_EQUALS_RECEIVED,
+)
+
+_DESCRIPTIONS = {
+    "manifest_is_valid": "The manifest is present, parseable and names this batch, source "
+    "type, agency and data file.",
+    "versions_are_supported": "Contract and encoding versions are ones this warehouse reads.",
+    "sha256_matches_manifest": "The data file's SHA-256 equals the manifest's.",
+    "columns_match_contract": "The data file has exactly the pseudonymised columns of the "
+    "contract, with castable types.",
+    "rows_match_manifest": "The data file has as many rows as the manifest says.",
+    "key_id_is_current": "The batch was encoded with the domain's current key.",
+    "batch_is_not_a_duplicate": "No accepted batch has the same batch_id or the same bytes.",
+    RECORD_TOKENS_ARE_UNIQUE: "No record_token appears twice in the batch (duplicates are "
+    "quarantined).",
+    ROWS_MEET_EXPECTATIONS: "Every row passes the source type's expectation suite (failing "
+    "rows are quarantined with a reason).",
+    LOADED_PLUS_QUARANTINED_EQUALS_RECEIVED: "Rows in staging plus rows in quarantine equal "
+    "the rows received: nothing is lost.",
+}
+
+
+def staging_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
+    """The check specs of one staging asset."""
+    names = [*BATCH_CHECKS, *ROW_CHECKS]
+    return [
+        AssetCheckSpec(name, asset=asset_key, description=_DESCRIPTIONS[name]) for name in names
+    ]
+
+
+def staging_check_results(
+    asset_key: AssetKey, outcome: BatchOutcome, balance: tuple[int, int] | None
+) -> list[AssetCheckResult]:
+    """Results for one load; row checks are evaluated only for an accepted batch.
+
+    `balance` is (rows in staging, rows in quarantine) counted after the commit.
+    """
+    results = [
+        AssetCheckResult(
+            asset_key=asset_key,
+            check_name=check.name,
+            passed=check.passed,
+            severity=AssetCheckSeverity.ERROR,
+            description=check.reason,
+            metadata={"batch_id": outcome.batch_id, "inbox_path": outcome.files.inbox_path},
+        )
+        for check in outcome.inspection.checks
+    ]
+    if outcome.status != ACCEPTED or outcome.validation is None or balance is None:
+        # Dagster requires a result for every declared check; row checks were not run.
+        return results + [
+            AssetCheckResult(
+                asset_key=asset_key,
+                check_name=name,
+                passed=False,
+                severity=AssetCheckSeverity.WARN,
+                description="not evaluated: the batch was rejected whole (see the batch checks)",
+                metadata={"batch_id": outcome.batch_id, "evaluated": False},
+            )
+            for name in ROW_CHECKS
+        ]
+    validation = outcome.validation
+    duplicates = validation.rows_failing("record_token_unique_in_batch")
+    results.append(
+        AssetCheckResult(
+            asset_key=asset_key,
+            check_name=RECORD_TOKENS_ARE_UNIQUE,
+            passed=duplicates == 0,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"rows_with_repeated_token": duplicates},
+        )
+    )
+    by_rule = {
+        rule: validation.rows_failing(rule)
+        for rule in validation.rules
+        if validation.rows_failing(rule)
+    }
+    results.append(
+        AssetCheckResult(
+            asset_key=asset_key,
+            check_name=ROWS_MEET_EXPECTATIONS,
+            passed=not by_rule,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "rows_quarantined": outcome.rows_quarantined,
+                "rows_failing_by_rule": MetadataValue.json(by_rule),
+            },
+        )
+    )
+    loaded, quarantined = balance
+    results.append(
+        AssetCheckResult(
+            asset_key=asset_key,
+            check_name=LOADED_PLUS_QUARANTINED_EQUALS_RECEIVED,
+            passed=loaded + quarantined == outcome.rows_received,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_received": outcome.rows_received,
+                "rows_in_staging": loaded,
+                "rows_in_quarantine": quarantined,
+            },
+        )
+    )
+    return results

@@ -1,0 +1,191 @@
+"""Dagster resources: where the warehouse, the inbox and the publish folder are, and settings.
+
+This is the only place that reads `PAHICHAN_*` environment variables (`resources_from_env`),
+and only when called, never at import time. Every asset opens the warehouse through
+`WarehouseResource.connect()`, so there is one way in and one writer process.
+
+Resource keys bound in `pipelines.definitions`:
+
+- `warehouse` — `WarehouseResource`: the restricted DuckDB file (tokens, encodings, linkage).
+- `inbox` — `InboxResource`: the folder agencies drop batches into.
+- `settings` — `PipelineSettings`: key id, linkage thresholds, suppression threshold and
+  the folder reader files are published to.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INBOX = "data/inbox"
+DEFAULT_WAREHOUSE = "data/warehouse/pahichan.duckdb"
+DEFAULT_SUPPRESSION_THRESHOLD = 5
+
+# DuckDB would otherwise try to download extensions it thinks a query needs (~2 s offline,
+# then fail). Nothing here may need the internet.
+DUCKDB_OFFLINE_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+# The httpfs extension ships as a PyPI wheel pinned with duckdb 1.5.5; DuckDB needs it to
+# write AES-GCM encrypted files securely (its built-in fallback refuses secure writes).
+_HTTPFS_EXTENSION = "extensions/v1.5.5/httpfs.duckdb_extension"
+# ATTACH and LOAD take no bound parameters (parser error on `?`), so the two values they
+# need are checked against a strict alphabet before they are quoted into the statement.
+_KEY_ALPHABET = re.compile(r"^[A-Za-z0-9+/=_\-]{16,512}$")
+
+
+class WarehouseKeyError(RuntimeError):
+    """The warehouse encryption key file is missing, malformed or does not open the file."""
+
+
+class WarehouseResource(ConfigurableResource):
+    """The restricted warehouse: one DuckDB file holding tokens, encodings and linkage.
+
+    When `key_file` is set the file is encrypted at rest (AES-GCM): it is attached to an
+    in-memory connection with the key read from `key_file`, and used as the default catalog,
+    so queries read exactly as for a plain file (`ops.batches`, `staging.shelter`, ...).
+    """
+
+    path: str
+    key_file: str | None = None
+
+    @property
+    def directory(self) -> Path:
+        """The folder holding the warehouse file (models and default publish folder beside it)."""
+        return Path(self.path).resolve().parent
+
+    @property
+    def models_dir(self) -> Path:
+        """Where versioned linkage model JSON files are written (`models/` beside the file)."""
+        return self.directory / "models"
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the warehouse read-write; closed on exit (commit is the caller's business)."""
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if self.key_file:
+            con = _connect_encrypted(Path(self.path), Path(self.key_file))
+        else:
+            con = duckdb.connect(self.path, config=DUCKDB_OFFLINE_CONFIG)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class InboxResource(ConfigurableResource):
+    """The inbox: `<path>/<source_type>/<agency_id>/<batch_id>.parquet` + `.manifest.json`."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+class PipelineSettings(ConfigurableResource):
+    """Settings of one warehouse domain.
+
+    `key_id` is the public fingerprint of the agencies' shared linkage key; when None the
+    first accepted batch pins it (see `ops.domain`). `link_upper`/`link_lower` override the
+    linkage model's match-weight thresholds (None: the model's own). Published counts below
+    `suppression_threshold` are suppressed. Reader files go to `publish_dir`.
+    """
+
+    publish_dir: str
+    key_id: str | None = None
+    link_upper: float | None = None
+    link_lower: float | None = None
+    suppression_threshold: int = DEFAULT_SUPPRESSION_THRESHOLD
+
+
+def resources_from_env(
+    environ: Mapping[str, str] | None = None, **overrides: str | None
+) -> dict[str, ConfigurableResource]:
+    """Build the three resources from `PAHICHAN_*` variables; non-None overrides win.
+
+    Overrides (command-line flags) use the names `inbox`, `warehouse`, `key_id`,
+    `publish_dir`, `warehouse_key_file`.
+    """
+    env = os.environ if environ is None else environ
+
+    def pick(name: str, variable: str, default: str | None = None) -> str | None:
+        value = overrides.get(name)
+        if value is None:
+            value = env.get(variable) or default
+        return value
+
+    warehouse_path = pick("warehouse", "PAHICHAN_WAREHOUSE", DEFAULT_WAREHOUSE)
+    assert warehouse_path is not None
+    publish_dir = pick("publish_dir", "PAHICHAN_PUBLISH_DIR") or str(Path(warehouse_path).parent)
+    threshold = env.get("PAHICHAN_SUPPRESSION_THRESHOLD")
+    return {
+        "warehouse": WarehouseResource(
+            path=warehouse_path,
+            key_file=pick("warehouse_key_file", "PAHICHAN_WAREHOUSE_KEY_FILE"),
+        ),
+        "inbox": InboxResource(path=pick("inbox", "PAHICHAN_INBOX", DEFAULT_INBOX) or ""),
+        "settings": PipelineSettings(
+            publish_dir=publish_dir,
+            key_id=pick("key_id", "PAHICHAN_KEY_ID"),
+            link_upper=_optional_float(env, "PAHICHAN_LINK_UPPER"),
+            link_lower=_optional_float(env, "PAHICHAN_LINK_LOWER"),
+            suppression_threshold=int(threshold) if threshold else DEFAULT_SUPPRESSION_THRESHOLD,
+        ),
+    }
+
+
+def _optional_float(env: Mapping[str, str], variable: str) -> float | None:
+    value = env.get(variable)
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError as error:
+        raise ValueError(f"{variable} must be a number, got {value!r}") from error
+
+
+def _quote(value: str) -> str:
+    """A SQL string literal, for the statements that take no bound parameters."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _connect_encrypted(path: Path, key_file: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with `path` attached encrypted as `warehouse` and in use."""
+    try:
+        key = key_file.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise WarehouseKeyError(
+            f"cannot read the warehouse key file {key_file}: {error}"
+        ) from error
+    if not _KEY_ALPHABET.match(key):
+        raise WarehouseKeyError(
+            f"the warehouse key file {key_file} must hold one line of 16-512 base64/hex "
+            "characters (create one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    extension = importlib.resources.files("duckdb_extension_httpfs") / _HTTPFS_EXTENSION
+    con = duckdb.connect(config=DUCKDB_OFFLINE_CONFIG)
+    try:
+        con.execute(f"LOAD {_quote(str(extension))}")
+        con.execute(f"ATTACH {_quote(str(path))} AS warehouse (ENCRYPTION_KEY {_quote(key)})")
+        con.execute("USE warehouse")
+    except duckdb.Error as error:
+        con.close()
+        if "encryption key" in str(error).lower():
+            raise WarehouseKeyError(
+                f"the key in {key_file} does not open {path} (wrong key, or the file is not "
+                "encrypted)"
+            ) from error
+        raise
+    return con

@@ -1,0 +1,147 @@
+"""Batch-level checks: bad batches are rejected whole, with the reason, and left in place."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from pipelines.defs.ingest.inbox import find_batches
+from pipelines.defs.ingest.load import load_batch
+from tests.pipelines.conftest import TEST_KEY_ID, write_batch
+
+
+def _load_all(con: duckdb.DuckDBPyConnection, inbox: Path, key_id: str | None = None) -> dict:
+    return {
+        files.inbox_path: load_batch(con, files, configured_key_id=key_id, run_id="test")
+        for files in find_batches(inbox)
+    }
+
+
+def _rejection(con: duckdb.DuckDBPyConnection, batch_id: str) -> tuple[list[str], str]:
+    row = con.execute(
+        "SELECT failed_checks, reason FROM ops.rejected_batches WHERE batch_id = ?", [batch_id]
+    ).fetchone()
+    assert row is not None, f"{batch_id} is not in ops.rejected_batches"
+    return row[0], row[1]
+
+
+def _staged(con: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    return con.execute(
+        "SELECT count(*) FROM staging.shelter WHERE batch_id = ?", [batch_id]
+    ).fetchone()[0]
+
+
+def test_good_batch_is_accepted_and_pins_the_key_id(con, inbox: Path) -> None:
+    write_batch(inbox, batch_id="good", count=12)
+    outcome = _load_all(con, inbox)["shelter/agency-a/good.parquet"]
+    assert outcome.status == "accepted", outcome.reason
+    assert _staged(con, "good") == 12
+    assert con.execute("SELECT key_id FROM ops.domain").fetchall() == [(TEST_KEY_ID,)]
+    status, rows, loaded = con.execute(
+        "SELECT status, row_count, rows_loaded FROM ops.batches WHERE batch_id = 'good'"
+    ).fetchone()
+    assert (status, rows, loaded) == ("accepted", 12, 12)
+
+
+def test_wrong_row_count_is_rejected(con, inbox: Path) -> None:
+    data, _ = write_batch(inbox, batch_id="short", manifest_edit=lambda m: m.update(row_count=99))
+    _load_all(con, inbox)
+    checks, reason = _rejection(con, "short")
+    assert checks == ["rows_match_manifest"]
+    assert "20 rows but the manifest says 99" in reason
+    assert _staged(con, "short") == 0
+    assert data.exists(), "a rejected batch is left in the inbox"
+
+
+def test_wrong_hash_is_rejected(con, inbox: Path) -> None:
+    write_batch(inbox, batch_id="altered", manifest_edit=lambda m: m.update(sha256="ab" * 32))
+    _load_all(con, inbox)
+    checks, reason = _rejection(con, "altered")
+    assert checks == ["sha256_matches_manifest"]
+    assert "SHA-256" in reason
+    assert _staged(con, "altered") == 0
+
+
+def test_foreign_key_id_is_rejected_against_configured_and_pinned_key(con, inbox: Path) -> None:
+    write_batch(inbox, batch_id="foreign", key_id="pk1-ffffffffffffffff")
+    _load_all(con, inbox, key_id=TEST_KEY_ID)
+    checks, reason = _rejection(con, "foreign")
+    assert checks == ["key_id_is_current"]
+    assert "pk1-ffffffffffffffff" in reason and TEST_KEY_ID in reason
+
+    # Without configuration, the first accepted batch pins the key for the next ones.
+    con.execute("DELETE FROM ops.batches; DELETE FROM ops.rejected_batches")
+    write_batch(inbox, batch_id="first", seed=2)
+    _load_all(con, inbox, key_id=None)
+    statuses = dict(con.execute("SELECT batch_id, status FROM ops.batches").fetchall())
+    assert statuses == {"first": "accepted", "foreign": "rejected"}
+
+
+def test_resent_batch_is_rejected_as_duplicate(con, inbox: Path) -> None:
+    data, manifest = write_batch(inbox, batch_id="orig", seed=3)
+    _load_all(con, inbox)
+    # The same files dropped again into another agency folder (same batch id, same bytes).
+    other = inbox / "shelter" / "agency-b"
+    other.mkdir()
+    shutil.copy(data, other / data.name)
+    text = manifest.read_text().replace('"agency-a"', '"agency-b"')
+    (other / manifest.name).write_text(text)
+    # The same rows re-exported under a new batch id (same bytes, new name).
+    write_batch(inbox, batch_id="orig-again", seed=3)
+    outcomes = _load_all(con, inbox)
+    assert outcomes["shelter/agency-b/orig.parquet"].status == "rejected"
+    assert outcomes["shelter/agency-a/orig-again.parquet"].status == "rejected"
+    for inbox_path in ("shelter/agency-b/orig.parquet", "shelter/agency-a/orig-again.parquet"):
+        checks, reason = con.execute(
+            "SELECT failed_checks, reason FROM ops.rejected_batches WHERE inbox_path = ?",
+            [inbox_path],
+        ).fetchone()
+        assert checks == ["batch_is_not_a_duplicate"]
+        assert "already loaded as batch orig" in reason
+    # The original stays loaded exactly once.
+    assert _staged(con, "orig") == 20
+    assert con.execute("SELECT count(*) FROM staging.shelter").fetchone()[0] == 20
+
+
+def test_reloading_the_same_file_is_not_a_duplicate(con, inbox: Path) -> None:
+    write_batch(inbox, batch_id="again")
+    first = _load_all(con, inbox)["shelter/agency-a/again.parquet"]
+    second = _load_all(con, inbox)["shelter/agency-a/again.parquet"]
+    assert (first.status, second.status) == ("accepted", "accepted")
+    assert _staged(con, "again") == 20
+    assert con.execute("SELECT count(*) FROM ops.batches").fetchone()[0] == 1
+
+
+def test_unparseable_manifest_and_unknown_columns_are_rejected(con, inbox: Path) -> None:
+    _, manifest = write_batch(inbox, batch_id="broken", seed=4)
+    manifest.write_text("{not json")
+    write_batch(inbox, batch_id="misfiled", seed=5, manifest_edit=lambda m: m.update(agency_id="x"))
+    _load_all(con, inbox)
+    checks, reason = _rejection(con, "broken")
+    assert "manifest_is_valid" in checks and "not valid JSON" in reason
+    checks, reason = _rejection(con, "misfiled")
+    assert checks == ["manifest_is_valid"] and "agency_id is 'x'" in reason
+
+
+def test_columns_outside_the_contract_are_refused(con, inbox: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data, _ = write_batch(inbox, batch_id="leaky", seed=6)
+    table = pq.read_table(data)
+    # A clear name column must never be loaded, even if everything else is fine.
+    table = table.append_column("given_name", pa.array(["Sita"] * table.num_rows))
+    pq.write_table(table, data)
+    import hashlib
+    import json
+
+    manifest = data.with_name("leaky.manifest.json")
+    fields = json.loads(manifest.read_text())
+    fields["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+    manifest.write_text(json.dumps(fields))
+    _load_all(con, inbox)
+    checks, reason = _rejection(con, "leaky")
+    assert checks == ["columns_match_contract"]
+    assert "given_name" in reason and "Sita" not in reason

@@ -1,0 +1,58 @@
+"""The inbox sensor registers each complete batch once and ignores incomplete ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.ingest.partitions import INBOX_PATH_TAG
+from pipelines.defs.ingest.sensors import inbox_sensor
+from pipelines.resources import InboxResource
+from tests.pipelines.conftest import write_batch
+
+
+def _tick(instance: dg.DagsterInstance, inbox: Path, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"inbox": InboxResource(path=str(inbox))}
+    )
+    result = inbox_sensor(context)
+    # Apply what the daemon would: partitions added, cursor stored.
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def test_sensor_registers_new_batch_once_and_ignores_incomplete(inbox: Path) -> None:
+    write_batch(inbox, batch_id="complete")
+    write_batch(inbox, source_type="ocmc", batch_id="arriving", write_manifest=False)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, inbox, None)
+        assert [(r.partition_key, r.job_name) for r in first.run_requests] == [
+            ("complete", "ingest_shelter_batch")
+        ]
+        assert first.run_requests[0].tags[INBOX_PATH_TAG] == "shelter/agency-a/complete.parquet"
+        assert instance.get_dynamic_partitions("shelter_batches") == ["complete"]
+        assert instance.get_dynamic_partitions("ocmc_batches") == []
+
+        second = _tick(instance, inbox, first.cursor)
+        assert second.run_requests == []
+        assert not second.dynamic_partitions_requests
+
+        # The manifest arrives: now the second batch is complete and requested, once.
+        write_batch(inbox, source_type="ocmc", batch_id="arriving")
+        third = _tick(instance, inbox, second.cursor)
+        assert [r.partition_key for r in third.run_requests] == ["arriving"]
+        assert instance.get_dynamic_partitions("ocmc_batches") == ["arriving"]
+        assert _tick(instance, inbox, third.cursor).run_requests == []
+
+
+def test_changed_file_content_is_requested_again(inbox: Path) -> None:
+    write_batch(inbox, batch_id="b", seed=1)
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = _tick(instance, inbox, None)
+        write_batch(inbox, batch_id="b", seed=2)  # replaced in place with other rows
+        second = _tick(instance, inbox, first.cursor)
+        assert len(second.run_requests) == 1
+        assert second.run_requests[0].run_key != first.run_requests[0].run_key
+        assert not second.dynamic_partitions_requests  # partition already known
