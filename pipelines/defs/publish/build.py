@@ -1,0 +1,213 @@
+"""Write the reader files: public.duckdb (protected aggregates) and analyst.duckdb.
+
+Both are written to a temporary file in the publish folder and moved over the old file with
+`os.replace` (atomic on one filesystem): a reader, or a crash mid-publish, sees the previous
+complete file or the new one, never a half-written one. Readers open them read-only.
+
+public.duckdb holds only the docs/interfaces.md section 4 tables after disclosure control.
+analyst.duckdb holds pseudonymous, coarsened row-level tables: survivor_id (the linkage id,
+not derived from any token), months instead of days, no record tokens, batch ids, agency ids,
+Bloom filters or HMAC tokens, so nothing in it joins to an agency's crosswalk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.disclosure.tables import protect_tables
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_FILE = "public.duckdb"
+ANALYST_FILE = "analyst.duckdb"
+CONTRACT_VERSION = "1"
+COUNT_TABLES = (
+    "survivor_statistics",
+    "service_statistics",
+    "referral_statistics",
+    "quality_statistics",
+    "quarantine_reasons",
+)
+
+PUBLIC_COMMENTS = {
+    "survivor_statistics": "Survivor counts after disclosure control. Grain: one row per period x place x (dimension, category) x measure.",
+    "service_statistics": "Services given after disclosure control. Grain: one row per period x place x service_code x measure.",
+    "referral_statistics": "Referrals after disclosure control. Grain: one row per period x place x from_agency_type x to_agency_type x measure.",
+    "quality_statistics": "Pipeline data quality after disclosure control. Grain: one row per month x source_type x metric.",
+    "quarantine_reasons": "Quarantined rows by rule after disclosure control. Grain: one row per source_type x rule.",
+    "geography": "Places. Grain: one row per place.",
+    "publication": "This publication. Grain: one row.",
+}  # fmt: skip
+SUPPRESSION_COMMENTS = {
+    "value": "The count; NULL when suppressed. A published value is 0 or at least the threshold",
+    "is_suppressed": "True when the value is withheld",
+    "suppression": "primary (a count of 1..threshold-1) | secondary (withheld so that a primary one cannot be computed) | NULL",
+}  # fmt: skip
+
+ANALYST_SQL = {
+    "survivors": """
+        SELECT survivor_id, sex, age_band_at_first_contact AS age_band,
+            province_code, district_code, strftime(first_contact_date, '%Y-%m') AS first_contact_month,
+            is_returning
+        FROM core.survivors ORDER BY survivor_id""",
+    "episodes": """
+        SELECT episode_id, survivor_id, strftime(contact_date, '%Y-%m') AS contact_month,
+            agency_type, province_code, district_code, age_band, exploitation_type,
+            destination_country, is_first_episode, is_returning
+        FROM core.episodes ORDER BY episode_id""",
+    "services": """
+        SELECT episode_id, survivor_id, service_code, service_tier
+        FROM core.episode_services ORDER BY episode_id, service_code""",
+    "referrals": """
+        SELECT episode_id, survivor_id, strftime(contact_date, '%Y-%m') AS contact_month,
+            direction, from_agency_type, to_agency_type, is_confirmed
+        FROM core.referrals ORDER BY episode_id, direction""",
+}  # fmt: skip
+ANALYST_COMMENTS = {
+    "survivors": "Pseudonymous survivors. Grain: one row per survivor_id (linkage id). No names, tokens or exact dates.",
+    "episodes": "Contact episodes, coarsened to the month. Grain: one row per episode.",
+    "services": "Services given. Grain: one row per episode x service.",
+    "referrals": "Referrals. Grain: one row per episode x direction.",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a publish run wrote."""
+
+    run_id: str
+    published_at: dt.datetime
+    public_path: Path
+    analyst_path: Path
+    threshold: int
+    suppressed_cells: int
+
+
+def _write_atomically(target: Path, write) -> None:
+    """Call `write(con)` on a new temp DuckDB file beside `target`, then os.replace it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        out = duckdb.connect(str(temp))
+        try:
+            write(out)
+            out.execute("CHECKPOINT")
+        finally:
+            out.close()
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+        temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:
+    # COMMENT ON takes no bound parameters; texts are constants of this module.
+    con.execute(f"COMMENT ON TABLE {table} IS '{text.replace(chr(39), chr(39) * 2)}'")
+
+
+def _comment_column(con: duckdb.DuckDBPyConnection, table: str, column: str, text: str) -> None:
+    con.execute(
+        f"COMMENT ON COLUMN {table}.{column} IS '{text.replace(chr(39), chr(39) * 2)}'"
+    )
+
+
+def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, pd.DataFrame]:
+    """The marts after disclosure control, as frames (the public.duckdb tables but one)."""
+    marts = {
+        name: con.execute(f"SELECT * FROM marts.{name}").df()  # noqa: S608 - fixed names
+        for name in (*COUNT_TABLES, "geography")
+    }
+    return protect_tables(marts, threshold)
+
+
+def _column_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, comment FROM duckdb_columns() "
+        "WHERE schema_name = ? AND table_name = ? AND database_name = current_database()",
+        [schema, table],
+    ).fetchall()
+    return {name: comment for name, comment in rows if comment}
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, publish_dir: Path, threshold: int, run_id: str | None = None
+) -> Publication:
+    """Write public.duckdb and analyst.duckdb from the warehouse marts and core."""
+    run_id = run_id or uuid.uuid4().hex[:12]
+    published_at = dt.datetime.now(dt.UTC)
+    tables = public_tables(con, threshold)
+    data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
+    model_version = None
+    if con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'linkage' "
+        "AND table_name = 'pairs' AND table_catalog = current_database()"
+    ).fetchone()[0]:
+        model_version = con.execute("SELECT max(model_version) FROM linkage.pairs").fetchone()[0]
+    tables["publication"] = pd.DataFrame([{
+        "published_at": published_at, "run_id": run_id, "threshold": threshold,
+        "data_through": data_through, "contract_version": CONTRACT_VERSION,
+        "model_version": model_version,
+    }])
+    comments = {name: _column_comments(con, "marts", name) for name in tables}
+
+    def write_public(out: duckdb.DuckDBPyConnection) -> None:
+        for name, frame in tables.items():
+            out.register("frame", frame)
+            out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            out.unregister("frame")
+            if name in COUNT_TABLES:
+                out.execute(f"ALTER TABLE {name} ALTER COLUMN value TYPE INTEGER")
+            _comment(out, name, PUBLIC_COMMENTS[name])
+            for column, text in {**comments.get(name, {}), **(
+                SUPPRESSION_COMMENTS if name in COUNT_TABLES else {}
+            )}.items():
+                _comment_column(out, name, column, text)
+
+    core_frames = {name: con.execute(sql).df() for name, sql in ANALYST_SQL.items()}
+
+    def write_analyst(out: duckdb.DuckDBPyConnection) -> None:
+        for name, frame in core_frames.items():
+            out.register("frame", frame)
+            out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            out.unregister("frame")
+            _comment(out, name, ANALYST_COMMENTS[name])
+
+    public_path = Path(publish_dir) / PUBLIC_FILE
+    analyst_path = Path(publish_dir) / ANALYST_FILE
+    _write_atomically(public_path, write_public)
+    _write_atomically(analyst_path, write_analyst)
+    suppressed = sum(int(tables[n]["is_suppressed"].sum()) for n in COUNT_TABLES)
+    record_publication(con, run_id, published_at, threshold, public_path, analyst_path,
+                       suppressed)
+    logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path,
+                suppressed)
+    return Publication(run_id, published_at, public_path, analyst_path, threshold, suppressed)
+
+
+def record_publication(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    published_at: dt.datetime,
+    threshold: int,
+    public_path: Path,
+    analyst_path: Path,
+    suppressed: int,
+) -> None:
+    """Append a row to ops.publications (created here when missing)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS ops.publications (run_id VARCHAR, published_at TIMESTAMPTZ, "
+        "threshold INTEGER, public_path VARCHAR, analyst_path VARCHAR, suppressed_cells INTEGER)"
+    )
+    con.execute(
+        "INSERT INTO ops.publications VALUES (?, ?, ?, ?, ?, ?)",
+        [run_id, published_at, threshold, str(public_path), str(analyst_path), suppressed],
+    )

@@ -1,0 +1,82 @@
+"""The disclosure problem: cells and the additive relations between them.
+
+A relation `[t, c1, c2, ...]` states `value[t] == value[c1] + value[c2] + ...` exactly. Cells
+are either published (a row of a published table) or *virtual*: a residual that is never
+published, e.g. the survivors of a province whose district is unknown (province total minus
+the published districts). Virtual cells make every relation exact, so the auditor can treat
+them like any other unknown; a virtual cell holding 1..threshold-1 people is as sensitive as
+a suppressed one and must not be derivable either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Problem:
+    """Cells (index 0..n-1) and relations over them.
+
+    `values`: true counts; `published`: False for virtual (never published) cells;
+    `relations`: each an int array `[total, child, child, ...]`.
+    """
+
+    values: np.ndarray
+    published: np.ndarray
+    relations: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+    def check(self) -> None:
+        """Raise ValueError when a relation does not hold (a bug in the relation builder)."""
+        for relation in self.relations:
+            total, children = relation[0], relation[1:]
+            if self.values[total] != self.values[children].sum():
+                raise ValueError(
+                    f"relation {relation.tolist()} does not add up: "
+                    f"{self.values[total]} != {self.values[children].tolist()}"
+                )
+
+    def memberships(self) -> list[list[int]]:
+        """For every cell, the indices of the relations it takes part in."""
+        member: list[list[int]] = [[] for _ in range(self.size)]
+        for r, relation in enumerate(self.relations):
+            for cell in relation:
+                member[int(cell)].append(r)
+        return member
+
+
+def build_problem(
+    values: np.ndarray, groups: list[tuple[int, np.ndarray]], *, exact: bool = True
+) -> Problem:
+    """A Problem from published `values` and (total index, children indices) groups.
+
+    Where the children do not add up to the total (a residual: unknown place or category),
+    a virtual cell holding the residual is appended and joins the relation, so every relation
+    is an exact sum. A residual of zero adds nothing: the relation is treated as closed, the
+    conservative choice (an attacker may well guess that nothing is unknown).
+    """
+    values = np.asarray(values, dtype=np.int64)
+    extra: list[int] = []
+    relations: list[np.ndarray] = []
+    n = len(values)
+    for total, children in groups:
+        children = np.asarray(children, dtype=np.int64)
+        residual = int(values[total]) - int(values[children].sum())
+        if residual < 0 and exact:
+            raise ValueError(
+                f"children exceed their total at cell {total}: {values[children].sum()} > "
+                f"{values[total]}"
+            )
+        members = [int(total), *children.tolist()]
+        if residual > 0:
+            members.append(n + len(extra))
+            extra.append(residual)
+        relations.append(np.asarray(members, dtype=np.int64))
+    all_values = np.concatenate([values, np.asarray(extra, dtype=np.int64)])
+    published = np.concatenate([np.ones(n, dtype=bool), np.zeros(len(extra), dtype=bool)])
+    return Problem(all_values, published, relations)

@@ -1,0 +1,193 @@
+"""Primary and secondary cell suppression for frequency tables.
+
+Primary: a published count of 1..threshold-1 is suppressed (zeros are published: "nobody"
+singles out no one, and hiding zeros would hide where services are missing).
+
+Secondary (a heuristic, see `docs/data-dictionary.md` and the module `relations` for the
+relations protected): after primary suppression, repeat until nothing changes:
+
+1. Propagate what an attacker can compute: in any relation with exactly one unknown cell,
+   that cell follows by subtraction. A computed never-published residual that is not itself
+   sensitive is harmless and becomes "known" for the next relations (that is how chains of
+   subtraction work); a computed *suppressed* (or sensitive residual) cell is a violation.
+2. For every violated relation, suppress one more cell of it (a complement): the smallest
+   non-zero published cell, children before the total (totals are the most used numbers),
+   and a zero only when no non-zero cell is left.
+3. When no relation has a single unknown, run the exact auditor (`audit`): it catches cells
+   recoverable only by combining several relations (e.g. a bridge between two suppression
+   cycles, or across linked tables). For each such cell add a complement in the relation
+   around it with the fewest unknowns, and go back to 1.
+
+The loop ends because every pass suppresses at least one more cell and the table is finite;
+when it ends the auditor has found nothing. It is not optimal (tau-ARGUS' OPT minimises the
+suppressed total), but it is predictable and fast on our linked tables.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from pipelines.disclosure.audit import recoverable_in_problem
+from pipelines.disclosure.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+PUBLISHED, PRIMARY, SECONDARY = 0, 1, 2
+DEFAULT_THRESHOLD = 5
+
+
+def primary_mask(values: np.ndarray, threshold: int) -> np.ndarray:
+    """True where a count is 1..threshold-1 (must not be published)."""
+    values = np.asarray(values)
+    return (values >= 1) & (values < threshold)
+
+
+def _complement(problem: Problem, status: np.ndarray, relation: np.ndarray) -> int | None:
+    """The cell of `relation` to suppress next, or None when none is publishable."""
+    candidates = [int(c) for c in relation if problem.published[c] and status[c] == PUBLISHED]
+    if not candidates:
+        return None
+    total = int(relation[0])
+
+    def rank(cell: int) -> tuple[int, int, int, int]:
+        value = int(problem.values[cell])
+        return (value == 0, cell == total, value, cell)
+
+    return min(candidates, key=rank)
+
+
+def _propagate(
+    problem: Problem, status: np.ndarray, must_protect: np.ndarray, member: list[list[int]]
+) -> list[int]:
+    """Relations where a protected cell follows by subtraction (after known residuals)."""
+    known = problem.published & (status == PUBLISHED)
+    unknown_count = np.array([int((~known[r]).sum()) for r in problem.relations])
+    queue = [r for r, n in enumerate(unknown_count) if n == 1]
+    violated: set[int] = set()
+    while queue:
+        r = queue.pop()
+        relation = problem.relations[r]
+        unknown = [int(c) for c in relation if not known[c]]
+        if len(unknown) != 1:
+            continue
+        cell = unknown[0]
+        if must_protect[cell]:
+            violated.add(r)
+            continue
+        known[cell] = True  # a harmless residual the attacker can now compute
+        for other in member[cell]:
+            unknown_count[other] -= 1
+            if unknown_count[other] == 1:
+                queue.append(other)
+    return sorted(violated)
+
+
+def suppress(
+    problem: Problem,
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    max_rounds: int = 10_000,
+    audit_limit: int | None = 3000,
+) -> np.ndarray:
+    """Status per cell: PUBLISHED, PRIMARY or SECONDARY (virtual cells stay PUBLISHED).
+
+    Primary suppression of published cells holding 1..threshold-1, then secondary
+    suppression until no suppressed cell and no sensitive residual can be computed.
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    status = np.full(problem.size, PUBLISHED, dtype=np.int8)
+    status[problem.published & primary_mask(problem.values, threshold)] = PRIMARY
+    sensitive_residual = ~problem.published & primary_mask(problem.values, threshold)
+    member = problem.memberships()
+    for _ in range(max_rounds):
+        must_protect = (status != PUBLISHED) | sensitive_residual
+        violated = _propagate(problem, status, must_protect, member)
+        added = 0
+        touched: set[int] = set()
+        for r in violated:
+            if touched.intersection(member_cells(problem.relations[r])):
+                continue  # a complement chosen this round already changed this relation
+            relation = problem.relations[r]
+            cell = _complement(problem, status, relation)
+            if cell is None:
+                cell = _neighbour_complement(problem, status, relation, member)
+            if cell is not None:
+                status[cell] = SECONDARY
+                touched.add(cell)
+                added += 1
+        if added:
+            continue
+        hidden = ~problem.published | (status != PUBLISHED)
+        recovered = [
+            int(c) for c in recoverable_in_problem(problem, hidden, max_component=audit_limit)
+            if must_protect[c]
+        ]
+        if not recovered:
+            return status
+        for cell in recovered:
+            options = sorted(
+                member[cell],
+                key=lambda r: int((~(problem.published[problem.relations[r]]
+                                      & (status[problem.relations[r]] == 0))).sum()),
+            )
+            complement = None
+            for r in options:
+                complement = _complement(problem, status, problem.relations[r])
+                if complement is not None:
+                    break
+            if complement is None:
+                complement = _nearest_complement(problem, status, cell, member)
+            if complement is not None:
+                status[complement] = SECONDARY
+                added += 1
+        if not added:
+            raise RuntimeError(
+                f"cannot protect {len(recovered)} cells: no publishable cell left around them"
+            )
+    raise RuntimeError("secondary suppression did not converge")
+
+
+def _nearest_complement(
+    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]]
+) -> int | None:
+    """Breadth-first through hidden cells: the first relation with a publishable cell."""
+    seen_cells, seen_relations = {cell}, set()
+    frontier = [cell]
+    while frontier:
+        next_frontier = []
+        for current in frontier:
+            for r in member[current]:
+                if r in seen_relations:
+                    continue
+                seen_relations.add(r)
+                candidate = _complement(problem, status, problem.relations[r])
+                if candidate is not None:
+                    return candidate
+                for other in problem.relations[r]:
+                    if int(other) not in seen_cells:
+                        seen_cells.add(int(other))
+                        next_frontier.append(int(other))
+        frontier = next_frontier
+    return None
+
+
+def member_cells(relation: np.ndarray) -> set[int]:
+    """The cells of a relation as a set of ints."""
+    return {int(c) for c in relation}
+
+
+def _neighbour_complement(
+    problem: Problem, status: np.ndarray, relation: np.ndarray, member: list[list[int]]
+) -> int | None:
+    """A complement in a relation sharing a residual of `relation` (when it has no candidate)."""
+    for cell in relation:
+        if problem.published[cell]:
+            continue
+        for r in member[int(cell)]:
+            candidate = _complement(problem, status, problem.relations[r])
+            if candidate is not None:
+                return candidate
+    return None

@@ -1,0 +1,95 @@
+"""Primary/secondary suppression and the auditor on hand-made and random hierarchies."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.disclosure import PRIMARY, SECONDARY, recoverable_in_problem, suppress
+from pipelines.disclosure.problem import build_problem
+
+
+def _hidden(problem, status):
+    return ~problem.published | (status != 0)
+
+
+def test_single_small_child_gets_a_complement():
+    # national 20 = p1 12 + p2 8; p1 = d11 3 + d12 9; p2 = d21 8
+    problem = build_problem(np.array([20, 12, 8, 3, 9, 8]),
+                            [(0, np.array([1, 2])), (1, np.array([3, 4])), (2, np.array([5]))])
+    status = suppress(problem, 5)
+    assert status[3] == PRIMARY
+    assert (status == SECONDARY).sum() >= 1
+    assert recoverable_in_problem(problem, _hidden(problem, status)).size == 0
+
+
+def test_auditor_recovers_a_lone_suppressed_cell():
+    problem = build_problem(np.array([20, 3, 17]), [(0, np.array([1, 2]))])
+    hidden = np.array([False, True, False])
+    assert recoverable_in_problem(problem, hidden).tolist() == [1]
+
+
+def test_small_residual_is_protected():
+    # province 12 = district 10 + unknown 2 (never published): the 2 must not follow.
+    problem = build_problem(np.array([12, 10]), [(0, np.array([1]))])
+    status = suppress(problem, 5)
+    assert (status[:2] != 0).any()
+    assert recoverable_in_problem(problem, _hidden(problem, status)).size == 0
+
+
+@st.composite
+def hierarchies(draw):
+    """A random 2-level hierarchy x categories table with exact totals."""
+    n_parents = draw(st.integers(1, 3))
+    n_children = draw(st.lists(st.integers(1, 4), min_size=n_parents, max_size=n_parents))
+    n_categories = draw(st.integers(1, 3))
+    leaves = [[draw(st.lists(st.integers(0, 12), min_size=n_categories, max_size=n_categories))
+               for _ in range(k)] for k in n_children]
+    values: list[int] = []
+    index: dict[tuple, int] = {}
+
+    def cell(key, value):
+        index[key] = len(values)
+        values.append(value)
+
+    for p, children in enumerate(leaves):
+        for c, cats in enumerate(children):
+            for k, v in enumerate(cats):
+                cell(("leaf", p, c, k), v)
+            cell(("leaf", p, c, "all"), sum(cats))
+        for k in range(n_categories):
+            cell(("parent", p, k), sum(ch[k] for ch in children))
+        cell(("parent", p, "all"), sum(sum(ch) for ch in children))
+    for k in [*range(n_categories), "all"]:
+        cell(("top", k), sum(values[index[("parent", p, k)]] for p in range(n_parents)))
+    groups = []
+    for k in [*range(n_categories), "all"]:
+        groups.append((index[("top", k)], np.array([index[("parent", p, k)]
+                                                    for p in range(n_parents)])))
+        for p, children in enumerate(leaves):
+            groups.append((index[("parent", p, k)],
+                           np.array([index[("leaf", p, c, k)] for c in range(len(children))])))
+    for p, children in enumerate(leaves):
+        groups.append((index[("parent", p, "all")],
+                       np.array([index[("parent", p, k)] for k in range(n_categories)])))
+        for c in range(len(children)):
+            groups.append((index[("leaf", p, c, "all")],
+                           np.array([index[("leaf", p, c, k)] for k in range(n_categories)])))
+    groups.append((index[("top", "all")], np.array([index[("top", k)]
+                                                    for k in range(n_categories)])))
+    return build_problem(np.array(values), groups)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hierarchies(), st.integers(2, 6))
+def test_random_hierarchies_leave_nothing_recoverable(problem, threshold):
+    problem.check()
+    status = suppress(problem, threshold)
+    published = problem.values[problem.published & (status == 0)]
+    assert not ((published >= 1) & (published < threshold)).any()
+    hidden = _hidden(problem, status)
+    recovered = recoverable_in_problem(problem, hidden)
+    protected = (status != 0) | (~problem.published & (problem.values >= 1)
+                                 & (problem.values < threshold))
+    assert [c for c in recovered if protected[c]] == []

@@ -1,0 +1,100 @@
+"""Reader files: no tokens, no small counts, nothing recoverable, atomic and reproducible."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.defs.core.build import build_core
+from pipelines.defs.marts.build import build_marts
+from pipelines.defs.publish import build as publish_build
+from pipelines.disclosure import find_recoverable_cells
+from tests.pipelines.warehouse_fixtures import build_warehouse
+
+THRESHOLD = 5
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("publish")
+    con = duckdb.connect()
+    secrets = build_warehouse(con, people=40, span_days=200)
+    build_core(con)
+    build_marts(con)
+    publish_build.publish(con, folder, THRESHOLD, run_id="run-1")
+    yield con, folder, secrets
+    con.close()
+
+
+def _tables(path):
+    with duckdb.connect(str(path), read_only=True) as reader:
+        names = [r[0] for r in reader.execute("SHOW TABLES").fetchall()]
+        return {n: reader.execute(f"SELECT * FROM {n}").df() for n in names}  # noqa: S608
+
+
+@pytest.mark.parametrize("file", ["public.duckdb", "analyst.duckdb"])
+def test_no_token_bloom_filter_or_record_token(published, file):
+    _, folder, secrets = published
+    forbidden = secrets.tokens | secrets.record_tokens | secrets.batch_ids
+    for name, frame in _tables(folder / file).items():
+        for column in frame.columns:
+            assert not column.endswith(("_bf", "_key", "_token", "_tokens")), (name, column)
+            assert column not in ("record_token", "batch_id", "agency_id")
+            values = set(frame[column].dropna().map(str))
+            assert not values & forbidden, (name, column)
+            assert not any(isinstance(v, bytes | bytearray) for v in frame[column].dropna())
+
+
+def test_public_has_the_section_4_tables(published):
+    _, folder, _ = published
+    assert set(_tables(folder / "public.duckdb")) == {
+        "survivor_statistics", "service_statistics", "referral_statistics",
+        "quality_statistics", "quarantine_reasons", "geography", "publication"}
+
+
+def test_no_published_count_below_threshold(published):
+    _, folder, _ = published
+    for name, frame in _tables(folder / "public.duckdb").items():
+        if "value" in frame and name != "geography":
+            values = frame["value"].dropna()
+            assert not ((values >= 1) & (values < THRESHOLD)).any(), name
+            assert (frame["value"].isna() == frame["is_suppressed"]).all()
+
+
+@pytest.mark.parametrize("kind", ["survivor_statistics", "service_statistics",
+                                  "referral_statistics", "quality_statistics"])
+def test_auditor_recovers_nothing(published, kind):
+    con, folder, _ = published
+    public = _tables(folder / "public.duckdb")[kind]
+    mart = con.execute(f"SELECT * FROM marts.{kind}").df()  # noqa: S608
+    assert public["is_suppressed"].any()
+    assert find_recoverable_cells(public, mart, kind, threshold=THRESHOLD).empty
+
+
+def test_publish_twice_gives_identical_contents(published, tmp_path):
+    con, folder, _ = published
+    publish_build.publish(con, tmp_path, THRESHOLD, run_id="run-2")
+    for file in ("public.duckdb", "analyst.duckdb"):
+        first, second = _tables(folder / file), _tables(tmp_path / file)
+        first.pop("publication", None)
+        second.pop("publication", None)
+        for name in first:
+            assert first[name].equals(second[name]), (file, name)
+
+
+def test_crash_mid_publish_keeps_previous_file(published, tmp_path, monkeypatch):
+    con, _, _ = published
+    publish_build.publish(con, tmp_path, THRESHOLD, run_id="good")
+    before = (tmp_path / "public.duckdb").read_bytes()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(publish_build, "_comment", crash)
+    with pytest.raises(RuntimeError):
+        publish_build.publish(con, tmp_path, THRESHOLD, run_id="bad")
+    assert (tmp_path / "public.duckdb").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] and not any(
+        p.name.endswith(".tmp") for p in tmp_path.iterdir())
+    rows = con.execute("SELECT run_id FROM ops.publications").fetchall()
+    assert ("bad",) not in rows
