@@ -34,6 +34,10 @@ SUBCOMMANDS: dict[str, SubCommand] = {
         "linkage.encoding.cli:pseudonymise",
         "Agency side: turn a clear extract into an encoded batch + manifest.",
     ),
+    "withdrawal": SubCommand(
+        "linkage.encoding.withdrawal:withdrawal_batch",
+        "Agency side: turn local record ids into a withdrawal batch (consent withdrawn).",
+    ),
     "run": SubCommand(
         "pipelines.commands.run:run",
         "Process every pending inbox batch into the warehouse and publish reader files.",
