@@ -133,6 +133,63 @@ STRINGS: dict[str, dict[str, str]] = {
     "source_type": {"en": "Source", "ne": "स्रोत"},
     "metric": {"en": "Metric", "ne": "मापन"},
     "rule": {"en": "Rule", "ne": "नियम"},
+    # --- reintegration page ---
+    "page_reintegration": {"en": "Reintegration", "ne": "पुनर्एकीकरण"},
+    "provisional_note": {
+        "en": "Provisional score: the indicator weights are equal placeholders, so this is "
+              "Pahichan's provisional reintegration score, NOT IOM's Reintegration "
+              "Sustainability Score, and scores of different indicator versions cannot be "
+              "compared.",
+        "ne": "अस्थायी अङ्क: सूचकका भार अस्थायी रूपमा बराबर राखिएका छन्, त्यसैले यो पहिचानको "
+              "अस्थायी पुनर्एकीकरण अङ्क हो, IOM को पुनर्एकीकरण दिगोपन अङ्क होइन; फरक संस्करणका "
+              "अङ्क तुलना गर्न मिल्दैन।",
+    },
+    "survivors_scored": {"en": "Survivors scored", "ne": "अङ्क पाएका प्रभावित"},
+    "mean_score": {"en": "Mean score (composite)", "ne": "औसत अङ्क (समग्र)"},
+    "mean_score_pct": {"en": "Mean score", "ne": "औसत अङ्क"},
+    "mean_score_help": {
+        "en": "Mean of survivors' latest composite score in the period, out of a hundred; "
+              "published only where enough survivors were scored.",
+        "ne": "यस अवधिमा प्रभावितको पछिल्लो समग्र अङ्कको औसत (सयमा); पर्याप्त प्रभावितको अङ्क "
+              "भएमा मात्र प्रकाशित।",
+    },
+    "followed_6m": {"en": "Followed up within six months", "ne": "छ महिनाभित्र अनुगमन"},
+    "followed_12m": {"en": "Followed up within a year", "ne": "एक वर्षभित्र अनुगमन"},
+    "followed_help": {
+        "en": "Survivors of the chosen period's first-contact cohort with a follow-up visit "
+              "in time, as a share of that cohort (both counts published).",
+        "ne": "छानिएको अवधिमा पहिलो सम्पर्क भएका मध्ये समयमै अनुगमन भ्रमण भएकाको अंश (दुवै "
+              "सङ्ख्या प्रकाशित भएमा)।",
+    },
+    "referral_completion": {"en": "Referral completion", "ne": "प्रेषण पूरा भएको दर"},
+    "referral_completion_help": {
+        "en": "Referrals confirmed by a later record at the receiving agency type, as a share "
+              "of referrals made; shown per pair only where both counts were published.",
+        "ne": "प्रेषण पाउने निकायको पछिल्लो अभिलेखले पुष्टि गरेका प्रेषणको अंश; दुवै सङ्ख्या "
+              "प्रकाशित भएका जोडीमा मात्र।",
+    },
+    "score_distribution": {"en": "Survivors by score band", "ne": "अङ्क समूह अनुसार प्रभावित"},
+    "score_trend": {"en": "Mean score over time", "ne": "समयसँगै औसत अङ्क"},
+    "score_dimension": {"en": "Score", "ne": "अङ्क"},
+    "band": {"en": "Score band", "ne": "अङ्क समूह"},
+    "coverage_title": {"en": "Follow-up coverage by first-contact cohort",
+                       "ne": "पहिलो सम्पर्क समूह अनुसार अनुगमन"},
+    "cohort": {"en": "First contact in", "ne": "पहिलो सम्पर्क"},
+    "survivors_first_contact": {"en": "Survivors first met", "ne": "पहिलो पटक भेटिएका"},
+    "followed_within_6m": {"en": "Followed within six months", "ne": "छ महिनाभित्र अनुगमन"},
+    "followed_within_12m": {"en": "Followed within a year", "ne": "एक वर्षभित्र अनुगमन"},
+    "share_6m": {"en": "Share within six months", "ne": "छ महिनाभित्रको अंश"},
+    "share_12m": {"en": "Share within a year", "ne": "एक वर्षभित्रको अंश"},
+    "completion": {"en": "Completion", "ne": "पूरा भएको दर"},
+    "reintegration_scope": {
+        "en": "Follow-up coverage and referrals are published for Nepal and provinces only.",
+        "ne": "अनुगमन र प्रेषण नेपाल र प्रदेश तहमा मात्र प्रकाशित हुन्छन्।",
+    },
+    "not_yet_published": {
+        "en": "Reintegration figures are not in this publication yet (the pipeline publishes "
+              "them once follow-up visits arrive).",
+        "ne": "पुनर्एकीकरणका तथ्याङ्क यो प्रकाशनमा अझै छैनन्।",
+    },
     "missing_db": {
         "en": "No public file found at {path}. Run the pipeline or set PAHICHAN_PUBLIC_DB.",
         "ne": "{path} मा सार्वजनिक फाइल भेटिएन। पाइपलाइन चलाउनुहोस् वा PAHICHAN_PUBLIC_DB राख्नुहोस्।",
@@ -201,6 +258,16 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "market_links": {"en": "Market links", "ne": "बजार सम्बन्ध"},
     "grants": {"en": "Grants", "ne": "अनुदान"},
     "job_placement": {"en": "Job placement", "ne": "रोजगारी"},
+    # reintegration score dimensions and bands
+    "composite": {"en": "Composite", "ne": "समग्र"},
+    "economic": {"en": "Economic", "ne": "आर्थिक"},
+    "social": {"en": "Social", "ne": "सामाजिक"},
+    "psychosocial_score": {"en": "Psychosocial", "ne": "मनोसामाजिक"},
+    "score_band_0_25": {"en": "Under 25", "ne": "२५ भन्दा कम"},
+    "score_band_25_50": {"en": "25 to under 50", "ne": "२५ देखि ५० भन्दा कम"},
+    "score_band_50_75": {"en": "50 to under 75", "ne": "५० देखि ७५ भन्दा कम"},
+    "score_band_75_100": {"en": "75 to 100", "ne": "७५ देखि १००"},
+    "services_received": {"en": "Services received", "ne": "पाएका सेवा"},
     # quality metrics
     "batches_received": {"en": "Batches received", "ne": "प्राप्त ब्याच"},
     "batches_accepted": {"en": "Batches accepted", "ne": "स्वीकृत ब्याच"},

@@ -235,3 +235,97 @@ def rate_per_100k(count: Cell, population: Any) -> float | None:
     if not count.published or population is None or pd.isna(population) or population <= 0:
         return None
     return count.value * 100_000 / float(population)  # type: ignore[operator]
+
+
+# --- reintegration (issue 8): reintegration_statistics, followup_coverage ------------------
+
+SCORE_DIMENSIONS = ("composite", "economic", "social", "psychosocial")
+SCORE_BANDS = ("score_band_0_25", "score_band_25_50", "score_band_50_75", "score_band_75_100")
+COVERAGE_MEASURES = ("survivors_first_contact", "followed_within_6m", "followed_within_12m")
+
+
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the public file has `table` (files published before issue 8 lack some)."""
+    return bool(_columns(con, table))
+
+
+def reintegration(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
+    geo_code: str, dimension: str = "all", category: str = "all",
+) -> pd.DataFrame:
+    """One row per score_dimension x measure for one period, place and (dimension,
+    category): score_dimension, measure, value, is_suppressed."""
+    return _frame(
+        con,
+        "SELECT score_dimension, measure, value, is_suppressed FROM reintegration_statistics "
+        "WHERE period_type = ? AND period = ? AND geo_level = ? AND geo_code = ? "
+        "AND dimension = ? AND category = ? ORDER BY score_dimension, measure",
+        [period_type, period, geo_level, geo_code, dimension, category],
+    )
+
+
+def reintegration_trend(
+    con: duckdb.DuckDBPyConnection, period_type: str, geo_level: str, geo_code: str,
+    dimension: str = "all", category: str = "all",
+) -> pd.DataFrame:
+    """One row per period x score_dimension x measure (`survivors_scored`,
+    `mean_score_pct`) at one place: period, period_start, score_dimension, measure, value,
+    is_suppressed (oldest first)."""
+    return _frame(
+        con,
+        "SELECT period, period_start, score_dimension, measure, value, is_suppressed "
+        "FROM reintegration_statistics WHERE period_type = ? AND geo_level = ? AND geo_code = ? "
+        "AND dimension = ? AND category = ? AND measure IN ('survivors_scored', 'mean_score_pct') "
+        "ORDER BY period_start, score_dimension, measure",
+        [period_type, geo_level, geo_code, dimension, category],
+    )
+
+
+def followup_coverage(
+    con: duckdb.DuckDBPyConnection, period_type: str, geo_level: str, geo_code: str
+) -> pd.DataFrame:
+    """One row per first-contact cohort period x measure at one place (national/province):
+    period, period_start, measure, value, is_suppressed (newest cohort first)."""
+    return _frame(
+        con,
+        "SELECT period, period_start, measure, value, is_suppressed FROM followup_coverage "
+        "WHERE period_type = ? AND geo_level = ? AND geo_code = ? "
+        "ORDER BY period_start DESC, measure",
+        [period_type, geo_level, geo_code],
+    )
+
+
+def referral_pairs(
+    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
+    geo_code: str,
+) -> pd.DataFrame:
+    """One row per (from, to) agency type with both measures side by side:
+    from_agency_type, to_agency_type, referrals, referrals_suppressed, confirmed,
+    confirmed_suppressed (NULL counts where suppressed or not published)."""
+    return _frame(
+        con,
+        "SELECT from_agency_type, to_agency_type, "
+        "max(value) FILTER (WHERE measure = 'referrals') AS referrals, "
+        "coalesce(bool_or(is_suppressed) FILTER (WHERE measure = 'referrals'), false) "
+        "AS referrals_suppressed, "
+        "max(value) FILTER (WHERE measure = 'referrals_confirmed') AS confirmed, "
+        "coalesce(bool_or(is_suppressed) FILTER (WHERE measure = 'referrals_confirmed'), false) "
+        "AS confirmed_suppressed "
+        "FROM referral_statistics WHERE period_type = ? AND period = ? AND geo_level = ? "
+        "AND geo_code = ? GROUP BY from_agency_type, to_agency_type "
+        "ORDER BY from_agency_type, to_agency_type",
+        [period_type, period, geo_level, geo_code],
+    )
+
+
+def cell_from(frame: pd.DataFrame, **where: str) -> Cell:
+    """The one published cell of `frame` matching `where` (column -> value), else MISSING."""
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    rows = frame[mask]
+    if rows.empty:
+        return MISSING
+    row = rows.iloc[0]
+    value = None if pd.isna(row["value"]) else int(row["value"])
+    return Cell(value, bool(row["is_suppressed"]))

@@ -91,6 +91,10 @@ pages = [
     st.Page(
         "app_pages/services.py", title=t("page_services", lang), icon="🤝", url_path="services"
     ),
+    st.Page(
+        "app_pages/reintegration.py", title=t("page_reintegration", lang), icon="🌱",
+        url_path="reintegration",
+    ),
     st.Page("app_pages/quality.py", title=t("page_quality", lang), icon="🧪", url_path="quality"),
 ]
 st.navigation(pages).run()

@@ -76,49 +76,42 @@ def decode_export(raw: bytes) -> str:
 
 def _canonical_header(header: str) -> str:
     """``Record ID`` / ``contact-date`` -> ``record_id`` / ``contact_date`` (contract rule)."""
-    return re.sub(r"[\s\-]+", "_", header.strip().lstrip("\ufeff").lower())
+    return re.sub(r"[\s\-.]+", "_", header.strip().lstrip("\ufeff").casefold()).strip("_")
 
 
 def _load_mapping(mapping_path: Path) -> dict[str, str]:
-    """{export header: canonical column} from the agency's mapping YAML."""
-    try:
-        from schemas.contract import load_column_mapping
-    except ImportError:  # schemas.contract not built yet: read the documented format
-        load_column_mapping = None
-    try:
-        if load_column_mapping is not None:
-            mapping = dict(load_column_mapping(mapping_path))
-        else:
-            import yaml
+    """{export header: canonical column} from the agency's mapping YAML.
 
-            mapping = yaml.safe_load(mapping_path.read_text(encoding="utf-8")) or {}
-            if not isinstance(mapping, dict):
-                raise ValueError("expected lines of 'export header: canonical column'")
-    except (OSError, ValueError) as error:
-        raise UnusableInput(f"column mapping {mapping_path}: {error}") from None
-    except Exception as error:  # a YAML syntax error is bad input, not a crash
-        raise UnusableInput(f"column mapping {mapping_path} cannot be used ({error})") from None
-    pairs = {str(k).strip(): str(v).strip() for k, v in mapping.items()}
-    if (
-        pairs
-        and all(k in INPUT_COLUMNS for k in pairs)
-        and not all(v in INPUT_COLUMNS for v in pairs.values())
-    ):
-        pairs = {v: k for k, v in pairs.items()}  # given as canonical: header
-    unknown = sorted(v for v in pairs.values() if v not in INPUT_COLUMNS)
-    if unknown:
+    The file maps each *agency header* to a *canonical column* (`Reg No: record_id`), read
+    by `schemas.contract.load_column_mapping`, which refuses canonical names the contract
+    does not have. There is no guessing of the other direction: `record_id: Reg No` names an
+    unknown column and is refused with that message.
+    """
+    from schemas.contract import load_column_mapping
+
+    try:
+        mapping = load_column_mapping(mapping_path)
+    except OSError as error:
         raise UnusableInput(
-            f"column mapping {mapping_path} names unknown column(s) {', '.join(unknown)}"
-        )
-    return pairs
+            f"cannot read column mapping {mapping_path}: {error.strerror or error}"
+        ) from None
+    except ValueError as error:  # names the file and the offending entries
+        raise UnusableInput(f"column mapping {error}") from None
+    return {header.strip(): column for header, column in mapping.items()}
 
 
 def _header_mapping(headers: list[str], mapping_path: Path | None) -> dict[str, str]:
     """Map each export header to a canonical column (unmapped, unknown headers are ignored)."""
     by_header = _load_mapping(mapping_path) if mapping_path is not None else {}
+    # A mapping entry matches its header exactly or loosely (case, spaces, hyphens, dots).
+    loose = {_canonical_header(k): v for k, v in by_header.items()}
     result: dict[str, str] = {}
     for header in headers:
-        canonical = by_header.get(header.strip()) or _canonical_header(header)
+        canonical = (
+            by_header.get(header.strip())
+            or loose.get(_canonical_header(header))
+            or _canonical_header(header)
+        )
         if canonical in INPUT_COLUMNS:
             if canonical in result.values():
                 raise UnusableInput(f"two headers map to column {canonical}; keep one")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -35,7 +35,17 @@ from linkage.encoding.identifiers import (
 )
 from linkage.encoding.keyed import encoder_for
 from linkage.encoding.names import canonical_name, phonetic_key
-from linkage.encoding.schema import BATCH_SCHEMA, INPUT_COLUMNS, NAME_COLUMNS, RECORD_KIND
+from linkage.encoding.schema import (
+    BATCH_SCHEMA,
+    FOLLOWUP_COLUMNS,
+    INPUT_COLUMNS,
+    NAME_COLUMNS,
+    RECORD_KIND,
+)
+from schemas.contract import record_kind_problems
+from schemas.reintegration import canonical_answer
+from schemas.text import normalise_key
+from schemas.vocabularies import resolve_record_kind
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +164,7 @@ def encode_frame(
             if problem:
                 flag(index, column, problem)
 
+    kinds, answers = _record_kinds_and_answers(cells, flag)
     lap("canonical forms and codes")
     # 3. Row checks that combine columns.
     record_ids = cells["record_id"]
@@ -239,7 +250,7 @@ def encode_frame(
     kept_precisions = pick(precisions)
     out: dict[str, list] = {
         "record_token": record_tokens,
-        "record_kind": [RECORD_KIND] * len(keep),
+        "record_kind": pick(kinds),
         "source_row": pick(rows),
         "given_name_bf": mapped(blooms["given_name"].encode, given),
         "family_name_bf": mapped(blooms["family_name"].encode, family),
@@ -286,6 +297,7 @@ def encode_frame(
         "services": [list(services) for services in codes("services")],
         "referred_from": codes("referred_from"),
         "referred_to": codes("referred_to"),
+        **{column: pick(answers[column]) for column in FOLLOWUP_COLUMNS},
     }
     lap("filters and tokens")
     table = pa.Table.from_pydict(out, schema=BATCH_SCHEMA)
@@ -293,3 +305,57 @@ def encode_frame(
     logger.info("encoded %d rows, rejected %d", table.num_rows, len(problems))
     lap("arrow table")
     return EncodedBatch(table=table, rejects=rejects, crosswalk=crosswalk, stage_seconds=stages)
+
+
+def _answer_of(code: str, text: str) -> tuple[bool, str | None]:
+    """(answered, canonical value as text) of one cell; (True, None) when off its scale."""
+    if not normalise_key(text):
+        return False, None
+    try:
+        value = canonical_answer(code, text)
+    except ValueError:
+        return True, None  # record_kind_problems names the answer and its scale in the reject
+    return True, None if value is None else str(value)
+
+
+def _record_kinds_and_answers(
+    cells: dict[str, list[str]], flag: Callable[[int, str, str], None]
+) -> tuple[list[str], dict[str, list[str | None]]]:
+    """Per row: `episode`/`followup`, and each indicator's canonical answer (text or None).
+
+    Kinds and answers are resolved once per distinct cell text (exports repeat a handful of
+    answers), which finds the rows in trouble; only those go through
+    `schemas.contract.record_kind_problems`, whose messages (naming the column and the fix)
+    become the rejects. Rows with no record_kind and no answer (every row of a version-1
+    export) are episodes without a look-up.
+    """
+    count = len(cells["record_kind"])
+    kinds = [RECORD_KIND] * count
+    answers: dict[str, list[str | None]] = {column: [None] * count for column in FOLLOWUP_COLUMNS}
+    kind_cells = cells["record_kind"]
+    filled = {index for index, text in enumerate(kind_cells) if text}
+    for column in FOLLOWUP_COLUMNS:
+        filled.update(index for index, text in enumerate(cells[column]) if text)
+    kind_of = {text: resolve_record_kind(text) for text in {kind_cells[i] for i in filled}}
+    answer_of: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    for index in sorted(filled):
+        kind = kind_of[kind_cells[index]]
+        troubled = kind is None
+        for column in FOLLOWUP_COLUMNS:
+            text = cells[column][index]
+            if not text:
+                continue
+            if (column, text) not in answer_of:
+                answer_of[column, text] = _answer_of(column, text)
+            answered, value = answer_of[column, text]
+            if answered and (kind != "followup" or value is None):
+                troubled = True
+            answers[column][index] = value
+        if troubled:
+            row = {column: cells[column][index] for column in ("record_kind", *FOLLOWUP_COLUMNS)}
+            for problem in record_kind_problems(row):
+                column = problem.split(":", 1)[0]
+                flag(index, column if column in FOLLOWUP_COLUMNS else "record_kind", problem)
+        if kind is not None:
+            kinds[index] = kind
+    return kinds, answers

@@ -1,17 +1,33 @@
-"""The Arrow schema of a pseudonymised batch (docs/interfaces.md section 2) and its columns."""
+"""The Arrow schema of a pseudonymised batch (docs/interfaces.md section 2) and its columns.
+
+Contract 1.1 (`schemas.contract`): a row is a contact episode or a reintegration follow-up
+visit (`record_kind`), and a follow-up row carries one canonical answer per indicator of
+`schemas/reintegration/indicators-v1.yaml` in an `ri_<indicator>` column (text; null on
+episodes). The encoding of names and identifiers is unchanged, so the encoding version stays
+`pahichan-enc-1`: tokens and filters of old and new batches compare with each other.
+"""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-CONTRACT_VERSION = "1"
-RECORD_KIND = "episode"
+from schemas.contract import CONTRACT_VERSION as _EXTRACT_CONTRACT_VERSION
+from schemas.contract import followup_columns
+
+# The manifest always declares the contract the encoder implements (1.1); a version-1
+# export is a valid 1.1 export (schemas.contract.COMPATIBLE_CONTRACT_VERSIONS).
+CONTRACT_VERSION = _EXTRACT_CONTRACT_VERSION
+RECORD_KIND = "episode"  # the default when an export has no record_kind column
+RECORD_KINDS: tuple[str, ...] = ("episode", "followup")
+
+# One column per reintegration indicator, in the order of the indicator config.
+FOLLOWUP_COLUMNS: tuple[str, ...] = followup_columns()
 
 INPUT_COLUMNS: tuple[str, ...] = (
     "record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth", "age",
     "citizenship_no", "passport_no", "phone", "district", "province", "local_level", "ward",
     "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
-    "referred_from", "referred_to",
+    "referred_from", "referred_to", "record_kind", *FOLLOWUP_COLUMNS,
 )  # fmt: skip
 NAME_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "father_name")
 
@@ -50,6 +66,7 @@ BATCH_SCHEMA = pa.schema(
         pa.field("services", pa.list_(pa.string()), nullable=False),
         pa.field("referred_from", pa.string()),
         pa.field("referred_to", pa.string()),
+        *(pa.field(name, pa.string()) for name in FOLLOWUP_COLUMNS),
     ],
     metadata={"encoding_version": "pahichan-enc-1", "contract_version": CONTRACT_VERSION},
 )

@@ -34,7 +34,8 @@ MAX_PEOPLE = 5_000_000
     "people",
     type=click.IntRange(1, MAX_PEOPLE),
     required=True,
-    help="Number of persons (each has 1-4 records; about 1.7 on average).",
+    help="Number of persons (1-4 contact episodes each, plus follow-up visits for about a third;"
+    " about 2.7 records per person on average).",
 )
 @click.option(
     "--seed",
@@ -64,7 +65,9 @@ def synth(people: int, seed: int, out_dir: Path, truth_dir: Path | None) -> None
     ocmc.csv (mixed scripts) and migration.csv (Latin, passports), plus truth.csv mapping
     every record to its person. The hard cases for linkage (spelling variants, typos,
     swapped and married names, age instead of birth date, siblings, re-trafficking after a
-    gap) appear in the proportions of linkage.synthetic.config.SynthConfig.
+    gap) appear in the proportions of linkage.synthetic.config.SynthConfig. Contract 1.1:
+    rows with record_kind=followup are reintegration follow-up visits (about 3, 6, 12, 18
+    and 24 months after first contact, with drop-out) whose ri_* columns hold the answers.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise click.BadParameter(f"{out_dir} exists and is not a folder", param_hint="--out")

@@ -116,12 +116,42 @@ class SynthConfig:
     unconfirmed_referral_rate: float = 0.08  # last record of a journey: referral never seen
     outside_referral_from_rate: float = 0.25  # first record: referred by police/other
 
+    # --- reintegration follow-up visits (agency extract contract 1.1) ----------------
+    # Per person and source of the first journey, in the order the person met them: the
+    # chance that this agency enrols the person in its follow-up (monitoring) programme. The
+    # first agency that enrols the person does every visit. Mostly shelters and the
+    # migration agency's reintegration programme; OCMCs (hospitals) rarely follow up.
+    followup_enrol_rate: Mapping[str, float] = field(
+        default_factory=lambda: _per_source(0.40, 0.04, 0.30)
+    )
+    # Scheduled visits, in months after the person's first contact (never before the
+    # enrolling contact); each visit is moved by up to +-followup_jitter_days.
+    followup_months: tuple[int, ...] = (3, 6, 12, 18, 24)
+    followup_jitter_days: int = 21
+    followup_dropout_rate: float = 0.12  # per scheduled visit: lost to follow-up from then on
+    followup_missed_rate: float = 0.08  # per scheduled visit: missed, later visits still held
+    # Visits after `last_contact` have not happened yet (censoring), so recent survivors
+    # have fewer visits.
+    # Share of enrolled persons per reintegration trajectory (the latent level that the
+    # answers are drawn from; `followups.py` documents each shape):
+    # improving = rises steadily; stalling = flat; crisis = falls steadily; setback = rises,
+    # then falls sharply at the 12-month visit and recovers a little.
+    trajectory_shares: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType(
+            {"improving": 0.45, "stalling": 0.25, "crisis": 0.12, "setback": 0.18}
+        )
+    )
+    answer_missing_rate: float = 0.04  # per indicator answer on a follow-up row
+    answer_label_rate: float = 0.3  # follow-up rows with answers written as labels, not values
+    episode_kind_blank_rate: float = 0.5  # episode rows whose record_kind is left empty
+
     def __post_init__(self) -> None:
         for name, weights in (
             ("sex_weights", self.sex_weights),
             ("agency_count_weights", self.agency_count_weights),
             ("district_format_latin", self.district_format_latin),
             ("district_format_devanagari", self.district_format_devanagari),
+            ("trajectory_shares", tuple(self.trajectory_shares.values())),
         ):
             if abs(sum(weights) - 1.0) > 1e-9:
                 raise ValueError(f"{name} must sum to 1, got {sum(weights)}")

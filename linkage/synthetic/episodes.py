@@ -5,6 +5,10 @@ one *journey* (a trafficking incident) during which 1-3 agency types meet them i
 order a few weeks apart; a returning person (re-trafficked) has a second journey, with one
 contact, at least six months after the first journey ended. So a person has 1-4 records.
 There is one agency per source type, so "agencies" and "source types" coincide here.
+
+Reintegration follow-up visits (`followups.py`) are appended to the same structure with
+`kind == FOLLOWUP`, so they pass through the same record writer (names, variants, typos)
+and link like any other record of the person.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ REFERRAL_TYPES: tuple[str, ...] = (*SOURCE_TYPES, "police", "other")
 NO_REFERRAL = -1
 _POLICE, _OTHER = 3, 4
 MAX_EPISODES = 4
+EPISODE, FOLLOWUP = 0, 1  # values of Episodes.kind
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,23 @@ class Episodes:
     referred_to: np.ndarray  # index into REFERRAL_TYPES or NO_REFERRAL
     first_contact: np.ndarray  # per PERSON: date of the person's first episode
     is_returning: np.ndarray  # per PERSON: has a second journey
+    kind: np.ndarray | None = None  # EPISODE or FOLLOWUP; None: all episodes
+    # Follow-up visits only (NaN on episodes): the latent reintegration level per dimension
+    # (economic, social, psychosocial) on 0..1, from which the answers are drawn.
+    latent: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.person)
+
+    @property
+    def kinds(self) -> np.ndarray:
+        """`kind`, with zeros (episodes) when it was not given."""
+        return self.kind if self.kind is not None else np.zeros(len(self), dtype=np.int8)
+
+    @property
+    def latents(self) -> np.ndarray:
+        """`latent`, NaN everywhere when it was not given."""
+        return self.latent if self.latent is not None else np.full((len(self), 3), np.nan)
 
     def take(self, order: np.ndarray) -> Episodes:
         """The same episodes in another order (per-person arrays unchanged)."""
@@ -50,6 +69,23 @@ class Episodes:
             referred_to=self.referred_to[order],
             first_contact=self.first_contact,
             is_returning=self.is_returning,
+            kind=self.kinds[order],
+            latent=self.latents[order],
+        )
+
+    def extended(self, other: Episodes) -> Episodes:
+        """These episodes followed by `other`'s (same persons, so per-person arrays kept)."""
+        return Episodes(
+            person=np.concatenate([self.person, other.person]),
+            source=np.concatenate([self.source, other.source]),
+            contact_date=np.concatenate([self.contact_date, other.contact_date]),
+            journey=np.concatenate([self.journey, other.journey]),
+            referred_from=np.concatenate([self.referred_from, other.referred_from]),
+            referred_to=np.concatenate([self.referred_to, other.referred_to]),
+            first_contact=self.first_contact,
+            is_returning=self.is_returning,
+            kind=np.concatenate([self.kinds, other.kinds]),
+            latent=np.concatenate([self.latents, other.latents]),
         )
 
 

@@ -1,6 +1,7 @@
 """`generate(people, seed)`: the whole synthetic data set in memory, deterministic per seed.
 
-Steps: population (`people.py`) -> contacts over time (`episodes.py`) -> what each agency
+Steps: population (`people.py`) -> contacts over time (`episodes.py`) -> follow-up visits
+(`followups.py`) -> what each agency
 wrote (`records.py`) -> one extract per source type, sorted by contact date, with record ids
 `SH-000001` / `OC-...` / `MG-...` -> truth (which person each record belongs to).
 """
@@ -16,6 +17,7 @@ import pandas as pd
 
 from linkage.synthetic.config import DEFAULT_CONFIG, RECORD_ID_PREFIX, SOURCE_TYPES, SynthConfig
 from linkage.synthetic.episodes import generate_episodes
+from linkage.synthetic.followups import TRAJECTORIES, FollowupPlan, plan_followups
 from linkage.synthetic.names import given_names, surnames
 from linkage.synthetic.people import People, generate_people
 from linkage.synthetic.records import CONTRACT_COLUMNS, birth_dates, build_records
@@ -33,10 +35,11 @@ class SyntheticData:
     """Synthetic extracts and what is true about them.
 
     - `extracts`: source type -> frame of CONTRACT_COLUMNS (all text, "" = blank), one row
-      per episode, what the agency would send.
+      per contact episode or follow-up visit (`record_kind`), what the agency would send.
     - `truth`: one row per record: `source`, `record_id`, `person_id`. Evaluation only.
     - `people`: one row per person with the true attributes (canonical names, birth date,
-      district code, sibling/namesake links, returning flag). Evaluation only.
+      district code, sibling/namesake links, returning flag, reintegration `trajectory` and
+      `followup_source`, "" when not followed up). Evaluation only.
     """
 
     extracts: dict[str, pd.DataFrame]
@@ -58,7 +61,11 @@ def _person_ids(count: int) -> np.ndarray:
 
 
 def _people_frame(
-    people: People, person_ids: np.ndarray, first_contact: np.ndarray, is_returning: np.ndarray
+    people: People,
+    person_ids: np.ndarray,
+    first_contact: np.ndarray,
+    is_returning: np.ndarray,
+    followups: FollowupPlan,
 ) -> pd.DataFrame:
     given_table, _ = given_names()
     family_table = surnames()
@@ -92,6 +99,10 @@ def _people_frame(
             "sibling_of": link(people.sibling_of),
             "namesake_of": link(people.namesake_of),
             "is_returning": is_returning,
+            "trajectory": np.array([*TRAJECTORIES, ""], dtype=object)[followups.trajectory],
+            "followup_source": np.array([*SOURCE_TYPES, ""], dtype=object)[
+                followups.monitoring_source
+            ],
         }
     )
 
@@ -111,6 +122,8 @@ def generate(
     population = generate_people(people, config, rng)
     notify("people")
     episodes = generate_episodes(population, config, rng)
+    followups = plan_followups(episodes, config, rng)
+    episodes = episodes.extended(followups.visits)
     # A register lists contacts in date order; ties broken at random, not by person. Sorting
     # the episodes by (source, date, random) before writing makes each source one block.
     order = np.lexsort(
@@ -147,6 +160,8 @@ def generate(
         )
     truth = pd.concat(truth_parts, ignore_index=True)
     notify("extracts")
-    frame = _people_frame(population, person_ids, episodes.first_contact, episodes.is_returning)
+    frame = _people_frame(
+        population, person_ids, episodes.first_contact, episodes.is_returning, followups
+    )
     logger.info("generated %d records of %d people (seed %d)", len(truth), people, seed)
     return SyntheticData(extracts=extracts, truth=truth, people=frame, seed=seed, config=config)

@@ -16,9 +16,11 @@ import numpy as np
 
 from linkage.synthetic import corruption
 from linkage.synthetic.config import SOURCE_TYPES, SynthConfig
-from linkage.synthetic.episodes import NO_REFERRAL, REFERRAL_TYPES, Episodes
+from linkage.synthetic.episodes import FOLLOWUP, NO_REFERRAL, REFERRAL_TYPES, Episodes
+from linkage.synthetic.followups import answer_columns, record_kind_column
 from linkage.synthetic.names import NameTable, given_names, surnames
 from linkage.synthetic.people import People
+from schemas.contract import load_contract
 from schemas.geography import load_geography
 from schemas.vocabularies import (
     AGENCY_TYPES,
@@ -32,11 +34,12 @@ from schemas.vocabularies import (
     SERVICES,
 )
 
-CONTRACT_COLUMNS: tuple[str, ...] = (
-    "record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth", "age",
-    "citizenship_no", "passport_no", "phone", "district", "province", "local_level", "ward",
-    "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
-    "referred_from", "referred_to",
+# Contract 1.1: the version-1 columns, then record_kind and one ri_* column per indicator.
+CONTRACT_COLUMNS: tuple[str, ...] = tuple(column.name for column in load_contract())
+# What a follow-up visit's row leaves blank: the visit is not a new case (no exploitation,
+# destination or referral of its own) and services are recorded on episodes.
+_BLANK_ON_FOLLOWUPS: tuple[str, ...] = (
+    "exploitation_type", "destination_country", "services", "referred_from", "referred_to",
 )  # fmt: skip
 
 # Exploitation by sex (F, M, O) and for journeys that reach the migration agency (labour).
@@ -539,7 +542,12 @@ def build_records(
         **_place_columns(people, episodes, devanagari, config, rng),
         **_case_columns(people, episodes, devanagari, config, rng),
         "contact_date": np.datetime_as_string(episodes.contact_date, unit="D").astype(object),
+        "record_kind": record_kind_column(episodes, devanagari, config, rng),
+        **answer_columns(episodes, devanagari, config, rng),
     }
+    followup = episodes.kinds == FOLLOWUP
+    for name in _BLANK_ON_FOLLOWUPS:
+        columns[name] = np.where(followup, "", columns[name]).astype(object)
     return RecordColumns(
         columns=columns,
         source=episodes.source,

@@ -150,12 +150,107 @@ def referral_rows(seed: int) -> pd.DataFrame:
                     if source == target:
                         continue
                     for measure in ("referrals", "referrals_confirmed"):
-                        cell = _value(rng, geo_level == "national")
+                        key = (source, target, measure)
+                        if (period_type, period, geo_level) == ("year", "2024", "national") and (
+                                key in REFERRAL_PINNED):
+                            value = REFERRAL_PINNED[key]
+                            cell = (value, value is None, "primary" if value is None else None)
+                        else:
+                            cell = _value(rng, geo_level == "national")
                         rows.append((period_type, period, start, geo_level, geo_code, source,
                                      target, measure, *cell))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "geo_level", "geo_code", "from_agency_type",
         "to_agency_type", "measure", "value", "is_suppressed", "suppression"])
+
+
+# Reintegration (issue 8), pinned: national, year 2024, all survivors, composite score.
+REINTEGRATION_PINNED: dict[tuple[str, str], int | None] = {
+    ("composite", "survivors_scored"): 310,
+    ("composite", "score_band_0_25"): 40,
+    ("composite", "score_band_25_50"): 90,
+    ("composite", "score_band_50_75"): 120,
+    ("composite", "score_band_75_100"): None,  # primary-suppressed
+    ("composite", "mean_score_pct"): 58,
+}
+COVERAGE_PINNED = {"survivors_first_contact": 456, "followed_within_6m": 210,
+                   "followed_within_12m": 301}  # national, year 2024 cohort
+# National, year 2024: (from, to, measure) -> value (None: suppressed)
+REFERRAL_PINNED: dict[tuple[str, str, str], int | None] = {
+    ("shelter", "ocmc", "referrals"): 120,
+    ("shelter", "ocmc", "referrals_confirmed"): 96,
+    ("shelter", "migration", "referrals"): 40,
+    ("shelter", "migration", "referrals_confirmed"): None,
+}
+SCORE_DIMENSIONS = ["composite", "economic", "social", "psychosocial"]
+REINTEGRATION_COUNTS = ["survivors_scored", "score_band_0_25", "score_band_25_50",
+                        "score_band_50_75", "score_band_75_100"]
+REINTEGRATION_CATEGORIES = {
+    "all": ["all"], "sex": CATEGORIES["sex"], "age_band": CATEGORIES["age_band"],
+    "services_received": ["immediate", "short_term", "long_term"],
+}
+# Reintegration is published down to districts; the fixture keeps a few to stay small.
+REINTEGRATION_DISTRICTS = ("301", "303")
+
+
+def reintegration_rows(seed: int) -> pd.DataFrame:
+    """One row per period x place x (dimension, category) x score_dimension x measure."""
+    rng = random.Random(seed + 4)
+    places = [p for p in _places() if p[0] in ("national", "province")
+              or (p[0] == "district" and p[1] in REINTEGRATION_DISTRICTS)]
+    rows = []
+    for period_type, period, start in PERIODS:
+        for geo_level, geo_code in places:
+            for dimension, categories in REINTEGRATION_CATEGORIES.items():
+                for category in categories:
+                    for score in SCORE_DIMENSIONS:
+                        pinned = (period_type, period, geo_level, dimension) == (
+                            "year", "2024", "national", "all")
+                        scored = None
+                        for measure in REINTEGRATION_COUNTS:
+                            if pinned and (score, measure) in REINTEGRATION_PINNED:
+                                value = REINTEGRATION_PINNED[score, measure]
+                                cell = (value, value is None,
+                                        "primary" if value is None else None)
+                            else:
+                                cell = _value(rng, geo_level != "district")
+                            if measure == "survivors_scored":
+                                scored = cell
+                            rows.append((period_type, period, start, geo_level, geo_code,
+                                         dimension, category, score, measure, *cell))
+                        # The mean is published only with a published count >= threshold.
+                        if pinned and (score, "mean_score_pct") in REINTEGRATION_PINNED:
+                            mean = REINTEGRATION_PINNED[score, "mean_score_pct"]
+                        elif scored and not scored[1] and scored[0] >= THRESHOLD:
+                            mean = rng.randint(20, 90)
+                        else:
+                            mean = None
+                        rows.append((period_type, period, start, geo_level, geo_code, dimension,
+                                     category, score, "mean_score_pct", mean, mean is None,
+                                     "primary" if mean is None else None))
+    return pd.DataFrame(rows, columns=[
+        "period_type", "period", "period_start", "geo_level", "geo_code", "dimension",
+        "category", "score_dimension", "measure", "value", "is_suppressed", "suppression"])
+
+
+def coverage_rows(seed: int) -> pd.DataFrame:
+    """One row per cohort period x place (national/province) x measure."""
+    rng = random.Random(seed + 5)
+    rows = []
+    places = [p for p in _places() if p[0] in ("national", "province")]
+    for period_type, period, start in PERIODS:
+        for geo_level, geo_code in places:
+            for measure in ("survivors_first_contact", "followed_within_6m",
+                            "followed_within_12m"):
+                if (period_type, period, geo_level) == ("year", "2024", "national"):
+                    value = COVERAGE_PINNED[measure]
+                    cell = (value, False, None)
+                else:
+                    cell = _value(rng, geo_level == "national")
+                rows.append((period_type, period, start, geo_level, geo_code, measure, *cell))
+    return pd.DataFrame(rows, columns=[
+        "period_type", "period", "period_start", "geo_level", "geo_code", "measure", "value",
+        "is_suppressed", "suppression"])
 
 
 def quality_rows(seed: int) -> pd.DataFrame:
@@ -209,6 +304,8 @@ def write_public_db(path: Path, seed: int = 11) -> Path:
             "service_statistics": service_rows(seed),
             "referral_statistics": referral_rows(seed),
             "quality_statistics": quality_rows(seed),
+            "reintegration_statistics": reintegration_rows(seed),
+            "followup_coverage": coverage_rows(seed),
             "quarantine_reasons": quarantine_rows(),
             "geography": geography_rows(),
         }
@@ -217,7 +314,7 @@ def write_public_db(path: Path, seed: int = 11) -> Path:
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608 - fixed names
             con.unregister("frame")
         for table in ("survivor_statistics", "service_statistics", "referral_statistics",
-                      "quality_statistics"):
+                      "quality_statistics", "reintegration_statistics", "followup_coverage"):
             con.execute(f"ALTER TABLE {table} ALTER value TYPE INTEGER")
         con.execute("ALTER TABLE quarantine_reasons ALTER value TYPE INTEGER")
         con.execute(

@@ -12,7 +12,7 @@ from dashboards.server import APP
 from tests.dashboards.scan import small_counts
 
 PAGES = ("app_pages/overview.py", "app_pages/where.py", "app_pages/services.py",
-         "app_pages/quality.py")
+         "app_pages/reintegration.py", "app_pages/quality.py")
 
 
 def _published(public_db: Path, sql: str, params: list) -> tuple:
@@ -161,3 +161,71 @@ def test_language_switch_shows_nepali(app_env: Path) -> None:
     assert "नेपाल" in app.header[0].value
     app.sidebar.selectbox(key="province").set_value("3").run()
     assert "बागमती प्रदेश" in app.header[0].value
+
+
+def _reintegration_cell(public_db: Path, score: str, measure: str) -> tuple:
+    return _published(
+        public_db,
+        "SELECT value, is_suppressed FROM reintegration_statistics WHERE period_type = 'year' "
+        "AND period = '2024' AND geo_level = 'national' AND dimension = 'all' "
+        "AND score_dimension = ? AND measure = ?", [score, measure])
+
+
+def test_reintegration_page_shows_the_published_figures(app_env: Path) -> None:
+    app = _app()
+    app.switch_page("app_pages/reintegration.py").run()
+    assert not app.exception, app.exception
+    assert any("NOT IOM" in w.value and "provisional" in w.value for w in app.warning)
+    metrics = _metrics(app)
+    scored, _ = _reintegration_cell(app_env, "composite", "survivors_scored")
+    mean, _ = _reintegration_cell(app_env, "composite", "mean_score_pct")
+    assert metrics["Survivors scored"] == f"{scored:,}"
+    assert metrics["Mean score (composite)"] == f"{mean}%"
+    first, within_6m, within_12m = (
+        _published(app_env, "SELECT value FROM followup_coverage WHERE period_type = 'year' "
+                   "AND period = '2024' AND geo_level = 'national' AND measure = ?", [m])[0]
+        for m in ("survivors_first_contact", "followed_within_6m", "followed_within_12m"))
+    assert metrics["Followed up within six months"] == f"{within_6m / first:.1%}"
+    assert metrics["Followed up within a year"] == f"{within_12m / first:.1%}"
+
+    bands = next(df.value for df in app.dataframe if "Under 25" in df.value.columns)
+    composite = bands[bands["Score"] == "Composite"].iloc[0]
+    for band, header in (("score_band_0_25", "Under 25"), ("score_band_50_75", "50 to under 75"),
+                         ("score_band_75_100", "75 to 100")):
+        value, suppressed = _reintegration_cell(app_env, "composite", band)
+        assert composite[header] == ("<5" if suppressed else f"{value:,}"), band
+    assert composite["75 to 100"] == "<5"  # suppressed in the fixture
+    assert list(bands["Score"]) == ["Composite", "Economic", "Social", "Psychosocial"]
+
+    completion = next(df.value for df in app.dataframe if "Completion" in df.value.columns)
+    by_pair = {(r["Referred from"], r["Referred to"]): r for _, r in completion.iterrows()}
+    made, confirmed = (
+        _published(app_env, "SELECT value FROM referral_statistics WHERE period_type = 'year' "
+                   "AND period = '2024' AND geo_level = 'national' AND from_agency_type = "
+                   "'shelter' AND to_agency_type = 'ocmc' AND measure = ?", [m])[0]
+        for m in ("referrals", "referrals_confirmed"))
+    assert by_pair["Shelter", "OCMC"]["Completion"] == f"{confirmed / made:.1%}"
+    # A suppressed operand: no ratio, and no count to work it out from.
+    assert by_pair["Shelter", "Migration agency"]["Completion"] == "suppressed"
+    assert by_pair["Shelter", "Migration agency"]["Referrals confirmed"] == "<5"
+    assert any("<5" in c.value for c in app.caption)  # the legend
+
+
+def test_reintegration_page_in_nepali_and_for_a_district(app_env: Path) -> None:
+    app = _app()
+    app.sidebar.radio(key="lang").set_value("ne").run()
+    app.switch_page("app_pages/reintegration.py").run()
+    assert not app.exception, app.exception
+    assert "पुनर्एकीकरण" in app.header[0].value
+    assert any("IOM" in w.value for w in app.warning)
+    assert "अङ्क पाएका प्रभावित" in _metrics(app)
+    app.sidebar.selectbox(key="province").set_value("3").run()
+    app.sidebar.selectbox(key="district").set_value("301").run()
+    assert not app.exception, app.exception
+    value, suppressed = _published(
+        app_env, "SELECT value, is_suppressed FROM reintegration_statistics WHERE "
+        "period_type = 'year' AND period = '2024' AND geo_level = 'district' AND geo_code = "
+        "'301' AND dimension = 'all' AND score_dimension = 'composite' AND measure = "
+        "'survivors_scored'", [])
+    assert _metrics(app)["अङ्क पाएका प्रभावित"] == ("<5" if suppressed else f"{value:,}")
+    assert small_counts(_rendered_text(app)) == []

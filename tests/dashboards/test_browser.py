@@ -1,4 +1,4 @@
-"""A real browser against a real server: the overview and the map render, a filter works.
+"""A real browser against a real server: overview, map and reintegration render, a filter works.
 
 Debian's Chromium (never a downloaded browser) driven by Playwright; the Streamlit server is
 started here on a free 127.0.0.1 port in its own process session and stopped by PID.
@@ -75,7 +75,7 @@ def _open(page, url: str) -> None:
     page.wait_for_selector('[data-testid="stMetric"], .js-plotly-plot', timeout=TIMEOUT_MS)
 
 
-def test_overview_and_map_render_in_chromium(dashboard_url: str, browser, tmp_path: Path) -> None:
+def test_pages_render_in_chromium(dashboard_url: str, browser, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     _open(page, dashboard_url)
     page.get_by_text("Survivors identified").first.wait_for(timeout=TIMEOUT_MS)
@@ -104,6 +104,15 @@ def test_overview_and_map_render_in_chromium(dashboard_url: str, browser, tmp_pa
     )
     page.wait_for_selector("h2:has-text('Bagmati Province')", timeout=TIMEOUT_MS)
     page.screenshot(path=str(tmp_path / "map_bagmati.png"), full_page=True)
+    assert small_counts([_page_text(page)]) == []
+
+    # Reintegration: the provisional-score note, the pinned national figures, no small count.
+    _open(page, f"{dashboard_url}/reintegration")
+    page.wait_for_selector('[data-testid="stMetricValue"]:has-text("310")', timeout=TIMEOUT_MS)
+    page.get_by_text("NOT IOM", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMetricValue"]:has-text("58%")', timeout=TIMEOUT_MS)
+    page.wait_for_selector(".js-plotly-plot", timeout=TIMEOUT_MS)
+    page.screenshot(path=str(tmp_path / "reintegration.png"), full_page=True)
     assert small_counts([_page_text(page)]) == []
     keep = Path("/tmp/dashboard-screenshots")
     keep.mkdir(exist_ok=True)

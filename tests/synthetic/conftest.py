@@ -28,3 +28,9 @@ def records(data: SyntheticData) -> pd.DataFrame:
         how="left",
         validate="m:1",
     )
+
+
+@pytest.fixture(scope="package")
+def episodes(records: pd.DataFrame) -> pd.DataFrame:
+    """The contact-episode rows only (record_kind blank or `episode`), not follow-up visits."""
+    return records[records["record_kind"].isin(["", "episode"])]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage.synthetic import CONTRACT_COLUMNS, SOURCE_TYPES, SyntheticData, generate, write
+from schemas.contract import followup_columns, load_contract
 
 INTERFACES = Path(__file__).resolve().parents[2] / "docs" / "interfaces.md"
 
@@ -20,7 +21,13 @@ def _contract_columns_from_docs() -> list[str]:
 
 
 def test_contract_columns_match_the_interface_document(data: SyntheticData) -> None:
-    assert list(CONTRACT_COLUMNS) == _contract_columns_from_docs()
+    # Contract 1.1: the version-1 columns of the document, then record_kind and ri_*.
+    assert list(CONTRACT_COLUMNS) == [
+        *_contract_columns_from_docs(),
+        "record_kind",
+        *followup_columns(),
+    ]
+    assert list(CONTRACT_COLUMNS) == [c.name for c in load_contract()]
     assert set(data.extracts) == set(SOURCE_TYPES)
     for frame in data.extracts.values():
         assert list(frame.columns) == list(CONTRACT_COLUMNS)
