@@ -40,6 +40,21 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     services                VARCHAR[],
     referred_from           VARCHAR,
     referred_to             VARCHAR,
+    -- follow-up answers (contract 1.1, schemas/reintegration/indicators-v1.yaml)
+    ri_income               VARCHAR,
+    ri_work                 VARCHAR,
+    ri_debt                 VARCHAR,
+    ri_food_security        VARCHAR,
+    ri_financial_access     VARCHAR,
+    ri_family_acceptance    VARCHAR,
+    ri_housing              VARCHAR,
+    ri_documents            VARCHAR,
+    ri_services_access      VARCHAR,
+    ri_discrimination       VARCHAR,
+    ri_wellbeing            VARCHAR,
+    ri_stress               VARCHAR,
+    ri_safety               VARCHAR,
+    ri_support_network      VARCHAR,
     batch_id                VARCHAR NOT NULL,
     agency_id               VARCHAR NOT NULL,
     source_type             VARCHAR NOT NULL,
@@ -80,6 +95,21 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     services                VARCHAR[],
     referred_from           VARCHAR,
     referred_to             VARCHAR,
+    -- follow-up answers (contract 1.1, schemas/reintegration/indicators-v1.yaml)
+    ri_income               VARCHAR,
+    ri_work                 VARCHAR,
+    ri_debt                 VARCHAR,
+    ri_food_security        VARCHAR,
+    ri_financial_access     VARCHAR,
+    ri_family_acceptance    VARCHAR,
+    ri_housing              VARCHAR,
+    ri_documents            VARCHAR,
+    ri_services_access      VARCHAR,
+    ri_discrimination       VARCHAR,
+    ri_wellbeing            VARCHAR,
+    ri_stress               VARCHAR,
+    ri_safety               VARCHAR,
+    ri_support_network      VARCHAR,
     batch_id                VARCHAR NOT NULL,
     agency_id               VARCHAR NOT NULL,
     source_type             VARCHAR NOT NULL,
@@ -120,9 +150,68 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     services                VARCHAR[],
     referred_from           VARCHAR,
     referred_to             VARCHAR,
+    -- follow-up answers (contract 1.1, schemas/reintegration/indicators-v1.yaml)
+    ri_income               VARCHAR,
+    ri_work                 VARCHAR,
+    ri_debt                 VARCHAR,
+    ri_food_security        VARCHAR,
+    ri_financial_access     VARCHAR,
+    ri_family_acceptance    VARCHAR,
+    ri_housing              VARCHAR,
+    ri_documents            VARCHAR,
+    ri_services_access      VARCHAR,
+    ri_discrimination       VARCHAR,
+    ri_wellbeing            VARCHAR,
+    ri_stress               VARCHAR,
+    ri_safety               VARCHAR,
+    ri_support_network      VARCHAR,
     batch_id                VARCHAR NOT NULL,
     agency_id               VARCHAR NOT NULL,
     source_type             VARCHAR NOT NULL,
     loaded_at               TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (batch_id, source_row)
 );
+
+-- Warehouses created before contract 1.1 gain the follow-up answer columns.
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_income VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_work VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_debt VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_food_security VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_financial_access VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_family_acceptance VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_housing VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_documents VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_services_access VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_discrimination VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_wellbeing VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_stress VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_safety VARCHAR;
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ri_support_network VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_income VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_work VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_debt VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_food_security VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_financial_access VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_family_acceptance VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_housing VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_documents VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_services_access VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_discrimination VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_wellbeing VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_stress VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_safety VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ri_support_network VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_income VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_work VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_debt VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_food_security VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_financial_access VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_family_acceptance VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_housing VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_documents VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_services_access VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_discrimination VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_wellbeing VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_stress VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_safety VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_support_network VARCHAR;

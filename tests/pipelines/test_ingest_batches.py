@@ -145,3 +145,25 @@ def test_columns_outside_the_contract_are_refused(con, inbox: Path) -> None:
     checks, reason = _rejection(con, "leaky")
     assert checks == ["columns_match_contract"]
     assert "given_name" in reason and "Sita" not in reason
+
+
+def test_contract_1_batch_without_followup_columns_loads_with_them_null(con, inbox: Path) -> None:
+    import hashlib
+    import json
+
+    import pyarrow.parquet as pq
+
+    data, manifest_path = write_batch(inbox, batch_id="v1", count=5)
+    table = pq.read_table(data)
+    table = table.drop_columns([name for name in table.column_names if name.startswith("ri_")])
+    pq.write_table(table, data)
+    manifest = json.loads(manifest_path.read_text())
+    manifest["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+
+    outcome = _load_all(con, inbox)["shelter/agency-a/v1.parquet"]
+    assert outcome.status == "accepted", outcome.reason
+    assert _staged(con, "v1") == 5
+    assert con.execute(
+        "SELECT count(*) FROM staging.shelter WHERE batch_id = 'v1' AND ri_income IS NULL"
+    ).fetchone()[0] == 5

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from pipelines.defs.ingest.contract import (
     BATCH_COLUMNS,
+    OPTIONAL_COLUMNS,
     STAGING_SCHEMA,
     SUPPORTED_CONTRACT_VERSIONS,
     SUPPORTED_ENCODING_VERSIONS,
@@ -208,7 +209,11 @@ def _read_conforming_table(
                 COLUMNS_MATCH_CONTRACT, False, "the data file is not a readable Parquet file"
             ),
         )
-    missing = [name for name in BATCH_COLUMNS if name not in table.column_names]
+    missing = [
+        name
+        for name in BATCH_COLUMNS
+        if name not in table.column_names and name not in OPTIONAL_COLUMNS
+    ]
     # Unknown columns are refused rather than dropped: they could carry clear identifiers
     # that must never enter the warehouse. Their values are never echoed.
     extra = [name for name in table.column_names if name not in BATCH_COLUMNS]
@@ -229,6 +234,8 @@ def _read_conforming_table(
             ),
         )
     rows = table.num_rows
+    for name in OPTIONAL_COLUMNS - set(table.column_names):
+        table = table.append_column(name, pa.nulls(rows, STAGING_SCHEMA.field(name).type))
     try:
         table = table.select(list(BATCH_COLUMNS)).cast(STAGING_SCHEMA.remove_metadata())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:

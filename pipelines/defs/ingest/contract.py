@@ -12,9 +12,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 from linkage.encoding.schema import BATCH_SCHEMA
+from schemas.contract import COMPATIBLE_CONTRACT_VERSIONS
 
 # Versions this warehouse knows how to read; a batch with any other is rejected whole.
-SUPPORTED_CONTRACT_VERSIONS: frozenset[str] = frozenset({"1"})
+SUPPORTED_CONTRACT_VERSIONS: frozenset[str] = frozenset(COMPATIBLE_CONTRACT_VERSIONS)
 SUPPORTED_ENCODING_VERSIONS: frozenset[str] = frozenset({"pahichan-enc-1"})
 
 MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -42,3 +43,8 @@ def _relaxed(field: pa.Field) -> pa.Field:
 STAGING_SCHEMA: pa.Schema = pa.schema([_relaxed(field) for field in BATCH_SCHEMA])
 BATCH_COLUMNS: tuple[str, ...] = tuple(STAGING_SCHEMA.names)
 FILTER_COLUMNS: tuple[str, ...] = tuple(name for name in BATCH_COLUMNS if name.endswith("_bf"))
+# Follow-up answers arrived with contract 1.1; a contract-1 batch has none, and loads with
+# them null rather than being rejected for columns it could not have.
+OPTIONAL_COLUMNS: frozenset[str] = frozenset(
+    name for name in BATCH_COLUMNS if name.startswith("ri_")
+)
