@@ -50,6 +50,10 @@ SUBCOMMANDS: dict[str, SubCommand] = {
         "pipelines.commands.review:review",
         "List linkage pairs awaiting review or record a must-link / cannot-link decision.",
     ),
+    "warehouse-key": SubCommand(
+        "pipelines.commands.warehouse_key:warehouse_key",
+        "Create the data office's key that encrypts the warehouse file at rest.",
+    ),
     "withdraw": SubCommand(
         "pipelines.commands.withdraw:withdraw",
         "Erase a record after consent withdrawal and rebuild everything derived from it.",

@@ -45,6 +45,7 @@ def review(
     """List pairs awaiting review, or record a must-link / cannot-link decision on one."""
     from linkage.matching import latest_model, record_review_decision, review_queue
     from linkage.matching.review import resolve_review_id
+    from pipelines.audit import append_event
 
     resources = resources_from_env(warehouse=str(warehouse) if warehouse else None)
     store = resources["warehouse"]
@@ -60,6 +61,13 @@ def review(
                     record_review_decision(
                         con, left, right, decision or "", decided_by=decided_by or "", note=note
                     )
+                    # Audited by review id and decision only: never the pair's tokens (the
+                    # note stays in linkage.review_decisions, in the restricted store).
+                    append_event(
+                        con, actor=decided_by or "", action="review_decision",
+                        object_name=pair_id,
+                        detail={"decision": decision, "has_note": bool(note)},
+                    )  # fmt: skip
                 except ValueError as error:
                     raise click.ClickException(str(error)) from error
                 click.echo(f"Recorded {decision} for {pair_id}; the next run applies it.")

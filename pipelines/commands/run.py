@@ -21,6 +21,7 @@ from typing import Any
 import click
 import duckdb
 
+from pipelines.audit import PIPELINE_ACTOR
 from pipelines.resources import WarehouseKeyError, WarehouseResource, resources_from_env
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ class RunSummary:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (inbox path, reason)
     linkage: dict[str, Any] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
+    withdrawals_applied: int = 0
+    withdrawals_rejected: int = 0
+    records_erased: int = 0
+    published: bool = False
 
     def line(self) -> str:
         survivors = (
@@ -48,9 +53,16 @@ class RunSummary:
             if self.linkage
             else ""
         )
+        withdrawals = (
+            f"; withdrawals: {self.withdrawals_applied} applied ({self.records_erased} records "
+            f"erased), {self.withdrawals_rejected} rejected"
+            if self.withdrawals_applied or self.withdrawals_rejected
+            else ""
+        )
         return (
             f"{self.batches_accepted} batches accepted, {self.batches_rejected} rejected; "
             f"{self.rows_loaded} rows loaded, {self.rows_quarantined} quarantined{survivors}"
+            f"{withdrawals}"
         )
 
 
@@ -69,7 +81,10 @@ def pending_batches(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]
     ]
 
 
-def _record_run(warehouse: WarehouseResource, summary: RunSummary, status: str) -> None:
+def _record_run(
+    warehouse: WarehouseResource, summary: RunSummary, status: str, actor: str = PIPELINE_ACTOR
+) -> None:
+    from pipelines.audit import append_event
     from pipelines.defs.ingest.warehouse import ensure_ingest_schema, utc_now
 
     with warehouse.connect() as con:
@@ -80,6 +95,7 @@ def _record_run(warehouse: WarehouseResource, summary: RunSummary, status: str) 
                 [summary.run_id, utc_now(), status],
             )
             return
+        con.execute("BEGIN TRANSACTION")
         con.execute(
             """
             UPDATE ops.runs SET finished_at = ?, status = ?, batches_accepted = ?,
@@ -90,6 +106,20 @@ def _record_run(warehouse: WarehouseResource, summary: RunSummary, status: str) 
              summary.rows_loaded, summary.rows_quarantined,
              "; ".join(summary.failed_steps) or None, summary.run_id],
         )  # fmt: skip
+        # The run's audit row commits with its final status (counts only, no identities).
+        append_event(
+            con, actor=actor, action="run", object_name=summary.run_id,
+            detail={"status": status, "batches_accepted": summary.batches_accepted,
+                    "batches_rejected": summary.batches_rejected,
+                    "rows_loaded": summary.rows_loaded,
+                    "rows_quarantined": summary.rows_quarantined,
+                    "withdrawals_applied": summary.withdrawals_applied,
+                    "withdrawals_rejected": summary.withdrawals_rejected,
+                    "records_erased": summary.records_erased,
+                    "published": summary.published,
+                    "failed_steps": summary.failed_steps},
+        )  # fmt: skip
+        con.execute("COMMIT")
 
 
 def _metadata(result: Any, key: list[str]) -> dict[str, Any]:
@@ -98,6 +128,94 @@ def _metadata(result: Any, key: list[str]) -> dict[str, Any]:
         if list(materialization.asset_key.path) == key:
             return {name: value.value for name, value in materialization.metadata.items()}
     return {}
+
+
+def _pending_withdrawals(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
+    from pipelines.defs.ingest.warehouse import ensure_ingest_schema
+    from pipelines.defs.ingest.withdrawals import pending_withdrawals
+
+    with warehouse.connect() as con:
+        ensure_ingest_schema(con)
+        return pending_withdrawals(con, inbox_root)
+
+
+def _apply_withdrawals(
+    resources: Mapping[str, Any], pending: list[Any], summary: RunSummary, on_step: Any,
+    total: int,
+) -> None:  # fmt: skip
+    """Apply withdrawal batches after the data batches of this run, before the rebuild, so
+    a record loaded and withdrawn in the same run is erased before anything is published."""
+    from pipelines.defs.ingest.withdrawals import apply_withdrawal
+
+    for files in pending:
+        if on_step:
+            on_step(f"Applying withdrawal {files.inbox_path}", total)
+        try:
+            with resources["warehouse"].connect() as con:
+                outcome = apply_withdrawal(
+                    con, files, configured_key_id=resources["settings"].key_id,
+                    run_id=summary.run_id,
+                )  # fmt: skip
+        except (duckdb.Error, RuntimeError, ValueError) as error:
+            # Left pending (no receipt written): the next run applies it again.
+            logger.error("Withdrawal %s failed: %s", files.inbox_path, error)
+            summary.failed_steps.append(f"withdrawal {files.inbox_path}")
+            continue
+        if outcome.accepted:
+            summary.withdrawals_applied += 1
+            summary.records_erased += outcome.erasure.records_erased if outcome.erasure else 0
+        else:
+            summary.withdrawals_rejected += 1
+            summary.rejected.append((files.inbox_path, outcome.reason or ""))
+
+
+def rebuild_and_publish(
+    definitions: Any,
+    instance: Any,
+    summary: RunSummary,
+    *,
+    run_config: Mapping[str, Any],
+    warehouse: WarehouseResource,
+    actor: str = PIPELINE_ACTOR,
+) -> bool:
+    """Run the `rebuild_and_publish` job in process (link, core, marts, both reader files);
+    on success append the publication's audit row. Failures go to `summary.failed_steps`."""
+    from pipelines.audit import append_event
+
+    result = definitions.resolve_job_def("rebuild_and_publish").execute_in_process(
+        instance=instance,
+        tags={"pahichan/run_id": summary.run_id},
+        run_config=run_config,
+        raise_on_error=False,
+    )
+    if not result.success:
+        failures = [
+            event.step_key or "?"
+            for event in result.all_events
+            if event.event_type_value == "STEP_FAILURE"
+        ]
+        summary.failed_steps.append("rebuild_and_publish: " + ", ".join(failures))
+        return False
+    linkage = _metadata(result, ["linkage", "memberships"])
+    events = linkage.get("id_events") or {}
+    summary.linkage = {
+        "survivor_ids_minted": int(linkage.get("survivor_ids_minted", 0) or 0),
+        "id_updates": sum(int(count) for event, count in events.items() if event != "minted"),
+        "auto_links": int(linkage.get("auto_links", 0) or 0),
+        "review_pairs": int(linkage.get("review_pairs", 0) or 0),
+    }
+    public = _metadata(result, ["publish", "public"])
+    summary.published = bool(public)
+    if public:
+        with warehouse.connect() as con:
+            append_event(
+                con, actor=actor, action="publication", object_name=summary.run_id,
+                detail={"files": ["public.duckdb", "analyst.duckdb"],
+                        "threshold": public.get("threshold"),
+                        "suppressed_cells": public.get("suppressed_cells"),
+                        "dagster_run_id": result.run_id},
+            )  # fmt: skip
+    return True
 
 
 def run_pipeline(
@@ -120,9 +238,10 @@ def run_pipeline(
     summary = RunSummary(run_id=f"cli-{uuid.uuid4().hex[:12]}")
     run_config = dagster_run_config if dagster_run_config is not None else _QUIET_DAGSTER
     pending = pending_batches(resources["inbox"].root, warehouse)
+    pending_withdrawals = _pending_withdrawals(resources["inbox"].root, warehouse)
     _record_run(warehouse, summary, "running")
     definitions = build_definitions(resources)
-    total = len(pending) + 1
+    total = len(pending) + len(pending_withdrawals) + 1
     with dg.DagsterInstance.ephemeral() as instance:
         for files in pending:
             if on_step:
@@ -150,32 +269,12 @@ def run_pipeline(
             else:
                 summary.batches_rejected += 1
                 summary.rejected.append((files.inbox_path, str(metadata.get("reason", ""))))
+        _apply_withdrawals(resources, pending_withdrawals, summary, on_step, total)
         if on_step:
             on_step("Linking, rebuilding and publishing", total)
-        result = definitions.resolve_job_def("rebuild_and_publish").execute_in_process(
-            instance=instance,
-            tags={"pahichan/run_id": summary.run_id},
-            run_config=run_config,
-            raise_on_error=False,
+        rebuild_and_publish(
+            definitions, instance, summary, run_config=run_config, warehouse=warehouse
         )
-        if result.success:
-            linkage = _metadata(result, ["linkage", "memberships"])
-            events = linkage.get("id_events") or {}
-            summary.linkage = {
-                "survivor_ids_minted": int(linkage.get("survivor_ids_minted", 0) or 0),
-                "id_updates": sum(
-                    int(count) for event, count in events.items() if event != "minted"
-                ),
-                "auto_links": int(linkage.get("auto_links", 0) or 0),
-                "review_pairs": int(linkage.get("review_pairs", 0) or 0),
-            }
-        else:
-            failures = [
-                event.step_key or "?"
-                for event in result.all_events
-                if event.event_type_value == "STEP_FAILURE"
-            ]
-            summary.failed_steps.append("rebuild_and_publish: " + ", ".join(failures))
     _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded")
     return summary
 
@@ -200,12 +299,19 @@ def run_pipeline(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for analyst.duckdb and public.duckdb. [PAHICHAN_PUBLISH_DIR]",
 )
+@click.option(
+    "--warehouse-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file that encrypts the warehouse at rest (create one with "
+    "`pahichan warehouse-key --out FILE`). [PAHICHAN_WAREHOUSE_KEY_FILE]",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show Dagster's and the pipeline's logs.")
 def run(
     inbox: Path | None,
     warehouse: Path | None,
     key_id: str | None,
     publish_dir: Path | None,
+    warehouse_key: Path | None,
     verbose: bool,
 ) -> None:
     """Process every pending inbox batch into the warehouse, link, and publish reader files.
@@ -232,6 +338,7 @@ def run(
         warehouse=str(warehouse) if warehouse else None,
         key_id=key_id,
         publish_dir=str(publish_dir) if publish_dir else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     inbox_root = resources["inbox"].root
     if not inbox_root.is_dir():
@@ -249,11 +356,13 @@ def run(
             )
     except WarehouseKeyError as error:
         raise click.ClickException(str(error)) from error
-    except duckdb.IOException as error:
-        raise click.ClickException(
-            f"cannot open the warehouse {resources['warehouse'].path}: {error} (is another "
-            "process, e.g. Dagster, writing it? one writer at a time)"
-        ) from error
+    except duckdb.Error as error:
+        from pipelines.commands.warehouse_key import open_error_message
+
+        message = open_error_message(error, resources["warehouse"].path)
+        if message is None:
+            raise
+        raise click.ClickException(message) from error
     for inbox_path, reason in summary.rejected:
         click.echo(f"Rejected {inbox_path}: {reason}", err=True)
     if summary.failed_steps:

@@ -17,6 +17,9 @@ logger = logging.getLogger(__name__)
 SOURCE_TYPES: tuple[str, ...] = ("shelter", "ocmc", "migration")
 DATA_SUFFIX = ".parquet"
 MANIFEST_SUFFIX = ".manifest.json"
+# Withdrawal batches (consent withdrawn) sit beside data batches; they are found and applied
+# by `pipelines.defs.ingest.withdrawals`, never loaded as data.
+WITHDRAWAL_SUFFIX = ".withdrawal.parquet"
 _CHUNK = 1 << 20
 
 
@@ -74,6 +77,8 @@ def find_batches(root: Path) -> list[BatchFiles]:
             continue
         for agency_dir in sorted(p for p in source_dir.iterdir() if p.is_dir()):
             for data_path in sorted(agency_dir.glob(f"*{DATA_SUFFIX}")):
+                if data_path.name.endswith(WITHDRAWAL_SUFFIX):
+                    continue
                 batch = BatchFiles(
                     root, source_dir.name, agency_dir.name, data_path.name[: -len(DATA_SUFFIX)]
                 )

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.audit import PIPELINE_ACTOR, append_event
 from pipelines.defs.ingest.batch_checks import BatchInspection, inspect_batch
 from pipelines.defs.ingest.inbox import BatchFiles
 from pipelines.defs.ingest.validation import ValidationOutcome, validate_rows
@@ -153,6 +154,13 @@ def _write(
             con, inspection.manifest_value("key_id"), f"first accepted batch {files.batch_id}"
         ):
             outcome.pinned_key_id = inspection.manifest_value("key_id")
+            # In the load's transaction: the pin and its audit row commit together.
+            append_event(
+                con, actor=PIPELINE_ACTOR, action="key_id_pinned",
+                object_name=str(outcome.pinned_key_id),
+                detail={"pinned_by": "first accepted batch", "batch_id": files.batch_id,
+                        "run_id": run_id},
+            )  # fmt: skip
     else:
         con.execute(
             """

@@ -25,9 +25,10 @@ def apply_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `ops` and `staging` schemas and tables if they are missing."""
+    """Create the `ops` and `staging` schemas and tables (and the audit log) if missing."""
     apply_sql_file(con, WAREHOUSE_SQL / "ops.sql")
     apply_sql_file(con, WAREHOUSE_SQL / "staging.sql")
+    apply_sql_file(con, WAREHOUSE_SQL / "audit.sql")
 
 
 def staging_table(source_type: str) -> str:

@@ -1,0 +1,154 @@
+"""`pahichan withdraw`: a data officer erases records after a survivor withdrew consent.
+
+Used when the request reaches the data office directly (the agency-side route is a
+withdrawal batch, `pahichan withdrawal`, applied by `pahichan run`). The officer gets the
+record token(s) from the agency (the agency's crosswalk maps its record id to the token).
+
+Steps: erase every row naming the tokens (`pipelines.erasure.erase_records`; linkage is
+re-clustered with the stable-ID rules), append the audit row in the same transaction (who,
+when, a reference, counts and a reason category: never the token), then rebuild core and
+marts and re-publish both reader files in this process (the `rebuild_and_publish` job, as
+`pahichan run` does). The reference printed at the end is what the officer files with the
+paper request; the token itself is not kept anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+import click
+import duckdb
+
+from pipelines.resources import WarehouseKeyError, resources_from_env
+
+logger = logging.getLogger(__name__)
+
+REASONS = ("survivor_request", "guardian_request", "agency_request", "legal_order", "data_error")
+
+
+@click.command(
+    name="withdraw",
+    epilog=(
+        "Example: pahichan withdraw --record-token 0123456789abcdef0123456789abcdef "
+        "--by asha --reason survivor_request --warehouse-key /secure/warehouse.key"
+    ),
+)
+@click.option("--record-token", "record_tokens", multiple=True, required=True,
+              help="Record token to erase (32 hex, from the agency's crosswalk); "
+              "repeatable.")  # fmt: skip
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]")  # fmt: skip
+@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]")  # fmt: skip
+@click.option("--publish-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for analyst.duckdb and public.duckdb. "
+              "[PAHICHAN_PUBLISH_DIR]")  # fmt: skip
+@click.option("--by", "actor", required=True, help="The data officer doing this (audited).")
+@click.option("--reason", type=click.Choice(REASONS), default="survivor_request",
+              show_default=True,
+              help="Reason category (audited; no free text, so no identity can slip "
+              "in).")  # fmt: skip
+def withdraw(
+    record_tokens: tuple[str, ...],
+    warehouse: Path | None,
+    warehouse_key: Path | None,
+    publish_dir: Path | None,
+    actor: str,
+    reason: str,
+) -> None:
+    """Erase records everywhere after consent withdrawal, then rebuild and re-publish.
+
+    The erasure is final: nothing that names the records is kept, not even their tokens.
+    """
+    from rich.console import Console
+
+    from pipelines.commands.warehouse_key import open_error_message
+    from pipelines.erasure import ErasureIncomplete, check_record_tokens, tokens_present
+
+    try:
+        tokens = check_record_tokens(token.strip().lower() for token in record_tokens)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--record-token") from error
+    resources = resources_from_env(
+        warehouse=str(warehouse) if warehouse else None,
+        publish_dir=str(publish_dir) if publish_dir else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
+    )
+    store = resources["warehouse"]
+    if not Path(store.path).is_file():
+        raise click.ClickException(f"no warehouse at {store.path}: nothing to erase")
+    reference = f"wd-{uuid.uuid4().hex[:12]}"
+    console = Console(stderr=True)
+    try:
+        with store.connect() as con:
+            if not tokens_present(con, tokens):
+                raise click.ClickException(
+                    "none of the given record tokens is in the warehouse (already erased, "
+                    "never loaded, or a typo); nothing was changed"
+                )
+            with console.status("Erasing records and re-clustering ..."):
+                erasure = _erase(con, tokens, actor=actor, reason=reason, reference=reference)
+        with console.status("Rebuilding core and marts, re-publishing reader files ..."):
+            published = _rebuild(resources, reference, actor)
+    except WarehouseKeyError as error:
+        raise click.ClickException(str(error)) from error
+    except ErasureIncomplete as error:
+        raise click.ClickException(str(error)) from error
+    except duckdb.Error as error:
+        message = open_error_message(error, store.path)
+        if message is None:
+            raise
+        raise click.ClickException(message) from error
+    line = (
+        f"Withdrawal {reference}: {erasure.records_erased} record(s) erased "
+        f"({erasure.total_rows_deleted} rows deleted, {erasure.tokens_not_found} not found)"
+    )
+    if not published:
+        click.echo(line + "; rebuild FAILED: run `pahichan run` to re-publish", err=True)
+        raise SystemExit(1)
+    click.echo(line + "; reader files rebuilt")
+
+
+def _erase(
+    con: duckdb.DuckDBPyConnection, tokens: list[str], *, actor: str, reason: str, reference: str
+) -> object:
+    from pipelines.audit import append_event
+    from pipelines.defs.ingest.warehouse import ensure_ingest_schema
+    from pipelines.erasure import ErasureResult, erase_records
+
+    ensure_ingest_schema(con)
+
+    def audit(connection: duckdb.DuckDBPyConnection, result: ErasureResult) -> None:
+        append_event(
+            connection, actor=actor, action="withdrawal", object_name=reference,
+            detail={"route": "data_officer", "reason": reason,
+                    "tokens_requested": result.tokens_requested,
+                    "records_erased": result.records_erased,
+                    "tokens_not_found": result.tokens_not_found,
+                    "rows_deleted": result.total_rows_deleted,
+                    "survivor_id_events": result.survivor_id_events},
+        )  # fmt: skip
+
+    return erase_records(con, tokens, run_id=f"withdraw-{reference}", on_commit=audit)
+
+
+def _rebuild(resources: dict, reference: str, actor: str) -> bool:
+    """Rebuild and publish in process; True when both reader files were re-published."""
+    import dagster as dg
+
+    from pipelines.commands.run import _QUIET_DAGSTER, RunSummary, _record_run, rebuild_and_publish
+    from pipelines.definitions import build_definitions
+
+    warehouse = resources["warehouse"]
+    summary = RunSummary(run_id=f"withdraw-{reference}")
+    _record_run(warehouse, summary, "running", actor)
+    definitions = build_definitions(resources)
+    with dg.DagsterInstance.ephemeral() as instance:
+        ok = rebuild_and_publish(
+            definitions, instance, summary, run_config=_QUIET_DAGSTER, warehouse=warehouse,
+            actor=actor,
+        )  # fmt: skip
+    _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded", actor)
+    return ok and summary.published

@@ -1,0 +1,357 @@
+"""Withdrawal batches: an agency asks the warehouse to erase records (consent withdrawn).
+
+Inbox layout: `<inbox>/<source_type>/<agency_id>/<batch_id>.withdrawal.parquet` (one column,
+`record_token`) plus `<batch_id>.manifest.json` with `kind: "withdrawal"` (written by
+`pahichan withdrawal`, `linkage.encoding.withdrawal`). A withdrawal is checked like a data
+batch (manifest, versions, SHA-256, columns, row count, key id, duplicate) and additionally
+`tokens_belong_to_agency`: every token the warehouse holds must have come from the same
+agency, so one agency cannot erase another agency's records. A batch failing any check
+erases nothing and is recorded in `ops.withdrawals` and `ops.rejected_batches`.
+
+An accepted withdrawal is applied by `pipelines.erasure.erase_records`; its receipt
+(`ops.withdrawals`, counts only) and audit row are written in the erasure's final
+transaction, so a crash before that point leaves the withdrawal pending and the next run
+applies it again (idempotent). The tokens themselves are never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.audit import PIPELINE_ACTOR, append_event, ensure_audit_schema
+from pipelines.defs.ingest.batch_checks import (
+    BATCH_IS_NOT_A_DUPLICATE,
+    COLUMNS_MATCH_CONTRACT,
+    KEY_ID_IS_CURRENT,
+    MANIFEST_IS_VALID,
+    ROWS_MATCH_MANIFEST,
+    SHA256_MATCHES_MANIFEST,
+    VERSIONS_ARE_SUPPORTED,
+    CheckOutcome,
+)
+from pipelines.defs.ingest.contract import (
+    SUPPORTED_CONTRACT_VERSIONS,
+    SUPPORTED_ENCODING_VERSIONS,
+)
+from pipelines.defs.ingest.inbox import (
+    MANIFEST_SUFFIX,
+    SOURCE_TYPES,
+    WITHDRAWAL_SUFFIX,
+    file_sha256,
+)
+from pipelines.defs.ingest.manifest import ManifestError, read_manifest
+from pipelines.defs.ingest.warehouse import current_key_id, ensure_ingest_schema, utc_now
+from pipelines.erasure import RECORD_TOKEN, ErasureResult, erase_records, token_agencies
+
+logger = logging.getLogger(__name__)
+
+WITHDRAWAL_KIND = "withdrawal"
+TOKENS_BELONG_TO_AGENCY = "tokens_belong_to_agency"
+APPLIED = "applied"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class WithdrawalFiles:
+    """One withdrawal batch in the inbox."""
+
+    root: Path
+    source_type: str
+    agency_id: str
+    batch_id: str
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.source_type / self.agency_id
+
+    @property
+    def data_path(self) -> Path:
+        return self.folder / f"{self.batch_id}{WITHDRAWAL_SUFFIX}"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / f"{self.batch_id}{MANIFEST_SUFFIX}"
+
+    @property
+    def inbox_path(self) -> str:
+        return f"{self.source_type}/{self.agency_id}/{self.batch_id}{WITHDRAWAL_SUFFIX}"
+
+
+@dataclass
+class WithdrawalOutcome:
+    """What happened to one withdrawal receipt (counts, never tokens)."""
+
+    files: WithdrawalFiles
+    sha256: str
+    checks: list[CheckOutcome] = field(default_factory=list)
+    tokens_received: int = 0
+    erasure: ErasureResult | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def status(self) -> str:
+        return APPLIED if self.accepted else REJECTED
+
+    @property
+    def reason(self) -> str | None:
+        return "; ".join(f"{c.name}: {c.reason}" for c in self.checks if not c.passed) or None
+
+
+def find_withdrawals(root: Path) -> list[WithdrawalFiles]:
+    """Complete withdrawal batches (data file and manifest present), sorted by inbox path."""
+    found: list[WithdrawalFiles] = []
+    if not root.is_dir():
+        return found
+    for source_type in SOURCE_TYPES:
+        for data_path in sorted((root / source_type).glob(f"*/*{WITHDRAWAL_SUFFIX}")):
+            files = WithdrawalFiles(
+                root, source_type, data_path.parent.name,
+                data_path.name[: -len(WITHDRAWAL_SUFFIX)],
+            )  # fmt: skip
+            if files.manifest_path.is_file():
+                found.append(files)
+            else:
+                logger.info("Withdrawal %s has no manifest yet: waiting", files.inbox_path)
+    return found
+
+
+def pending_withdrawals(con: duckdb.DuckDBPyConnection, root: Path) -> list[WithdrawalFiles]:
+    """Withdrawal files (path + content) the warehouse has not processed yet."""
+    ensure_audit_schema(con)
+    seen = set(con.execute("SELECT inbox_path, sha256 FROM ops.withdrawals").fetchall())
+    return [
+        files
+        for files in find_withdrawals(root)
+        if (files.inbox_path, file_sha256(files.data_path)) not in seen
+    ]
+
+
+def _manifest_checks(manifest: dict[str, Any], files: WithdrawalFiles) -> list[CheckOutcome]:
+    problems = []
+    if manifest.get("kind") != WITHDRAWAL_KIND:
+        problems.append(f"kind is {manifest.get('kind')!r}, not 'withdrawal'")
+    expected = {
+        "batch_id": files.batch_id,
+        "source_type": files.source_type,
+        "agency_id": files.agency_id,
+        "data_file": files.data_path.name,
+    }
+    problems += [
+        f"{name} is {manifest[name]!r} but the inbox says {value!r}"
+        for name, value in expected.items()
+        if manifest[name] != value
+    ]
+    checks = [CheckOutcome(MANIFEST_IS_VALID, not problems, "; ".join(problems) or None)]
+    # A withdrawal file is one record_token column in every 1.x contract, so any contract
+    # of a supported major version is read (the encoder may be ahead of the staging DDL).
+    majors = {version.split(".")[0] for version in SUPPORTED_CONTRACT_VERSIONS}
+    versions_ok = (
+        str(manifest["contract_version"]).split(".")[0] in majors
+        and manifest["encoding_version"] in SUPPORTED_ENCODING_VERSIONS
+    )
+    checks.append(
+        CheckOutcome(
+            VERSIONS_ARE_SUPPORTED,
+            versions_ok,
+            None if versions_ok else "contract or encoding version not supported",
+        )
+    )
+    return checks
+
+
+def _read_tokens(files: WithdrawalFiles) -> tuple[list[str] | None, CheckOutcome]:
+    try:
+        table = pq.read_table(files.data_path)
+    except (OSError, pa.ArrowException):
+        return None, CheckOutcome(
+            COLUMNS_MATCH_CONTRACT, False, "the withdrawal file is not a readable Parquet file"
+        )
+    if table.column_names != ["record_token"] or not pa.types.is_string(
+        table.schema.field("record_token").type
+    ):
+        return None, CheckOutcome(
+            COLUMNS_MATCH_CONTRACT,
+            False,
+            "a withdrawal file has exactly one string column, record_token",
+        )
+    tokens = table.column("record_token").to_pylist()
+    bad = sum(1 for token in tokens if token is None or not RECORD_TOKEN.match(token))
+    if bad:
+        return None, CheckOutcome(
+            COLUMNS_MATCH_CONTRACT, False, f"{bad} value(s) are not record tokens (32 hex)"
+        )
+    return tokens, CheckOutcome(COLUMNS_MATCH_CONTRACT, True)
+
+
+def inspect_withdrawal(
+    con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, *, configured_key_id: str | None
+) -> tuple[WithdrawalOutcome, list[str] | None]:
+    """Every check on one withdrawal; returns the outcome and its tokens when readable."""
+    outcome = WithdrawalOutcome(files=files, sha256=file_sha256(files.data_path))
+    checks = outcome.checks
+    try:
+        manifest: dict[str, Any] | None = read_manifest(files.manifest_path)
+    except ManifestError as error:
+        manifest = None
+        checks.append(CheckOutcome(MANIFEST_IS_VALID, False, str(error)))
+        checks.append(CheckOutcome(VERSIONS_ARE_SUPPORTED, False, "no readable manifest"))
+    else:
+        checks.extend(_manifest_checks(manifest, files))
+    sha_ok = manifest is not None and str(manifest["sha256"]).lower() == outcome.sha256
+    checks.append(
+        CheckOutcome(
+            SHA256_MATCHES_MANIFEST,
+            sha_ok,
+            None if sha_ok else "the file's SHA-256 differs from the manifest (altered?)",
+        )
+    )
+    tokens, columns = _read_tokens(files)
+    checks.append(columns)
+    outcome.tokens_received = len(tokens) if tokens is not None else 0
+    rows_ok = manifest is not None and tokens is not None and len(tokens) == manifest["row_count"]
+    checks.append(
+        CheckOutcome(
+            ROWS_MATCH_MANIFEST, rows_ok, None if rows_ok else "row count differs from manifest"
+        )
+    )
+    key_id = current_key_id(con, configured_key_id)
+    key_ok = manifest is not None and (key_id is None or manifest["key_id"] == key_id)
+    checks.append(
+        CheckOutcome(
+            KEY_ID_IS_CURRENT,
+            key_ok,
+            None if key_ok else "encoded with another key than this warehouse's",
+        )
+    )
+    duplicate = con.execute(
+        "SELECT batch_id FROM ops.withdrawals WHERE status = 'applied' "
+        "AND (batch_id = ? OR sha256 = ?) LIMIT 1",
+        [files.batch_id, outcome.sha256],
+    ).fetchone()
+    checks.append(
+        CheckOutcome(
+            BATCH_IS_NOT_A_DUPLICATE,
+            duplicate is None,
+            None if duplicate is None else f"already applied as {duplicate[0]}",
+        )
+    )
+    if tokens is not None:
+        owners = token_agencies(con, list(dict.fromkeys(tokens)))
+        foreign = sum(1 for agencies in owners.values() if agencies - {files.agency_id})
+        checks.append(
+            CheckOutcome(
+                TOKENS_BELONG_TO_AGENCY,
+                foreign == 0,
+                None
+                if foreign == 0
+                else f"{foreign} record(s) were sent by another agency: an agency can only "
+                "withdraw its own records (nothing was erased)",
+            )
+        )
+    else:
+        checks.append(CheckOutcome(TOKENS_BELONG_TO_AGENCY, False, "no readable tokens"))
+    return outcome, tokens
+
+
+def _record_receipt(
+    con: duckdb.DuckDBPyConnection, outcome: WithdrawalOutcome, run_id: str | None
+) -> None:
+    files, now = outcome.files, utc_now()
+    erasure = outcome.erasure
+    con.execute(
+        "DELETE FROM ops.withdrawals WHERE inbox_path = ? AND sha256 = ?",
+        [files.inbox_path, outcome.sha256],
+    )
+    con.execute(
+        """
+        INSERT INTO ops.withdrawals (batch_id, inbox_path, sha256, source_type, agency_id,
+            status, tokens_received, records_erased, tokens_not_found, reason, received_at,
+            applied_at, run_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [files.batch_id, files.inbox_path, outcome.sha256, files.source_type, files.agency_id,
+         outcome.status, outcome.tokens_received,
+         erasure.records_erased if erasure else 0, erasure.tokens_not_found if erasure else None,
+         outcome.reason, now, now if outcome.accepted else None, run_id],
+    )  # fmt: skip
+    if not outcome.accepted:
+        con.execute(
+            "DELETE FROM ops.rejected_batches WHERE inbox_path = ? AND sha256 = ?",
+            [files.inbox_path, outcome.sha256],
+        )
+        con.execute(
+            """
+            INSERT INTO ops.rejected_batches (batch_id, inbox_path, sha256, source_type,
+                agency_id, failed_checks, reason, rejected_at, run_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [files.batch_id, files.inbox_path, outcome.sha256, files.source_type,
+             files.agency_id, [c.name for c in outcome.checks if not c.passed],
+             outcome.reason, now, run_id],
+        )  # fmt: skip
+    detail: dict[str, Any] = {
+        "status": outcome.status,
+        "source_type": files.source_type,
+        "agency_id": files.agency_id,
+        "tokens_received": outcome.tokens_received,
+    }
+    if erasure is not None:
+        detail |= {
+            "records_erased": erasure.records_erased,
+            "tokens_not_found": erasure.tokens_not_found,
+            "rows_deleted": erasure.total_rows_deleted,
+            "survivor_id_events": erasure.survivor_id_events,
+        }
+    else:
+        detail["failed_checks"] = [c.name for c in outcome.checks if not c.passed]
+    if run_id:
+        detail["run_id"] = run_id
+    append_event(
+        con, actor=PIPELINE_ACTOR, action="withdrawal", object_name=files.batch_id, detail=detail
+    )
+
+
+def apply_withdrawal(
+    con: duckdb.DuckDBPyConnection,
+    files: WithdrawalFiles,
+    *,
+    configured_key_id: str | None,
+    run_id: str,
+) -> WithdrawalOutcome:
+    """Check one withdrawal batch and, if it passes, erase its records (see module doc)."""
+    ensure_ingest_schema(con)
+    ensure_audit_schema(con)
+    outcome, tokens = inspect_withdrawal(con, files, configured_key_id=configured_key_id)
+    if not outcome.accepted or tokens is None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _record_receipt(con, outcome, run_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        logger.warning("Withdrawal %s rejected: %s", files.inbox_path, outcome.reason)
+        return outcome
+
+    def on_commit(connection: duckdb.DuckDBPyConnection, erasure: ErasureResult) -> None:
+        outcome.erasure = erasure
+        _record_receipt(connection, outcome, run_id)
+
+    erase_records(con, tokens, run_id=run_id, on_commit=on_commit)
+    logger.info(
+        "Withdrawal %s applied: %d record(s) erased, %d not found",
+        files.inbox_path,
+        outcome.erasure.records_erased if outcome.erasure else 0,
+        outcome.erasure.tokens_not_found if outcome.erasure else 0,
+    )
+    return outcome

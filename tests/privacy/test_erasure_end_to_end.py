@@ -1,0 +1,216 @@
+"""Consent withdrawal end to end, on an encrypted, linked, published warehouse.
+
+Each test withdraws different people, so the tests hold whatever order they run in.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+from click.testing import CliRunner
+
+from linkage.encoding.keyed import encoder_for
+from linkage.encoding.withdrawal import write_withdrawal
+from pipelines.audit import read_events, verify_chain
+from pipelines.commands.run import run_pipeline
+from pipelines.commands.withdraw import withdraw
+from pipelines.erasure import token_tables, tokens_present
+from tests.pipelines.conftest import TEST_KEY_ID
+from tests.privacy.conftest import SECRET, World
+
+
+def _count(path, sql: str) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return int(con.execute(sql).fetchone()[0])
+    finally:
+        con.close()
+
+
+def _analyst_counts(world: World) -> tuple[int, int]:
+    analyst = world.publish_dir / "analyst.duckdb"
+    return (
+        _count(analyst, "SELECT count(*) FROM survivors"),
+        _count(analyst, "SELECT count(*) FROM episodes"),
+    )
+
+
+def _assert_gone_everywhere(world: World, token: str) -> None:
+    with world.connect() as con:
+        assert tokens_present(con, [token]) == set()
+        tables = token_tables(con)
+        audit_text = " ".join(
+            json.dumps(e.detail) + e.object + e.actor for e in read_events(con)
+        )
+        assert verify_chain(con) == []
+    print(f"checked {len(tables)} token columns: {sorted({f'{s}.{t}' for s, t, _ in tables})}")
+    assert {"staging.shelter", "linkage.records", "core.survivor_records", "ops.quarantine"} <= {
+        f"{s}.{t}" for s, t, _ in tables
+    }
+    assert token not in audit_text
+    for reader in ("analyst.duckdb", "public.duckdb"):
+        assert token.encode() not in (world.publish_dir / reader).read_bytes()
+
+
+def _person_seen_by_both(world: World, index: int) -> int:
+    both = sorted(p for p, seen in world.persons.items() if len(seen) == 2)
+    return both[index]
+
+
+def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> None:
+    person = _person_seen_by_both(world, 0)
+    record_id, token = world.persons[person]["shelter-a"]
+    _, other_token = world.persons[person]["ocmc-b"]
+    with world.connect() as con:
+        survivor = con.execute(
+            "SELECT survivor_id FROM linkage.memberships WHERE record_token = ?", [other_token]
+        ).fetchone()[0]
+        records_before = con.execute("SELECT count(*) FROM linkage.records").fetchone()[0]
+        survivors_before = con.execute("SELECT count(*) FROM core.survivors").fetchone()[0]
+    survivors_published, episodes_published = _analyst_counts(world)
+
+    written = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+    )  # fmt: skip
+    summary = run_pipeline(world.resources)
+    print(summary.line())
+    assert summary.withdrawals_applied == 1 and summary.records_erased == 1
+    assert not summary.failed_steps and summary.published
+
+    _assert_gone_everywhere(world, token)
+    with world.connect() as con:
+        assert con.execute("SELECT count(*) FROM linkage.records").fetchone()[0] == (
+            records_before - 1
+        )
+        # The person is still known through the OCMC record, under a survivor id.
+        assert con.execute(
+            "SELECT count(*) FROM linkage.memberships WHERE record_token = ?", [other_token]
+        ).fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM core.survivors").fetchone()[0] == (
+            survivors_before
+        )
+        receipt = con.execute(
+            "SELECT status, tokens_received, records_erased, tokens_not_found "
+            "FROM ops.withdrawals WHERE batch_id = ?",
+            [written.batch_id],
+        ).fetchone()
+        events = read_events(con)
+        id_events = dict(
+            con.execute(
+                "SELECT event, count(*) FROM linkage.id_changes WHERE survivor_id = ? "
+                "GROUP BY event", [survivor],
+            ).fetchall()
+        )  # fmt: skip
+    assert receipt == ("applied", 1, 1, 0)
+    withdrawal = [e for e in events if e.action == "withdrawal" and e.object == written.batch_id]
+    assert len(withdrawal) == 1 and withdrawal[0].detail["records_erased"] == 1
+    # The publication that follows the withdrawal is audited after it.
+    assert any(e.action == "publication" and e.event_id > withdrawal[0].event_id for e in events)
+    assert "member_removed" in id_events or "split" in id_events or "retired" in id_events
+    survivors_after, episodes_after = _analyst_counts(world)
+    assert (survivors_after, episodes_after) == (survivors_published, episodes_published - 1)
+
+
+def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: World) -> None:
+    singles = sorted(p for p, seen in world.persons.items() if list(seen) == ["shelter-a"])
+    _, token = world.persons[singles[0]]["shelter-a"]
+    survivors_before, episodes_before = _analyst_counts(world)
+    result = CliRunner().invoke(
+        withdraw,
+        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
+         str(world.key_file), "--publish-dir", str(world.publish_dir), "--by", "officer-asha",
+         "--reason", "survivor_request"],
+    )  # fmt: skip
+    print(result.output)
+    assert result.exit_code == 0, result.output
+    assert "1 record(s) erased" in result.output and "reader files rebuilt" in result.output
+    assert token not in result.output
+    _assert_gone_everywhere(world, token)
+    with world.connect() as con:
+        (event,) = [e for e in read_events(con) if e.action == "withdrawal" and
+                    e.actor == "officer-asha"]  # fmt: skip
+    assert event.detail["reason"] == "survivor_request" and event.detail["records_erased"] == 1
+    assert event.object in result.output  # the reference the officer files
+    assert _analyst_counts(world) == (survivors_before - 1, episodes_before - 1)
+
+    again = CliRunner().invoke(
+        withdraw,
+        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
+         str(world.key_file), "--by", "officer-asha"],
+    )  # fmt: skip
+    assert again.exit_code != 0 and "nothing was changed" in again.output
+
+
+def test_withdraw_command_refuses_a_malformed_token_without_traceback(world: World) -> None:
+    result = CliRunner().invoke(
+        withdraw, ["--record-token", "Sita Tamang", "--warehouse", str(world.warehouse),
+                   "--by", "x"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "not record tokens" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: World) -> None:
+    """Withdrawal abuse: an agency erasing another's records, a replay, an altered file."""
+    person = _person_seen_by_both(world, 1)
+    shelter_record, shelter_token = world.persons[person]["shelter-a"]
+    ocmc_record, ocmc_token = world.persons[person]["ocmc-b"]
+    # 1. ocmc-b holds the shared secret and knows shelter-a's record id: it can compute the
+    #    token, but the warehouse knows the token came from shelter-a.
+    forged_token = encoder_for(SECRET).record_token("shelter-a", shelter_record)
+    assert forged_token == shelter_token
+    folder = world.inbox / "ocmc" / "ocmc-b"
+    foreign = write_withdrawal(
+        source_type="ocmc", agency_id="ocmc-b", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[ocmc_record], out_dir=folder,
+    )  # fmt: skip
+    # Replace the token by shelter-a's (re-hash so only the ownership check can object).
+    import hashlib
+
+    import pyarrow as pa
+
+    from linkage.encoding.batch import parquet_bytes
+
+    data = parquet_bytes(pa.table({"record_token": [ocmc_token, shelter_token]}))
+    foreign.data.write_bytes(data)
+    manifest = json.loads(foreign.manifest.read_text())
+    manifest.update(sha256=hashlib.sha256(data).hexdigest(), row_count=2)
+    foreign.manifest.write_text(json.dumps(manifest))
+    # 2. An altered withdrawal (sha256 no longer matches) from shelter-a.
+    altered = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[shelter_record], out_dir=world.inbox / "shelter" / "shelter-a",
+    )  # fmt: skip
+    manifest = json.loads(altered.manifest.read_text())
+    manifest["sha256"] = "0" * 64
+    altered.manifest.write_text(json.dumps(manifest))
+    # 3. A replay of an applied withdrawal under another agency folder name is refused too:
+    #    the first test's batch copied into ocmc-b (manifest names shelter-a).
+    applied = sorted((world.inbox / "shelter" / "shelter-a").glob("*-wd-*.withdrawal.parquet"))
+    replayed = 0
+    for path in applied:
+        if path.name.startswith(altered.batch_id):
+            continue
+        stem = path.name.removesuffix(".withdrawal.parquet")
+        shutil.copy(path, folder / path.name)
+        shutil.copy(path.with_name(f"{stem}.manifest.json"), folder / f"{stem}.manifest.json")
+        replayed += 1
+
+    summary = run_pipeline(world.resources)
+    print(summary.line(), summary.rejected)
+    assert summary.withdrawals_applied == 0
+    assert summary.withdrawals_rejected == 2 + replayed
+    reasons = " ".join(reason for _, reason in summary.rejected)
+    assert "tokens_belong_to_agency" in reasons and "sha256_matches_manifest" in reasons
+    with world.connect() as con:
+        assert tokens_present(con, [shelter_token, ocmc_token]) == {shelter_token, ocmc_token}
+        rejected = con.execute(
+            "SELECT count(*) FROM ops.rejected_batches WHERE inbox_path LIKE '%.withdrawal.parquet'"
+        ).fetchone()[0]
+        audited = [e for e in read_events(con) if e.action == "withdrawal"
+                   and e.detail.get("status") == "rejected"]  # fmt: skip
+        assert verify_chain(con) == []
+    assert rejected == 2 + replayed and len(audited) == 2 + replayed
