@@ -42,9 +42,10 @@ browser-deps:
 demo: install demo-data demo-run demo-serve
 
 demo-data:
-	@rm -rf $(DEMO) && mkdir -p $(DEMO)/extracts $(DEMO)/agency $(DEMO)/inbox $(DEMO)/warehouse
-	$(RUN) pahichan synth --people $(PEOPLE) --seed 7 --out $(DEMO)/extracts
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)/extracts $(DEMO)/agency $(DEMO)/inbox $(DEMO)/warehouse $(DEMO)/office
+	$(RUN) pahichan synth --people $(PEOPLE) --seed 7 --out $(DEMO)/extracts --truth-out $(DEMO)/agency/truth
 	$(RUN) pahichan keys new --out $(DEMO)/agency/linkage.key
+	$(RUN) pahichan warehouse-key --out $(DEMO)/office/warehouse.key
 	@for src in shelter ocmc migration; do \
 	  $(RUN) pahichan pseudonymise --source-type $$src --agency $$src-demo \
 	    --key $(DEMO)/agency/linkage.key --in $(DEMO)/extracts/$$src.csv \
@@ -52,7 +53,8 @@ demo-data:
 	  || [ $$? -eq 3 ] || exit 1; done
 
 demo-run:
-	$(RUN) pahichan run --inbox $(DEMO)/inbox --warehouse $(DEMO)/warehouse/pahichan.duckdb
+	$(RUN) pahichan run --inbox $(DEMO)/inbox --warehouse $(DEMO)/warehouse/pahichan.duckdb \
+	  --warehouse-key $(DEMO)/office/warehouse.key
 
 demo-serve:
 	$(RUN) python -m pipelines.demo_servers start --data $(DEMO)

@@ -20,8 +20,9 @@ from pathlib import Path
 import click
 import psutil
 
-# The synthetic generator writes about 1.7 records per person; --size is in records.
-RECORDS_PER_PERSON = 1.7
+# The synthetic generator writes about 2.7 records (episodes + follow-ups) per person;
+# --size is in records.
+RECORDS_PER_PERSON = 2.7
 
 
 @dataclass

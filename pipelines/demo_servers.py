@@ -64,6 +64,7 @@ def server_environment(data_dir: Path) -> dict[str, str]:
         "PAHICHAN_INBOX": str(data_dir / "inbox"),
         "PAHICHAN_WAREHOUSE": str(warehouse / "pahichan.duckdb"),
         "PAHICHAN_PUBLISH_DIR": str(warehouse),
+        "PAHICHAN_WAREHOUSE_KEY_FILE": str(data_dir / "office" / "warehouse.key"),
         "DAGSTER_HOME": str(dagster_home),
         "DAGSTER_DISABLE_TELEMETRY": "1",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
