@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+
+import pytest
 
 # Set before any test imports Great Expectations, Dagster or Streamlit.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -10,3 +13,28 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 os.environ.setdefault("STREAMLIT_SERVER_HEADLESS", "true")
 os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "127.0.0.1")
+
+_MEASUREMENTS = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Record a figure (cases tried, attack rate...) for the end-of-run summary.
+
+    Printed in the terminal summary of every run, pass or fail, so CI logs show what the
+    fuzz, kill and attack tests actually tried without `-s`.
+    """
+    lines = request.config.stash.setdefault(_MEASUREMENTS, [])
+
+    def record(line: str) -> None:
+        lines.append(f"{request.node.nodeid}: {line.strip()}")
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    lines = config.stash.get(_MEASUREMENTS, [])
+    if lines:
+        terminalreporter.section("measurements")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -109,13 +109,12 @@ def _plain_table(frame: pd.DataFrame) -> dict:
     return Plain()  # type: ignore[return-value]
 
 
-def _report(label: str, rates: dict[str, float]) -> None:
-    print(f"\n{label}: " + ", ".join(f"{k} {v:.2%}" for k, v in rates.items()))
-
-
 def test_frequency_and_pattern_attacks_reidentify_under_one_percent(
-    population: pd.DataFrame,
+    population: pd.DataFrame, report
 ) -> None:
+    def _report(label: str, rates: dict[str, float]) -> None:
+        report(f"{label}: " + ", ".join(f"{k} {v:.2%}" for k, v in rates.items()))
+
     keyed._ENCODERS.clear()
     table = encode_frame(population, secret=SECRET, agency_id="a", source_type="shelter").table
     assert table.num_rows == PEOPLE

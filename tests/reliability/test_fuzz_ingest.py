@@ -155,8 +155,8 @@ def test_every_batch_is_loaded_quarantined_or_rejected(
     con.close()
 
 
-def test_zz_report_fuzz_counts() -> None:
-    print(f"\ningest fuzz: {sum(outcomes[k] for k in ('accepted', 'rejected'))} batches; "
+def test_zz_report_fuzz_counts(report) -> None:
+    report(f"ingest fuzz: {sum(outcomes[k] for k in ('accepted', 'rejected'))} batches; "
           f"{dict(outcomes)}")  # fmt: skip
     assert outcomes["accepted"] + outcomes["rejected"] >= 20
     assert outcomes["rejected"] > 0 and outcomes["accepted"] > 0

@@ -101,7 +101,9 @@ def _environment() -> dict[str, str]:
 
 
 @pytest.mark.timeout(240)
-def test_random_kills_during_run_converge_to_the_uninterrupted_result(tmp_path: Path) -> None:
+def test_random_kills_during_run_converge_to_the_uninterrupted_result(
+    tmp_path: Path, report
+) -> None:
     model_json = _train_model_json()
     reference = _prepare(tmp_path / "reference", model_json)
     # The reference runs in this process (same code path as `pahichan run`, faster).
@@ -149,7 +151,7 @@ def test_random_kills_during_run_converge_to_the_uninterrupted_result(tmp_path: 
         progress.append(_progress(Path(killed["warehouse"])))
     final = subprocess.run(_command(killed), env=_environment(), cwd=REPO,
                            capture_output=True, text=True, check=False)  # fmt: skip
-    print(f"\nuninterrupted run {work_seconds:.1f}s; kills (after k steps, +s) {kill_times} "
+    report(f"uninterrupted run {work_seconds:.1f}s; kills (after k steps, +s) {kill_times} "
           f"(None: finished first); state after each kill (batches, linked, withdrawals, "
           f"published): {progress}; final: {final.stdout.strip()}")
     assert final.returncode == 0, final.stderr[-2000:]
