@@ -13,8 +13,12 @@ If no model is passed to `link_new_records`, the latest model in `linkage.models
 if there is none yet, one is trained on the records present (logged at WARNING) so a first
 pipeline run works; retrain deliberately once more data have arrived.
 
-Modules: spec (model as data), training, scoring (incremental), clustering (chaining
-guards), stable_ids, review, store (DDL), linking (transactions), benchmark (CLI).
+The auto-link threshold is chosen by the trained model from its own match probabilities
+(maximum expected F1, never labels) and stored in the model JSON (`threshold`).
+
+Modules: spec (model as data), training, threshold (label-free auto-link threshold),
+scoring (incremental), clustering (chaining guards), stable_ids, review, store (DDL),
+linking (transactions), benchmark (CLI) and baseline (plaintext Splink for the benchmark).
 """
 
 from __future__ import annotations

@@ -21,10 +21,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-
 logger = logging.getLogger(__name__)
 
 
@@ -43,16 +39,27 @@ class ClusterResult:
 
 
 def _components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
-    index = {token: i for i, token in enumerate(nodes)}
-    if not edges:
-        return [[token] for token in nodes]
-    rows = np.fromiter((index[e.left] for e in edges), dtype=np.int64, count=len(edges))
-    cols = np.fromiter((index[e.right] for e in edges), dtype=np.int64, count=len(edges))
-    graph = coo_matrix((np.ones(len(edges)), (rows, cols)), shape=(len(nodes), len(nodes)))
-    _, labels = connected_components(graph, directed=False)
-    groups: dict[int, list[str]] = defaultdict(list)
-    for token, label in zip(nodes, labels, strict=True):
-        groups[int(label)].append(token)
+    """Connected components by union-find in plain Python.
+
+    Called once for the whole graph and again for each multi-record component; scipy's
+    sparse graph routines cost ~0.6 ms of set-up per call, which dominated linking on
+    100k records (28k calls), while union-find over a few edges costs microseconds.
+    """
+    parent = {token: token for token in nodes}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for edge in edges:
+        a, b = find(edge.left), find(edge.right)
+        if a != b:
+            parent[b] = a
+    groups: dict[str, list[str]] = defaultdict(list)
+    for token in nodes:
+        groups[find(token)].append(token)
     return list(groups.values())
 
 

@@ -45,7 +45,12 @@ _SUBSET_FILTERS: dict[str, str] = {
 
 
 def refresh_blocking_keys(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> int:
-    """Compute MinHash band keys for records that lack them (or have stale ones)."""
+    """Compute MinHash band keys for records that lack them (or have stale ones).
+
+    Nothing to do when the model uses no LSH bands (the default).
+    """
+    if settings.lsh_bands == 0:
+        return 0
     label = lsh_params_label(settings.lsh_bands, settings.lsh_rows, settings.lsh_seed)
     todo = con.execute(
         """SELECT r.record_token, r.full_name_bf FROM linkage.records AS r
@@ -96,7 +101,7 @@ def prepare_input(
     if record_tokens:
         filters += f" AND r.record_token IN (SELECT record_token FROM {record_tokens})"  # noqa: S608
     bit_columns = []
-    for name in ("given_name", "family_name", "father_name"):
+    for name in ("given_name", "family_name", "father_name", "full_name"):
         bit_columns.append(f"CAST(r.{name}_bf AS BIT) AS {name}_bits")
         bit_columns.append(f"bit_count(CAST(r.{name}_bf AS BIT)) AS {name}_ones")
     bands = [

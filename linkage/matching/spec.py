@@ -33,24 +33,48 @@ IDENTIFIER_TOKENS = ("citizenship_token", "passport_token", "phone_token")
 class LinkageSettings:
     """Tunable knobs of the model, stored with every trained model.
 
-    Thresholds are posterior match probabilities; the trained model turns them into match
-    weights (see `linkage.matching.training.choose_thresholds`).
+    Dice levels are set for the encoder's *hardened* filters (diffusion layer, ~45% of bits
+    set): unrelated names score Dice ~0.46 +- 0.03, so a one-letter variant that scored 0.8
+    on plain filters scores only 0.55-0.7 here. Measured on encoded FEBRL4 (true pairs whose
+    names differ vs random pairs): Dice >= 0.62 keeps ~20% of variants and ~0.05% of
+    unrelated names, >= 0.55 keeps ~40% and ~0.3%.
+
+    The auto-link threshold is chosen by the trained model itself (see
+    `linkage.matching.threshold`): `threshold_rule="expected_f1"` maximises the model's own
+    expected F1 over scored pairs, `"probability"` uses `auto_link_probability`. Both are
+    label-free; the chosen weight is stored in the model JSON.
     """
 
-    dice_high: float = 0.85
-    dice_low: float = 0.70
-    father_dice: float = 0.80
+    dice_high: float = 0.62
+    dice_low: float = 0.55
+    father_dice: float = 0.58
+    # Full-name filter Dice that counts as "same person, names swapped or merged": FEBRL4
+    # swaps given and family name in ~4% of true pairs; their full-name Dice is ~0.57
+    # (median) against ~0.46 for unrelated names.
+    full_name_dice: float = 0.55
+    threshold_rule: str = "expected_f1"
     auto_link_probability: float = 0.99
-    review_probability: float = 0.50
-    lsh_bands: int = 10
+    # Bounds on the expected-F1 threshold (posterior probability), so a badly trained model
+    # can neither auto-link coin flips nor demand certainty.
+    min_auto_link_probability: float = 0.2
+    max_auto_link_probability: float = 0.999
+    review_probability: float = 0.05
+    # Records sampled to estimate the expected-F1 curve at training time.
+    threshold_sample_records: int = 50_000
+    # MinHash bands on the full-name filter. Off by default: on hardened filters (~45% of
+    # bits set) random names share bands so often that 10 bands x 4 rows added ~470k
+    # candidate pairs on 10k FEBRL4 records and not one true pair the other rules missed.
+    lsh_bands: int = 0
     lsh_rows: int = 4
     lsh_seed: int = 20240611
     max_cluster_size: int = 25
     # A bridge edge joining two groups of >= 2 records is "weak" unless its weight clears
     # the auto-link threshold by this margin (in bits of match weight).
     bridge_margin: float = 4.0
-    u_max_pairs: float = 2e6
-    em_max_pairs: float = 2e6
+    # Random pairs for u and blocked pairs per EM session: enough for levels with u ~ 1e-3
+    # (about a thousand agreeing random pairs), and what bounds training time at scale.
+    u_max_pairs: float = 1e6
+    em_max_pairs: float = 5e5
     seed: int = 42
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,19 +92,31 @@ def lsh_band_columns(settings: LinkageSettings) -> list[str]:
 
 def blocking_rules(settings: LinkageSettings) -> list[str]:
     """Candidate-pair rules for prediction, each an equi-join on tokens or LSH band keys."""
+    # Each field can be corrupted on its own, so the rules are chosen so that a pair
+    # agreeing on any one strong identifier, or on a name key plus a birth token, is caught
+    # (blocking recall is reported by `pahichan benchmark linkage`).
+    # A name key alone is coarse (few phonetic keys cover most Nepali names), so each name
+    # rule also fixes a birth-year neighbourhood or a place: on 100k synthetic records the
+    # looser rules (name key x year, given x family key) formed ~12M candidate pairs.
+    near_year = "list_has_any(l.birth_year_pm2_tokens, r.birth_year_pm2_tokens)"
     rules = [
-        "l.given_name_key = r.given_name_key AND l.birth_year_token = r.birth_year_token",
-        "l.family_name_key = r.family_name_key AND l.birth_year_token = r.birth_year_token",
+        "l.given_name_key = r.given_name_key AND l.family_name_key = r.family_name_key"
+        f" AND {near_year}",
         "l.full_name_key = r.full_name_key AND l.district_token = r.district_token",
-        "l.given_name_key = r.given_name_key AND l.family_name_key = r.family_name_key",
+        "l.given_name_key = r.given_name_key AND l.birth_year_token = r.birth_year_token"
+        " AND l.district_token = r.district_token",
+        "l.family_name_key = r.family_name_key AND l.birth_year_token = r.birth_year_token"
+        " AND l.district_token = r.district_token",
         "l.given_name_key = r.given_name_key AND l.district_token = r.district_token"
-        " AND l.sex_token = r.sex_token",
-        "l.birth_date_token = r.birth_date_token AND l.district_token = r.district_token",
+        f" AND l.sex_token = r.sex_token AND {near_year}",
+        "l.family_name_key = r.family_name_key AND l.district_token = r.district_token"
+        f" AND l.sex_token = r.sex_token AND {near_year}",
+        "l.birth_date_token = r.birth_date_token",
         "l.citizenship_token = r.citizenship_token",
         "l.passport_token = r.passport_token",
         "l.phone_token = r.phone_token",
     ]
-    # LSH bands recover pairs whose phonetic keys differ (typos in both names); the year
+    # Optional LSH bands (off by default, see LinkageSettings.lsh_bands); the year
     # neighbourhood filter keeps the band joins from producing many hopeless pairs.
     rules += [
         f"l.{band} = r.{band} AND list_has_any(l.birth_year_pm2_tokens, r.birth_year_pm2_tokens)"
@@ -132,8 +168,28 @@ def _else_level() -> dict[str, Any]:
     return {"sql_condition": "ELSE", "label_for_charts": "else"}
 
 
-def name_comparison(column: str, settings: LinkageSettings) -> dict[str, Any]:
-    """null / exact filter / Dice >= high / Dice >= low / same phonetic key / else."""
+def name_comparison(
+    column: str, settings: LinkageSettings, *, swapped_level: bool = False
+) -> dict[str, Any]:
+    """null / exact filter / Dice >= high / same phonetic key / Dice >= low / [swap] / else.
+
+    The phonetic key level sits above the low Dice level: on hardened filters a shared
+    phonetic key (e.g. "laxmi" / "luxmi") is stronger evidence than a middling Dice.
+    `swapped_level` adds, before else, "full-name filters similar": the given name
+    disagrees but the whole name agrees, as when given and family name were swapped (each
+    field's filter is keyed separately, so the given filter cannot be compared with the
+    family filter directly). Only one comparison carries it, so the evidence counts once.
+    """
+    swap = (
+        [
+            {
+                "sql_condition": f"{_dice('full_name')} >= {settings.full_name_dice}",
+                "label_for_charts": f"full name dice >= {settings.full_name_dice}",
+            }
+        ]
+        if swapped_level
+        else []
+    )
     return {
         "output_column_name": column,
         "comparison_description": f"Dice similarity of the {column} Bloom filters",
@@ -145,13 +201,14 @@ def name_comparison(column: str, settings: LinkageSettings) -> dict[str, Any]:
                 "label_for_charts": f"dice >= {settings.dice_high}",
             },
             {
-                "sql_condition": f"{_dice(column)} >= {settings.dice_low}",
-                "label_for_charts": f"dice >= {settings.dice_low}",
-            },
-            {
                 "sql_condition": f"{column}_key_l = {column}_key_r",
                 "label_for_charts": "same phonetic key",
             },
+            {
+                "sql_condition": f"{_dice(column)} >= {settings.dice_low}",
+                "label_for_charts": f"dice >= {settings.dice_low}",
+            },
+            *swap,
             _else_level(),
         ],
     }
@@ -235,7 +292,7 @@ def place_comparison() -> dict[str, Any]:
 
 def comparisons(settings: LinkageSettings) -> list[dict[str, Any]]:
     return [
-        name_comparison("given_name", settings),
+        name_comparison("given_name", settings, swapped_level=True),
         name_comparison("family_name", settings),
         father_comparison(settings),
         birth_comparison(),

@@ -10,19 +10,21 @@
 Comparisons whose fields are empty in every record (e.g. no passport numbers at all) are
 left out of the model: their m cannot be estimated. A retrain picks them up once data exist.
 
-Thresholds (match weights) come from the model's posterior: auto-link where the match
-probability is >= `auto_link_probability` (default 0.99: at most about 1 in 100 auto-links
-expected to be wrong if the model is calibrated), review from `review_probability` (0.5:
-more likely a match than not) up to the auto-link weight, no link below. A match weight
-includes the model's prior (lambda), so a fixed posterior probability is a fixed weight
-(6.63 and 0.0 bits) while the *evidence* a pair needs to reach it depends on the trained
-lambda and m/u values. Both probabilities are configurable in `LinkageSettings`.
+Thresholds (match weights) come from the model itself, never from labels
+(`linkage.matching.threshold`): with the default rule `expected_f1`, the trained model scores
+the candidate pairs of a random sample of the training records (up to
+`threshold_sample_records`; sampling records keeps the ratio of matches to links, both
+shrink by the square of the fraction) and picks the probability that maximises its own
+expected F1, bounded to [min_auto_link_probability, max_auto_link_probability]. Rule
+`probability` uses `auto_link_probability` directly. Review starts at `review_probability`
+(default 0.05) and runs up to the auto-link weight. A match weight includes the prior
+(lambda), so a posterior probability is a fixed weight; the choice, the expected F1 and the
+m/u values are recorded in the model JSON.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -38,17 +40,19 @@ from linkage.matching.spec import (
     splink_settings,
 )
 from linkage.matching.store import latest_model_json, record_key_ids, save_model_row
+from linkage.matching.threshold import expected_f1_threshold, probability_to_weight
+
+__all__ = ["latest_model", "probability_to_weight", "train_model"]
 
 logger = logging.getLogger(__name__)
 
 TRAINING_TABLE = "__pahichan_training_input"
+SAMPLE_TABLE = "__pahichan_threshold_sample"
+# Pairs below this posterior add almost nothing to the expected-F1 sums; not scoring them
+# keeps the threshold step cheap.
+_SCORING_FLOOR_PROBABILITY = 1e-4
 _MIN_EM_PAIRS = 50
 _DETERMINISTIC_RECALL = 0.7
-
-
-def probability_to_weight(probability: float) -> float:
-    """Match weight (log2 Bayes factor incl. prior) at which the posterior equals p."""
-    return math.log2(probability / (1.0 - probability))
 
 
 def _rule_columns(rule: str) -> list[str]:
@@ -102,6 +106,66 @@ def _clamp_probabilities(model: dict[str, Any], floor: float = 1e-5) -> dict[str
                 if isinstance(value, int | float) and value < floor:
                     level[name] = floor
     return model
+
+
+def choose_auto_link_probability(
+    con: duckdb.DuckDBPyConnection,
+    splink_model: dict[str, Any],
+    settings: LinkageSettings,
+    log: dict[str, Any],
+) -> float:
+    """Auto-link probability from the model's own scores of a record sample (no labels)."""
+    from splink import DuckDBAPI, Linker
+
+    if settings.threshold_rule == "probability":
+        log["threshold"] = {"rule": "probability", "probability": settings.auto_link_probability}
+        return settings.auto_link_probability
+    if settings.threshold_rule != "expected_f1":
+        raise ValueError(
+            f"Unknown threshold_rule {settings.threshold_rule!r}: use 'expected_f1' or "
+            "'probability'."
+        )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {SAMPLE_TABLE} AS SELECT * FROM {TRAINING_TABLE}
+        USING SAMPLE reservoir({int(settings.threshold_sample_records)} ROWS)
+        REPEATABLE ({int(settings.seed)})"""  # noqa: S608 - identifiers/ints from code
+    )
+    linker = Linker(DuckDBAPI(con).register(SAMPLE_TABLE), splink_model, log_level=None)
+    scored = linker.inference.predict(
+        threshold_match_weight=probability_to_weight(_SCORING_FLOOR_PROBABILITY)
+    )
+    query = f"SELECT match_probability FROM {scored.physical_name}"  # noqa: S608
+    probabilities = con.execute(query).fetchnumpy()["match_probability"]
+    scored.drop_table_from_database_and_remove_from_cache()
+    con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
+    if len(probabilities) == 0:
+        logger.warning(
+            "The model scored no candidate pair in its training sample; auto-link threshold "
+            "falls back to probability %s.",
+            settings.auto_link_probability,
+        )
+        log["threshold"] = {"rule": "fallback", "probability": settings.auto_link_probability}
+        return settings.auto_link_probability
+    choice = expected_f1_threshold(
+        probabilities,
+        lowest=settings.min_auto_link_probability,
+        highest=settings.max_auto_link_probability,
+    )
+    log["threshold"] = {
+        "rule": "expected_f1",
+        "probability": choice.probability,
+        "expected_f1": choice.expected_f1,
+        "expected_matches_in_sample": choice.expected_matches,
+        "predicted_links_in_sample": choice.predicted_links,
+        "sample_pairs_scored": len(probabilities),
+    }
+    logger.info(
+        "Auto-link threshold: probability %.3f (model's expected F1 %.4f on %d sampled pairs)",
+        choice.probability,
+        choice.expected_f1,
+        len(probabilities),
+    )
+    return choice.probability
 
 
 def train_model(
@@ -172,13 +236,14 @@ def train_model(
         secrets.token_hex(3)
     )
     splink_model = _clamp_probabilities(linker.misc.save_model_to_json())
+    upper = probability_to_weight(choose_auto_link_probability(con, splink_model, settings, log))
     model = TrainedModel(
         splink_model=splink_model,
         model_version=model_version,
         trained_at=trained_at,
         key_id=key_ids[0],
-        upper_match_weight=probability_to_weight(settings.auto_link_probability),
-        lower_match_weight=probability_to_weight(settings.review_probability),
+        upper_match_weight=upper,
+        lower_match_weight=min(upper, probability_to_weight(settings.review_probability)),
         settings=settings,
         training_log=log,
     )

@@ -8,11 +8,16 @@ import duckdb
 import pytest
 
 import linkage.matching as lm
-from linkage.matching.spec import TrainedModel
+from linkage.matching.spec import LinkageSettings, TrainedModel
 from tests.matching.fake_encoder import encode_records
 from tests.matching.people import people, record
 
 KEY_ID = "test-key-1"
+# The fake encoder's filters are not hardened (~15% of bits set, unrelated names Dice ~0.2),
+# so the Dice levels of plain filters apply, not the defaults tuned for hardened ones.
+PLAIN_FILTER_SETTINGS = LinkageSettings(
+    dice_high=0.85, dice_low=0.7, father_dice=0.8, full_name_dice=0.8
+)
 
 
 def load(con: duckdb.DuckDBPyConnection, records: list[dict], batch_id: str, **kw) -> int:
@@ -41,7 +46,7 @@ def model_json(population: dict[str, list[dict]]) -> str:
     con = duckdb.connect()
     load(con, population["batch1"], "b1")
     load(con, population["batch2"], "b2")
-    return lm.train_model(con).to_json()
+    return lm.train_model(con, settings=PLAIN_FILTER_SETTINGS).to_json()
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""Blocking rules catch pairs that agree on one strong field; the trained model records a
+label-free auto-link threshold; the swapped-names level fires on swapped names."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+import linkage.matching as lm
+from linkage.matching.benchmark import blocking_recall
+from linkage.matching.spec import LinkageSettings, TrainedModel, name_comparison
+from linkage.matching.threshold import probability_to_weight
+from tests.matching.conftest import KEY_ID, PLAIN_FILTER_SETTINGS, load
+from tests.matching.fake_encoder import TEST_KEY, _token, bloom_filter
+
+
+def _record_token(record_id: str) -> str:
+    return _token("record", f"A1|{record_id}", TEST_KEY, 32)
+
+
+BASE = {"sex": "F", "district": "101"}
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "caught"),
+    [
+        # Only the citizenship number agrees (both names and the birth date corrupted).
+        (
+            {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02",
+             "citizenship_no": "27-01-543"},
+            {"given_name": "xunitq", "family_name": "damangk", "date_of_birth": "1993-05-06",
+             "citizenship_no": "27-01-543", "district": "102"},
+            True,
+        ),
+        # Only the birth date agrees (names corrupted, no ID number, other district).
+        (
+            {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
+            {"given_name": "xunitq", "family_name": "damangk", "date_of_birth": "1990-01-02",
+             "district": "102"},
+            True,
+        ),
+        # Family name key, district and sex agree, birth years 2 apart, given name differs.
+        (
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
+            {"given_name": "xyz", "family_name": "tamang", "birth_year": 1992},
+            True,
+        ),
+        # Nothing strong agrees: not a candidate.
+        (
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
+            {"given_name": "bishnu", "family_name": "karki", "birth_year": 1960,
+             "district": "405"},
+            False,
+        ),
+    ],
+)  # fmt: skip
+def test_blocking_rules_catch_one_strong_field(con, model, left, right, caught):
+    load(con, [{**BASE, **left, "record_id": "l"}, {**BASE, **right, "record_id": "r"}], "b1")
+    pair = tuple(sorted((_record_token("l"), _record_token("r"))))
+    assert blocking_recall(con, model, {pair}) == (1.0 if caught else 0.0)
+
+
+def _level_label(comparison: dict, row: dict) -> str:
+    con = duckdb.connect()
+    columns = ", ".join(f"CAST(? AS BIT) AS {name}" for name in row)
+    con.execute(f"CREATE TABLE raw AS SELECT {columns}", list(row.values()))
+    ones = ", ".join(f"bit_count({name}) AS {name.replace('_bits', '_ones')}" for name in row)
+    con.execute(f"CREATE TABLE p AS SELECT *, {ones} FROM raw")  # noqa: S608
+    con.execute("ALTER TABLE p ADD COLUMN given_name_key_l VARCHAR")
+    con.execute("ALTER TABLE p ADD COLUMN given_name_key_r VARCHAR")
+    whens = " ".join(
+        f"WHEN {lv['sql_condition']} THEN '{lv['label_for_charts']}'"
+        for lv in comparison["comparison_levels"]
+        if lv["sql_condition"] != "ELSE"
+    )
+    return con.execute(f"SELECT CASE {whens} ELSE 'else' END FROM p").fetchone()[0]  # noqa: S608
+
+
+def _bits(name: str) -> str:
+    return "".join(f"{byte:08b}" for byte in bloom_filter(name))
+
+
+def test_swapped_names_reach_the_full_name_level():
+    # Plain (fake) filters: swapping changes 4 of 14 bigrams, full-name Dice ~0.71.
+    settings = LinkageSettings(**{**PLAIN_FILTER_SETTINGS.to_dict(), "full_name_dice": 0.65})
+    comparison = name_comparison("given_name", settings, swapped_level=True)
+    swapped = {
+        "given_name_bits_l": _bits("sunita"),
+        "given_name_bits_r": _bits("tamang"),
+        "full_name_bits_l": _bits("sunita tamang"),
+        "full_name_bits_r": _bits("tamang sunita"),
+    }
+    assert _level_label(comparison, swapped).startswith("full name dice")
+    unrelated = {**swapped, "full_name_bits_r": _bits("bishnu karki")}
+    assert _level_label(comparison, unrelated) == "else"
+    # The family comparison has no such level: the evidence is counted once.
+    family = name_comparison("family_name", PLAIN_FILTER_SETTINGS)
+    assert not any("full name" in lv["label_for_charts"] for lv in family["comparison_levels"])
+
+
+def test_trained_model_records_its_expected_f1_threshold(model):
+    chosen = model.training_log["threshold"]
+    assert chosen["rule"] == "expected_f1"
+    settings = model.settings
+    assert settings.min_auto_link_probability <= chosen["probability"]
+    assert chosen["probability"] <= settings.max_auto_link_probability
+    assert model.upper_match_weight == pytest.approx(probability_to_weight(chosen["probability"]))
+    assert model.lower_match_weight <= model.upper_match_weight
+    assert 0 < chosen["expected_f1"] <= 1
+    again = TrainedModel.from_json(model.to_json())
+    assert again.training_log["threshold"] == chosen
+
+
+def test_probability_rule_and_unknown_rule(population):
+    con = duckdb.connect()
+    load(con, population["batch1"], "b1")
+    load(con, population["batch2"], "b2")
+    fixed = LinkageSettings(**{**PLAIN_FILTER_SETTINGS.to_dict(), "threshold_rule": "probability"})
+    model = lm.train_model(con, settings=fixed)
+    assert model.training_log["threshold"]["rule"] == "probability"
+    assert model.upper_match_weight == pytest.approx(probability_to_weight(0.99))
+    assert model.key_id == KEY_ID
+    bad = LinkageSettings(**{**PLAIN_FILTER_SETTINGS.to_dict(), "threshold_rule": "oracle"})
+    with pytest.raises(ValueError, match="Unknown threshold_rule 'oracle'"):
+        lm.train_model(con, settings=bad)
