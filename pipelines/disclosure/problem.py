@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
@@ -40,6 +42,39 @@ class Problem:
                     f"relation {relation.tolist()} does not add up: "
                     f"{self.values[total]} != {self.values[children].tolist()}"
                 )
+
+    def matrix(self) -> sparse.csr_matrix:
+        """Relations as a sparse matrix (one row per relation): +1 on the total, -1 on each
+        child, so `matrix @ values == 0`. Built once per call; callers keep it."""
+        if not self.relations:
+            return sparse.csr_matrix((0, self.size), dtype=np.float64)
+        lengths = np.fromiter((len(r) for r in self.relations), dtype=np.int64,
+                              count=len(self.relations))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indices = np.concatenate(self.relations).astype(np.int64)
+        data = -np.ones(len(indices))
+        data[indptr[:-1]] = 1.0
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(self.relations), self.size))
+
+    def parts(self) -> list[np.ndarray]:
+        """Cell indices of the independent parts: connected components of the graph in which
+        cells sharing a relation are linked. No relation crosses two parts, so each part can
+        be protected (and audited) on its own, whatever is hidden."""
+        incidence = self.matrix()
+        incidence.data[:] = 1.0
+        adjacency = (incidence.T @ incidence).tocsr()
+        count, labels = connected_components(adjacency, directed=False)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[order], np.arange(count + 1))
+        return [order[bounds[k]:bounds[k + 1]] for k in range(count)]
+
+    def subproblem(self, cells: np.ndarray) -> Problem:
+        """The problem restricted to `cells` (a union of parts), cells renumbered 0..k-1 in
+        the order given."""
+        position = np.full(self.size, -1, dtype=np.int64)
+        position[cells] = np.arange(len(cells))
+        relations = [position[r] for r in self.relations if position[r[0]] >= 0]
+        return Problem(self.values[cells], self.published[cells], relations)
 
     def memberships(self) -> list[list[int]]:
         """For every cell, the indices of the relations it takes part in."""

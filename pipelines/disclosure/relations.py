@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 ADDITIVE_OVER_TIME = {
     "records",
+    "survivors_first_contact",
+    "followed_within_6m",
+    "followed_within_12m",
     "new_survivors",
     "services_given",
     "referrals",
@@ -50,7 +53,15 @@ KEYS: dict[str, list[str]] = {
                             "to_agency_type", "measure"],
     "quality_statistics": ["period_type", "period", "source_type", "metric"],
     "quarantine_reasons": ["source_type", "rule"],
+    "reintegration_statistics": ["period_type", "period", "geo_code", "dimension", "category",
+                                 "score_dimension", "measure"],
+    "followup_coverage": ["period_type", "period", "geo_code", "measure"],
 }
+# Tables with a (dimension, category) breakdown whose categories add up to `all`.
+_CATEGORY_TABLES = ("survivor_statistics", "reintegration_statistics")
+# reintegration_statistics: the score bands of a cell add up to its survivors_scored.
+_BAND_MEASURES = ("score_band_0_25", "score_band_25_50", "score_band_50_75",
+                  "score_band_75_100")
 _QUALITY_SUMS = {
     "batches_received": ("batches_accepted", "batches_rejected"),
     "rows_received": ("rows_loaded", "rows_quarantined"),
@@ -134,7 +145,13 @@ def problem_for(kind: str, frame: pd.DataFrame) -> Problem:
         parent = key_frame.copy()
         parent["geo_code"] = parent_geo_code(key_frame["geo_code"])
         groups += _group_relations(frame, keys, parent, index)
-    if kind == "survivor_statistics":
+    if kind == "reintegration_statistics":
+        parent = key_frame.copy()
+        is_band = key_frame["measure"].isin(_BAND_MEASURES)
+        parent.loc[is_band, "measure"] = "survivors_scored"
+        parent.loc[~is_band, "measure"] = pd.NA
+        groups += _group_relations(frame, keys, parent, index)
+    if kind in _CATEGORY_TABLES:
         parent = key_frame.copy()
         is_category = key_frame["dimension"] != "all"
         parent.loc[is_category, ["dimension", "category"]] = "all"

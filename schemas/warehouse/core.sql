@@ -94,7 +94,7 @@ COMMENT ON COLUMN core.survivor_records.agency_id IS 'Sending agency';
 COMMENT ON COLUMN core.survivor_records.batch_id IS 'Batch the current version came in: restricted, never published';
 COMMENT ON COLUMN core.survivor_records.source_row IS '1-based row of the agency export';
 COMMENT ON COLUMN core.survivor_records.survivor_id IS 'Current survivor id from linkage.memberships; NULL while the record is not yet linked';
-COMMENT ON COLUMN core.survivor_records.record_kind IS 'episode (later also followup)';
+COMMENT ON COLUMN core.survivor_records.record_kind IS 'episode | followup (a reintegration follow-up visit; NULL read as episode)';
 COMMENT ON COLUMN core.survivor_records.contact_date IS 'Date of contact (AD)';
 COMMENT ON COLUMN core.survivor_records.sex IS 'F | M | O, NULL when unknown';
 COMMENT ON COLUMN core.survivor_records.age_band IS 'Age band at the contact date';
@@ -226,3 +226,33 @@ COMMENT ON COLUMN core.id_change_log.survivor_id IS 'Survivor id affected';
 COMMENT ON COLUMN core.id_change_log.other_survivor_id IS 'The other id in a merge or split';
 COMMENT ON COLUMN core.id_change_log.record_count IS 'Records involved';
 COMMENT ON COLUMN core.id_change_log.run_id IS 'Linkage run';
+
+CREATE TABLE core.followups (
+    record_token        VARCHAR NOT NULL PRIMARY KEY,
+    survivor_id         VARCHAR NOT NULL,
+    visit_date          DATE NOT NULL,
+    agency_type         VARCHAR NOT NULL,
+    province_code       VARCHAR,
+    district_code       VARCHAR,
+    local_level_code    VARCHAR,
+    answered_count      INTEGER NOT NULL,
+    economic_score      DOUBLE,
+    social_score        DOUBLE,
+    psychosocial_score  DOUBLE,
+    composite_score     DOUBLE,
+    config_version      VARCHAR NOT NULL
+);
+COMMENT ON TABLE core.followups IS 'Reintegration follow-up visits of linked survivors with their provisional scores. Grain: one row per follow-up visit (a linked record with record_kind followup). Follow-ups are not contact episodes and count in no episode or survivor measure.';
+COMMENT ON COLUMN core.followups.record_token IS 'Record behind the visit: restricted, never published';
+COMMENT ON COLUMN core.followups.survivor_id IS 'Survivor visited (a survivor with at least one contact episode)';
+COMMENT ON COLUMN core.followups.visit_date IS 'Date of the follow-up visit (the record''s contact_date)';
+COMMENT ON COLUMN core.followups.agency_type IS 'shelter | ocmc | migration (agency that made the visit)';
+COMMENT ON COLUMN core.followups.province_code IS 'Survivor''s province of origin (core.survivors), so follow-up counts add up like survivor counts';
+COMMENT ON COLUMN core.followups.district_code IS 'Survivor''s district of origin (core.survivors)';
+COMMENT ON COLUMN core.followups.local_level_code IS 'Survivor''s local level of origin (core.survivors)';
+COMMENT ON COLUMN core.followups.answered_count IS 'Indicators answered at the visit (answers off their scale count as unanswered)';
+COMMENT ON COLUMN core.followups.economic_score IS 'Economic dimension score 0..1 (1 = best), NULL when no economic indicator was answered';
+COMMENT ON COLUMN core.followups.social_score IS 'Social dimension score 0..1, NULL when none answered';
+COMMENT ON COLUMN core.followups.psychosocial_score IS 'Psychosocial dimension score 0..1, NULL when none answered';
+COMMENT ON COLUMN core.followups.composite_score IS 'Provisional composite reintegration score 0..1 (schemas.reintegration; not IOM''s score); NULL when fewer dimensions than the config''s minimum have a score';
+COMMENT ON COLUMN core.followups.config_version IS 'Indicator config version used for scoring (e.g. v1)';

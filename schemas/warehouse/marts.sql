@@ -114,3 +114,45 @@ COMMENT ON COLUMN marts.geography.parent_code IS 'Code of the enclosing place';
 COMMENT ON COLUMN marts.geography.name_en IS 'English name';
 COMMENT ON COLUMN marts.geography.name_ne IS 'Nepali name';
 COMMENT ON COLUMN marts.geography.population IS 'Population where known; NULL otherwise';
+
+CREATE TABLE marts.reintegration_statistics (
+    period_type     VARCHAR NOT NULL,
+    period          VARCHAR NOT NULL,
+    period_start    DATE NOT NULL,
+    geo_level       VARCHAR NOT NULL,
+    geo_code        VARCHAR NOT NULL,
+    dimension       VARCHAR NOT NULL,
+    category        VARCHAR NOT NULL,
+    score_dimension VARCHAR NOT NULL,
+    measure         VARCHAR NOT NULL,
+    value           BIGINT NOT NULL
+);
+COMMENT ON TABLE marts.reintegration_statistics IS 'Reintegration scores of followed-up survivors. Grain: one row per period x place (national, province, district) x (dimension, category) x score_dimension x measure; zero cells are absent. Each survivor counts once per period, with the latest follow-up in the period that has a score for the score_dimension.';
+COMMENT ON COLUMN marts.reintegration_statistics.period_type IS 'month | quarter | year | bs_month | bs_fiscal_year (districts: quarter, year, bs_fiscal_year)';
+COMMENT ON COLUMN marts.reintegration_statistics.period IS 'Period label (as in survivor_statistics)';
+COMMENT ON COLUMN marts.reintegration_statistics.period_start IS 'First day of the period (AD)';
+COMMENT ON COLUMN marts.reintegration_statistics.geo_level IS 'national | province | district (survivor''s place of origin)';
+COMMENT ON COLUMN marts.reintegration_statistics.geo_code IS 'NP, 1..7 or 3-digit district code';
+COMMENT ON COLUMN marts.reintegration_statistics.dimension IS 'all | sex | age_band | exploitation_type | destination_country | agency_type | services_received';
+COMMENT ON COLUMN marts.reintegration_statistics.category IS 'Category of the dimension: sex and age band (at first contact) of the survivor; exploitation type and destination of the first episode; agency type of the follow-up visit; services_received: the highest service tier (long_term, short_term, immediate, none) received in episodes up to the visit. Categories add up to all';
+COMMENT ON COLUMN marts.reintegration_statistics.score_dimension IS 'composite | economic | social | psychosocial';
+COMMENT ON COLUMN marts.reintegration_statistics.measure IS 'survivors_scored | score_band_0_25 | score_band_25_50 | score_band_50_75 | score_band_75_100 (score x 100 in [0,25), [25,50), [50,75), [75,100]) | mean_score_pct (mean score x 100, rounded)';
+COMMENT ON COLUMN marts.reintegration_statistics.value IS 'The count (or the rounded mean for mean_score_pct)';
+
+CREATE TABLE marts.followup_coverage (
+    period_type  VARCHAR NOT NULL,
+    period       VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    geo_level    VARCHAR NOT NULL,
+    geo_code     VARCHAR NOT NULL,
+    measure      VARCHAR NOT NULL,
+    value        BIGINT NOT NULL
+);
+COMMENT ON TABLE marts.followup_coverage IS 'Follow-up coverage of first-contact cohorts. Grain: one row per cohort period (of the first-ever episode) x place (national, province) x measure.';
+COMMENT ON COLUMN marts.followup_coverage.period_type IS 'month | quarter | year | bs_month | bs_fiscal_year';
+COMMENT ON COLUMN marts.followup_coverage.period IS 'Cohort period label (as in survivor_statistics)';
+COMMENT ON COLUMN marts.followup_coverage.period_start IS 'First day of the cohort period (AD)';
+COMMENT ON COLUMN marts.followup_coverage.geo_level IS 'national | province';
+COMMENT ON COLUMN marts.followup_coverage.geo_code IS 'NP or 1..7 (survivor''s province of origin)';
+COMMENT ON COLUMN marts.followup_coverage.measure IS 'survivors_first_contact (first-ever episode in the period) | followed_within_6m | followed_within_12m (a follow-up visit within 6 / 12 months after the first contact)';
+COMMENT ON COLUMN marts.followup_coverage.value IS 'The count';

@@ -20,7 +20,8 @@ def con():
 
 def test_one_row_per_record_and_survivor(con):
     records = con.execute("SELECT count(DISTINCT record_token) FROM linkage.memberships").fetchone()
-    survivors = con.execute("SELECT count(DISTINCT survivor_id) FROM linkage.memberships").fetchone()
+    survivors = con.execute(
+        "SELECT count(DISTINCT survivor_id) FROM linkage.memberships").fetchone()
     assert con.execute("SELECT count(*) FROM core.episodes").fetchone() == records
     assert con.execute("SELECT count(*) FROM core.survivors").fetchone() == survivors
     assert con.execute("SELECT count(*) FROM core.geography").fetchone()[0] == 1 + 7 + 77 + 753
@@ -40,10 +41,11 @@ def test_survivor_first_contact_and_returning_match_episodes(con):
 
 
 def test_rebuild_is_identical(con):
-    before = {t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()
+    # Table names from the CORE_TABLES constant.
+    before = {t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()  # noqa: S608
               for t in core_build.CORE_TABLES}
     core_build.build_core(con)
-    after = {t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()
+    after = {t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()  # noqa: S608
              for t in core_build.CORE_TABLES}
     assert before == after
 

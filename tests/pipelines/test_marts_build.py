@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.defs.core.build import build_core
-from pipelines.defs.marts.build import build_marts
+from pipelines.defs.marts.build import PERIOD_TYPES_BY_LEVEL, build_marts
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
 
@@ -36,14 +36,32 @@ def test_unique_survivors_per_year_match_core(con):
                  measure="survivors") == direct
 
 
-def test_records_per_district_and_month_match_core(con):
+def test_records_per_district_and_quarter_match_core(con):
     direct = dict(con.execute(
-        "SELECT strftime(e.contact_date, '%Y-%m'), count(*) FROM core.episodes e "
-        "JOIN core.survivors s USING (survivor_id) WHERE s.district_code = '101' GROUP BY 1"
+        "SELECT c.quarter, count(*) FROM core.episodes e "
+        "JOIN core.survivors s USING (survivor_id) "
+        "JOIN core.calendar c ON c.calendar_date = e.contact_date "
+        "WHERE s.district_code = '101' GROUP BY 1"
     ).fetchall())
     assert direct
-    assert _mart(con, period_type="month", geo_code="101", dimension="all",
+    assert _mart(con, period_type="quarter", geo_code="101", dimension="all",
                  measure="records") == direct
+
+
+def test_published_grid_per_geo_level(con):
+    """Districts: quarter, year, BS fiscal year; local levels: years with dimension all."""
+    for table in ("survivor_statistics", "service_statistics"):
+        grid = con.execute(
+            f"SELECT geo_level, list(DISTINCT period_type ORDER BY period_type) "  # noqa: S608
+            f"FROM marts.{table} GROUP BY ALL").fetchall()
+        found = dict(grid)
+        assert found["national"] == sorted(PERIOD_TYPES_BY_LEVEL["national"])
+        assert found["province"] == sorted(PERIOD_TYPES_BY_LEVEL["province"])
+        assert found["district"] == sorted(PERIOD_TYPES_BY_LEVEL["district"])
+    local = con.execute(
+        "SELECT list(DISTINCT period_type ORDER BY period_type), list(DISTINCT dimension) "
+        "FROM marts.survivor_statistics WHERE geo_level = 'local_level'").fetchone()
+    assert local == (sorted(PERIOD_TYPES_BY_LEVEL["local_level"]), ["all"])
 
 
 def test_new_and_returning_match_core(con):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.defs.core.build import build_core
@@ -18,7 +19,7 @@ THRESHOLD = 5
 def published(tmp_path_factory):
     folder = tmp_path_factory.mktemp("publish")
     con = duckdb.connect()
-    secrets = build_warehouse(con, people=40, span_days=200)
+    secrets = build_warehouse(con, people=40, span_days=200, followups=True)
     build_core(con)
     build_marts(con)
     publish_build.publish(con, folder, THRESHOLD, run_id="run-1")
@@ -49,24 +50,31 @@ def test_public_has_the_section_4_tables(published):
     _, folder, _ = published
     assert set(_tables(folder / "public.duckdb")) == {
         "survivor_statistics", "service_statistics", "referral_statistics",
-        "quality_statistics", "quarantine_reasons", "geography", "publication"}
+        "quality_statistics", "quarantine_reasons", "reintegration_statistics",
+        "followup_coverage", "geography", "publication"}
 
 
 def test_no_published_count_below_threshold(published):
     _, folder, _ = published
     for name, frame in _tables(folder / "public.duckdb").items():
         if "value" in frame and name != "geography":
-            values = frame["value"].dropna()
+            counts = frame[frame.get("measure", pd.Series("", index=frame.index))
+                           != "mean_score_pct"]
+            values = counts["value"].dropna()
             assert not ((values >= 1) & (values < THRESHOLD)).any(), name
             assert (frame["value"].isna() == frame["is_suppressed"]).all()
 
 
 @pytest.mark.parametrize("kind", ["survivor_statistics", "service_statistics",
-                                  "referral_statistics", "quality_statistics"])
+                                  "referral_statistics", "quality_statistics",
+                                  "reintegration_statistics", "followup_coverage"])
 def test_auditor_recovers_nothing(published, kind):
     con, folder, _ = published
     public = _tables(folder / "public.duckdb")[kind]
     mart = con.execute(f"SELECT * FROM marts.{kind}").df()  # noqa: S608
+    if kind == "reintegration_statistics":  # means are not counts: checked on their own
+        public = public[public["measure"] != "mean_score_pct"]
+        mart = mart[mart["measure"] != "mean_score_pct"]
     assert public["is_suppressed"].any()
     assert find_recoverable_cells(public, mart, kind, threshold=THRESHOLD).empty
 
@@ -98,3 +106,27 @@ def test_crash_mid_publish_keeps_previous_file(published, tmp_path, monkeypatch)
         p.name.endswith(".tmp") for p in tmp_path.iterdir())
     rows = con.execute("SELECT run_id FROM ops.publications").fetchall()
     assert ("bad",) not in rows
+
+
+def test_analyst_file_has_ctdc_view(published):
+    _, folder, _ = published
+    with duckdb.connect(str(folder / "analyst.duckdb"), read_only=True) as reader:
+        survivors = reader.execute("SELECT count(*) FROM survivors").fetchone()[0]
+        view = reader.execute("SELECT * FROM ctdc_survivors").df()
+        first_years = reader.execute(
+            "SELECT left(first_contact_month, 4) FROM survivors ORDER BY survivor_id").fetchall()
+    assert len(view) == survivors > 0
+    assert [str(y) for y in view["yearOfRegistration"]] == [y[0] for y in first_years]
+
+
+def test_means_only_where_their_count_is_published(published):
+    _, folder, _ = published
+    frame = _tables(folder / "public.duckdb")["reintegration_statistics"]
+    keys = ["period_type", "period", "geo_code", "dimension", "category", "score_dimension"]
+    means = frame[frame["measure"] == "mean_score_pct"]
+    counts = frame[frame["measure"] == "survivors_scored"][[*keys, "value"]]
+    joined = means.merge(counts, on=keys, suffixes=("", "_count"))
+    assert len(joined) == len(means) > 0
+    shown = joined["value"].notna()
+    assert (joined.loc[shown, "value_count"] >= THRESHOLD).all()
+    assert joined.loc[joined["value_count"].isna(), "value"].isna().all()

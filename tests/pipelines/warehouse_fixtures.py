@@ -9,6 +9,7 @@ some with unknown sex or district, so that small cells, suppression and linkage 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.geography import load_geography
+from schemas.reintegration import load_indicator_config
 from schemas.vocabularies import AGE_BANDS, SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +25,17 @@ STAGING_DDL = REPO / "schemas" / "warehouse" / "staging.sql"
 OPS_DDL = REPO / "schemas" / "warehouse" / "ops.sql"
 
 SOURCES = ("shelter", "ocmc", "migration")
+# The staging columns the fixture fills, in the order of its rows (inserts name them, so the
+# staging DDL may grow, e.g. by the follow-up indicator columns, without breaking this).
+ROW_COLUMNS = (
+    "record_token", "record_kind", "source_row", "given_name_bf", "family_name_bf",
+    "father_name_bf", "full_name_bf", "given_name_key", "family_name_key", "full_name_key",
+    "birth_year_token", "birth_year_pm1_tokens", "birth_year_pm2_tokens", "birth_date_token",
+    "sex_token", "district_token", "citizenship_token", "passport_token", "phone_token",
+    "sex", "age_band", "birth_precision", "province_code", "district_code", "local_level_code",
+    "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
+    "referred_from", "referred_to", "batch_id", "agency_id", "source_type", "loaded_at",
+)
 EXPLOITATION = ("forced_labour", "sexual_exploitation", "servitude", "forced_marriage")
 DESTINATIONS = ("IN", "AE", "MY", "QA", "NP")
 
@@ -53,10 +66,27 @@ def _hex(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(n))
 
 
+def _staging_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'staging' "
+        "AND table_name = 'shelter' AND database_name = current_database()").fetchall()}
+
+
 def build_warehouse(
-    con: duckdb.DuckDBPyConnection, *, seed: int = 11, people: int = 120, span_days: int = 640
+    con: duckdb.DuckDBPyConnection,
+    *,
+    seed: int = 11,
+    people: int = 120,
+    span_days: int = 640,
+    followups: bool = False,
 ) -> FixtureSecrets:
-    """Fill `con` with staging.*, ops.*, linkage.* rows for `people` synthetic survivors."""
+    """Fill `con` with staging.*, ops.*, linkage.* rows for `people` synthetic survivors.
+
+    With `followups`, about a third of the survivors also get one or two follow-up visits
+    (`record_kind = followup`, random answers to every reintegration indicator, some left
+    blank) 2 to 14 months after their first contact. Needs the staging tables to have the
+    `ri_<indicator>` columns.
+    """
     rng = random.Random(seed)
     con.execute(STAGING_DDL.read_text(encoding="utf-8"))
     con.execute(OPS_DDL.read_text(encoding="utf-8"))
@@ -72,6 +102,8 @@ def build_warehouse(
     secrets = FixtureSecrets()
     batches: dict[tuple[str, str, int], str] = {}
     rows: dict[str, list[tuple]] = {s: [] for s in SOURCES}
+    followup_rows: dict[str, list[tuple]] = {s: [] for s in SOURCES}
+    config = load_indicator_config()
     memberships = []
     start = dt.date(2023, 1, 1)
     for person in range(people):
@@ -118,9 +150,48 @@ def build_warehouse(
                 dt.datetime(date.year, date.month, date.day, 12, tzinfo=dt.UTC),
             ))
             memberships.append((record_token, survivor_id))
+        if followups and rng.random() < 0.35:
+            for _ in range(rng.choice([1, 1, 2])):
+                visit = first + dt.timedelta(days=rng.randrange(60, 420))
+                source = rng.choice(SOURCES)
+                agency = rng.choice(agencies[source])
+                batch_key = (source, agency, visit.year * 100 + (visit.month - 1) // 6)
+                if batch_key not in batches:
+                    batches[batch_key] = f"b-{source}-{_hex(rng, 8)}"
+                record_token = _hex(rng, 32)
+                secrets.record_tokens.add(record_token)
+                answers = {
+                    indicator.code: None if rng.random() < 0.15 else str(
+                        rng.choice(config.scales[indicator.scale]).value)
+                    for indicator in config.indicators
+                }
+                followup_rows[source].append((
+                    record_token, "followup", 100_000 + len(followup_rows[source]) + 1,
+                    *[None] * 8, [], [], *[None] * 6,
+                    sex, band, "age", district.province_code, district.code, local, None,
+                    visit, None, None, [], None, None, batches[batch_key], agency, source,
+                    dt.datetime(visit.year, visit.month, visit.day, 12, tzinfo=dt.UTC),
+                    answers,
+                ))
+                memberships.append((record_token, survivor_id))
+    codes = list(config.codes)
+    if followups and not set(codes) <= _staging_columns(con):
+        raise RuntimeError("staging has no reintegration indicator columns for follow-ups")
     for source in SOURCES:
-        placeholders = ", ".join("?" * 36)
-        con.executemany(f"INSERT INTO staging.{source} VALUES ({placeholders})", rows[source])  # noqa: S608
+        # Table and column names are constants of this module and of the indicator config.
+        names = ", ".join(ROW_COLUMNS)
+        placeholders = ", ".join("?" * len(ROW_COLUMNS))
+        con.executemany(
+            f"INSERT INTO staging.{source} ({names}) VALUES ({placeholders})",  # noqa: S608
+            rows[source],
+        )
+        if followup_rows[source]:
+            names = ", ".join([*ROW_COLUMNS, *codes])
+            placeholders = ", ".join("?" * (len(ROW_COLUMNS) + len(codes)))
+            con.executemany(
+                f"INSERT INTO staging.{source} ({names}) VALUES ({placeholders})",  # noqa: S608
+                [(*row[:-1], *[row[-1][c] for c in codes]) for row in followup_rows[source]],
+            )
     con.executemany("INSERT INTO linkage.memberships VALUES (?, ?)", memberships)
     survivor_ids = sorted({s for _, s in memberships})
     con.executemany(
@@ -138,7 +209,7 @@ def build_warehouse(
         by_survivor.setdefault(survivor, []).append(token)
     pairs = []
     for tokens in by_survivor.values():
-        for left, right in zip(tokens, tokens[1:], strict=False):
+        for left, right in itertools.pairwise(tokens):
             decision = "auto_link" if rng.random() < 0.8 else "review"
             pairs.append((left, right, 12.0, 0.99, decision, "m-1",
                           dt.datetime(2024, 6, 1, tzinfo=dt.UTC)))
@@ -155,8 +226,9 @@ def build_warehouse(
                            "accepted", None, n[1]))
         for row in range(quarantined):
             con.execute(
-                "INSERT INTO ops.quarantine (batch_id, source_type, agency_id, row_number, source_row, "
-                "record_token, \"column\", rule, expectation, reason, quarantined_at) "
+                "INSERT INTO ops.quarantine (batch_id, source_type, agency_id, row_number, "
+                "source_row, record_token, \"column\", rule, expectation, reason, "
+                "quarantined_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'contact_date', ?, "
                 "'expect_column_values_to_not_be_null', 'contact date missing', ?)",
                 [batch_id, source, agency, 900 + row, 900 + row, _hex(rng, 32),

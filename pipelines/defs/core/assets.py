@@ -31,6 +31,10 @@ STAGING_DEPS = [dg.AssetKey(["staging", s]) for s in ("shelter", "ocmc", "migrat
         dg.AssetSpec(["core", "referrals"], group_name="core",
                      deps=[dg.AssetKey(["core", "episodes"])],
                      description="Referrals. Grain: one row per episode x direction."),
+        dg.AssetSpec(["core", "followups"], group_name="core",
+                     deps=[dg.AssetKey(["core", "survivors"])],
+                     description="Reintegration follow-up visits with provisional scores. "
+                     "Grain: one row per follow-up visit of a survivor with an episode."),
         dg.AssetSpec(["core", "id_change_log"], group_name="core",
                      deps=[dg.AssetKey(["linkage", "memberships"])],
                      description="Copy of linkage.id_changes. Grain: one row per id event."),
@@ -42,7 +46,7 @@ def core_tables(warehouse: WarehouseResource):
     with warehouse.connect() as con:
         counts = build_core(con)
     for table in ("geography", "agencies", "survivor_records", "episodes", "survivors",
-                  "episode_services", "referrals", "id_change_log"):
+                  "episode_services", "referrals", "followups", "id_change_log"):
         yield dg.MaterializeResult(
             asset_key=["core", table], metadata={"row_count": counts[table]}
         )

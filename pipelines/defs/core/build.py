@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.defs.core.followups import SCORE_COLUMNS, answer_columns_sql, score_visits
 from schemas.calendar import bs_fiscal_year, bs_fiscal_year_start, bs_month_label, bs_month_start
 from schemas.geography import load_geography
 from schemas.vocabularies import SERVICES
@@ -33,6 +34,7 @@ CORE_TABLES = (
     "survivors",
     "episode_services",
     "referrals",
+    "followups",
     "id_change_log",
 )
 # A survivor is "returning" (the re-trafficking indicator) when seen again at least this long
@@ -83,7 +85,7 @@ SELECT
     episode_number = 1,
     contact_date >= first_contact_date + INTERVAL '{RETURNING_GAP}'
 FROM numbered
-"""
+"""  # noqa: S608 - interpolates only SQL constants of this module
 
 # Modes with deterministic ties (most frequent, then alphabetical), so rebuilds are identical.
 _SURVIVORS = f"""
@@ -135,7 +137,7 @@ LEFT JOIN sex_mode AS x USING (survivor_id)
 LEFT JOIN district_mode AS d USING (survivor_id)
 LEFT JOIN province_mode AS p USING (survivor_id)
 LEFT JOIN local_mode AS l USING (survivor_id)
-"""
+"""  # noqa: S608 - interpolates only SQL constants of this module
 
 _EPISODE_SERVICES = """
 INSERT INTO core.episode_services
@@ -209,6 +211,45 @@ def _staged_sql(con: duckdb.DuckDBPyConnection) -> str:
     return " UNION ALL ".join(parts)
 
 
+def _answers_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """Follow-up answers of every staged row (record_token, batch_id, source_row, ri_*)."""
+    parts = [
+        # Allowlisted table names; indicator columns from the versioned config.
+        f"SELECT record_token, batch_id, source_row, {answer_columns_sql(con, 'staging', s)} "  # noqa: S608
+        f"FROM staging.{s} WHERE record_kind = 'followup'"
+        for s in STAGING_SOURCES
+        if _table_exists(con, "staging", s)
+    ]
+    return " UNION ALL ".join(parts) if parts else ""
+
+
+# Visits of survivors who have an episode; place codes are the survivor's origin.
+_FOLLOWUPS = """
+INSERT INTO core.followups
+SELECT r.record_token, r.survivor_id, r.contact_date, r.source_type,
+    s.province_code, s.district_code, s.local_level_code,
+    sc.answered_count, sc.economic_score, sc.social_score, sc.psychosocial_score,
+    sc.composite_score, sc.config_version
+FROM core.survivor_records AS r
+JOIN core.survivors AS s USING (survivor_id)
+JOIN followup_scores AS sc USING (record_token)
+WHERE r.record_kind = 'followup'
+ORDER BY r.record_token
+"""
+
+
+def _followup_scores(con: duckdb.DuckDBPyConnection, answers_sql: str) -> pd.DataFrame:
+    """Scores of the current version of each follow-up record (after survivor_records)."""
+    if not answers_sql:
+        return pd.DataFrame(columns=SCORE_COLUMNS)
+    answers = con.execute(
+        f"SELECT a.* EXCLUDE (batch_id, source_row) FROM ({answers_sql}) AS a "  # noqa: S608
+        "JOIN core.survivor_records AS r USING (record_token, batch_id, source_row) "
+        "WHERE r.record_kind = 'followup' ORDER BY a.record_token"
+    ).df()
+    return score_visits(answers)
+
+
 def geography_frame() -> pd.DataFrame:
     """Reference geography as rows of core.geography (nation first, then by code)."""
     geo = load_geography()
@@ -261,6 +302,7 @@ def calendar_frame(first: dt.date | None, last: dt.date | None) -> pd.DataFrame:
 def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Drop and rebuild every core table in one transaction; returns row counts per table."""
     staged = _staged_sql(con)
+    answers_sql = _answers_sql(con)
     has_memberships = _table_exists(con, "linkage", "memberships")
     has_id_changes = _table_exists(con, "linkage", "id_changes")
     bounds = con.execute(f"SELECT min(contact_date), max(contact_date) FROM ({staged})").fetchone()  # noqa: S608
@@ -299,6 +341,12 @@ def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con.execute(_SURVIVORS)
             con.execute(_EPISODE_SERVICES)
             con.execute(_REFERRALS)
+            scores = _followup_scores(con, answers_sql)
+            con.register("followup_scores", scores)
+            try:
+                con.execute(_FOLLOWUPS)
+            finally:
+                con.unregister("followup_scores")
             if has_id_changes:
                 con.execute(
                     "INSERT INTO core.id_change_log SELECT event_id, event_at, event, "

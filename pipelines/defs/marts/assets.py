@@ -8,7 +8,7 @@ from pipelines.defs.marts.build import MART_TABLES, build_marts
 from pipelines.resources import WarehouseResource
 
 _CORE = [dg.AssetKey(["core", t]) for t in ("episodes", "survivors", "episode_services",
-                                             "referrals", "geography")]
+                                             "followups", "referrals", "geography")]
 
 
 @dg.multi_asset(

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.defs.marts.reintegration import STATEMENTS as REINTEGRATION_STATEMENTS
+
 logger = logging.getLogger(__name__)
 
 MARTS_DDL = Path(__file__).resolve().parents[3] / "schemas" / "warehouse" / "marts.sql"
@@ -22,6 +24,8 @@ MART_TABLES = (
     "referral_statistics",
     "quality_statistics",
     "quarantine_reasons",
+    "reintegration_statistics",
+    "followup_coverage",
     "geography",
 )
 
@@ -83,6 +87,28 @@ _KNOWN_PLACE = """
     AND (grouping(origin_local_level) = 1 OR origin_local_level IS NOT NULL)
 """
 
+# The published grid (docs/interfaces.md section 4). Finer places get coarser periods:
+# monthly counts per district, or anything below a year per local level, would be nearly
+# all suppressed, and those suppressions link into the huge groups that make disclosure
+# control slow while telling nobody anything.
+PERIOD_TYPES_BY_LEVEL = {
+    "national": ("month", "quarter", "year", "bs_month", "bs_fiscal_year"),
+    "province": ("month", "quarter", "year", "bs_month", "bs_fiscal_year"),
+    "district": ("quarter", "year", "bs_fiscal_year"),
+    "local_level": ("year", "bs_fiscal_year"),
+}
+# Local levels: dimension `all` only.
+LOCAL_LEVEL_DIMENSIONS = ("all",)
+_GRID = """
+    CASE grouping(origin_province, origin_district, origin_local_level)
+        WHEN 1 THEN period_type IN ('quarter', 'year', 'bs_fiscal_year')
+        WHEN 0 THEN period_type IN ('year', 'bs_fiscal_year') AND dimension = 'all'
+        ELSE true END
+"""
+_DISTRICT_GRID = """
+    (grouping(origin_district) = 1 OR period_type IN ('quarter', 'year', 'bs_fiscal_year'))
+"""
+
 _SURVIVOR_STATISTICS = f"""
 INSERT INTO marts.survivor_statistics
 SELECT period_type, period, period_start, {_GEO_LEVEL}, {_GEO_CODE},
@@ -109,10 +135,10 @@ GROUP BY GROUPING SETS (
     (period_type, period, period_start, dimension, category, measure, origin_province,
      origin_district, origin_local_level)
 )
-HAVING {_KNOWN_PLACE}
-"""
+HAVING {_KNOWN_PLACE} AND {_GRID}
+"""  # noqa: S608 - interpolates only SQL constants of this module
 
-_SERVICE_STATISTICS = """
+_SERVICE_STATISTICS = f"""
 INSERT INTO marts.service_statistics
 WITH given AS (
     SELECT p.*, es.service_code, es.service_tier
@@ -137,13 +163,14 @@ grouped AS (
     )
     HAVING (grouping(origin_province) = 1 OR origin_province IS NOT NULL)
        AND (grouping(origin_district) = 1 OR origin_district IS NOT NULL)
+       AND {_DISTRICT_GRID}
 )
 SELECT period_type, period, period_start, geo_level, geo_code, service_code, service_tier,
     'survivors_served', survivors_served FROM grouped
 UNION ALL
 SELECT period_type, period, period_start, geo_level, geo_code, service_code, service_tier,
     'services_given', services_given FROM grouped
-"""
+"""  # noqa: S608 - interpolates only SQL constants of this module
 
 _REFERRAL_STATISTICS = """
 INSERT INTO marts.referral_statistics
@@ -246,6 +273,8 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con.execute(_LINK_QUALITY)
         if has_quarantine:
             con.execute(_QUARANTINE_REASONS)
+        for statement in REINTEGRATION_STATEMENTS:
+            con.execute(statement)
         con.execute(
             "INSERT INTO marts.geography SELECT geo_level, geo_code, parent_code, name_en, "
             "name_ne, population FROM core.geography"

@@ -35,27 +35,60 @@ COUNT_TABLES = (
     "referral_statistics",
     "quality_statistics",
     "quarantine_reasons",
+    "reintegration_statistics",
+    "followup_coverage",
 )
 
 PUBLIC_COMMENTS = {
-    "survivor_statistics": "Survivor counts after disclosure control. Grain: one row per period x place x (dimension, category) x measure.",
-    "service_statistics": "Services given after disclosure control. Grain: one row per period x place x service_code x measure.",
-    "referral_statistics": "Referrals after disclosure control. Grain: one row per period x place x from_agency_type x to_agency_type x measure.",
-    "quality_statistics": "Pipeline data quality after disclosure control. Grain: one row per month x source_type x metric.",
-    "quarantine_reasons": "Quarantined rows by rule after disclosure control. Grain: one row per source_type x rule.",
+    "reintegration_statistics": (
+        "Reintegration scores after disclosure control (provisional score, not IOM's). "
+        "Grain: one row per period x place x (dimension, category) x score_dimension x "
+        "measure. mean_score_pct is published only where survivors_scored is published and "
+        "at least the threshold."
+    ),
+    "followup_coverage": (
+        "Follow-up coverage after disclosure control. Grain: one row per cohort period x "
+        "place x measure."
+    ),
+    "survivor_statistics": (
+        "Survivor counts after disclosure control. Grain: one row per period x place x "
+        "(dimension, category) x measure."
+    ),
+    "service_statistics": (
+        "Services given after disclosure control. Grain: one row per period x place x "
+        "service_code x measure."
+    ),
+    "referral_statistics": (
+        "Referrals after disclosure control. Grain: one row per period x place x "
+        "from_agency_type x to_agency_type x measure."
+    ),
+    "quality_statistics": (
+        "Pipeline data quality after disclosure control. Grain: one row per month x "
+        "source_type x metric."
+    ),
+    "quarantine_reasons": (
+        "Quarantined rows by rule after disclosure control. Grain: one row per "
+        "source_type x rule."
+    ),
     "geography": "Places. Grain: one row per place.",
     "publication": "This publication. Grain: one row.",
 }  # fmt: skip
 SUPPRESSION_COMMENTS = {
     "value": "The count; NULL when suppressed. A published value is 0 or at least the threshold",
     "is_suppressed": "True when the value is withheld",
-    "suppression": "primary (a count of 1..threshold-1) | secondary (withheld so that a primary one cannot be computed) | NULL",
+    "suppression": (
+        "primary (a count of 1..threshold-1) | secondary (withheld so that a primary one "
+        "cannot be computed) | NULL"
+    ),
 }  # fmt: skip
+
+PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN", "suppression": "VARCHAR"}
 
 ANALYST_SQL = {
     "survivors": """
         SELECT survivor_id, sex, age_band_at_first_contact AS age_band,
-            province_code, district_code, strftime(first_contact_date, '%Y-%m') AS first_contact_month,
+            province_code, district_code,
+            strftime(first_contact_date, '%Y-%m') AS first_contact_month,
             is_returning
         FROM core.survivors ORDER BY survivor_id""",
     "episodes": """
@@ -72,7 +105,10 @@ ANALYST_SQL = {
         FROM core.referrals ORDER BY episode_id, direction""",
 }  # fmt: skip
 ANALYST_COMMENTS = {
-    "survivors": "Pseudonymous survivors. Grain: one row per survivor_id (linkage id). No names, tokens or exact dates.",
+    "survivors": (
+        "Pseudonymous survivors. Grain: one row per survivor_id (linkage id). No names, "
+        "tokens or exact dates."
+    ),
     "episodes": "Contact episodes, coarsened to the month. Grain: one row per episode.",
     "services": "Services given. Grain: one row per episode x service.",
     "referrals": "Referrals. Grain: one row per episode x direction.",
@@ -108,9 +144,11 @@ def _write_atomically(target: Path, write) -> None:
         temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
 
 
-def _comment(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:
+def _comment(
+    con: duckdb.DuckDBPyConnection, table: str, text: str, *, kind: str = "TABLE"
+) -> None:
     # COMMENT ON takes no bound parameters; texts are constants of this module.
-    con.execute(f"COMMENT ON TABLE {table} IS '{text.replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"COMMENT ON {kind} {table} IS '{text.replace(chr(39), chr(39) * 2)}'")
 
 
 def _comment_column(con: duckdb.DuckDBPyConnection, table: str, column: str, text: str) -> None:
@@ -126,6 +164,45 @@ def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, p
         for name in (*COUNT_TABLES, "geography")
     }
     return protect_tables(marts, threshold)
+
+
+# The analyst tables hold months, not days: the CTDC view reads the first day of the month
+# (CTDC needs only the year of registration and the first country of exploitation).
+_CTDC_SOURCES = {
+    "ctdc_source_survivors": (
+        "SELECT survivor_id, CAST(first_contact_month || '-01' AS DATE) AS first_contact_date, "
+        "sex, age_band AS age_band_at_first_contact FROM survivors",
+        "Survivors as the CTDC view reads them (first contact month as its first day). "
+        "Grain: one row per survivor_id.",
+    ),
+    "ctdc_source_episodes": (
+        "SELECT survivor_id, exploitation_type, destination_country, "
+        "CAST(contact_month || '-01' AS DATE) AS contact_date FROM episodes",
+        "Episodes as the CTDC view reads them (contact month as its first day). "
+        "Grain: one row per episode.",
+    ),
+}
+
+
+def add_ctdc_view(out: duckdb.DuckDBPyConnection) -> None:
+    """View `ctdc_survivors` (CTDC layout, one row per survivor) over the analyst tables."""
+    from pipelines.commands.export import ctdc_view_sql
+
+    for name, (sql, comment) in _CTDC_SOURCES.items():
+        out.execute(f"CREATE VIEW {name} AS {sql}")
+        _comment(out, name, comment, kind="VIEW")
+    out.execute(ctdc_view_sql(*_CTDC_SOURCES))
+    _comment(out, "ctdc_survivors", "Survivors in the CTDC global data layout (row level, "
+             "not k-anonymised: analysts only). Grain: one row per survivor_id.", kind="VIEW")
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = ? AND table_name = ? AND database_name = current_database()",
+        [schema, table],
+    ).fetchall()
+    return dict(rows)
 
 
 def _column_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -157,28 +234,36 @@ def publish(
         "model_version": model_version,
     }])
     comments = {name: _column_comments(con, "marts", name) for name in tables}
+    types = {name: _column_types(con, "marts", name) for name in tables}
 
     def write_public(out: duckdb.DuckDBPyConnection) -> None:
         for name, frame in tables.items():
             out.register("frame", frame)
-            out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            # Column types from the marts (pandas loses them on empty or all-NULL columns);
+            # names and types come from the warehouse catalog, not from data.
+            wanted = {**types.get(name, {}), **PUBLIC_EXTRA_TYPES}
+            select = ", ".join(
+                f'CAST("{c}" AS {wanted[c]}) AS "{c}"' if c in wanted else f'"{c}"'
+                for c in frame.columns
+            )
+            out.execute(f"CREATE TABLE {name} AS SELECT {select} FROM frame")  # noqa: S608
             out.unregister("frame")
-            if name in COUNT_TABLES:
-                out.execute(f"ALTER TABLE {name} ALTER COLUMN value TYPE INTEGER")
             _comment(out, name, PUBLIC_COMMENTS[name])
             for column, text in {**comments.get(name, {}), **(
                 SUPPRESSION_COMMENTS if name in COUNT_TABLES else {}
             )}.items():
                 _comment_column(out, name, column, text)
 
-    core_frames = {name: con.execute(sql).df() for name, sql in ANALYST_SQL.items()}
+    # Arrow keeps DuckDB's column types, also for empty results.
+    core_frames = {name: con.execute(sql).fetch_arrow_table() for name, sql in ANALYST_SQL.items()}
 
     def write_analyst(out: duckdb.DuckDBPyConnection) -> None:
         for name, frame in core_frames.items():
             out.register("frame", frame)
-            out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608 - fixed names
             out.unregister("frame")
             _comment(out, name, ANALYST_COMMENTS[name])
+        add_ctdc_view(out)
 
     public_path = Path(publish_dir) / PUBLIC_FILE
     analyst_path = Path(publish_dir) / ANALYST_FILE
