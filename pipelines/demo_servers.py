@@ -109,7 +109,8 @@ def start(data_dir: Path, dashboard_port: int, dagster_port: int) -> None:
         (pid_dir / f"{server.name}.pid").write_text(str(process.pid))
     ready = {server.name: wait_until_serving(server.url, 90) for server in servers}
     for server in servers:
-        state = "ready" if ready[server.name] else f"not answering yet, see {pid_dir}/{server.name}.log"
+        log = pid_dir / f"{server.name}.log"
+        state = "ready" if ready[server.name] else f"not answering yet, see {log}"
         click.echo(f"  {server.name:<10} {server.url}  ({state})")
     click.echo(f"Demo servers started ({sum(ready.values())}/{len(servers)} answering); "
                "stop them with `make stop`.")
