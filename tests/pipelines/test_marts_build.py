@@ -36,20 +36,20 @@ def test_unique_survivors_per_year_match_core(con):
                  measure="survivors") == direct
 
 
-def test_records_per_district_and_quarter_match_core(con):
+def test_records_per_district_and_year_match_core(con):
     direct = dict(con.execute(
-        "SELECT c.quarter, count(*) FROM core.episodes e "
+        "SELECT c.year, count(*) FROM core.episodes e "
         "JOIN core.survivors s USING (survivor_id) "
         "JOIN core.calendar c ON c.calendar_date = e.contact_date "
         "WHERE s.district_code = '101' GROUP BY 1"
     ).fetchall())
     assert direct
-    assert _mart(con, period_type="quarter", geo_code="101", dimension="all",
+    assert _mart(con, period_type="year", geo_code="101", dimension="all",
                  measure="records") == direct
 
 
 def test_published_grid_per_geo_level(con):
-    """Districts: quarter, year, BS fiscal year; local levels: years with dimension all."""
+    """Districts and local levels: years and BS fiscal years, with dimension all only."""
     for table in ("survivor_statistics", "service_statistics"):
         grid = con.execute(
             f"SELECT geo_level, list(DISTINCT period_type ORDER BY period_type) "  # noqa: S608
@@ -58,10 +58,11 @@ def test_published_grid_per_geo_level(con):
         assert found["national"] == sorted(PERIOD_TYPES_BY_LEVEL["national"])
         assert found["province"] == sorted(PERIOD_TYPES_BY_LEVEL["province"])
         assert found["district"] == sorted(PERIOD_TYPES_BY_LEVEL["district"])
-    local = con.execute(
-        "SELECT list(DISTINCT period_type ORDER BY period_type), list(DISTINCT dimension) "
-        "FROM marts.survivor_statistics WHERE geo_level = 'local_level'").fetchone()
-    assert local == (sorted(PERIOD_TYPES_BY_LEVEL["local_level"]), ["all"])
+    for level in ("district", "local_level"):
+        found = con.execute(
+            "SELECT list(DISTINCT period_type ORDER BY period_type), list(DISTINCT dimension) "
+            "FROM marts.survivor_statistics WHERE geo_level = ?", [level]).fetchone()
+        assert found == (sorted(PERIOD_TYPES_BY_LEVEL[level]), ["all"])
 
 
 def test_new_and_returning_match_core(con):

@@ -94,19 +94,20 @@ _KNOWN_PLACE = """
 PERIOD_TYPES_BY_LEVEL = {
     "national": ("month", "quarter", "year", "bs_month", "bs_fiscal_year"),
     "province": ("month", "quarter", "year", "bs_month", "bs_fiscal_year"),
-    "district": ("quarter", "year", "bs_fiscal_year"),
+    "district": ("year", "bs_fiscal_year"),
     "local_level": ("year", "bs_fiscal_year"),
 }
-# Local levels: dimension `all` only.
+# Districts and local levels: dimension `all` only; breakdowns by group are published for
+# the nation and the provinces, where they are large enough to be shown at all.
 LOCAL_LEVEL_DIMENSIONS = ("all",)
 _GRID = """
     CASE grouping(origin_province, origin_district, origin_local_level)
-        WHEN 1 THEN period_type IN ('quarter', 'year', 'bs_fiscal_year')
+        WHEN 1 THEN period_type IN ('year', 'bs_fiscal_year') AND dimension = 'all'
         WHEN 0 THEN period_type IN ('year', 'bs_fiscal_year') AND dimension = 'all'
         ELSE true END
 """
 _DISTRICT_GRID = """
-    (grouping(origin_district) = 1 OR period_type IN ('quarter', 'year', 'bs_fiscal_year'))
+    (grouping(origin_district) = 1 OR period_type IN ('year', 'bs_fiscal_year'))
 """
 
 _SURVIVOR_STATISTICS = f"""
