@@ -1,7 +1,6 @@
 """`pahichan benchmark pseudonymise`: records per second of the encoder on one core.
 
-Clear records are generated in memory (``linkage.synthetic`` when it is available, else a
-small built-in generator with a skewed name distribution), then encoded twice: a cold run
+Clear records are generated in memory by ``linkage.synthetic``, then encoded twice: a cold run
 (empty caches, as an agency's first export) and a warm run (caches filled, as a monthly
 re-run). Nothing is written to disk.
 """
@@ -11,173 +10,18 @@ from __future__ import annotations
 import time
 
 import click
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from linkage import synthetic
 from linkage.encoding import encode, keyed
 from linkage.encoding.keys import new_secret
 from linkage.encoding.names import canonical_name
 
-_GIVEN = [
-    "Sita",
-    "Laxmi",
-    "Maya",
-    "Gita",
-    "Sarita",
-    "Sunita",
-    "Kamala",
-    "Sabina",
-    "Radha",
-    "Parbati",
-    "Mina",
-    "Rita",
-    "Puja",
-    "Sushma",
-    "Sangita",
-    "Bimala",
-    "Kalpana",
-    "Nirmala",
-    "Rina",
-    "Manisha",
-    "Asmita",
-    "Anjali",
-    "Srijana",
-    "Pabitra",
-    "Samjhana",
-    "Ram",
-    "Krishna",
-    "Hari",
-    "Bishnu",
-    "Shyam",
-    "Ramesh",
-    "Dipak",
-    "Suresh",
-    "Bikash",
-    "Santosh",
-    "Raju",
-    "Prakash",
-    "Sanjay",
-    "Binod",
-    "Kiran",
-    "Arjun",
-    "Bhim",
-    "Gopal",
-    "Dinesh",
-    "Sunil",
-    "Nabin",
-    "Rajesh",
-    "Bijay",
-    "Anil",
-    "Sagar",
-]
-_FAMILY = [
-    "Tamang",
-    "Magar",
-    "Gurung",
-    "Rai",
-    "Limbu",
-    "Thapa",
-    "Shrestha",
-    "Bishwokarma",
-    "Pariyar",
-    "Nepali",
-    "Sunar",
-    "Damai",
-    "Sarki",
-    "Chaudhary",
-    "Tharu",
-    "Yadav",
-    "Shah",
-    "Karki",
-    "Khadka",
-    "Basnet",
-    "Adhikari",
-    "Poudel",
-    "Bhattarai",
-    "Pokharel",
-    "Ghimire",
-    "Lama",
-    "Sherpa",
-    "Maharjan",
-    "Dangol",
-    "Bhandari",
-    "Oli",
-    "Rana",
-    "KC",
-    "Bohara",
-    "Budha",
-    "Rokaya",
-    "Sapkota",
-    "Dahal",
-    "Khatri",
-    "Mahato",
-]
-_DISTRICTS = [
-    "Sindhupalchok",
-    "Makwanpur",
-    "Nuwakot",
-    "Kathmandu",
-    "Dhading",
-    "Kavrepalanchok",
-    "Morang",
-    "Sunsari",
-    "Jhapa",
-    "Banke",
-    "Kailali",
-    "Rupandehi",
-    "Chitwan",
-    "Dolakha",
-    "Ramechhap",
-]
-
-
-def _zipf(rng: np.random.Generator, size: int, count: int) -> np.ndarray:
-    weights = 1.0 / np.arange(1, size + 1) ** 0.9
-    return rng.choice(size, size=count, p=weights / weights.sum())
-
-
-def builtin_records(count: int, seed: int = 7) -> pd.DataFrame:
-    """``count`` clear extract rows with a skewed name distribution (synthetic)."""
-    rng = np.random.default_rng(seed)
-    given = np.array(_GIVEN)[_zipf(rng, len(_GIVEN), count)]
-    family = np.array(_FAMILY)[_zipf(rng, len(_FAMILY), count)]
-    father = np.array(_GIVEN[25:])[_zipf(rng, len(_GIVEN) - 25, count)]
-    years = rng.integers(1960, 2010, size=count)
-    months = rng.integers(1, 13, size=count)
-    days = rng.integers(1, 29, size=count)
-    has_dob = rng.random(count) < 0.6
-    dob = [
-        f"{y}-{m:02d}-{d:02d}" if h else ""
-        for y, m, d, h in zip(years, months, days, has_dob, strict=True)
-    ]
-    return pd.DataFrame({
-        "record_id": [f"R{i:07d}" for i in range(count)],
-        "given_name": given,
-        "family_name": family,
-        "father_name": father,
-        "sex": rng.choice(["F", "M"], size=count, p=[0.8, 0.2]),
-        "date_of_birth": dob,
-        "age": [str(2024 - y) for y in years],
-        "citizenship_no": [f"27-01-{rng.integers(70, 80)}-{rng.integers(1, 99999):05d}"
-                           if rng.random() < 0.3 else "" for _ in range(count)],
-        "phone": [f"98{rng.integers(0, 10**8):08d}" if rng.random() < 0.5 else ""
-                  for _ in range(count)],
-        "district": np.array(_DISTRICTS)[_zipf(rng, len(_DISTRICTS), count)],
-        "contact_date": [f"2024-{m:02d}-15" for m in rng.integers(1, 13, size=count)],
-        "exploitation_type": rng.choice(["forced_labour", "sexual_exploitation"], size=count),
-        "destination_country": rng.choice(["India", "Malaysia", "Qatar", "NP"], size=count),
-        "services": rng.choice(["counselling;shelter", "health_check", ""], size=count),
-    })  # fmt: skip
-
 
 def _records(count: int, seed: int) -> tuple[pd.DataFrame, str]:
-    """Clear records: the shared synthetic generator when present, else the built-in one."""
-    try:
-        from linkage import synthetic  # another part of linkage/; optional here
-    except ImportError:
-        return builtin_records(count, seed), "built-in generator"
+    """Clear records from the shared synthetic generator, exactly `count` of them."""
     data = synthetic.generate(people=max(count // 2, 1), seed=seed)
     frames = [frame.assign(record_id=f"{source}-" + frame["record_id"].astype(str))
               for source, frame in data.extracts.items()]  # fmt: skip

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from linkage.encoding import encode_frame
-from linkage.encoding.benchmark import benchmark_pseudonymise, builtin_records
+from linkage.encoding.benchmark import benchmark_pseudonymise
 
 
 def test_benchmark_prints_table_and_summary() -> None:
@@ -15,9 +14,3 @@ def test_benchmark_prints_table_and_summary() -> None:
     summary = result.output.strip().splitlines()[-1]
     assert summary.startswith("pseudonymise: ") and "400 records" in summary
 
-
-def test_builtin_generator_gives_valid_records() -> None:
-    frame = builtin_records(300, seed=1)
-    batch = encode_frame(frame, secret=bytes(32), agency_id="b", source_type="shelter")
-    assert batch.rejects == []
-    assert batch.table.num_rows == 300
