@@ -67,6 +67,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "download": {"en": "Download CSV", "ne": "CSV डाउनलोड"},
     "showing": {"en": "Showing", "ne": "देखाइएको"},
     "all_survivors": {"en": "all survivors", "ne": "सबै प्रभावित"},
+    "breakdown_not_published_here": {
+        "en": "Figures by sex, age band or exploitation type are published for the nation and "
+              "the provinces, by year and fiscal year: finer cells would be nearly all too small "
+              "to show. Figures below are for all survivors.",
+        "ne": "लिङ्ग, उमेर समूह वा शोषणको प्रकार अनुसारका तथ्याङ्क राष्ट्र र प्रदेशका लागि, वर्ष र "
+              "आर्थिक वर्ष अनुसार मात्र प्रकाशित हुन्छन्: साना कोठा प्रायः देखाउन नमिल्ने हुन्छन्। "
+              "तलका तथ्याङ्क सबै प्रभावितका हुन्।",
+    },
+    "period_types_here": {
+        "en": "Districts are published by year and fiscal year only.",
+        "ne": "जिल्लाका तथ्याङ्क वर्ष र आर्थिक वर्ष अनुसार मात्र प्रकाशित हुन्छन्।",
+    },
     "combination_not_published": {
         "en": "Combinations of sex, age band and exploitation type are not published: crossing "
               "them makes cells small enough to single people out (disclosure control). "

@@ -77,6 +77,44 @@ def periods(con: duckdb.DuckDBPyConnection, period_type: str) -> list[str]:
     return frame["period"].tolist()
 
 
+def period_types(
+    con: duckdb.DuckDBPyConnection, geo_level: str, table: str = "survivor_statistics"
+) -> list[str]:
+    """Period types `table` publishes at `geo_level` (totals), in `PERIOD_TYPES` order.
+
+    Read from `published_grid`; a file published before that table existed offers all.
+    """
+    has_grid = not _frame(
+        con, "SELECT 1 FROM information_schema.tables WHERE table_name = 'published_grid'"
+    ).empty
+    if not has_grid:
+        return list(PERIOD_TYPES)
+    found = set(_frame(
+        con,
+        "SELECT DISTINCT period_type FROM published_grid "
+        "WHERE table_name = ? AND geo_level = ? AND dimension = 'all'",
+        [table, geo_level],
+    )["period_type"])
+    return [p for p in PERIOD_TYPES if p in found]
+
+
+def breakdown_published(
+    con: duckdb.DuckDBPyConnection, geo_level: str, period_type: str, dimension: str
+) -> bool:
+    """Whether survivor_statistics publishes `dimension` at this place level and period type."""
+    has_grid = not _frame(
+        con, "SELECT 1 FROM information_schema.tables WHERE table_name = 'published_grid'"
+    ).empty
+    if not has_grid:
+        return True
+    return not _frame(
+        con,
+        "SELECT 1 FROM published_grid WHERE table_name = 'survivor_statistics' "
+        "AND geo_level = ? AND period_type = ? AND dimension = ?",
+        [geo_level, period_type, dimension],
+    ).empty
+
+
 def categories(con: duckdb.DuckDBPyConnection, dimension: str) -> list[str]:
     """Category codes published for one breakdown dimension (sorted)."""
     frame = _frame(

@@ -27,6 +27,9 @@ class Filters:
     demographics: dict[str, str] = field(default_factory=dict)
     threshold: int = 5
     places: pd.DataFrame | None = None  # the `geography` table
+    # False when the one chosen group is not published at this place level and period type
+    # (e.g. by sex per district, or per month): figures then fall back to all survivors.
+    breakdown_published: bool = True
 
     @property
     def geo_level(self) -> str:
@@ -44,9 +47,18 @@ class Filters:
         return len(self.demographics) > 1
 
     @property
+    def demographic_notice(self) -> str | None:
+        """The i18n key of the warning to show when the chosen groups cannot be used."""
+        if self.too_many_demographics:
+            return "combination_not_published"
+        if self.demographics and not self.breakdown_published:
+            return "breakdown_not_published_here"
+        return None
+
+    @property
     def breakdown(self) -> tuple[str, str]:
         """The single (dimension, category) the figures use; ('all', 'all') otherwise."""
-        if len(self.demographics) == 1:
+        if len(self.demographics) == 1 and self.breakdown_published:
             return next(iter(self.demographics.items()))
         return ("all", "all")
 

@@ -43,15 +43,6 @@ def _place_label(level: str):
 
 sidebar = st.sidebar
 sidebar.header(t("filters", lang))
-period_type = sidebar.selectbox(
-    t("period_type", lang), queries.PERIOD_TYPES, index=2,
-    format_func=lambda code: label(code, lang), key="period_type",
-)
-period_options = ui.query("periods", period_type)
-period = (
-    sidebar.selectbox(t("period", lang), period_options, key="period") if period_options else None
-)
-
 provinces = places[places.geo_level == "province"].geo_code.tolist()
 province = sidebar.selectbox(
     t("province", lang), [None, *provinces], format_func=_place_label("province"), key="province"
@@ -66,6 +57,23 @@ if district is not None and province is None:
     # A district chosen first implies its province (keeps drill-down consistent).
     province = str(places.loc[places.geo_code == district, "parent_code"].iloc[0])
 
+geo_level = "district" if district else "province" if province else "national"
+# Only the period types published at the chosen place level are offered (published_grid).
+period_type_options = ui.query("period_types", geo_level) or list(queries.PERIOD_TYPES)
+if st.session_state.get("period_type") not in period_type_options:
+    st.session_state.pop("period_type", None)  # e.g. months chosen, then a district
+period_type = sidebar.selectbox(
+    t("period_type", lang), period_type_options,
+    index=period_type_options.index("year") if "year" in period_type_options else 0,
+    format_func=lambda code: label(code, lang), key="period_type",
+)
+if len(period_type_options) < len(queries.PERIOD_TYPES):
+    sidebar.caption(t("period_types_here", lang))
+period_options = ui.query("periods", period_type)
+period = (
+    sidebar.selectbox(t("period", lang), period_options, key="period") if period_options else None
+)
+
 chosen: dict[str, str | None] = {}
 for dimension in queries.DEMOGRAPHIC_DIMENSIONS:
     categories = ui.query("categories", dimension)
@@ -74,13 +82,17 @@ for dimension in queries.DEMOGRAPHIC_DIMENSIONS:
         format_func=lambda code: t("any", lang) if code is None else label(code, lang),
     )
 
+demographics = demographic_selection(chosen)
+breakdown_published = len(demographics) != 1 or ui.query(
+    "breakdown_published", geo_level, period_type, next(iter(demographics)))
 st.session_state[SESSION_KEY] = Filters(
     lang=lang,
     period_type=period_type,
     period=period,
     province=province,
     district=district,
-    demographics=demographic_selection(chosen),
+    demographics=demographics,
+    breakdown_published=breakdown_published,
     threshold=int(publication["threshold"]),
     places=places,
 )

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 # Set before any test imports Great Expectations, Dagster or Streamlit.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -13,6 +14,13 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 os.environ.setdefault("STREAMLIT_SERVER_HEADLESS", "true")
 os.environ.setdefault("STREAMLIT_SERVER_ADDRESS", "127.0.0.1")
+
+# Property tests draw the same examples on every run by default, so CI is reproducible: a
+# failure found once stays found and a green run is not luck. `HYPOTHESIS_PROFILE=explore`
+# draws fresh random examples (and keeps failures in .hypothesis/) to look for new faults.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _MEASUREMENTS = pytest.StashKey[list[str]]()
 

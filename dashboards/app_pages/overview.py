@@ -21,8 +21,8 @@ if f.period is None:
     st.info(t("no_data", lang))
     st.stop()
 
-if f.too_many_demographics:
-    st.warning(t("combination_not_published", lang))
+if f.demographic_notice:
+    st.warning(t(f.demographic_notice, lang))
 dimension, category = f.breakdown
 st.caption(
     f"{t('showing', lang)}: {label(f.period_type, lang)} {f.period} · "
@@ -75,7 +75,7 @@ else:
     )
 
 st.subheader(t("breakdown", lang))
-if dimension != "all" or f.too_many_demographics:
+if dimension != "all" or f.demographic_notice:
     st.caption(t("breakdown_not_filtered", lang))
 tabs = st.tabs([label(d, lang) for d in queries.BREAKDOWN_DIMENSIONS])
 for tab, breakdown_dimension in zip(tabs, queries.BREAKDOWN_DIMENSIONS, strict=True):

@@ -27,8 +27,8 @@ if not all(ui.query("has_table", name) for name in ("reintegration_statistics",
                                                      "followup_coverage")):  # fmt: skip
     st.info(t("not_yet_published", lang))
     st.stop()
-if f.too_many_demographics:
-    st.warning(t("combination_not_published", lang))
+if f.demographic_notice:
+    st.warning(t(f.demographic_notice, lang))
 dimension, category = f.breakdown
 st.caption(
     f"{t('showing', lang)}: {label(f.period_type, lang)} {f.period} · "

@@ -26,8 +26,8 @@ st.header(f"{t('page_where', lang)} — {f.place_name()}")
 if f.period is None:
     st.info(t("no_data", lang))
     st.stop()
-if f.too_many_demographics:
-    st.warning(t("combination_not_published", lang))
+if f.demographic_notice:
+    st.warning(t(f.demographic_notice, lang))
 dimension, category = f.breakdown
 
 # Which level to map under which parent: the drill-down follows the sidebar.

@@ -15,6 +15,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.defs.marts.build import (
+    BREAKDOWN_PERIOD_TYPES,
+    PERIOD_TYPES_BY_LEVEL,
+    survivor_cell_published,
+)
+from pipelines.defs.publish.build import published_grid
 from schemas.geography import load_geography
 
 THRESHOLD = 5
@@ -104,6 +110,8 @@ def survivor_rows(seed: int) -> pd.DataFrame:
     for period_type, period, start in PERIODS:
         for geo_level, geo_code in _places():
             for dimension, categories in CATEGORIES.items():
+                if not survivor_cell_published(geo_level, period_type, dimension):
+                    continue  # outside the published grid: no rows, as in the pipeline
                 for category in categories:
                     for measure in MEASURES:
                         key = (period_type, period, geo_level, geo_code, dimension, category,
@@ -127,6 +135,8 @@ def service_rows(seed: int) -> pd.DataFrame:
     places = [p for p in _places() if p[0] != "local_level"]
     for period_type, period, start in PERIODS:
         for geo_level, geo_code in places:
+            if period_type not in PERIOD_TYPES_BY_LEVEL[geo_level]:
+                continue
             for tier, codes in SERVICES.items():
                 for code in codes:
                     for measure in ("survivors_served", "services_given"):
@@ -200,8 +210,12 @@ def reintegration_rows(seed: int) -> pd.DataFrame:
               or (p[0] == "district" and p[1] in REINTEGRATION_DISTRICTS)]
     rows = []
     for period_type, period, start in PERIODS:
+        if period_type not in BREAKDOWN_PERIOD_TYPES:
+            continue  # reintegration is published by year and fiscal year only
         for geo_level, geo_code in places:
             for dimension, categories in REINTEGRATION_CATEGORIES.items():
+                if geo_level == "district" and dimension != "all":
+                    continue
                 for category in categories:
                     for score in SCORE_DIMENSIONS:
                         pinned = (period_type, period, geo_level, dimension) == (
@@ -309,6 +323,7 @@ def write_public_db(path: Path, seed: int = 11) -> Path:
             "quarantine_reasons": quarantine_rows(),
             "geography": geography_rows(),
         }
+        frames["published_grid"] = published_grid(frames)
         for name, frame in frames.items():
             con.register("frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608 - fixed names

@@ -229,3 +229,32 @@ def test_reintegration_page_in_nepali_and_for_a_district(app_env: Path) -> None:
         "'survivors_scored'", [])
     assert _metrics(app)["अङ्क पाएका प्रभावित"] == ("<5" if suppressed else f"{value:,}")
     assert small_counts(_rendered_text(app)) == []
+
+
+def test_period_types_follow_the_published_grid(app_env: Path) -> None:
+    """A district offers only the period types published for districts, and a month chosen
+    nationally falls back to the year when a district is picked (never an empty page)."""
+    app = _app()
+    national = app.sidebar.selectbox(key="period_type").options
+    assert "Month" in national and "Year" in national
+    app.sidebar.selectbox(key="period_type").set_value("month").run()
+    app.sidebar.selectbox(key="province").set_value("3").run()
+    app.sidebar.selectbox(key="district").set_value("301").run()
+    assert not app.exception, app.exception
+    period_type = app.sidebar.selectbox(key="period_type")
+    assert period_type.options == ["Year", "Fiscal year (from Shrawan)"]
+    assert period_type.value == "year"
+    assert any("year and fiscal year" in c.value for c in app.sidebar.caption)
+
+
+def test_a_breakdown_not_published_here_falls_back_to_all_survivors(app_env: Path) -> None:
+    """Sex is published per province and year, not per district: the district headline is
+    the all-survivors cell, with a warning saying why."""
+    app = _app()
+    app.sidebar.selectbox(key="filter_sex").set_value("F").run()
+    app.sidebar.selectbox(key="province").set_value("3").run()
+    app.sidebar.selectbox(key="district").set_value("301").run()
+    assert not app.exception, app.exception
+    assert any("nation and the provinces" in w.value for w in app.warning)
+    expected = _cell(app_env, "2024", "district", "301", "all", "all", "survivors")
+    assert _metrics(app)["Survivors identified"] == expected

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.defs.core.build import build_core
-from pipelines.defs.marts.build import PERIOD_TYPES_BY_LEVEL, build_marts
+from pipelines.defs.marts.build import BREAKDOWN_PERIOD_TYPES, PERIOD_TYPES_BY_LEVEL, build_marts
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
 
@@ -63,6 +63,17 @@ def test_published_grid_per_geo_level(con):
             "SELECT list(DISTINCT period_type ORDER BY period_type), list(DISTINCT dimension) "
             "FROM marts.survivor_statistics WHERE geo_level = ?", [level]).fetchone()
         assert found == (sorted(PERIOD_TYPES_BY_LEVEL[level]), ["all"])
+    # Months and quarters carry totals only; breakdowns by group are yearly.
+    for table in ("survivor_statistics", "reintegration_statistics"):
+        breakdown_periods = con.execute(
+            f"SELECT list(DISTINCT period_type ORDER BY period_type) "  # noqa: S608
+            f"FROM marts.{table} WHERE dimension <> 'all'").fetchone()[0]
+        assert set(breakdown_periods or []) <= set(BREAKDOWN_PERIOD_TYPES), table
+        assert table != "survivor_statistics" or breakdown_periods
+    district_dimensions = con.execute(
+        "SELECT list(DISTINCT dimension) FROM marts.reintegration_statistics "
+        "WHERE geo_level = 'district'").fetchone()[0]
+    assert district_dimensions in (["all"], None)
 
 
 def test_new_and_returning_match_core(con):

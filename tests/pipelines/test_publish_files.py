@@ -51,7 +51,7 @@ def test_public_has_the_section_4_tables(published):
     assert set(_tables(folder / "public.duckdb")) == {
         "survivor_statistics", "service_statistics", "referral_statistics",
         "quality_statistics", "quarantine_reasons", "reintegration_statistics",
-        "followup_coverage", "geography", "publication"}
+        "followup_coverage", "geography", "publication", "published_grid"}
 
 
 def test_no_published_count_below_threshold(published):

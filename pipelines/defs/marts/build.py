@@ -97,14 +97,29 @@ PERIOD_TYPES_BY_LEVEL = {
     "district": ("year", "bs_fiscal_year"),
     "local_level": ("year", "bs_fiscal_year"),
 }
-# Districts and local levels: dimension `all` only; breakdowns by group are published for
-# the nation and the provinces, where they are large enough to be shown at all.
+# Breakdowns by group (sex, age band, ...) are published for the nation and the provinces by
+# year and fiscal year; months and quarters carry the totals (dimension `all`) only. A
+# breakdown per month and province is nearly all small cells, and its suppressions link
+# across time, place and dimension into the large groups that made disclosure control slow.
+BREAKDOWN_PERIOD_TYPES = ("year", "bs_fiscal_year")
+# Districts and local levels: dimension `all` only.
 LOCAL_LEVEL_DIMENSIONS = ("all",)
+
+
+def survivor_cell_published(geo_level: str, period_type: str, dimension: str) -> bool:
+    """Whether survivor_statistics publishes this combination (the grid `_GRID` builds)."""
+    if period_type not in PERIOD_TYPES_BY_LEVEL[geo_level]:
+        return False
+    if geo_level in ("district", "local_level"):
+        return dimension in LOCAL_LEVEL_DIMENSIONS
+    return dimension == "all" or period_type in BREAKDOWN_PERIOD_TYPES
+
+
 _GRID = """
     CASE grouping(origin_province, origin_district, origin_local_level)
         WHEN 1 THEN period_type IN ('year', 'bs_fiscal_year') AND dimension = 'all'
         WHEN 0 THEN period_type IN ('year', 'bs_fiscal_year') AND dimension = 'all'
-        ELSE true END
+        ELSE dimension = 'all' OR period_type IN ('year', 'bs_fiscal_year') END
 """
 _DISTRICT_GRID = """
     (grouping(origin_district) = 1 OR period_type IN ('year', 'bs_fiscal_year'))

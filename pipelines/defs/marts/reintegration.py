@@ -100,8 +100,10 @@ grouped AS (
     )
     HAVING (grouping(origin_province) = 1 OR origin_province IS NOT NULL)
        AND (grouping(origin_district) = 1 OR origin_district IS NOT NULL)
-       AND (grouping(origin_district) = 1
-            OR period_type IN ('quarter', 'year', 'bs_fiscal_year'))
+       -- Scores move slowly and follow-ups are few: years and fiscal years only, and
+       -- districts without breakdowns (docs/interfaces.md section 4).
+       AND period_type IN ('year', 'bs_fiscal_year')
+       AND (grouping(origin_district) = 1 OR dimension = 'all')
 )
 SELECT period_type, period, period_start, geo_level, geo_code, dimension, category,
     score_dimension, measure, value

@@ -40,6 +40,11 @@ COUNT_TABLES = (
 )
 
 PUBLIC_COMMENTS = {
+    "published_grid": (
+        "Which (period type, place level, breakdown dimension) combinations each table "
+        "publishes; anything else has no rows (not published, not zero). Grain: one row per "
+        "table_name x geo_level x period_type x dimension."
+    ),
     "reintegration_statistics": (
         "Reintegration scores after disclosure control (provisional score, not IOM's). "
         "Grain: one row per period x place x (dimension, category) x score_dimension x "
@@ -157,6 +162,23 @@ def _comment_column(con: duckdb.DuckDBPyConnection, table: str, column: str, tex
     )
 
 
+def published_grid(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The combinations present in the protected tables, so readers (the dashboard) offer
+    only what exists. Tables without a breakdown dimension list dimension `all`."""
+    parts = []
+    for name, frame in tables.items():
+        if not {"geo_level", "period_type"} <= set(frame.columns):
+            continue
+        keys = frame[["geo_level", "period_type"]].copy()
+        keys["dimension"] = frame["dimension"] if "dimension" in frame.columns else "all"
+        keys.insert(0, "table_name", name)
+        parts.append(keys.drop_duplicates())
+    columns = ["table_name", "geo_level", "period_type", "dimension"]
+    if not parts:
+        return pd.DataFrame(columns=columns, dtype="string")
+    return pd.concat(parts, ignore_index=True).sort_values(columns, ignore_index=True)
+
+
 def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, pd.DataFrame]:
     """The marts after disclosure control, as frames (the public.duckdb tables but one)."""
     marts = {
@@ -221,6 +243,7 @@ def publish(
     run_id = run_id or uuid.uuid4().hex[:12]
     published_at = dt.datetime.now(dt.UTC)
     tables = public_tables(con, threshold)
+    tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
     model_version = None
     if con.execute(
