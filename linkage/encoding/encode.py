@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from linkage.encoding import attributes
+from linkage.encoding.bloom import BloomEncoder
 from linkage.encoding.cells import (
     age_of,
     cell_strings,
@@ -252,12 +253,13 @@ def encode_frame(
         "record_token": record_tokens,
         "record_kind": pick(kinds),
         "source_row": pick(rows),
-        "given_name_bf": mapped(blooms["given_name"].encode, given),
-        "family_name_bf": mapped(blooms["family_name"].encode, family),
-        "father_name_bf": mapped(blooms["father_name"].encode, father),
-        "full_name_bf": mapped(
-            lambda pair: blooms["full_name"].encode_joined(*pair),
-            [(g.replace(" ", ""), f.replace(" ", "")) for g, f in zip(given, family, strict=True)],
+        "given_name_bf": _filters(blooms["given_name"], given),
+        "family_name_bf": _filters(blooms["family_name"], family),
+        "father_name_bf": _filters(blooms["father_name"], father),
+        # Full name = given + family without spaces (one filter of the joined letters).
+        "full_name_bf": _filters(
+            blooms["full_name"],
+            [g.replace(" ", "") + f.replace(" ", "") for g, f in zip(given, family, strict=True)],
         ),
         "given_name_key": mapped(lambda v: tok["name_key/given"](phonetic_key(v)), given),
         "family_name_key": mapped(lambda v: tok["name_key/family"](phonetic_key(v)), family),
@@ -305,6 +307,11 @@ def encode_frame(
     logger.info("encoded %d rows, rejected %d", table.num_rows, len(problems))
     lap("arrow table")
     return EncodedBatch(table=table, rejects=rejects, crosswalk=crosswalk, stage_seconds=stages)
+
+
+def _filters(encoder: BloomEncoder, values: list[str]) -> list[bytes | None]:
+    """Filter of each value; the distinct new values are encoded in one batch."""
+    return list(map(encoder.encode_many(values).__getitem__, values))
 
 
 def _answer_of(code: str, text: str) -> tuple[bool, str | None]:
