@@ -10,10 +10,12 @@ that is what reaches tens of thousands of rows per second on one core.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -85,6 +87,24 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a frame is encoded.
+
+    Encoding allocates millions of small lists and tuples (one per row and column) that
+    hold no reference cycles, so they are freed by reference counting alone; yet the
+    allocations keep triggering collections that walk every live container, which cost
+    about a sixth of the encoding time. The previous state is restored on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def encode_frame(
     records: pd.DataFrame,
     *,
@@ -103,11 +123,22 @@ def encode_frame(
     Work is column by column, each function applied once per distinct value; only the
     checks that combine columns (dates, ages, duplicates) run row by row.
     """
-    clock = time.perf_counter()
     if source_type not in SOURCE_TYPES:
         raise ValueError(f"source_type must be one of {SOURCE_TYPES}")
     if calendar not in CALENDARS:
         raise ValueError(f"calendar must be one of {CALENDARS}")
+    with _cyclic_gc_paused():
+        return _encode_frame(records, secret, agency_id, calendar, source_rows)
+
+
+def _encode_frame(
+    records: pd.DataFrame,
+    secret: bytes,
+    agency_id: str,
+    calendar: str,
+    source_rows: Sequence[int] | None,
+) -> EncodedBatch:
+    clock = time.perf_counter()
     encoder = encoder_for(secret)
     parse = date_parser(calendar)
     count = len(records)
