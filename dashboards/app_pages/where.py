@@ -37,6 +37,10 @@ elif f.province:
     level_options, parent = ["district", "local_level"], f.province
 else:
     level_options, parent = ["province", "district", "local_level"], None
+# Map only the levels that publish this period type (districts: years and fiscal years).
+level_options = [
+    level for level in level_options if f.period_type in ui.query("period_types", level)
+] or level_options
 left, middle, right = st.columns(3)
 map_level = left.radio(
     t("map_level", lang), level_options, format_func=lambda v: t(v, lang), horizontal=True,

@@ -258,3 +258,11 @@ def test_a_breakdown_not_published_here_falls_back_to_all_survivors(app_env: Pat
     assert any("nation and the provinces" in w.value for w in app.warning)
     expected = _cell(app_env, "2024", "district", "301", "all", "all", "survivors")
     assert _metrics(app)["Survivors identified"] == expected
+
+
+def test_the_map_offers_only_levels_published_for_the_period_type(app_env: Path) -> None:
+    app = _app()
+    app.sidebar.selectbox(key="period_type").set_value("month").run()
+    app.switch_page("app_pages/where.py").run()
+    assert not app.exception, app.exception
+    assert app.radio(key="map_level").options == ["Province"]
