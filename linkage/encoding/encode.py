@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -270,13 +272,15 @@ def _encode_frame(
 
     given, family, father = (pick(names[n]) for n in NAME_COLUMNS)
     kept_ids = pick(record_ids)
-    record_tokens = [encoder.record_token(agency_id, record_id) for record_id in kept_ids]
+    record_tokens = encoder.record_tokens(agency_id, kept_ids)
     years = pick(birth_years)
-    year_tokens = mapped(
-        lambda year: [tok["birth_year"](str(y)) for y in range(year - 2, year + 3)]
-        if year is not None else [],
-        years,
-    )  # fmt: skip
+
+    # Tokens of year - 2 .. year + 2 (the birth year itself is the middle one); none if unknown.
+    def year_tokens(year: int | None) -> list[str]:
+        if year is None:
+            return []
+        return [tok["birth_year"](str(y)) for y in range(year - 2, year + 3)]
+
     sexes = codes("sex")
     districts = codes("district")
     provinces = [
@@ -285,7 +289,7 @@ def _encode_frame(
     ]
     births = pick(birth)
     kept_precisions = pick(precisions)
-    out: dict[str, list] = {
+    out: dict[str, list | pa.Array] = {
         "record_token": record_tokens,
         "record_kind": pick(kinds),
         "source_row": pick(rows),
@@ -299,12 +303,13 @@ def _encode_frame(
         ),
         "given_name_key": mapped(lambda v: tok["name_key/given"](phonetic_key(v)), given),
         "family_name_key": mapped(lambda v: tok["name_key/family"](phonetic_key(v)), family),
-        "full_name_key": [
-            tok["name_key/full"](name_key_pair(g, f)) for g, f in zip(given, family, strict=True)
-        ],
-        "birth_year_token": [tokens[2] if tokens else None for tokens in year_tokens],
-        "birth_year_pm1_tokens": [tokens[1:4] for tokens in year_tokens],
-        "birth_year_pm2_tokens": year_tokens,
+        "full_name_key": mapped(
+            lambda pair: tok["name_key/full"](name_key_pair(*pair)),
+            list(zip(given, family, strict=True)),
+        ),
+        "birth_year_token": _taken(lambda y: (year_tokens(y) or [None] * 3)[2], years, _TOKEN),
+        "birth_year_pm1_tokens": _taken(lambda y: year_tokens(y)[1:4], years, _TOKENS),
+        "birth_year_pm2_tokens": _taken(year_tokens, years, _TOKENS),
         "birth_date_token": mapped(
             lambda date: tok["birth_date"](date.isoformat()) if date else None,
             [
@@ -332,7 +337,7 @@ def _encode_frame(
         "contact_date": [date for date, _ in pick(contact)],
         "exploitation_type": codes("exploitation_type"),
         "destination_country": codes("destination_country"),
-        "services": [list(services) for services in codes("services")],
+        "services": _taken(list, codes("services"), _TOKENS),
         "referred_from": codes("referred_from"),
         "referred_to": codes("referred_to"),
         **{column: pick(answers[column]) for column in FOLLOWUP_COLUMNS},
@@ -343,6 +348,22 @@ def _encode_frame(
     logger.info("encoded %d rows, rejected %d", table.num_rows, len(problems))
     lap("arrow table")
     return EncodedBatch(table=table, rejects=rejects, crosswalk=crosswalk, stage_seconds=stages)
+
+
+_TOKEN = pa.string()
+_TOKENS = pa.list_(pa.string())
+
+
+def _taken(value_of: Callable[[Any], object], keys: list, type_: pa.DataType) -> pa.Array:
+    """``pa.array([value_of(key) for key in keys], type_)``, converting each distinct key once.
+
+    Arrow gathers the rows with ``take``; for list columns (birth-year tokens, services)
+    this avoids building and converting one small Python list per row.
+    """
+    index_of = {key: index for index, key in enumerate(dict.fromkeys(keys))}
+    values = pa.array([value_of(key) for key in index_of], type=type_)
+    indices = np.fromiter(map(index_of.__getitem__, keys), dtype=np.int64, count=len(keys))
+    return values.take(indices)
 
 
 def _getter(indices: list[int]) -> Callable[[Sequence], tuple]:

@@ -47,6 +47,12 @@ class RecordEncoder:
         """32-hex token of the agency's local record id (unit separator between the two)."""
         return self._record_hmac.token(f"{agency_id}\x1f{record_id}", hex_chars=32)
 
+    def record_tokens(self, agency_id: str, record_ids: list[str]) -> list[str]:
+        """:meth:`record_token` of each id (one tight loop: every record id is new)."""
+        return self._record_hmac.tokens(
+            [f"{agency_id}\x1f{record_id}" for record_id in record_ids], hex_chars=32
+        )
+
 
 _ENCODERS: dict[bytes, RecordEncoder] = {}
 
