@@ -44,10 +44,11 @@ def cell_strings(records: pd.DataFrame, column: str) -> list[str]:
     """One column as stripped strings ('' for missing), whatever pandas made of it."""
     if column not in records.columns:
         return [""] * len(records)
-    return [
-        value.strip() if type(value) is str else _cell_text(value)
-        for value in records[column].tolist()
-    ]
+    values = records[column].tolist()
+    try:
+        return list(map(str.strip, values))  # every cell a string (the usual case): one C loop
+    except TypeError:  # missing values or numbers
+        return [value.strip() if type(value) is str else _cell_text(value) for value in values]
 
 
 def mapped(function: Callable[[str], object], values: list[str]) -> list:

@@ -13,11 +13,13 @@ _NEPALI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 _SEPARATORS = re.compile(r"[\s\-/._,:()#]+")
 _ISO_LIKE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _YEAR_ONLY = re.compile(r"^(\d{4})$")
+_NON_DIGIT = re.compile(r"\D")
+_NON_ALPHANUMERIC = re.compile(r"[^0-9A-Z]")
 
 
 def ascii_digits(text: str) -> str:
     """Devanagari digits (०-९) to ASCII digits; other characters unchanged."""
-    return text.translate(_NEPALI_DIGITS)
+    return text if text.isascii() else text.translate(_NEPALI_DIGITS)  # skip the slow table
 
 
 def normalise_phone(raw: str | None) -> str | None:
@@ -25,7 +27,7 @@ def normalise_phone(raw: str | None) -> str | None:
     ``9841234567``; ``01-4412345`` -> ``14412345``. None if fewer than 7 digits remain."""
     if not raw:
         return None
-    digits = re.sub(r"\D", "", ascii_digits(raw))
+    digits = _NON_DIGIT.sub("", ascii_digits(raw))
     for prefix in ("00977", "977"):
         if digits.startswith(prefix) and len(digits) - len(prefix) >= 7:
             digits = digits[len(prefix) :]
@@ -40,7 +42,7 @@ def normalise_document_number(raw: str | None) -> str | None:
     if not raw:
         return None
     text = _SEPARATORS.sub("", ascii_digits(raw)).upper()
-    text = re.sub(r"[^0-9A-Z]", "", text)
+    text = _NON_ALPHANUMERIC.sub("", text)
     return text if len(text) >= 3 else None
 
 
