@@ -13,4 +13,3 @@ def test_benchmark_prints_table_and_summary() -> None:
     assert "records/s" in result.output
     summary = result.output.strip().splitlines()[-1]
     assert summary.startswith("pseudonymise: ") and "400 records" in summary
-
