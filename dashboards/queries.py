@@ -84,10 +84,7 @@ def period_types(
 
     Read from `published_grid`; a file published before that table existed offers all.
     """
-    has_grid = not _frame(
-        con, "SELECT 1 FROM information_schema.tables WHERE table_name = 'published_grid'"
-    ).empty
-    if not has_grid:
+    if not has_table(con, "published_grid"):
         return list(PERIOD_TYPES)
     found = set(_frame(
         con,
@@ -102,10 +99,7 @@ def breakdown_published(
     con: duckdb.DuckDBPyConnection, geo_level: str, period_type: str, dimension: str
 ) -> bool:
     """Whether survivor_statistics publishes `dimension` at this place level and period type."""
-    has_grid = not _frame(
-        con, "SELECT 1 FROM information_schema.tables WHERE table_name = 'published_grid'"
-    ).empty
-    if not has_grid:
+    if not has_table(con, "published_grid"):
         return True
     return not _frame(
         con,

@@ -6,7 +6,12 @@ import duckdb
 import pytest
 
 from pipelines.defs.core.build import build_core
-from pipelines.defs.marts.build import BREAKDOWN_PERIOD_TYPES, PERIOD_TYPES_BY_LEVEL, build_marts
+from pipelines.defs.marts.build import (
+    BREAKDOWN_PERIOD_TYPES,
+    PERIOD_TYPES_BY_LEVEL,
+    build_marts,
+    survivor_cell_published,
+)
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
 
@@ -70,6 +75,11 @@ def test_published_grid_per_geo_level(con):
             f"FROM marts.{table} WHERE dimension <> 'all'").fetchone()[0]
         assert set(breakdown_periods or []) <= set(BREAKDOWN_PERIOD_TYPES), table
         assert table != "survivor_statistics" or breakdown_periods
+    # The SQL grid and the Python rule (used by readers and fixtures) agree on every row.
+    combinations = con.execute(
+        "SELECT DISTINCT geo_level, period_type, dimension FROM marts.survivor_statistics"
+    ).fetchall()
+    assert combinations and all(survivor_cell_published(*c) for c in combinations)
     district_dimensions = con.execute(
         "SELECT list(DISTINCT dimension) FROM marts.reintegration_statistics "
         "WHERE geo_level = 'district'").fetchone()[0]
