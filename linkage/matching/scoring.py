@@ -97,6 +97,7 @@ def score_new_records(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> in
             FROM {output.physical_name}"""  # noqa: S608 - identifiers from code/Splink
         )
         output.drop_table_from_database_and_remove_from_cache()
+    linker.table_management.delete_tables_created_by_splink_from_db()  # no scratch left
     kept = int(con.execute(f"SELECT count(*) FROM {SCORED_TABLE}").fetchone()[0])  # noqa: S608
     logger.info(
         "Scored %d new records against %d existing: %d pairs at or above weight %.2f",

@@ -137,6 +137,7 @@ def choose_auto_link_probability(
     query = f"SELECT match_probability FROM {scored.physical_name}"  # noqa: S608
     probabilities = con.execute(query).fetchnumpy()["match_probability"]
     scored.drop_table_from_database_and_remove_from_cache()
+    linker.table_management.delete_tables_created_by_splink_from_db()
     con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
     if len(probabilities) == 0:
         logger.warning(
@@ -236,6 +237,9 @@ def train_model(
         secrets.token_hex(3)
     )
     splink_model = _clamp_probabilities(linker.misc.save_model_to_json())
+    # Splink's working tables (blocked pairs, comparison vectors) would stay in the
+    # warehouse's main schema otherwise, growing with every training run.
+    linker.table_management.delete_tables_created_by_splink_from_db()
     upper = probability_to_weight(choose_auto_link_probability(con, splink_model, settings, log))
     model = TrainedModel(
         splink_model=splink_model,

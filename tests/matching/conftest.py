@@ -46,7 +46,12 @@ def model_json(population: dict[str, list[dict]]) -> str:
     con = duckdb.connect()
     load(con, population["batch1"], "b1")
     load(con, population["batch2"], "b2")
-    return lm.train_model(con, settings=PLAIN_FILTER_SETTINGS).to_json()
+    trained = lm.train_model(con, settings=PLAIN_FILTER_SETTINGS)
+    leftovers = con.execute(
+        "SELECT list(table_name) FROM duckdb_tables() WHERE starts_with(table_name, '__splink')"
+    ).fetchone()[0]
+    assert not leftovers, f"training left Splink working tables: {leftovers}"
+    return trained.to_json()
 
 
 @pytest.fixture

@@ -109,6 +109,11 @@ def test_second_batch_keeps_ids_of_untouched_survivors(con, model, population):
         "SELECT count(*) FROM linkage.id_changes WHERE event = 'merged' AND run_id = 'run2'"
     ).fetchone()[0]
     assert merged == len(retired)
+    # Splink's working tables are dropped after linking: nothing accumulates per run.
+    leftovers = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE starts_with(table_name, '__splink')"
+    ).fetchone()[0]
+    assert leftovers == 0
 
 
 def test_must_link_merges_and_retires_the_younger_id(con, model, population):
