@@ -2,7 +2,9 @@
 
 Grain: one row per record_token of `linkage.records` (optionally only new or only existing
 records). Bloom filters are cast to BIT once here (`<name>_bits`, `<name>_ones` = popcount)
-instead of once per compared pair; MinHash band keys are flattened to `lsh_band_<i>`.
+instead of once per compared pair; tokens and phonetic keys become 64-bit hashes (UBIGINT,
+cheaper to join and compare than 16-32 character strings); MinHash band keys are flattened
+to `lsh_band_<i>`.
 Display columns (contact date, services...) are left out: the model never needs them.
 """
 
@@ -21,22 +23,23 @@ logger = logging.getLogger(__name__)
 
 Subset = Literal["all", "new", "existing"]
 _CHUNK = 200_000
+# HMAC tokens and phonetic keys: only ever compared for equality (blocking joins, exact
+# levels, list membership), so they are carried as 64-bit hashes (`_hashed`).
 _TOKEN_COLUMNS = (
     "given_name_key",
     "family_name_key",
     "full_name_key",
     "birth_year_token",
-    "birth_year_pm1_tokens",
-    "birth_year_pm2_tokens",
     "birth_date_token",
     "sex_token",
     "district_token",
     "citizenship_token",
     "passport_token",
     "phone_token",
-    "sex",
-    "local_level_code",
 )
+_TOKEN_LIST_COLUMNS = ("birth_year_pm1_tokens", "birth_year_pm2_tokens")
+# Short clear codes (inline strings in DuckDB already): kept as they are.
+_PLAIN_COLUMNS = ("sex", "local_level_code")
 _SUBSET_FILTERS: dict[str, str] = {
     "all": "TRUE",
     "new": "r.record_token NOT IN (SELECT record_token FROM linkage.memberships)",
@@ -86,6 +89,20 @@ def refresh_blocking_keys(con: duckdb.DuckDBPyConnection, settings: LinkageSetti
     return todo.num_rows
 
 
+def _hashed(expression: str) -> str:
+    """64-bit hash of a token, NULL kept NULL (DuckDB hashes NULL to a constant).
+
+    Tokens are 16-32 hex characters, too long for DuckDB's inline strings: every join probe
+    and comparison then chases a pointer, and candidate-pair rows carry the string bodies.
+    A UBIGINT made these joins and list look-ups ~30% cheaper on 100k synthetic records.
+    Equality is all the model asks of a token; two different tokens collide with
+    probability 2**-64, the same order as two values colliding in a 64-bit HMAC token
+    itself. The hashes live only in the temp tables of one scoring or training run
+    (DuckDB's hash may change between versions), never in the store.
+    """
+    return f"CASE WHEN {expression} IS NULL THEN NULL ELSE hash({expression}) END"
+
+
 def prepare_input(
     con: duckdb.DuckDBPyConnection,
     table_name: str,
@@ -108,7 +125,14 @@ def prepare_input(
         f"k.lsh_bands[{i + 1}] AS {column}" for i, column in enumerate(lsh_band_columns(settings))
     ]
     select_list = ", ".join(
-        ["r.record_token", *bit_columns, *(f"r.{c}" for c in _TOKEN_COLUMNS), *bands]
+        [
+            "r.record_token",
+            *bit_columns,
+            *(f"{_hashed(f'r.{c}')} AS {c}" for c in _TOKEN_COLUMNS),
+            *(f"list_transform(r.{c}, t -> {_hashed('t')}) AS {c}" for c in _TOKEN_LIST_COLUMNS),
+            *(f"r.{c}" for c in _PLAIN_COLUMNS),
+            *bands,
+        ]
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table_name} AS
