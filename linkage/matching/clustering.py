@@ -63,20 +63,27 @@ def _components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _bridges(nodes: list[str], edges: list[Edge]) -> list[Edge]:
-    """Bridge edges of one small component (iterative Tarjan, parallel edges counted)."""
+def _bridges(nodes: list[str], edges: list[Edge]) -> list[tuple[Edge, int]]:
+    """Bridge edges of one connected component, each with the number of records on its far
+    side (iterative Tarjan, parallel edges counted).
+
+    The far side of a bridge is the depth-first subtree below it, so its size comes from
+    the same pass: recomputing components per bridge was quadratic on large components.
+    """
     adjacency: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for i, e in enumerate(edges):
         adjacency[e.left].append((e.right, i))
         adjacency[e.right].append((e.left, i))
     order: dict[str, int] = {}
     low: dict[str, int] = {}
-    bridges: list[Edge] = []
+    size: dict[str, int] = {}
+    bridges: list[tuple[Edge, int]] = []
     counter = 0
     for root in nodes:
         if root in order:
             continue
         order[root] = low[root] = counter
+        size[root] = 1
         counter += 1
         stack = [(root, -1, iter(adjacency[root]))]
         while stack:
@@ -89,6 +96,7 @@ def _bridges(nodes: list[str], edges: list[Edge]) -> list[Edge]:
                     low[node] = min(low[node], order[neighbour])
                 else:
                     order[neighbour] = low[neighbour] = counter
+                    size[neighbour] = 1
                     counter += 1
                     stack.append((neighbour, edge_index, iter(adjacency[neighbour])))
                     advanced = True
@@ -98,17 +106,18 @@ def _bridges(nodes: list[str], edges: list[Edge]) -> list[Edge]:
                 if stack:
                     parent = stack[-1][0]
                     low[parent] = min(low[parent], low[node])
+                    size[parent] += size[node]
                     if low[node] > order[parent]:
-                        bridges.append(edges[parent_edge])
+                        bridges.append((edges[parent_edge], size[node]))
     return bridges
 
 
-def _side_sizes(nodes: list[str], edges: list[Edge], bridge: Edge) -> tuple[int, int]:
-    rest = [e for e in edges if e is not bridge]
-    for component in _components(nodes, rest):
-        if bridge.left in component:
-            return len(component), len(nodes) - len(component)
-    return len(nodes), 0
+def _conflicts(first: set[str], second: set[str], cannot_of: dict[str, set[str]]) -> bool:
+    """Whether any record of one group has a cannot-link with a record of the other."""
+    if not cannot_of:
+        return False
+    small, large = (first, second) if len(first) <= len(second) else (second, first)
+    return any(not cannot_of.get(x, set()).isdisjoint(large) for x in small)
 
 
 def _constrained_union(
@@ -123,13 +132,20 @@ def _constrained_union(
             x = parent[x]
         return x
 
+    # Cannot-link partners per record: a merge is checked from the smaller side, not by
+    # testing every pair of members (quadratic on large components).
+    cannot_of: dict[str, set[str]] = defaultdict(set)
+    for pair in cannot:
+        x, y = tuple(pair)
+        cannot_of[x].add(y)
+        cannot_of[y].add(x)
     skipped: list[Edge] = []
     for edge in sorted(edges, key=lambda e: (not e.must_link, -e.weight)):
         a, b = find(edge.left), find(edge.right)
         if a == b:
             continue
         merged_size = len(members[a]) + len(members[b])
-        conflict = any(frozenset((x, y)) in cannot for x in members[a] for y in members[b])
+        conflict = _conflicts(members[a], members[b], cannot_of)
         if conflict or (merged_size > max_size and not edge.must_link):
             skipped.append(edge)
             continue
@@ -163,10 +179,10 @@ def cluster(
         if len(component) >= 4:
             weak = [
                 b
-                for b in _bridges(component, local)
+                for b, far_side in _bridges(component, local)
                 if not b.must_link
                 and b.weight < upper_match_weight + bridge_margin
-                and min(_side_sizes(component, local, b)) >= 2
+                and min(far_side, len(component) - far_side) >= 2
             ]
             if weak:
                 result.demoted += [(b.left, b.right) for b in weak]

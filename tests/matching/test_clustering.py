@@ -1,0 +1,54 @@
+"""Clustering guards on small hand-made graphs, and bridge side sizes against brute force."""
+
+from __future__ import annotations
+
+import random
+
+from linkage.matching.clustering import Edge, _bridges, _components, cluster
+
+UPPER = 10.0
+
+
+def _cluster(nodes, edges, cannot=frozenset(), max_size=50):
+    return cluster(nodes, edges, cannot_links=set(cannot), upper_match_weight=UPPER,
+                   max_cluster_size=max_size, bridge_margin=2.0)
+
+
+def test_a_weak_bridge_between_two_groups_is_demoted_not_merged() -> None:
+    edges = [Edge("a1", "a2", 20), Edge("b1", "b2", 20), Edge("a2", "b1", 11)]
+    result = _cluster(["a1", "a2", "b1", "b2"], edges)
+    assert sorted(result.clusters) == [["a1", "a2"], ["b1", "b2"]]
+    assert result.demoted == [("a2", "b1")]
+
+
+def test_a_weak_link_to_a_single_record_or_a_strong_bridge_is_kept() -> None:
+    leaf = [Edge("a1", "a2", 20), Edge("a2", "a3", 20), Edge("a3", "x", 11)]
+    assert _cluster(["a1", "a2", "a3", "x"], leaf).clusters == [["a1", "a2", "a3", "x"]]
+    strong = [Edge("a1", "a2", 20), Edge("b1", "b2", 20), Edge("a2", "b1", 15)]
+    assert _cluster(["a1", "a2", "b1", "b2"], strong).demoted == []
+
+
+def test_oversized_and_cannot_link_components_are_rebuilt_within_the_limits() -> None:
+    nodes = [f"n{i}" for i in range(6)]
+    chain = [Edge(nodes[i], nodes[i + 1], 30 - i) for i in range(5)]
+    result = _cluster(nodes, chain, max_size=3)
+    assert max(len(c) for c in result.clusters) <= 3
+    assert sorted(t for c in result.clusters for t in c) == sorted(nodes)
+    cannot = {frozenset(("n0", "n5"))}
+    result = _cluster(nodes, chain, cannot=cannot)
+    assert not any({"n0", "n5"} <= set(c) for c in result.clusters)
+    assert sorted(t for c in result.clusters for t in c) == sorted(nodes)
+
+
+def test_bridge_side_sizes_match_removing_the_bridge() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        n = rng.randint(2, 30)
+        nodes = [f"r{i}" for i in range(n)]
+        # A random tree (connected) plus a few extra edges, some parallel.
+        edges = [Edge(nodes[i], nodes[rng.randrange(i)], 1.0) for i in range(1, n)]
+        edges += [Edge(*rng.sample(nodes, 2), 1.0) for _ in range(rng.randint(0, n // 3))]
+        for bridge, far_side in _bridges(nodes, edges):
+            parts = _components(nodes, [e for e in edges if e is not bridge])
+            assert len(parts) == 2
+            assert sorted(map(len, parts)) == sorted((far_side, n - far_side))
