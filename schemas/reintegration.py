@@ -24,6 +24,7 @@ code the config does not know, raises ValueError (a data error to send back, not
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -160,6 +161,20 @@ def _is_missing(answer: Answer) -> bool:
     return isinstance(answer, str) and not answer.strip()
 
 
+@functools.lru_cache(maxsize=64)
+def _options_by_spelling(options: tuple[ScaleOption, ...]) -> dict[str, ScaleOption]:
+    """Normalised spelling (value, labels, aliases) -> option; the first option wins.
+
+    Built once per scale: normalising every spelling on every answer made scoring a
+    million-record warehouse's follow-ups take many minutes.
+    """
+    lookup: dict[str, ScaleOption] = {}
+    for option in options:
+        for spelling in (str(option.value), option.label_en, option.label_ne, *option.aliases):
+            lookup.setdefault(normalise_key(spelling), option)
+    return lookup
+
+
 def _match_option(options: tuple[ScaleOption, ...], answer: Answer) -> ScaleOption | None:
     if isinstance(answer, bool):
         return None  # True/False is not an answer on any scale (and would pass as 1/0)
@@ -169,10 +184,9 @@ def _match_option(options: tuple[ScaleOption, ...], answer: Answer) -> ScaleOpti
             return next((o for o in options if o.value == int(answer)), None)
         return None
     key = normalise_key(answer)
-    for option in options:
-        spellings = (str(option.value), option.label_en, option.label_ne, *option.aliases)
-        if key in {normalise_key(s) for s in spellings}:
-            return option
+    option = _options_by_spelling(options).get(key)
+    if option is not None:
+        return option
     if numeric:
         try:
             number = float(key)
