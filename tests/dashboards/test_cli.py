@@ -47,5 +47,6 @@ def test_benchmark_prints_a_table_and_summary(public_db: Path) -> None:
         main, ["benchmark", "dashboard", "--public", str(public_db), "--repeat", "1"]
     )
     assert result.exit_code == 0, result.output
-    assert "first after start (cold)" in result.output
+    assert "first after start (cold process)" in result.output
+    assert "first after start (warm process, empty cache)" in result.output
     assert "overview render: cold" in result.output.splitlines()[-1]
