@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -34,7 +35,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("demo")
     extracts, inbox, agency = root / "extracts", root / "inbox", root / "agency"
     warehouse = root / "warehouse" / "pahichan.duckdb"
@@ -50,7 +51,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 allowed=(0, 3))  # 3: some rows rejected, listed in the rejects file
     summary = _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
     return {"extracts": extracts, "agency": agency, "warehouse": warehouse,
-            "summary": Path(summary.strip().splitlines()[-1])}
+            "summary": summary.strip().splitlines()[-1]}
 
 
 def test_every_synthesised_row_is_loaded_or_rejected_with_a_reason(demo) -> None:
@@ -63,7 +64,7 @@ def test_every_synthesised_row_is_loaded_or_rejected_with_a_reason(demo) -> None
             "WHERE status = 'accepted'").fetchone()  # fmt: skip
     assert loaded + quarantined + rejected_at_agency == synthesised
     assert loaded > 0.95 * synthesised
-    assert str(demo["summary"]).startswith("3 batches accepted, 0 rejected")
+    assert demo["summary"].startswith("3 batches accepted, 0 rejected")
 
 
 def test_followups_flow_into_core_marts_and_public_file(demo) -> None:
