@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from pipelines.catalog import table_exists
+
 logger = logging.getLogger(__name__)
 
 TOKEN_COLUMNS = ("record_token", "record_token_l", "record_token_r")
@@ -138,11 +140,7 @@ def token_agencies(con: duckdb.DuckDBPyConnection, tokens: list[str]) -> dict[st
 def _remove_from_linkage(
     con: duckdb.DuckDBPyConnection, tokens: list[str], run_id: str, result: ErasureResult
 ) -> None:
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'linkage' AND table_name = 'records'"
-    ).fetchone()[0]  # type: ignore[index]
-    if not exists:
+    if not table_exists(con, "linkage", "records"):
         return
     in_linkage = [
         row[0]

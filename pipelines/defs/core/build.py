@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.catalog import table_exists
 from pipelines.defs.core.followups import SCORE_COLUMNS, answer_columns_sql, score_visits
 from schemas.calendar import bs_fiscal_year, bs_fiscal_year_start, bs_month_label, bs_month_start
 from schemas.geography import load_geography
@@ -180,21 +181,12 @@ GROUP BY s.agency_id
 """
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database()",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _staged_sql(con: duckdb.DuckDBPyConnection) -> str:
     """UNION ALL of the staging tables that exist (names from a fixed allowlist)."""
     parts = [
         f"SELECT {_STAGING_COLUMNS} FROM staging.{source}"  # noqa: S608 - allowlisted names
         for source in STAGING_SOURCES
-        if _table_exists(con, "staging", source)
+        if table_exists(con, "staging", source)
     ]
     if not parts:
         return (
@@ -218,7 +210,7 @@ def _answers_sql(con: duckdb.DuckDBPyConnection) -> str:
         f"SELECT record_token, batch_id, source_row, {answer_columns_sql(con, 'staging', s)} "  # noqa: S608
         f"FROM staging.{s} WHERE record_kind = 'followup'"
         for s in STAGING_SOURCES
-        if _table_exists(con, "staging", s)
+        if table_exists(con, "staging", s)
     ]
     return " UNION ALL ".join(parts) if parts else ""
 
@@ -303,8 +295,8 @@ def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Drop and rebuild every core table in one transaction; returns row counts per table."""
     staged = _staged_sql(con)
     answers_sql = _answers_sql(con)
-    has_memberships = _table_exists(con, "linkage", "memberships")
-    has_id_changes = _table_exists(con, "linkage", "id_changes")
+    has_memberships = table_exists(con, "linkage", "memberships")
+    has_id_changes = table_exists(con, "linkage", "id_changes")
     bounds = con.execute(f"SELECT min(contact_date), max(contact_date) FROM ({staged})").fetchone()  # noqa: S608
     calendar = calendar_frame(*(bounds or (None, None)))
     geography = geography_frame()

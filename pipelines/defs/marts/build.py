@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.catalog import table_exists
 from pipelines.defs.marts.reintegration import STATEMENTS as REINTEGRATION_STATEMENTS
 
 logger = logging.getLogger(__name__)
@@ -259,20 +260,11 @@ FROM ops.quarantine GROUP BY ALL
 """
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database()",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Drop and rebuild every mart table in one transaction; returns row counts per table."""
-    has_batches = _table_exists(con, "ops", "batches")
-    has_quarantine = _table_exists(con, "ops", "quarantine")
-    has_pairs = _table_exists(con, "linkage", "pairs")
+    has_batches = table_exists(con, "ops", "batches")
+    has_quarantine = table_exists(con, "ops", "quarantine")
+    has_pairs = table_exists(con, "linkage", "pairs")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(_PERIOD_DAYS)

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.catalog import table_exists
 from pipelines.disclosure.tables import protect_tables
 
 logger = logging.getLogger(__name__)
@@ -246,10 +247,7 @@ def publish(
     tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
     model_version = None
-    if con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'linkage' "
-        "AND table_name = 'pairs' AND table_catalog = current_database()"
-    ).fetchone()[0]:
+    if table_exists(con, "linkage", "pairs"):
         model_version = con.execute("SELECT max(model_version) FROM linkage.pairs").fetchone()[0]
     tables["publication"] = pd.DataFrame([{
         "published_at": published_at, "run_id": run_id, "threshold": threshold,
