@@ -12,7 +12,7 @@ import streamlit as st
 from dashboards import queries
 from dashboards.config import public_db_path
 from dashboards.display import to_csv
-from dashboards.i18n import t
+from dashboards.i18n import label, t
 from dashboards.state import SESSION_KEY, Filters
 
 
@@ -46,6 +46,23 @@ def public_db_ready() -> bool:
 def filters() -> Filters:
     """The sidebar selection of this run (set by the frame before the page runs)."""
     return st.session_state[SESSION_KEY]
+
+
+def breakdown(f: Filters) -> tuple[str, str]:
+    """The (dimension, category) the page's figures use, warning first when the chosen
+    groups cannot be used here (figures then fall back to all survivors)."""
+    if f.demographic_notice:
+        st.warning(t(f.demographic_notice, f.lang))
+    return f.breakdown
+
+
+def showing(f: Filters, *what: str) -> None:
+    """Caption naming what the figures are for: `what` (e.g. a measure), period, group."""
+    dimension, category = f.breakdown
+    group = (t("all_survivors", f.lang) if dimension == "all"
+             else f"{label(dimension, f.lang)}: {label(category, f.lang)}")
+    parts = [*what, f"{label(f.period_type, f.lang)} {f.period}", group]
+    st.caption(f"{t('showing', f.lang)}: " + " · ".join(parts))
 
 
 def legend(f: Filters) -> None:

@@ -21,14 +21,8 @@ if f.period is None:
     st.info(t("no_data", lang))
     st.stop()
 
-if f.demographic_notice:
-    st.warning(t(f.demographic_notice, lang))
-dimension, category = f.breakdown
-st.caption(
-    f"{t('showing', lang)}: {label(f.period_type, lang)} {f.period} · "
-    + (t("all_survivors", lang) if dimension == "all"
-       else f"{label(dimension, lang)}: {label(category, lang)}")
-)
+dimension, category = ui.breakdown(f)
+ui.showing(f)
 
 cells = ui.query("headline", f.period_type, f.period, f.geo_level, f.geo_code, dimension, category)
 columns = st.columns(6)

@@ -27,14 +27,8 @@ if not all(ui.query("has_table", name) for name in ("reintegration_statistics",
                                                      "followup_coverage")):  # fmt: skip
     st.info(t("not_yet_published", lang))
     st.stop()
-if f.demographic_notice:
-    st.warning(t(f.demographic_notice, lang))
-dimension, category = f.breakdown
-st.caption(
-    f"{t('showing', lang)}: {label(f.period_type, lang)} {f.period} · "
-    + (t("all_survivors", lang) if dimension == "all"
-       else f"{label(dimension, lang)}: {label(category, lang)}")
-)  # fmt: skip
+dimension, category = ui.breakdown(f)
+ui.showing(f)
 
 
 def score_label(code: str) -> str:

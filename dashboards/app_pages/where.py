@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboards import geo, ui
 from dashboards.display import cell_text, rate_text
-from dashboards.i18n import label, t
+from dashboards.i18n import t
 from dashboards.queries import HEADLINE_MEASURES
 
 TOPOJSON_URL = "/app/static/"  # dashboards/static/world_110m.json (server.enableStaticServing)
@@ -26,9 +26,7 @@ st.header(f"{t('page_where', lang)} — {f.place_name()}")
 if f.period is None:
     st.info(t("no_data", lang))
     st.stop()
-if f.demographic_notice:
-    st.warning(t(f.demographic_notice, lang))
-dimension, category = f.breakdown
+dimension, category = ui.breakdown(f)
 
 # Which level to map under which parent: the drill-down follows the sidebar.
 if f.district:
@@ -53,11 +51,7 @@ colour = right.radio(
     t("map_colour", lang), ["count", "rate"], horizontal=True, key="map_colour",
     format_func=lambda v: t("map_counts" if v == "count" else "map_rates", lang),
 )
-st.caption(
-    f"{t('showing', lang)}: {t(measure, lang)} · {label(f.period_type, lang)} {f.period} · "
-    + (t("all_survivors", lang) if dimension == "all"
-       else f"{label(dimension, lang)}: {label(category, lang)}")
-)
+ui.showing(f, t(measure, lang))
 
 frame = ui.query(
     "places_map", f.period_type, f.period, map_level,
