@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.catalog import table_exists
+from pipelines.defs.marts.build import MART_TABLES
 from pipelines.disclosure.tables import protect_tables
 
 logger = logging.getLogger(__name__)
@@ -30,15 +31,9 @@ logger = logging.getLogger(__name__)
 PUBLIC_FILE = "public.duckdb"
 ANALYST_FILE = "analyst.duckdb"
 CONTRACT_VERSION = "1"
-COUNT_TABLES = (
-    "survivor_statistics",
-    "service_statistics",
-    "referral_statistics",
-    "quality_statistics",
-    "quarantine_reasons",
-    "reintegration_statistics",
-    "followup_coverage",
-)
+# Every mart but the reference geography holds counts, so every other mart goes through
+# disclosure control.
+COUNT_TABLES = tuple(name for name in MART_TABLES if name != "geography")
 
 PUBLIC_COMMENTS = {
     "published_grid": (
@@ -184,7 +179,7 @@ def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, p
     """The marts after disclosure control, as frames (the public.duckdb tables but one)."""
     marts = {
         name: con.execute(f"SELECT * FROM marts.{name}").df()  # noqa: S608 - fixed names
-        for name in (*COUNT_TABLES, "geography")
+        for name in MART_TABLES
     }
     return protect_tables(marts, threshold)
 
