@@ -47,10 +47,15 @@ demo-data:
 	$(RUN) pahichan keys new --out $(DEMO)/agency/linkage.key
 	$(RUN) pahichan warehouse-key --out $(DEMO)/office/warehouse.key
 	@for src in shelter ocmc migration; do \
-	  $(RUN) pahichan pseudonymise --source-type $$src --agency $$src-demo \
-	    --key $(DEMO)/agency/linkage.key --in $(DEMO)/extracts/$$src.csv \
+	  $(RUN) pahichan keys new-signing --out $(DEMO)/agency/$$src-demo.signing.pem && \
+	  $(RUN) pahichan agency-key register --agency $$src-demo --by demo \
+	    --public-key $(DEMO)/agency/$$src-demo.signing.pub.pem \
+	    --warehouse $(DEMO)/warehouse/pahichan.duckdb --warehouse-key $(DEMO)/office/warehouse.key && \
+	  { $(RUN) pahichan pseudonymise --source-type $$src --agency $$src-demo \
+	    --key $(DEMO)/agency/linkage.key --signing-key $(DEMO)/agency/$$src-demo.signing.pem \
+	    --in $(DEMO)/extracts/$$src.csv \
 	    --out $(DEMO)/inbox/$$src/$$src-demo --crosswalk-dir $(DEMO)/agency/crosswalks \
-	  || [ $$? -eq 3 ] || exit 1; done
+	  || [ $$? -eq 3 ]; } || exit 1; done
 
 demo-run:
 	$(RUN) pahichan run --inbox $(DEMO)/inbox --warehouse $(DEMO)/warehouse/pahichan.duckdb \

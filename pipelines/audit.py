@@ -1,12 +1,12 @@
 """The audit log (`ops.audit_log`): who did what and when, without any identity.
 
-Every run, publication, withdrawal, review decision and key-id pinning appends one row
-through `append_event`, the only code path that writes the table (a test greps the code base
-for any other statement touching it). Rows form a hash chain: each stores the SHA-256 of
-the previous row's hash and its own content, so `verify_chain` detects a row that was
-edited, deleted, inserted or re-ordered afterwards, even by someone with write access to
-the file (short of rewriting every later row, which the copy the data office keeps of the
-latest `row_hash` reveals).
+Every run, publication, withdrawal, review decision, key-id pinning and agency signing-key
+registration appends one row through `append_event`, the only code path that writes the
+table (a test greps the code base for any other statement touching it). Rows form a hash
+chain: each stores the SHA-256 of the previous row's hash and its own content, so
+`verify_chain` detects a row that was edited, deleted, inserted or re-ordered afterwards,
+even by someone with write access to the file (short of rewriting every later row, which
+the copy the data office keeps of the latest `row_hash` reveals).
 
 `detail` must hold no identity: `append_event` refuses values that look like record tokens
 or field tokens (16 or 32 hex characters) and bytes, so a careless caller fails loudly
@@ -31,14 +31,23 @@ logger = logging.getLogger(__name__)
 AUDIT_SQL = Path(__file__).resolve().parents[1] / "schemas" / "warehouse" / "audit.sql"
 GENESIS_HASH = "0" * 64
 ACTIONS = frozenset(
-    {"run", "publication", "withdrawal", "review_decision", "key_id_pinned", "erasure_check"}
+    {
+        "run",
+        "publication",
+        "withdrawal",
+        "review_decision",
+        "key_id_pinned",
+        "agency_key_registered",
+        "erasure_check",
+    }
 )
 PIPELINE_ACTOR = "pipeline"
 # Record tokens are 32 hex, field tokens 16 hex (docs/interfaces.md section 2). A value of
 # exactly that shape is refused anywhere in the detail (also inside longer text).
-# Key ids (`pk1-` + 16 hex) are public fingerprints, not identities: allowed.
+# Key ids (`pk1-` linkage, `sk1-` agency signing, + 16 hex) are public fingerprints, not
+# identities: allowed.
 _TOKEN_LIKE = re.compile(
-    r"(?<![0-9a-fA-F])(?<!pk1-)([0-9a-fA-F]{16}|[0-9a-fA-F]{32})(?![0-9a-fA-F])"
+    r"(?<![0-9a-fA-F])(?<!pk1-)(?<!sk1-)([0-9a-fA-F]{16}|[0-9a-fA-F]{32})(?![0-9a-fA-F])"
 )
 
 

@@ -76,8 +76,10 @@ def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
     """Synthesise about `size` records, pseudonymise them, run the pipeline; time each stage."""
     from linkage.encoding import key_id_of
     from linkage.encoding.batch import pseudonymise_file
+    from linkage.encoding.signing import new_signing_key
     from linkage.synthetic import generate, write
     from pipelines.commands.run import run_pipeline
+    from pipelines.defs.ingest.agency_keys import register_agency_key
     from pipelines.resources import resources_from_env
 
     extracts, inbox, agency = workdir / "extracts", workdir / "inbox", workdir / "agency"
@@ -85,6 +87,7 @@ def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
     secret = secrets.token_bytes(32)
     key_id = key_id_of(secret)
     sources = ("shelter", "ocmc", "migration")
+    signing_keys = {source: new_signing_key() for source in sources}
 
     def synthesise() -> str:
         data = generate(max(1, round(size / RECORDS_PER_PERSON)), seed)
@@ -98,7 +101,7 @@ def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
                 source_type=source, agency_id=f"{source}-bench", secret=secret, key_id=key_id,
                 input_path=extracts / f"{source}.csv",
                 out_dir=inbox / source / f"{source}-bench",
-                crosswalk_dir=agency / "crosswalks",
+                crosswalk_dir=agency / "crosswalks", signing_key=signing_keys[source],
             )
             encoded += written.row_count
             rejected += written.rejected_count
@@ -108,6 +111,12 @@ def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
         resources = resources_from_env(
             environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id
         )
+        with resources["warehouse"].connect() as con:
+            for source, key in signing_keys.items():
+                register_agency_key(
+                    con, agency_id=f"{source}-bench", registered_by="benchmark",
+                    public_key=key.private_key.public_key(),
+                )
         summary = run_pipeline(resources)
         if summary.failed_steps:
             raise click.ClickException(f"pipeline failed: {'; '.join(summary.failed_steps)}")

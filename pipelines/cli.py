@@ -28,7 +28,8 @@ SUBCOMMANDS: dict[str, SubCommand] = {
         "Write synthetic agency extracts (shelter, OCMC, migration) and a truth file.",
     ),
     "keys": SubCommand(
-        "linkage.encoding.cli:keys", "Create a linkage secret or print its public key id."
+        "linkage.encoding.cli:keys",
+        "Agency side: create the linkage secret or the agency's signing key; print key ids.",
     ),
     "pseudonymise": SubCommand(
         "linkage.encoding.cli:pseudonymise",
@@ -53,6 +54,10 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "warehouse-key": SubCommand(
         "pipelines.commands.warehouse_key:warehouse_key",
         "Create the data office's key that encrypts the warehouse file at rest.",
+    ),
+    "agency-key": SubCommand(
+        "pipelines.commands.agency_key:agency_key",
+        "Register or list the agencies' signing keys (batches must be signed by them).",
     ),
     "withdraw": SubCommand(
         "pipelines.commands.withdraw:withdraw",

@@ -44,8 +44,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     key = agency / "linkage.key"
     _invoke("keys", "new", "--out", str(key))
     for source in SOURCE_TYPES:
+        signing_key = agency / f"{source}-e2e.signing.pem"
+        _invoke("keys", "new-signing", "--out", str(signing_key))
+        _invoke("agency-key", "register", "--agency", f"{source}-e2e", "--by", "e2e",
+                "--public-key", str(agency / f"{source}-e2e.signing.pub.pem"),
+                "--warehouse", str(warehouse))
         _invoke("pseudonymise", "--source-type", source, "--agency", f"{source}-e2e",
-                "--key", str(key), "--in", str(extracts / f"{source}.csv"),
+                "--key", str(key), "--signing-key", str(signing_key),
+                "--in", str(extracts / f"{source}.csv"),
                 "--out", str(inbox / source / f"{source}-e2e"),
                 "--crosswalk-dir", str(agency / "crosswalks"),
                 allowed=(0, 3))  # 3: some rows rejected, listed in the rejects file

@@ -9,7 +9,8 @@ File handling decisions (documented for agencies in ``pahichan pseudonymise --he
 - ``batch_id`` = ``<agency>-<first 12 hex of sha256(export bytes + key id)>``: re-running on
   the same export with the same key gives the same batch id and the same parquet bytes.
 - Parquet and manifest are written to temporary names and renamed, manifest last, so a
-  pipeline watching the folder never sees half a batch.
+  pipeline watching the folder never sees half a batch. The manifest is signed with the
+  agency's own signing key (``linkage.encoding.signing``).
 - Crosswalk (``record_id -> record_token``) and rejects stay with the agency in another
   folder (mode 0600); the rejects file holds row, column, reason and record_id only.
 """
@@ -33,6 +34,7 @@ import pyarrow.parquet as pq
 from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.encode import EncodedBatch, Reject, encode_frame
 from linkage.encoding.schema import CONTRACT_VERSION, INPUT_COLUMNS, NAME_COLUMNS
+from linkage.encoding.signing import AgencySigningKey, sign_manifest
 
 AGENCY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 REQUIRED = ("record_id", "contact_date")
@@ -241,9 +243,13 @@ def pseudonymise_file(
     out_dir: Path,
     crosswalk_dir: Path | None = None,
     mapping_path: Path | None = None,
+    signing_key: AgencySigningKey,
     calendar: str = "ad",
 ) -> WrittenBatch:
-    """Encode one export and write the four files. Raises UnusableInput for exit-2 problems."""
+    """Encode one export and write the four files. Raises UnusableInput for exit-2 problems.
+
+    The manifest is signed with the agency's `signing_key` (linkage.encoding.signing).
+    """
     if not AGENCY_ID.match(agency_id):
         raise UnusableInput("--agency must be 1-64 letters, digits, '-' or '_'")
     crosswalk_dir = crosswalk_dir or input_path.parent / "crosswalk"
@@ -278,14 +284,17 @@ def pseudonymise_file(
         [[r.row, r.column, r.reason, r.record_id] for r in rejects]), mode=0o600)  # fmt: skip
 
     data = parquet_bytes(encoded.table)
-    manifest = manifest_of(
-        batch_id=batch_id,
-        source_type=source_type,
-        agency_id=agency_id,
-        key_id=key_id,
-        encoded=encoded,
-        rejected_count=rejected_count,
-        data=data,
+    manifest = sign_manifest(
+        manifest_of(
+            batch_id=batch_id,
+            source_type=source_type,
+            agency_id=agency_id,
+            key_id=key_id,
+            encoded=encoded,
+            rejected_count=rejected_count,
+            data=data,
+        ),
+        signing_key,
     )
     parquet_path = out_dir / f"{batch_id}.parquet"
     manifest_path = out_dir / f"{batch_id}.manifest.json"

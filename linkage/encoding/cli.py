@@ -15,6 +15,11 @@ import click
 from rich.console import Console
 
 from linkage.encoding.keys import KeyFileError, new_secret, read_key, write_key
+from linkage.encoding.signing import (
+    SigningKeyError,
+    read_signing_key,
+    write_signing_key,
+)
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
@@ -33,10 +38,11 @@ def _fail(message: str) -> None:
     "~/pahichan.key"
 )
 def keys() -> None:
-    """Create a linkage secret or print its public key id.
+    """Create a linkage secret or an agency signing key, or print a key id.
 
-    All agencies of the network share one secret, handed over out of band (never by e-mail
-    and never through the inbox). The key id is a fingerprint: safe to print and compare.
+    All agencies of the network share one linkage secret, handed over out of band (never by
+    e-mail and never through the inbox). Each agency also has its own signing key. Key ids
+    are fingerprints: safe to print and compare.
     """
 
 
@@ -72,10 +78,36 @@ def keys_id(key_path: Path) -> None:
     click.echo(key.key_id)
 
 
+@keys.command("new-signing")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Signing key file to create (must not exist; mode 0600).")  # fmt: skip
+def keys_new_signing(out: Path) -> None:
+    """Create this agency's own signing key and its public half (.pub.pem beside it).
+
+    Every manifest the agency sends is signed with it, so no one else can send batches or
+    withdrawals in the agency's name. Keep the key file on the agency's machine; give the
+    .pub.pem file to the data office, who registers it with `pahichan agency-key register`
+    (confirm the printed key id with them by phone).
+
+    Example: pahichan keys new-signing --out /secure/shelter-07.signing.pem
+    """
+    try:
+        key_id, public_path = write_signing_key(out)
+    except FileExistsError as error:
+        _fail(f"{error.filename or out} already exists; a key is never overwritten.")
+    except OSError as error:
+        _fail(f"cannot create {out}: {error.strerror or error}")
+    click.echo(
+        f"Created signing key {key_id} in {out} (mode 0600). Give {public_path} to the data "
+        "office and read them this key id."
+    )
+
+
 @click.command(
     epilog=(
         "Example: pahichan pseudonymise --source-type shelter --agency shelter-07 "
-        "--key /secure/pahichan.key --in exports/2024-05.csv --out outbox/ --calendar bs\n\n"
+        "--key /secure/pahichan.key --signing-key /secure/shelter-07.signing.pem "
+        "--in exports/2024-05.csv --out outbox/ --calendar bs\n\n"
         "The export must be a UTF-8 CSV (Excel: 'CSV UTF-8'); rows with non-UTF-8 bytes, "
         "bad dates, unknown districts, no name, duplicate record_id or absurd ages are "
         "listed in the rejects file and the other rows are still encoded. Exit codes: "
@@ -96,6 +128,13 @@ def keys_id(key_path: Path) -> None:
 )
 @click.option(
     "--key", "key_path", required=True, type=click.Path(path_type=Path), help="Linkage key file."
+)
+@click.option(
+    "--signing-key",
+    "signing_key_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="This agency's signing key (`pahichan keys new-signing`); signs the manifest.",
 )
 @click.option(
     "--in",
@@ -133,6 +172,7 @@ def pseudonymise(
     source_type: str,
     agency_id: str,
     key_path: Path,
+    signing_key_path: Path,
     input_path: Path,
     out_dir: Path,
     mapping_path: Path | None,
@@ -149,7 +189,8 @@ def pseudonymise(
 
     try:
         key = read_key(key_path)
-    except KeyFileError as error:
+        signing_key = read_signing_key(signing_key_path)
+    except (KeyFileError, SigningKeyError) as error:
         _fail(f"{error}")
     console = Console(stderr=True)
     try:
@@ -158,6 +199,7 @@ def pseudonymise(
                 source_type=source_type, agency_id=agency_id, secret=key.secret,
                 key_id=key.key_id, input_path=input_path, out_dir=out_dir,
                 crosswalk_dir=crosswalk_dir, mapping_path=mapping_path, calendar=calendar,
+                signing_key=signing_key,
             )  # fmt: skip
     except UnusableInput as error:
         _fail(str(error))

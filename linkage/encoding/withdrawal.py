@@ -7,7 +7,8 @@ and writes a withdrawal batch for the inbox:
 
 - `<batch_id>.withdrawal.parquet`: one column `record_token`, one row per record to erase;
 - `<batch_id>.manifest.json`: the data-batch manifest fields (docs/interfaces.md section 2)
-  plus `kind: "withdrawal"`; `data_file` names the withdrawal parquet.
+  plus `kind: "withdrawal"`; `data_file` names the withdrawal parquet. It is signed with
+  the agency's own signing key, so no other agency can withdraw records in its name.
 
 `batch_id` = `<agency>-wd-<12 hex of sha256(sorted tokens + key id)>`: the same request gives
 the same batch id, so a re-sent request is recognised as a duplicate. The record ids never
@@ -35,6 +36,12 @@ from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.keyed import encoder_for
 from linkage.encoding.keys import KeyFileError, read_key
 from linkage.encoding.schema import CONTRACT_VERSION
+from linkage.encoding.signing import (
+    AgencySigningKey,
+    SigningKeyError,
+    read_signing_key,
+    sign_manifest,
+)
 
 WITHDRAWAL_KIND = "withdrawal"
 WITHDRAWAL_SUFFIX = ".withdrawal.parquet"
@@ -102,6 +109,7 @@ def write_withdrawal(
     key_id: str,
     record_ids: list[str],
     out_dir: Path,
+    signing_key: AgencySigningKey,
 ) -> WrittenWithdrawal:
     """Write the withdrawal parquet and its manifest (manifest last, both atomic)."""
     if not AGENCY_ID.match(agency_id):
@@ -127,6 +135,7 @@ def write_withdrawal(
         "sha256": hashlib.sha256(data).hexdigest(),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    manifest = sign_manifest(manifest, signing_key)
     out_dir.mkdir(parents=True, exist_ok=True)
     data_path = out_dir / manifest["data_file"]
     manifest_path = out_dir / f"{batch_id}.manifest.json"
@@ -144,7 +153,8 @@ def _fail(message: str) -> None:
     name="withdrawal",
     epilog=(
         "Example: pahichan withdrawal --source-type shelter --agency shelter-07 "
-        "--key /secure/pahichan.key --record-ids withdrawn.txt "
+        "--key /secure/pahichan.key --signing-key /secure/shelter-07.signing.pem "
+        "--record-ids withdrawn.txt "
         "--out outbox/\n\n"
         "withdrawn.txt lists the local record ids (one per line, or a CSV with a record_id "
         "column) of every record of the person who withdrew consent. Use the same key and "
@@ -157,12 +167,20 @@ def _fail(message: str) -> None:
 @click.option("--agency", "agency_id", required=True, help="Agency id, as in earlier batches.")
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path),
               help="Linkage key file (the one used for the batches).")  # fmt: skip
+@click.option("--signing-key", "signing_key_path", required=True,
+              type=click.Path(path_type=Path),
+              help="This agency's signing key (`pahichan keys new-signing`).")  # fmt: skip
 @click.option("--record-ids", "ids_path", required=True, type=click.Path(path_type=Path),
               help="File of local record ids to withdraw.")  # fmt: skip
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for the withdrawal batch (what is sent to the inbox).")  # fmt: skip
 def withdrawal_batch(
-    source_type: str, agency_id: str, key_path: Path, ids_path: Path, out_dir: Path
+    source_type: str,
+    agency_id: str,
+    key_path: Path,
+    signing_key_path: Path,
+    ids_path: Path,
+    out_dir: Path,
 ) -> None:
     """Turn local record ids into a withdrawal batch: the warehouse erases those records.
 
@@ -171,13 +189,15 @@ def withdrawal_batch(
     """
     try:
         key = read_key(key_path)
-    except KeyFileError as error:
+        signing_key = read_signing_key(signing_key_path)
+    except (KeyFileError, SigningKeyError) as error:
         _fail(str(error))
     try:
         record_ids = read_record_ids(ids_path)
         written = write_withdrawal(
             source_type=source_type, agency_id=agency_id, secret=key.secret,
             key_id=key.key_id, record_ids=record_ids, out_dir=out_dir,
+            signing_key=signing_key,
         )  # fmt: skip
     except UnusableRecordIds as error:
         _fail(str(error))

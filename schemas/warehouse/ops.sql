@@ -67,6 +67,20 @@ CREATE TABLE IF NOT EXISTS ops.domain (
     pinned_at       TIMESTAMPTZ NOT NULL
 );
 
+-- One row per agency signing key ever registered (`pahichan agency-key register`). Every
+-- batch and withdrawal manifest must be signed by the key of its agency whose retired_at
+-- is NULL; registering a new key retires the previous one. Public keys only: the private
+-- halves stay at the agencies. Never deleted, so old receipts stay explainable.
+CREATE TABLE IF NOT EXISTS ops.agency_keys (
+    agency_id       VARCHAR NOT NULL,
+    signing_key_id  VARCHAR NOT NULL,   -- sk1- + 16 hex of SHA-256 of the public key
+    public_key      BLOB NOT NULL,      -- raw 32-byte Ed25519 public key
+    registered_by   VARCHAR NOT NULL,
+    registered_at   TIMESTAMPTZ NOT NULL,
+    retired_at      TIMESTAMPTZ,
+    PRIMARY KEY (agency_id, signing_key_id)
+);
+
 -- One row per `pahichan run` (or other run that reports itself): what it did.
 CREATE TABLE IF NOT EXISTS ops.runs (
     run_id              VARCHAR PRIMARY KEY,

@@ -20,6 +20,8 @@ from linkage.encoding.identifiers import normalise_document_number, normalise_ph
 from linkage.encoding.keys import read_key, write_key
 from linkage.encoding.names import canonical_name
 from linkage.encoding.schema import BATCH_SCHEMA
+from linkage.encoding.signing import signature_is_valid, signing_key_id
+from tests.agency_signing import signing_key_for
 
 from .extract_factory import clear_extract, write_csv
 
@@ -35,6 +37,7 @@ def _run(tmp: Path, secret: bytes, frame, name: str = "out"):  # type: ignore[no
     return pseudonymise_file(
         source_type="shelter", agency_id="shelter-07", secret=key.secret, key_id=key.key_id,
         input_path=export, out_dir=tmp / name, crosswalk_dir=tmp / f"{name}-keep",
+        signing_key=signing_key_for("shelter-07"),
     )  # fmt: skip
 
 
@@ -124,7 +127,11 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert set(manifest) == {
         "batch_id", "contract_version", "encoding_version", "source_type", "agency_id",
         "key_id", "row_count", "rejected_count", "data_file", "sha256", "created_at",
+        "signing_key_id", "signature",
     }  # fmt: skip
+    public_key = signing_key_for("shelter-07").private_key.public_key()
+    assert manifest["signing_key_id"] == signing_key_id(public_key)
+    assert signature_is_valid(manifest, public_key)
     assert manifest["sha256"] == hashlib.sha256(written.parquet.read_bytes()).hexdigest()
     assert manifest["row_count"] == table.num_rows == 40
     assert manifest["encoding_version"] == "pahichan-enc-1"

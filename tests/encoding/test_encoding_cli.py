@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from linkage.encoding.cli import keys, pseudonymise
 from linkage.encoding.keys import new_secret, write_key
+from tests.agency_signing import signing_key_file
 
 from .extract_factory import clear_extract, write_csv
 
@@ -25,7 +26,8 @@ def _invoke(tmp: Path, key_file: Path, export: Path, *extra: str):  # type: igno
     return CliRunner().invoke(
         pseudonymise,
         ["--source-type", "shelter", "--agency", "shelter-07", "--key", str(key_file),
-         "--in", str(export), "--out", str(tmp / "outbox"), *extra],
+         "--in", str(export), "--out", str(tmp / "outbox"),
+         "--signing-key", str(signing_key_file(tmp / "sign", "shelter-07")), *extra],
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from linkage.encoding.batch import UnusableInput, pseudonymise_file, read_export
 from linkage.encoding.keys import read_key, write_key
 from linkage.encoding.schema import BATCH_SCHEMA, FOLLOWUP_COLUMNS
 from schemas.contract import followup_columns
+from tests.agency_signing import signing_key_for
 
 from .extract_factory import clear_extract, write_csv
 
@@ -82,7 +83,7 @@ def _pseudonymise(tmp_path: Path, secret: bytes, export: Path, mapping: Path | N
     return pseudonymise_file(
         source_type="shelter", agency_id="sh-9", secret=key.secret, key_id=key.key_id,
         input_path=export, out_dir=tmp_path / "out", crosswalk_dir=tmp_path / "keep",
-        mapping_path=mapping,
+        mapping_path=mapping, signing_key=signing_key_for("sh-9"),
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from linkage.encoding.cli import pseudonymise
 from linkage.encoding.identifiers import normalise_document_number, normalise_phone
 from linkage.encoding.keys import new_secret, write_key
 from linkage.encoding.names import canonical_name
+from tests.agency_signing import signing_key_file
 
 SECRET = bytes(range(32))
 TEXT = st.text(max_size=20)
@@ -61,6 +62,7 @@ def test_row_with_wrong_field_count_is_rejected(tmp_path: Path) -> None:
     result = CliRunner().invoke(pseudonymise, [
         "--source-type", "ocmc", "--agency", "ocmc-1", "--key", str(key), "--in", str(export),
         "--out", str(tmp_path / "out"),
+        "--signing-key", str(signing_key_file(tmp_path / "sign", "ocmc-1")),
     ])  # fmt: skip
     assert result.exit_code == 3, result.output
     assert "1 rows encoded, 2 rows rejected" in result.output

@@ -22,7 +22,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from linkage.encoding.schema import BATCH_SCHEMA
+from linkage.encoding.signing import sign_manifest
 from pipelines.resources import resources_from_env
+from tests.agency_signing import register_test_agencies, signing_key_for
 
 TEST_KEY_ID = "pk1-0123456789abcdef"
 DISTRICTS = ("101", "102", "103")
@@ -91,8 +93,13 @@ def write_batch(
     key_id: str = TEST_KEY_ID,
     manifest_edit: Callable[[dict[str, Any]], None] | None = None,
     write_manifest: bool = True,
+    sign: bool = True,
 ) -> tuple[Path, Path]:
-    """Write `<batch_id>.parquet` + `.manifest.json` into the inbox; returns both paths."""
+    """Write `<batch_id>.parquet` + `.manifest.json` into the inbox; returns both paths.
+
+    The manifest is signed (after `manifest_edit`) with the agency's test signing key, as
+    the agency tool would sign it; `sign=False` leaves it unsigned.
+    """
     rows = make_rows(count, seed=seed) if rows is None else rows
     batch_id = batch_id or f"{agency_id}-{seed:012x}"
     folder = inbox / source_type / agency_id
@@ -116,10 +123,21 @@ def write_batch(
     }
     if manifest_edit:
         manifest_edit(manifest)
+    if sign:
+        manifest = sign_manifest(manifest, signing_key_for(agency_id))
     manifest_path = folder / f"{batch_id}.manifest.json"
     if write_manifest:
         manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     return data_path, manifest_path
+
+
+def resign_manifest(manifest_path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit a written manifest and sign it again, as its agency's tool would have."""
+    fields = json.loads(manifest_path.read_text(encoding="utf-8"))
+    fields.pop("signature", None)
+    edit(fields)
+    signed = sign_manifest(fields, signing_key_for(fields["agency_id"]))
+    manifest_path.write_text(json.dumps(signed), encoding="utf-8")
 
 
 def _loose_schema() -> pa.Schema:
@@ -150,13 +168,21 @@ def warehouse_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def resources(inbox: Path, warehouse_path: Path) -> dict:
-    """Resources as `pahichan run` builds them, ignoring the caller's environment."""
-    return resources_from_env({}, inbox=str(inbox), warehouse=str(warehouse_path))
+    """Resources as `pahichan run` builds them, ignoring the caller's environment.
+
+    The warehouse is created with the test agencies' signing keys registered.
+    """
+    built = resources_from_env({}, inbox=str(inbox), warehouse=str(warehouse_path))
+    with built["warehouse"].connect() as connection:
+        register_test_agencies(connection)
+    return built
 
 
 @pytest.fixture
 def con(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A warehouse connection with the test agencies' signing keys registered."""
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(warehouse_path))
+    register_test_agencies(connection)
     yield connection
     connection.close()

@@ -18,6 +18,7 @@ CHECKS = (
     "columns_match_contract",
     "key_id_is_current",
     "loaded_plus_quarantined_equals_received",
+    "manifest_is_signed_by_agency",
     "manifest_is_valid",
     "record_tokens_are_unique",
     "rows_match_manifest",

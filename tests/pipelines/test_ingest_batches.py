@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import duckdb
 
+from linkage.encoding.signing import sign_manifest
 from pipelines.defs.ingest.inbox import find_batches
 from pipelines.defs.ingest.load import load_batch
-from tests.pipelines.conftest import TEST_KEY_ID, write_batch
+from tests.agency_signing import signing_key_for
+from tests.pipelines.conftest import TEST_KEY_ID, resign_manifest, write_batch
 
 
 def _load_all(con: duckdb.DuckDBPyConnection, inbox: Path, key_id: str | None = None) -> dict:
@@ -86,8 +89,8 @@ def test_resent_batch_is_rejected_as_duplicate(con, inbox: Path) -> None:
     other = inbox / "shelter" / "agency-b"
     other.mkdir()
     shutil.copy(data, other / data.name)
-    text = manifest.read_text().replace('"agency-a"', '"agency-b"')
-    (other / manifest.name).write_text(text)
+    shutil.copy(manifest, other / manifest.name)
+    resign_manifest(other / manifest.name, lambda m: m.update(agency_id="agency-b"))
     # The same rows re-exported under a new batch id (same bytes, new name).
     write_batch(inbox, batch_id="orig-again", seed=3)
     outcomes = _load_all(con, inbox)
@@ -135,12 +138,9 @@ def test_columns_outside_the_contract_are_refused(con, inbox: Path) -> None:
     table = table.append_column("given_name", pa.array(["Sita"] * table.num_rows))
     pq.write_table(table, data)
     import hashlib
-    import json
 
-    manifest = data.with_name("leaky.manifest.json")
-    fields = json.loads(manifest.read_text())
-    fields["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
-    manifest.write_text(json.dumps(fields))
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    resign_manifest(data.with_name("leaky.manifest.json"), lambda m: m.update(sha256=digest))
     _load_all(con, inbox)
     checks, reason = _rejection(con, "leaky")
     assert checks == ["columns_match_contract"]
@@ -149,7 +149,6 @@ def test_columns_outside_the_contract_are_refused(con, inbox: Path) -> None:
 
 def test_contract_1_batch_without_followup_columns_loads_with_them_null(con, inbox: Path) -> None:
     import hashlib
-    import json
 
     import pyarrow.parquet as pq
 
@@ -157,9 +156,8 @@ def test_contract_1_batch_without_followup_columns_loads_with_them_null(con, inb
     table = pq.read_table(data)
     table = table.drop_columns([name for name in table.column_names if name.startswith("ri_")])
     pq.write_table(table, data)
-    manifest = json.loads(manifest_path.read_text())
-    manifest["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
-    manifest_path.write_text(json.dumps(manifest))
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    resign_manifest(manifest_path, lambda m: m.update(sha256=digest))
 
     outcome = _load_all(con, inbox)["shelter/agency-a/v1.parquet"]
     assert outcome.status == "accepted", outcome.reason
@@ -167,3 +165,73 @@ def test_contract_1_batch_without_followup_columns_loads_with_them_null(con, inb
     assert con.execute(
         "SELECT count(*) FROM staging.shelter WHERE batch_id = 'v1' AND ri_income IS NULL"
     ).fetchone()[0] == 5
+
+
+def test_unsigned_impostor_or_tampered_batch_is_rejected_for_its_signature_only(
+    con, inbox: Path
+) -> None:
+    write_batch(inbox, batch_id="unsigned", seed=21, sign=False)
+    # agency-b writes into agency-a's folder, in agency-a's name, signed with its own key.
+    _, manifest = write_batch(inbox, agency_id="agency-a", batch_id="impostor", seed=22)
+    resign_manifest(manifest, lambda m: m.update(agency_id="agency-b"))
+    forged = json.loads(manifest.read_text())
+    forged["agency_id"] = "agency-a"  # the name the forger claims; signature stays b's
+    manifest.write_text(json.dumps(forged))
+    # agency-a's own manifest, edited after signing (here: its creation time).
+    _, manifest = write_batch(inbox, agency_id="agency-a", batch_id="tampered", seed=23)
+    tampered = json.loads(manifest.read_text())
+    tampered["created_at"] = "2020-01-01T00:00:00+00:00"
+    manifest.write_text(json.dumps(tampered))
+    outcomes = _load_all(con, inbox)
+    for batch_id in ("unsigned", "impostor", "tampered"):
+        assert outcomes[f"shelter/agency-a/{batch_id}.parquet"].status == "rejected"
+        checks, reason = _rejection(con, batch_id)
+        assert checks == ["manifest_is_signed_by_agency"], reason
+        assert _staged(con, batch_id) == 0
+    assert "signed with key 'None'" in _rejection(con, "unsigned")[1]
+    assert "not written by this agency" in _rejection(con, "impostor")[1]
+    assert "does not verify" in _rejection(con, "tampered")[1]
+
+
+def test_agency_without_a_registered_key_is_told_how_to_register(con, inbox: Path) -> None:
+    write_batch(inbox, agency_id="unregistered-agency", batch_id="new", seed=26)
+    outcome = _load_all(con, inbox)["shelter/unregistered-agency/new.parquet"]
+    assert outcome.status == "rejected"
+    checks, reason = _rejection(con, "new")
+    assert checks == ["manifest_is_signed_by_agency"]
+    assert "pahichan agency-key register" in reason
+
+
+def test_rotated_key_refuses_the_old_key_and_is_audited(con, inbox: Path) -> None:
+    from linkage.encoding.signing import new_signing_key
+    from pipelines.audit import read_events, verify_chain
+    from pipelines.defs.ingest.agency_keys import register_agency_key
+
+    old = register_agency_key(con, agency_id="agency-c", registered_by="asha",
+                              public_key=signing_key_for("agency-c").private_key.public_key())
+    assert old.already_active  # the fixture registered it: registering again changes nothing
+    rotated = new_signing_key()
+    change = register_agency_key(con, agency_id="agency-c", registered_by="asha",
+                                 public_key=rotated.private_key.public_key())  # fmt: skip
+    assert change.replaced == old.signing_key_id and not change.already_active
+    write_batch(inbox, agency_id="agency-c", batch_id="old-key", seed=24)
+    _, manifest = write_batch(inbox, agency_id="agency-c", batch_id="new-key", seed=25)
+    fields = json.loads(manifest.read_text())
+    fields.pop("signature")
+    manifest.write_text(json.dumps(sign_manifest(fields, rotated)))
+    outcomes = _load_all(con, inbox)
+    assert outcomes["shelter/agency-c/new-key.parquet"].status == "accepted"
+    assert outcomes["shelter/agency-c/old-key.parquet"].status == "rejected"
+    assert "register the new public key" in _rejection(con, "old-key")[1]
+    keys = con.execute(
+        "SELECT signing_key_id, retired_at IS NULL FROM ops.agency_keys "
+        "WHERE agency_id = 'agency-c' ORDER BY registered_at"
+    ).fetchall()
+    assert keys == [(old.signing_key_id, False), (rotated.key_id, True)]
+    events = [e for e in read_events(con) if e.action == "agency_key_registered"
+              and e.object == "agency-c"]  # fmt: skip
+    assert [e.detail for e in events] == [
+        {"signing_key_id": old.signing_key_id, "replaced": None},
+        {"signing_key_id": rotated.key_id, "replaced": old.signing_key_id},
+    ]
+    assert verify_chain(con) == []

@@ -20,6 +20,7 @@ from pipelines.definitions import build_definitions
 from pipelines.defs.ingest import load as load_module
 from pipelines.defs.ingest.inbox import find_batches
 from pipelines.defs.ingest.load import load_batch
+from tests.agency_signing import register_test_agencies
 from tests.pipelines.conftest import make_rows, write_batch
 
 TODAY = dt.date(2025, 6, 1)
@@ -70,6 +71,7 @@ def test_crash_inside_the_load_transaction_then_rerun_converges(
 ) -> None:
     _fill_inbox(inbox)
     reference = duckdb.connect(str(tmp_path / "reference.duckdb"))
+    register_test_agencies(reference)
     _load_everything(reference, inbox)
     expected = contents(reference)
     reference.close()
@@ -95,6 +97,7 @@ def test_crash_inside_the_load_transaction_then_rerun_converges(
 def test_sigkill_mid_load_then_rerun_converges(inbox: Path, tmp_path: Path) -> None:
     _fill_inbox(inbox)
     reference = duckdb.connect(str(tmp_path / "reference.duckdb"))
+    register_test_agencies(reference)
     _load_everything(reference, inbox)
     expected = contents(reference)
     reference.close()
@@ -103,6 +106,7 @@ def test_sigkill_mid_load_then_rerun_converges(inbox: Path, tmp_path: Path) -> N
     script = textwrap.dedent(
         f"""
         import datetime as dt, os, signal, duckdb
+        from tests.agency_signing import register_test_agencies
         from pipelines.defs.ingest import load
         from pipelines.defs.ingest.inbox import find_batches
         real = load._insert_rows
@@ -111,6 +115,7 @@ def test_sigkill_mid_load_then_rerun_converges(inbox: Path, tmp_path: Path) -> N
             os.kill(os.getpid(), signal.SIGKILL)
         load._insert_rows = insert_then_die
         con = duckdb.connect({str(warehouse)!r})
+        register_test_agencies(con)
         for files in find_batches(__import__("pathlib").Path({str(inbox)!r})):
             load.load_batch(con, files, configured_key_id=None, run_id="r",
                             today=dt.date(2025, 6, 1))
@@ -168,6 +173,9 @@ def test_pahichan_run_processes_pending_batches_once(
 ) -> None:
     _fill_inbox(inbox)
     _fake_linkage(monkeypatch)
+    warehouse_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse_path)) as registry:
+        register_test_agencies(registry)
     arguments = ["--inbox", str(inbox), "--warehouse", str(warehouse_path)]
     first = CliRunner().invoke(run, arguments)
     assert first.exit_code == 0, first.output

@@ -22,6 +22,7 @@ import pytest
 
 from linkage.encoding.keyed import encoder_for
 from pipelines.resources import resources_from_env
+from tests.agency_signing import register_test_agencies
 from tests.matching.fake_encoder import encode_records
 from tests.matching.people import people, record
 from tests.pipelines.conftest import TEST_KEY_ID, write_batch
@@ -124,7 +125,8 @@ def write_inbox(inbox: Path, world: World | None = None, people_count: int = 60)
 
 
 def seed_model(warehouse: Any, model_json: str) -> None:
-    """Store the model in the warehouse (and add staging columns the DDL may lack)."""
+    """Store the model and register the test agencies' signing keys in the warehouse (and add
+    staging columns the DDL may lack)."""
     from linkage.matching import TrainedModel, ensure_linkage_schema
     from linkage.matching.store import save_model_row
 
@@ -133,6 +135,7 @@ def seed_model(warehouse: Any, model_json: str) -> None:
         ensure_linkage_schema(con)
         add_missing_staging_columns(con)
         save_model_row(con, model.model_version, model.trained_at, TEST_KEY_ID, model_json)
+        register_test_agencies(con)
 
 
 def build_world(root: Path, model_json: str) -> World:

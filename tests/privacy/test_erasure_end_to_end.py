@@ -17,7 +17,8 @@ from pipelines.audit import read_events, verify_chain
 from pipelines.commands.run import run_pipeline
 from pipelines.commands.withdraw import withdraw
 from pipelines.erasure import token_tables, tokens_present
-from tests.pipelines.conftest import TEST_KEY_ID
+from tests.agency_signing import signing_key_for
+from tests.pipelines.conftest import TEST_KEY_ID, resign_manifest
 from tests.privacy.conftest import SECRET, World
 
 
@@ -74,6 +75,7 @@ def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> N
     written = write_withdrawal(
         source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
         record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("shelter-a"),
     )  # fmt: skip
     summary = run_pipeline(world.resources)
     print(summary.line())
@@ -154,7 +156,8 @@ def test_withdraw_command_refuses_a_malformed_token_without_traceback(world: Wor
 
 
 def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: World) -> None:
-    """Withdrawal abuse: an agency erasing another's records, a replay, an altered file."""
+    """Withdrawal abuse: an agency erasing another's records (as itself, or in the other's
+    name), a replay, an altered file."""
     person = _person_seen_by_both(world, 1)
     shelter_record, shelter_token = world.persons[person]["shelter-a"]
     ocmc_record, ocmc_token = world.persons[person]["ocmc-b"]
@@ -165,7 +168,7 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
     folder = world.inbox / "ocmc" / "ocmc-b"
     foreign = write_withdrawal(
         source_type="ocmc", agency_id="ocmc-b", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[ocmc_record], out_dir=folder,
+        record_ids=[ocmc_record], out_dir=folder, signing_key=signing_key_for("ocmc-b"),
     )  # fmt: skip
     # Replace the token by shelter-a's (re-hash so only the ownership check can object).
     import hashlib
@@ -176,23 +179,31 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
 
     data = parquet_bytes(pa.table({"record_token": [ocmc_token, shelter_token]}))
     foreign.data.write_bytes(data)
-    manifest = json.loads(foreign.manifest.read_text())
-    manifest.update(sha256=hashlib.sha256(data).hexdigest(), row_count=2)
-    foreign.manifest.write_text(json.dumps(manifest))
+    # ocmc-b signs its own manifest (it holds its key): only the ownership check can object.
+    digest = hashlib.sha256(data).hexdigest()
+    resign_manifest(foreign.manifest, lambda m: m.update(sha256=digest, row_count=2))
     # 2. An altered withdrawal (sha256 no longer matches) from shelter-a.
     altered = write_withdrawal(
         source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
         record_ids=[shelter_record], out_dir=world.inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("shelter-a"),
     )  # fmt: skip
     manifest = json.loads(altered.manifest.read_text())
     manifest["sha256"] = "0" * 64
     altered.manifest.write_text(json.dumps(manifest))
-    # 3. A replay of an applied withdrawal under another agency folder name is refused too:
+    # 3. ocmc-b writes a withdrawal in shelter-a's name, into shelter-a's folder: everything
+    #    matches except the signature, which is ocmc-b's.
+    impostor = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[shelter_record, "another-id"], out_dir=world.inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("ocmc-b"),
+    )  # fmt: skip
+    # 4. A replay of an applied withdrawal under another agency folder name is refused too:
     #    the first test's batch copied into ocmc-b (manifest names shelter-a).
     applied = sorted((world.inbox / "shelter" / "shelter-a").glob("*-wd-*.withdrawal.parquet"))
     replayed = 0
     for path in applied:
-        if path.name.startswith(altered.batch_id):
+        if path.name.startswith((altered.batch_id, impostor.batch_id)):
             continue
         stem = path.name.removesuffix(".withdrawal.parquet")
         shutil.copy(path, folder / path.name)
@@ -202,9 +213,13 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
     summary = run_pipeline(world.resources)
     print(summary.line(), summary.rejected)
     assert summary.withdrawals_applied == 0
-    assert summary.withdrawals_rejected == 2 + replayed
-    reasons = " ".join(reason for _, reason in summary.rejected)
-    assert "tokens_belong_to_agency" in reasons and "sha256_matches_manifest" in reasons
+    assert summary.withdrawals_rejected == 3 + replayed
+    reasons = dict(summary.rejected)
+    assert "tokens_belong_to_agency" in " ".join(reasons.values())
+    assert "sha256_matches_manifest" in " ".join(reasons.values())
+    impostor_reason = next(r for path, r in reasons.items() if impostor.batch_id in path)
+    assert impostor_reason.startswith("manifest_is_signed_by_agency")
+    assert "signed with key" in impostor_reason
     with world.connect() as con:
         assert tokens_present(con, [shelter_token, ocmc_token]) == {shelter_token, ocmc_token}
         rejected = con.execute(
@@ -213,4 +228,4 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
         audited = [e for e in read_events(con) if e.action == "withdrawal"
                    and e.detail.get("status") == "rejected"]  # fmt: skip
         assert verify_chain(con) == []
-    assert rejected == 2 + replayed and len(audited) == 2 + replayed
+    assert rejected == 3 + replayed and len(audited) == 3 + replayed

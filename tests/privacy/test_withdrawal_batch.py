@@ -16,6 +16,7 @@ from linkage.encoding.withdrawal import WITHDRAWAL_SUFFIX, withdrawal_batch
 from pipelines.defs.ingest.inbox import WITHDRAWAL_SUFFIX as INBOX_WITHDRAWAL_SUFFIX
 from pipelines.defs.ingest.inbox import find_batches
 from pipelines.defs.ingest.withdrawals import find_withdrawals
+from tests.agency_signing import signing_key_file
 from tests.encoding.extract_factory import clear_extract, write_csv
 
 
@@ -23,7 +24,8 @@ def _withdraw(tmp_path: Path, key: Path, ids: Path, out: Path):  # type: ignore[
     return CliRunner().invoke(
         withdrawal_batch,
         ["--source-type", "shelter", "--agency", "shelter-07", "--key", str(key),
-         "--record-ids", str(ids), "--out", str(out)],
+         "--record-ids", str(ids), "--out", str(out),
+         "--signing-key", str(signing_key_file(tmp_path / "sign", "shelter-07"))],
     )  # fmt: skip
 
 
@@ -36,7 +38,8 @@ def test_withdrawal_tokens_match_the_crosswalk_of_the_sent_batch(tmp_path: Path)
     sent = CliRunner().invoke(
         pseudonymise,
         ["--source-type", "shelter", "--agency", "shelter-07", "--key", str(key),
-         "--in", str(export), "--out", str(inbox_folder)],
+         "--in", str(export), "--out", str(inbox_folder),
+         "--signing-key", str(signing_key_file(tmp_path / "sign", "shelter-07"))],
     )  # fmt: skip
     assert sent.exit_code in (0, 3), sent.output
     (crosswalk,) = (tmp_path / "crosswalk").glob("*.crosswalk.csv")

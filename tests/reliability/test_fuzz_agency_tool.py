@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from linkage.encoding.batch import UnusableInput, pseudonymise_file
 from linkage.encoding.keys import new_secret
+from tests.agency_signing import signing_key_for
 
 SECRET = new_secret()
 COLUMNS = ("record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth",
@@ -84,6 +85,7 @@ def test_every_row_is_encoded_or_rejected(tmp_path_factory: pytest.TempPathFacto
         written = pseudonymise_file(
             source_type="shelter", agency_id="shelter-01", secret=SECRET, key_id="pk1-x",
             input_path=path, out_dir=folder / "out", crosswalk_dir=folder / "keep",
+            signing_key=signing_key_for("shelter-01"),
         )  # fmt: skip
     except UnusableInput as error:
         # A whole-file refusal must say why; it is never a crash.
@@ -115,5 +117,6 @@ def test_binary_and_utf16_files_are_refused_whole(tmp_path: Path) -> None:
         with pytest.raises(UnusableInput):
             pseudonymise_file(source_type="shelter", agency_id="a", secret=SECRET, key_id="k",
                               input_path=path, out_dir=tmp_path / "o",
-                              crosswalk_dir=tmp_path / "c")  # fmt: skip
+                              crosswalk_dir=tmp_path / "c",
+                              signing_key=signing_key_for("a"))  # fmt: skip
         assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())

@@ -18,17 +18,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linkage.encoding.signing import sign_manifest
 from pipelines.defs.ingest.contract import OPTIONAL_COLUMNS
 from pipelines.defs.ingest.inbox import find_batches
 from pipelines.defs.ingest.load import load_batch
-from tests.pipelines.conftest import make_rows, write_batch
+from tests.agency_signing import register_test_agencies, signing_key_for
+from tests.pipelines.conftest import make_rows, resign_manifest, write_batch
 from tests.privacy.conftest import add_missing_staging_columns
 
 TODAY = dt.date(2025, 6, 1)
 FILE_MUTATIONS = (
     "none", "truncate", "truncate_and_rehash", "random_bytes", "wrong_sha", "wrong_count",
     "extra_column", "missing_column", "wrong_type", "non_json", "manifest_field_type",
-    "manifest_not_object", "empty_file", "wrong_agency_in_manifest",
+    "manifest_not_object", "empty_file", "wrong_agency_in_manifest", "unsigned",
+    "signed_by_another_agency", "altered_after_signing",
 )  # fmt: skip
 ROW_MUTATIONS = ("bad_sex", "short_filter", "unknown_district", "duplicate_token",
                  "future_contact", "no_names", "unknown_service")  # fmt: skip
@@ -36,10 +39,10 @@ outcomes: Counter[str] = Counter()
 
 
 def _rehash(data_path: Path, manifest_path: Path, **changes: object) -> None:
-    manifest = json.loads(manifest_path.read_text())
-    manifest["sha256"] = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    manifest.update(changes)
-    manifest_path.write_text(json.dumps(manifest))
+    """Re-hash the data file into the manifest and sign it again, as a (faulty) agency tool
+    would: the mutation itself, not a broken signature, is what the ingest must catch."""
+    digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    resign_manifest(manifest_path, lambda manifest: manifest.update(sha256=digest, **changes))
 
 
 def _mutate_rows(rows: list[dict], mutations: list[tuple[str, int]]) -> None:
@@ -103,6 +106,15 @@ def _mutate_files(data_path: Path, manifest_path: Path, mutation: str, rng: rand
         manifest_path.write_text("[1, 2, 3]")
     elif mutation == "wrong_agency_in_manifest":
         _rehash(data_path, manifest_path, agency_id="someone-else")
+    elif mutation in ("unsigned", "signed_by_another_agency", "altered_after_signing"):
+        manifest = json.loads(manifest_path.read_text())
+        manifest.pop("signature")
+        if mutation == "signed_by_another_agency":  # a forger holding its own key
+            manifest = sign_manifest(manifest, signing_key_for("agency-b"))
+        elif mutation == "altered_after_signing":  # only the signature can tell
+            manifest["created_at"] = "2020-01-01T00:00:00+00:00"
+            manifest["signature"] = json.loads(manifest_path.read_text())["signature"]
+        manifest_path.write_text(json.dumps(manifest))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
@@ -129,6 +141,7 @@ def test_every_batch_is_loaded_quarantined_or_rejected(
     (files,) = find_batches(inbox)
     con = duckdb.connect()
     add_missing_staging_columns(con)
+    register_test_agencies(con, ["agency-a", "agency-b"])
     outcome = load_batch(con, files, configured_key_id=None, run_id="fuzz", today=TODAY)
     outcomes[f"{outcome.status}"] += 1
     staged = con.execute(

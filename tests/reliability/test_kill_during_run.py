@@ -24,6 +24,7 @@ import pytest
 from linkage.encoding.withdrawal import write_withdrawal
 from pipelines.commands.run import run_pipeline
 from pipelines.resources import resources_from_env
+from tests.agency_signing import signing_key_for
 from tests.pipelines.conftest import TEST_KEY_ID
 from tests.privacy.conftest import SECRET, World, _train_model_json, seed_model, write_inbox
 
@@ -81,7 +82,8 @@ def _prepare(root: Path, model_json: str) -> dict[str, str]:
     person = min(p for p, seen in world.persons.items() if len(seen) == 2)
     write_withdrawal(source_type="shelter", agency_id="shelter-a", secret=SECRET,
                      key_id=TEST_KEY_ID, record_ids=[world.persons[person]["shelter-a"][0]],
-                     out_dir=inbox / "shelter" / "shelter-a")  # fmt: skip
+                     out_dir=inbox / "shelter" / "shelter-a",
+                     signing_key=signing_key_for("shelter-a"))  # fmt: skip
     resources = resources_from_env({}, warehouse=str(root / "w.duckdb"))
     seed_model(resources["warehouse"], model_json)
     return {"inbox": str(inbox), "warehouse": str(root / "w.duckdb"),

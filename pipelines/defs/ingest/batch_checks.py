@@ -8,13 +8,15 @@ Checks are named as the statement that holds for a good batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linkage.encoding.signing import SIGNING_KEY_ID_FIELD, signature_is_valid
+from pipelines.defs.ingest.agency_keys import RegisteredKey
 from pipelines.defs.ingest.contract import (
     BATCH_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -33,10 +35,12 @@ SHA256_MATCHES_MANIFEST = "sha256_matches_manifest"
 COLUMNS_MATCH_CONTRACT = "columns_match_contract"
 ROWS_MATCH_MANIFEST = "rows_match_manifest"
 KEY_ID_IS_CURRENT = "key_id_is_current"
+MANIFEST_IS_SIGNED_BY_AGENCY = "manifest_is_signed_by_agency"
 BATCH_IS_NOT_A_DUPLICATE = "batch_is_not_a_duplicate"
 
 BATCH_CHECKS: tuple[str, ...] = (
     MANIFEST_IS_VALID,
+    MANIFEST_IS_SIGNED_BY_AGENCY,
     VERSIONS_ARE_SUPPORTED,
     SHA256_MATCHES_MANIFEST,
     COLUMNS_MATCH_CONTRACT,
@@ -86,12 +90,17 @@ class BatchInspection:
 
 
 def inspect_batch(
-    files: BatchFiles, *, current_key_id: str | None, find_duplicate: DuplicateFinder
+    files: BatchFiles,
+    *,
+    current_key_id: str | None,
+    find_duplicate: DuplicateFinder,
+    agency_keys: Mapping[str, RegisteredKey],
 ) -> BatchInspection:
     """Run every batch-level check on one batch; never raises for bad batch content.
 
     `current_key_id` is the domain's key id, or None when no batch has pinned one yet (then
-    this batch's key id will be pinned if it is otherwise accepted).
+    this batch's key id will be pinned if it is otherwise accepted). `agency_keys` are the
+    active signing keys (`agency_keys.active_agency_keys`).
     """
     inspection = BatchInspection(files=files, sha256=file_sha256(files.data_path))
     checks = inspection.checks
@@ -103,6 +112,7 @@ def inspect_batch(
     else:
         inspection.manifest = manifest
         checks.append(_manifest_matches_files(manifest, files))
+    checks.append(signature_check(manifest, files.agency_id, agency_keys))
 
     no_manifest = "no readable manifest to compare with"
     if manifest is None:
@@ -259,3 +269,40 @@ def _key_id_current(manifest: dict[str, Any] | None, current_key_id: str | None)
             "encode with the shared key of this domain",
         )
     return CheckOutcome(KEY_ID_IS_CURRENT, True)
+
+
+def signature_check(
+    manifest: Mapping[str, Any] | None,
+    agency_id: str,
+    agency_keys: Mapping[str, RegisteredKey],
+) -> CheckOutcome:
+    """Is the manifest signed by the active key of `agency_id` (the inbox folder's agency)?"""
+    if manifest is None:
+        return CheckOutcome(
+            MANIFEST_IS_SIGNED_BY_AGENCY, False, "no readable manifest to check a signature on"
+        )
+    registered = agency_keys.get(agency_id)
+    if registered is None:
+        return CheckOutcome(
+            MANIFEST_IS_SIGNED_BY_AGENCY,
+            False,
+            f"no signing key is registered for agency {agency_id!r}: register the public key "
+            "the agency hands over with `pahichan agency-key register`, then re-run",
+        )
+    stated = manifest.get(SIGNING_KEY_ID_FIELD)
+    if stated != registered.signing_key_id:
+        return CheckOutcome(
+            MANIFEST_IS_SIGNED_BY_AGENCY,
+            False,
+            f"signed with key {str(stated)[:24]!r} but {agency_id}'s registered key is "
+            f"{registered.signing_key_id}: if the agency changed its key, register the new "
+            "public key; otherwise the batch was not written by this agency",
+        )
+    if not signature_is_valid(manifest, registered.public_key):
+        return CheckOutcome(
+            MANIFEST_IS_SIGNED_BY_AGENCY,
+            False,
+            "the manifest's signature does not verify: it was altered after signing or forged; "
+            "ask the agency to re-send",
+        )
+    return CheckOutcome(MANIFEST_IS_SIGNED_BY_AGENCY, True)

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.audit import PIPELINE_ACTOR, append_event
+from pipelines.defs.ingest.agency_keys import active_agency_keys
 from pipelines.defs.ingest.batch_checks import BatchInspection, inspect_batch
 from pipelines.defs.ingest.inbox import BatchFiles
 from pipelines.defs.ingest.validation import ValidationOutcome, validate_rows
@@ -78,6 +79,7 @@ def load_batch(
         find_duplicate=lambda batch_id, sha256: find_accepted_duplicate(
             con, batch_id, sha256, files.inbox_path
         ),
+        agency_keys=active_agency_keys(con),
     )
     table = inspection.table
     received = table.num_rows if table is not None else 0

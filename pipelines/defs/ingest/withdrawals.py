@@ -3,9 +3,10 @@
 Inbox layout: `<inbox>/<source_type>/<agency_id>/<batch_id>.withdrawal.parquet` (one column,
 `record_token`) plus `<batch_id>.manifest.json` with `kind: "withdrawal"` (written by
 `pahichan withdrawal`, `linkage.encoding.withdrawal`). A withdrawal is checked like a data
-batch (manifest, versions, SHA-256, columns, row count, key id, duplicate) and additionally
-`tokens_belong_to_agency`: every token the warehouse holds must have come from the same
-agency, so one agency cannot erase another agency's records. A batch failing any check
+batch (manifest, agency signature, versions, SHA-256, columns, row count, key id, duplicate)
+and additionally `tokens_belong_to_agency`: every token the warehouse holds must have come
+from the same agency. The signature proves which agency sent it, the ownership check that it
+only erases that agency's records. A batch failing any check
 erases nothing and is recorded in `ops.withdrawals` and `ops.rejected_batches`.
 
 An accepted withdrawal is applied by `pipelines.erasure.erase_records`; its receipt
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.audit import PIPELINE_ACTOR, append_event, ensure_audit_schema
+from pipelines.defs.ingest.agency_keys import active_agency_keys
 from pipelines.defs.ingest.batch_checks import (
     BATCH_IS_NOT_A_DUPLICATE,
     COLUMNS_MATCH_CONTRACT,
@@ -35,6 +37,7 @@ from pipelines.defs.ingest.batch_checks import (
     SHA256_MATCHES_MANIFEST,
     VERSIONS_ARE_SUPPORTED,
     CheckOutcome,
+    signature_check,
 )
 from pipelines.defs.ingest.contract import (
     SUPPORTED_CONTRACT_VERSIONS,
@@ -207,6 +210,7 @@ def inspect_withdrawal(
         checks.append(CheckOutcome(VERSIONS_ARE_SUPPORTED, False, "no readable manifest"))
     else:
         checks.extend(_manifest_checks(manifest, files))
+    checks.append(signature_check(manifest, files.agency_id, active_agency_keys(con)))
     sha_ok = manifest is not None and str(manifest["sha256"]).lower() == outcome.sha256
     checks.append(
         CheckOutcome(

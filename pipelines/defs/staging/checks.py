@@ -27,6 +27,8 @@ ROW_CHECKS = (
 _DESCRIPTIONS = {
     "manifest_is_valid": "The manifest is present, parseable and names this batch, source "
     "type, agency and data file.",
+    "manifest_is_signed_by_agency": "The manifest is signed by the registered signing key of "
+    "the agency whose inbox folder it is in.",
     "versions_are_supported": "Contract and encoding versions are ones this warehouse reads.",
     "sha256_matches_manifest": "The data file's SHA-256 equals the manifest's.",
     "columns_match_contract": "The data file has exactly the pseudonymised columns of the "

@@ -1,0 +1,120 @@
+"""`pahichan agency-key`: the data office registers and lists agencies' signing keys.
+
+An agency creates its signing key with `pahichan keys new-signing` and hands over the public
+half (`.pub.pem`). The data office confirms the printed key id with the agency by phone and
+registers it; from then on the warehouse accepts only batches and withdrawals whose manifest
+that key signed (`pipelines.defs.ingest.agency_keys`). Registering a new key for an agency
+retires the old one; both events are audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import duckdb
+
+from pipelines.resources import WarehouseKeyError, resources_from_env
+
+_WAREHOUSE_HELP = "Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]"
+_KEY_HELP = "Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]"
+
+
+@click.group(
+    name="agency-key",
+    epilog=(
+        "Example: pahichan agency-key register --agency shelter-07 "
+        "--public-key shelter-07.signing.pub.pem --by asha"
+    ),
+)
+def agency_key() -> None:
+    """Register or list the agencies' signing keys (public halves only)."""
+
+
+@agency_key.command("register")
+@click.option("--agency", "agency_id", required=True, help="Agency id, as in its inbox folder.")
+@click.option("--public-key", "public_key_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The .pub.pem file the agency handed over.")  # fmt: skip
+@click.option("--by", "actor", required=True, help="The data officer registering it (audited).")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=_WAREHOUSE_HELP)
+@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path), help=_KEY_HELP)
+def register(
+    agency_id: str,
+    public_key_path: Path,
+    actor: str,
+    warehouse: Path | None,
+    warehouse_key: Path | None,
+) -> None:
+    """Make a public key the agency's signing key (retires its previous key).
+
+    Confirm the printed key id with the agency before relying on it.
+    """
+    from linkage.encoding.batch import AGENCY_ID
+    from linkage.encoding.signing import SigningKeyError, read_public_key
+    from pipelines.defs.ingest.agency_keys import register_agency_key
+
+    if not AGENCY_ID.match(agency_id):
+        raise click.BadParameter("1-64 letters, digits, '-' or '_'", param_hint="--agency")
+    try:
+        public_key = read_public_key(public_key_path)
+    except SigningKeyError as error:
+        raise click.ClickException(str(error)) from error
+    with _warehouse(warehouse, warehouse_key) as con:
+        done = register_agency_key(
+            con, agency_id=agency_id, public_key=public_key, registered_by=actor
+        )
+    if done.already_active:
+        click.echo(f"{agency_id}: {done.signing_key_id} is already its signing key; no change")
+    elif done.replaced:
+        click.echo(
+            f"{agency_id}: signing key {done.signing_key_id} registered; {done.replaced} "
+            "retired (batches signed with it are now refused)"
+        )
+    else:
+        click.echo(f"{agency_id}: signing key {done.signing_key_id} registered")
+
+
+@agency_key.command("list")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=_WAREHOUSE_HELP)
+@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path), help=_KEY_HELP)
+def list_keys(warehouse: Path | None, warehouse_key: Path | None) -> None:
+    """Every registered signing key, active ones first."""
+    from pipelines.defs.ingest.warehouse import ensure_ingest_schema
+
+    with _warehouse(warehouse, warehouse_key) as con:
+        ensure_ingest_schema(con)
+        rows = con.execute(
+            "SELECT agency_id, signing_key_id, registered_by, registered_at, retired_at "
+            "FROM ops.agency_keys ORDER BY retired_at IS NOT NULL, agency_id, registered_at"
+        ).fetchall()
+    if not rows:
+        click.echo("No signing keys registered: every batch is refused until one is.")
+    for agency, key_id, by, registered_at, retired_at in rows:
+        state = f"retired {retired_at:%Y-%m-%d}" if retired_at else "active"
+        click.echo(f"{agency}\t{key_id}\t{state}\tregistered {registered_at:%Y-%m-%d} by {by}")
+
+
+@contextmanager
+def _warehouse(
+    warehouse: Path | None, warehouse_key: Path | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse of the flags/environment, with open errors turned into clear ones."""
+    from pipelines.commands.warehouse_key import open_error_message
+
+    store = resources_from_env(
+        warehouse=str(warehouse) if warehouse else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
+    )["warehouse"]
+    try:
+        with store.connect() as con:
+            yield con
+    except WarehouseKeyError as error:
+        raise click.ClickException(str(error)) from error
+    except duckdb.Error as error:
+        message = open_error_message(error, store.path)
+        if message is None:
+            raise
+        raise click.ClickException(message) from error

@@ -1,0 +1,100 @@
+"""Agency signing keys at the warehouse: registering them and checking manifest signatures.
+
+Grain of `ops.agency_keys`: one row per (agency, signing key) ever registered; at most one
+per agency has `retired_at IS NULL` (the active key). A data officer registers the public
+key an agency hands over (`pahichan agency-key register`); that appends an audit row. The
+ingest then accepts a batch or withdrawal only when its manifest is signed by the active key
+of the agency named by its inbox folder (`batch_checks.signature_check`), so nobody
+holding the shared linkage secret can write in another agency's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from linkage.encoding.signing import raw_public_bytes, signing_key_id
+from pipelines.audit import append_event
+from pipelines.defs.ingest.warehouse import ensure_ingest_schema, utc_now
+
+
+@dataclass(frozen=True)
+class RegisteredKey:
+    """An agency's active signing key as the warehouse holds it."""
+
+    signing_key_id: str
+    public_key: Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What `register_agency_key` did."""
+
+    agency_id: str
+    signing_key_id: str
+    replaced: str | None  # the key id it retired, if any
+    already_active: bool  # the same key was already the active one (nothing changed)
+
+
+def active_agency_keys(con: duckdb.DuckDBPyConnection) -> dict[str, RegisteredKey]:
+    """agency_id -> its active signing key."""
+    ensure_ingest_schema(con)
+    rows = con.execute(
+        "SELECT agency_id, signing_key_id, public_key FROM ops.agency_keys WHERE retired_at IS NULL"
+    ).fetchall()
+    return {
+        agency: RegisteredKey(key_id, Ed25519PublicKey.from_public_bytes(bytes(raw)))
+        for agency, key_id, raw in rows
+    }
+
+
+def register_agency_key(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    agency_id: str,
+    public_key: Ed25519PublicKey,
+    registered_by: str,
+) -> Registration:
+    """Make `public_key` the agency's active signing key (retiring any other), audited.
+
+    Idempotent: registering the active key again changes nothing and writes no audit row.
+    One transaction: the key, the retirement and the audit row commit together.
+    """
+    ensure_ingest_schema(con)
+    key_id = signing_key_id(public_key)
+    current = active_agency_keys(con).get(agency_id)
+    if current is not None and current.signing_key_id == key_id:
+        return Registration(agency_id, key_id, None, already_active=True)
+    now = utc_now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "UPDATE ops.agency_keys SET retired_at = ? WHERE agency_id = ? AND retired_at IS NULL",
+            [now, agency_id],
+        )
+        # A key registered earlier, retired and now registered again is re-activated.
+        con.execute(
+            "DELETE FROM ops.agency_keys WHERE agency_id = ? AND signing_key_id = ?",
+            [agency_id, key_id],
+        )
+        con.execute(
+            "INSERT INTO ops.agency_keys (agency_id, signing_key_id, public_key, "
+            "registered_by, registered_at, retired_at) VALUES (?, ?, ?, ?, ?, NULL)",
+            [agency_id, key_id, raw_public_bytes(public_key), registered_by, now],
+        )
+        replaced = current.signing_key_id if current else None
+        append_event(
+            con,
+            actor=registered_by,
+            action="agency_key_registered",
+            object_name=agency_id,
+            detail={"signing_key_id": key_id, "replaced": replaced},
+            event_at=now,
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Registration(agency_id, key_id, replaced, already_active=False)
