@@ -175,16 +175,16 @@ def rebuild_and_publish(
     summary: RunSummary,
     *,
     run_config: Mapping[str, Any],
-    warehouse: WarehouseResource,
     actor: str = PIPELINE_ACTOR,
 ) -> bool:
-    """Run the `rebuild_and_publish` job in process (link, core, marts, both reader files);
-    on success append the publication's audit row. Failures go to `summary.failed_steps`."""
-    from pipelines.audit import append_event
+    """Run the `rebuild_and_publish` job in process (withdrawals, link, core, marts, both
+    reader files); the publication is audited under `actor`. Failures go to
+    `summary.failed_steps`."""
+    from pipelines.defs.publish.assets import ACTOR_TAG, RUN_ID_TAG
 
     result = definitions.resolve_job_def("rebuild_and_publish").execute_in_process(
         instance=instance,
-        tags={"pahichan/run_id": summary.run_id},
+        tags={RUN_ID_TAG: summary.run_id, ACTOR_TAG: actor},
         run_config=run_config,
         raise_on_error=False,
     )
@@ -204,17 +204,8 @@ def rebuild_and_publish(
         "auto_links": int(linkage.get("auto_links", 0) or 0),
         "review_pairs": int(linkage.get("review_pairs", 0) or 0),
     }
-    public = _metadata(result, ["publish", "public"])
-    summary.published = bool(public)
-    if public:
-        with warehouse.connect() as con:
-            append_event(
-                con, actor=actor, action="publication", object_name=summary.run_id,
-                detail={"files": ["public.duckdb", "analyst.duckdb"],
-                        "threshold": public.get("threshold"),
-                        "suppressed_cells": public.get("suppressed_cells"),
-                        "dagster_run_id": result.run_id},
-            )  # fmt: skip
+    # The publish asset appends the publication's audit row itself (with the actor tag).
+    summary.published = bool(_metadata(result, ["publish", "public"]))
     return True
 
 
@@ -272,9 +263,7 @@ def run_pipeline(
         _apply_withdrawals(resources, pending_withdrawals, summary, on_step, total)
         if on_step:
             on_step("Linking, rebuilding and publishing", total)
-        rebuild_and_publish(
-            definitions, instance, summary, run_config=run_config, warehouse=warehouse
-        )
+        rebuild_and_publish(definitions, instance, summary, run_config=run_config)
     _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded")
     return summary
 

@@ -147,8 +147,7 @@ def _rebuild(resources: dict, reference: str, actor: str) -> bool:
     definitions = build_definitions(resources)
     with dg.DagsterInstance.ephemeral() as instance:
         ok = rebuild_and_publish(
-            definitions, instance, summary, run_config=_QUIET_DAGSTER, warehouse=warehouse,
-            actor=actor,
-        )  # fmt: skip
+            definitions, instance, summary, run_config=_QUIET_DAGSTER, actor=actor
+        )
     _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded", actor)
     return ok and summary.published

@@ -27,6 +27,7 @@ CHECKS = (
     "versions_are_supported",
 )
 EXPECTED_ASSETS = [
+    "ingest/withdrawals",
     "linkage/id_changes",
     "linkage/memberships",
     "linkage/model",
@@ -37,7 +38,10 @@ EXPECTED_ASSETS = [
     "staging/ocmc",
     "staging/shelter",
 ]
-EXPECTED_CHECKS = [f"staging/{source}:{check}" for source in SOURCES for check in CHECKS]
+EXPECTED_CHECKS = [
+    "ingest/withdrawals:withdrawals_are_accepted",
+    *(f"staging/{source}:{check}" for source in SOURCES for check in CHECKS),
+]
 EXPECTED_JOBS = {
     "ingest_migration_batch",
     "ingest_ocmc_batch",
@@ -47,7 +51,7 @@ EXPECTED_JOBS = {
 }
 EXPECTED_SCHEDULES = {"nightly_rebuild_and_publish"}
 EXPECTED_SENSORS = {"inbox_sensor"}
-OWN_STAGES = ("staging", "linkage")
+OWN_STAGES = ("ingest", "staging", "linkage")
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +84,7 @@ def test_rebuild_job_selects_linking_and_later_stages_but_never_training(
     job = repository.get_job("rebuild_and_publish")
     selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
     assert "linkage/memberships" in selected
+    assert "ingest/withdrawals" in selected  # erasure before anything is linked or published
     assert "linkage/model" not in selected
     later = {
         k.to_user_string()

@@ -229,3 +229,49 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
                    and e.detail.get("status") == "rejected"]  # fmt: skip
         assert verify_chain(con) == []
     assert rejected == 3 + replayed and len(audited) == 3 + replayed
+
+
+def test_dagster_rebuild_job_applies_withdrawals_before_linking_and_publishing(
+    world: World,
+) -> None:
+    """The data officer's route in the Dagster UI: the nightly `rebuild_and_publish` job
+    applies a pending withdrawal batch and reports a rejected one on its WARN check."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+
+    person = _person_seen_by_both(world, 3)
+    record_id, token = world.persons[person]["shelter-a"]
+    survivors_published, _ = _analyst_counts(world)
+    written = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("shelter-a"),
+    )  # fmt: skip
+    other_record, other_token = world.persons[_person_seen_by_both(world, 4)]["shelter-a"]
+    impostor = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[other_record], out_dir=world.inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("ocmc-b"),
+    )  # fmt: skip
+    job = build_definitions(world.resources).resolve_job_def("rebuild_and_publish")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    (materialization,) = [
+        m for m in result.asset_materializations_for_node("ingest__withdrawals")
+    ]
+    metadata = {k: v.value for k, v in materialization.metadata.items()}
+    assert metadata["withdrawals_applied"] == 1 and metadata["records_erased"] == 1
+    assert metadata["withdrawals_rejected"] == 1
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert impostor.batch_id in check.metadata["rejections"].value
+    assert written.batch_id not in check.metadata["rejections"].value
+    _assert_gone_everywhere(world, token)
+    with world.connect() as con:
+        assert tokens_present(con, [other_token]) == {other_token}
+        # The publication of a run started from Dagster is audited too.
+        (published,) = [e for e in read_events(con) if e.action == "publication"
+                        and e.object == result.run_id]  # fmt: skip
+    assert published.actor == "pipeline" and published.detail["dagster_run_id"] == result.run_id
+    assert _analyst_counts(world)[0] <= survivors_published

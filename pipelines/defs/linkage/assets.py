@@ -23,6 +23,7 @@ from dagster import (
 
 from pipelines.defs.ingest.inbox import SOURCE_TYPES
 from pipelines.defs.ingest.warehouse import ensure_ingest_schema
+from pipelines.defs.ingest.withdrawal_assets import WITHDRAWALS_KEY
 from pipelines.defs.linkage.feed import (
     add_pending_records,
     mark_linked,
@@ -55,7 +56,7 @@ LINKAGE_TABLES: dict[str, str] = {
             ["linkage", table],
             group_name="linkage",
             description=description,
-            deps=[*STAGING_KEYS, MODEL_KEY],
+            deps=[*STAGING_KEYS, WITHDRAWALS_KEY, MODEL_KEY],
             kinds={"duckdb"},
         )
         for table, description in LINKAGE_TABLES.items()

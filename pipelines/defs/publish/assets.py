@@ -6,9 +6,15 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from pipelines.audit import PIPELINE_ACTOR, append_event
 from pipelines.defs.marts.build import MART_TABLES
 from pipelines.defs.publish.build import publish
 from pipelines.resources import PipelineSettings, WarehouseResource
+
+# Run tags set by the pahichan commands that start this job in process: who asked (audited)
+# and the command's own run id. A run from the Dagster UI or schedule has neither.
+ACTOR_TAG = "pahichan/actor"
+RUN_ID_TAG = "pahichan/run_id"
 
 
 @dg.multi_asset(
@@ -27,10 +33,21 @@ from pipelines.resources import PipelineSettings, WarehouseResource
 )
 def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
                  settings: PipelineSettings):
-    """Write both reader files atomically and record the publication in ops.publications."""
+    """Write both reader files atomically, record the publication in ops.publications and
+    append its audit row (whichever route ran the job: `pahichan run`, `pahichan withdraw`
+    or the Dagster UI and its nightly schedule)."""
+    tags = context.run.tags
     with warehouse.connect() as con:
         result = publish(con, Path(settings.publish_dir), settings.suppression_threshold,
                          run_id=context.run_id)
+        append_event(
+            con, actor=tags.get(ACTOR_TAG, PIPELINE_ACTOR), action="publication",
+            object_name=tags.get(RUN_ID_TAG, context.run_id),
+            detail={"files": [result.public_path.name, result.analyst_path.name],
+                    "threshold": result.threshold,
+                    "suppressed_cells": result.suppressed_cells,
+                    "dagster_run_id": context.run_id},
+        )
     yield dg.MaterializeResult(
         asset_key=["publish", "public"],
         metadata={"path": str(result.public_path), "suppressed_cells": result.suppressed_cells,

@@ -1,0 +1,91 @@
+"""`ingest/withdrawals`: apply the agencies' pending withdrawal batches (consent withdrawn).
+
+Part of the `rebuild_and_publish` job (nightly, or started by hand in the Dagster UI), ahead
+of linking: the records a withdrawal names are erased everywhere before anything is linked,
+rebuilt or published, exactly as `pahichan run` does. Publication stays nightly on purpose:
+republishing right after one withdrawal would let a reader difference the two files (see
+docs/threat-model.md, attack 4). Each receipt (counts only, never a token) is in
+`ops.withdrawals`; a rejected withdrawal erases nothing and fails the WARN check below with
+its reason, so the data officer sees it on the asset.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the context/resource annotations
+# of decorated functions at definition time.
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from pipelines.defs.ingest.warehouse import ensure_ingest_schema
+from pipelines.defs.ingest.withdrawals import apply_withdrawal, pending_withdrawals
+from pipelines.resources import InboxResource, PipelineSettings, WarehouseResource
+
+WITHDRAWALS_KEY = AssetKey(["ingest", "withdrawals"])
+WITHDRAWALS_ARE_ACCEPTED = "withdrawals_are_accepted"
+
+
+@asset(
+    key=WITHDRAWALS_KEY,
+    group_name="ingest",
+    kinds={"duckdb"},
+    description="Withdrawal batches applied: the records they name are erased everywhere. "
+    "Grain of ops.withdrawals: one row per withdrawal receipt (counts only).",
+    check_specs=[
+        AssetCheckSpec(
+            WITHDRAWALS_ARE_ACCEPTED,
+            asset=WITHDRAWALS_KEY,
+            description="Every pending withdrawal passed its checks (signature, hash, "
+            "ownership of the records) and was applied.",
+        )
+    ],
+)
+def withdrawals(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    inbox: InboxResource,
+    settings: PipelineSettings,
+) -> MaterializeResult:
+    """Apply every withdrawal batch in the inbox the warehouse has not processed yet."""
+    applied = erased = 0
+    rejected: list[tuple[str, str]] = []
+    with warehouse.connect() as con:
+        ensure_ingest_schema(con)
+        for files in pending_withdrawals(con, inbox.root):
+            outcome = apply_withdrawal(
+                con, files, configured_key_id=settings.key_id, run_id=context.run_id
+            )
+            if outcome.accepted:
+                applied += 1
+                erased += outcome.erasure.records_erased if outcome.erasure else 0
+            else:
+                rejected.append((files.inbox_path, outcome.reason or ""))
+    if applied or rejected:
+        context.log.info(
+            "%d withdrawal(s) applied (%d record(s) erased), %d rejected",
+            applied,
+            erased,
+            len(rejected),
+        )
+    rejections = "\n".join(f"- `{path}`: {reason}" for path, reason in rejected)
+    return MaterializeResult(
+        metadata={
+            "withdrawals_applied": applied,
+            "withdrawals_rejected": len(rejected),
+            "records_erased": erased,
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name=WITHDRAWALS_ARE_ACCEPTED,
+                passed=not rejected,
+                severity=AssetCheckSeverity.WARN,
+                metadata={"rejections": MetadataValue.md(rejections or "none")},
+            )
+        ],
+    )
