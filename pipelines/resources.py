@@ -55,10 +55,13 @@ class WarehouseResource(ConfigurableResource):
     When `key_file` is set the file is encrypted at rest (AES-GCM): it is attached to an
     in-memory connection with the key read from `key_file`, and used as the default catalog,
     so queries read exactly as for a plain file (`ops.batches`, `staging.shelter`, ...).
+    What DuckDB spills to disk when a query outgrows `memory_limit` (DuckDB's own default:
+    80% of RAM) goes to `.duckdb-tmp/` beside the file, encrypted too when the file is.
     """
 
     path: str
     key_file: str | None = None
+    memory_limit: str | None = None
 
     @property
     def directory(self) -> Path:
@@ -74,10 +77,13 @@ class WarehouseResource(ConfigurableResource):
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse read-write; closed on exit (commit is the caller's business)."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        config = {**DUCKDB_OFFLINE_CONFIG, "temp_directory": str(self.directory / ".duckdb-tmp")}
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
         if self.key_file:
-            con = _connect_encrypted(Path(self.path), Path(self.key_file))
+            con = _connect_encrypted(Path(self.path), Path(self.key_file), config)
         else:
-            con = duckdb.connect(self.path, config=DUCKDB_OFFLINE_CONFIG)
+            con = duckdb.connect(self.path, config=config)
         try:
             yield con
         finally:
@@ -116,7 +122,7 @@ def resources_from_env(
     """Build the three resources from `PAHICHAN_*` variables; non-None overrides win.
 
     Overrides (command-line flags) use the names `inbox`, `warehouse`, `key_id`,
-    `publish_dir`, `warehouse_key_file`.
+    `publish_dir`, `warehouse_key_file`, `memory_limit` (a DuckDB size such as "3GB").
     """
     env = os.environ if environ is None else environ
 
@@ -134,6 +140,7 @@ def resources_from_env(
         "warehouse": WarehouseResource(
             path=warehouse_path,
             key_file=pick("warehouse_key_file", "PAHICHAN_WAREHOUSE_KEY_FILE"),
+            memory_limit=pick("memory_limit", "PAHICHAN_MEMORY_LIMIT"),
         ),
         "inbox": InboxResource(path=pick("inbox", "PAHICHAN_INBOX", DEFAULT_INBOX) or ""),
         "settings": PipelineSettings(
@@ -161,8 +168,14 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _connect_encrypted(path: Path, key_file: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory connection with `path` attached encrypted as `warehouse` and in use."""
+def _connect_encrypted(
+    path: Path, key_file: Path, config: dict[str, object]
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with `path` attached encrypted as `warehouse` and in use.
+
+    Spilled temporary files are encrypted as well (`temp_file_encryption`, off by default in
+    DuckDB): a large sort or join would otherwise write tokens to disk in clear.
+    """
     try:
         key = key_file.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as error:
@@ -175,11 +188,12 @@ def _connect_encrypted(path: Path, key_file: Path) -> duckdb.DuckDBPyConnection:
             "characters (create one with: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
     extension = importlib.resources.files("duckdb_extension_httpfs") / _HTTPFS_EXTENSION
-    con = duckdb.connect(config=DUCKDB_OFFLINE_CONFIG)
+    con = duckdb.connect(config=config)
     try:
         con.execute(f"LOAD {_quote(str(extension))}")
         con.execute(f"ATTACH {_quote(str(path))} AS warehouse (ENCRYPTION_KEY {_quote(key)})")
         con.execute("USE warehouse")
+        con.execute("SET temp_file_encryption = true")
     except duckdb.Error as error:
         con.close()
         if "encryption key" in str(error).lower():
