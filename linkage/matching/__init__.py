@@ -16,7 +16,9 @@ pipeline run works; retrain deliberately once more data have arrived.
 The auto-link threshold is chosen by the trained model from its own match probabilities
 (maximum expected F1, never labels) and stored in the model JSON (`threshold`).
 
-Modules: spec (model as data), training, threshold (label-free auto-link threshold),
+Modules: spec (model as data), training, calibration (lambda, u and the auto-link threshold
+from the model's own scores), parameters (m/u adjustments), threshold (label-free auto-link
+threshold),
 scoring (incremental), clustering (chaining guards), stable_ids, review, store (DDL),
 linking (transactions), benchmark (CLI) and baseline (plaintext Splink for the benchmark).
 """

@@ -1,25 +1,25 @@
 """Training the linkage model, as its own step (Fellegi-Sunter via Splink on DuckDB).
 
 1. lambda (probability two random records match) from deterministic rules
-   (`spec.deterministic_rules`, assumed recall 0.7);
-2. u by random sampling of record pairs (almost all random pairs are non-matches);
+   (`spec.deterministic_rules`, assumed recall 0.7) as a starting value;
+2. u by random sampling of record pairs;
 3. m by EM over every candidate blocking rule of `spec.em_blocking_rules` that yields a
    workable number of pairs; at least two sessions that fix different fields are required
-   so every comparison gets its m estimated from pairs not blocked on it.
+   so every comparison gets its m estimated from pairs not blocked on it;
+4. calibration on the model's own scores of a record sample (`linkage.matching.calibration`,
+   no labels): lambda re-estimated from the expected matches, u cleaned of the true matches
+   the random sample held, and the auto-link threshold.
 
 Comparisons whose fields are empty in every record (e.g. no passport numbers at all) are
 left out of the model: their m cannot be estimated. A retrain picks them up once data exist.
 
-Thresholds (match weights) come from the model itself, never from labels
-(`linkage.matching.threshold`): with the default rule `expected_f1`, the trained model scores
-the candidate pairs of a random sample of the training records (up to
-`threshold_sample_records`; sampling records keeps the ratio of matches to links, both
-shrink by the square of the fraction) and picks the probability that maximises its own
-expected F1, bounded to [min_auto_link_probability, max_auto_link_probability]. Rule
-`probability` uses `auto_link_probability` directly. Review starts at `review_probability`
-(default 0.05) and runs up to the auto-link weight. A match weight includes the prior
-(lambda), so a posterior probability is a fixed weight; the choice, the expected F1 and the
-m/u values are recorded in the model JSON.
+Thresholds (match weights) come from the model itself, never from labels: with the default
+rule `expected_f1`, the probability that maximises the model's own expected F1 over the
+sample's candidate pairs, bounded to [min_auto_link_probability, max_auto_link_probability];
+rule `probability` uses `auto_link_probability` directly. Review starts at
+`review_probability` (default 0.05) and runs up to the auto-link weight. A match weight
+includes the prior (lambda), so a posterior probability is a fixed weight; the choice, the
+expected F1, lambda and the m/u values are recorded in the model JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from linkage.matching.calibration import calibrate
 from linkage.matching.prepare import prepare_input, refresh_blocking_keys
 from linkage.matching.spec import (
     LinkageSettings,
@@ -40,19 +41,19 @@ from linkage.matching.spec import (
     splink_settings,
 )
 from linkage.matching.store import latest_model_json, record_key_ids, save_model_row
-from linkage.matching.threshold import expected_f1_threshold, probability_to_weight
+from linkage.matching.threshold import probability_to_weight
 
 __all__ = ["latest_model", "probability_to_weight", "train_model"]
 
 logger = logging.getLogger(__name__)
 
 TRAINING_TABLE = "__pahichan_training_input"
-SAMPLE_TABLE = "__pahichan_threshold_sample"
-# Pairs below this posterior add almost nothing to the expected-F1 sums; not scoring them
-# keeps the threshold step cheap.
-_SCORING_FLOOR_PROBABILITY = 1e-4
 _MIN_EM_PAIRS = 50
 _DETERMINISTIC_RECALL = 0.7
+# The auto-link weight sits this far (bits) below the chosen probability's weight, so pairs
+# scored exactly at the threshold (a whole agreement pattern ties there) are all linked
+# whatever the rounding of Splink's sums.
+_TIE_TOLERANCE = 1e-6
 
 
 def _rule_columns(rule: str) -> list[str]:
@@ -91,82 +92,6 @@ def _populated_comparisons(
                 null_column,
             )
     return {**settings_dict, "comparisons": kept}
-
-
-def _clamp_probabilities(model: dict[str, Any], floor: float = 1e-5) -> dict[str, Any]:
-    """Lift m/u values of 0 (a level never seen among matches in a small sample) to a floor.
-
-    Zero means an infinite negative weight, which Splink refuses to load back; a small floor
-    keeps the level's evidence strongly negative but finite.
-    """
-    for comparison in model["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            for name in ("m_probability", "u_probability"):
-                value = level.get(name)
-                if isinstance(value, int | float) and value < floor:
-                    level[name] = floor
-    return model
-
-
-def choose_auto_link_probability(
-    con: duckdb.DuckDBPyConnection,
-    splink_model: dict[str, Any],
-    settings: LinkageSettings,
-    log: dict[str, Any],
-) -> float:
-    """Auto-link probability from the model's own scores of a record sample (no labels)."""
-    from splink import DuckDBAPI, Linker
-
-    if settings.threshold_rule == "probability":
-        log["threshold"] = {"rule": "probability", "probability": settings.auto_link_probability}
-        return settings.auto_link_probability
-    if settings.threshold_rule != "expected_f1":
-        raise ValueError(
-            f"Unknown threshold_rule {settings.threshold_rule!r}: use 'expected_f1' or "
-            "'probability'."
-        )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {SAMPLE_TABLE} AS SELECT * FROM {TRAINING_TABLE}
-        USING SAMPLE reservoir({int(settings.threshold_sample_records)} ROWS)
-        REPEATABLE ({int(settings.seed)})"""  # noqa: S608 - identifiers/ints from code
-    )
-    linker = Linker(DuckDBAPI(con).register(SAMPLE_TABLE), splink_model, log_level=None)
-    scored = linker.inference.predict(
-        threshold_match_weight=probability_to_weight(_SCORING_FLOOR_PROBABILITY)
-    )
-    query = f"SELECT match_probability FROM {scored.physical_name}"  # noqa: S608
-    probabilities = con.execute(query).fetchnumpy()["match_probability"]
-    scored.drop_table_from_database_and_remove_from_cache()
-    linker.table_management.delete_tables_created_by_splink_from_db()
-    con.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
-    if len(probabilities) == 0:
-        logger.warning(
-            "The model scored no candidate pair in its training sample; auto-link threshold "
-            "falls back to probability %s.",
-            settings.auto_link_probability,
-        )
-        log["threshold"] = {"rule": "fallback", "probability": settings.auto_link_probability}
-        return settings.auto_link_probability
-    choice = expected_f1_threshold(
-        probabilities,
-        lowest=settings.min_auto_link_probability,
-        highest=settings.max_auto_link_probability,
-    )
-    log["threshold"] = {
-        "rule": "expected_f1",
-        "probability": choice.probability,
-        "expected_f1": choice.expected_f1,
-        "expected_matches_in_sample": choice.expected_matches,
-        "predicted_links_in_sample": choice.predicted_links,
-        "sample_pairs_scored": len(probabilities),
-    }
-    logger.info(
-        "Auto-link threshold: probability %.3f (model's expected F1 %.4f on %d sampled pairs)",
-        choice.probability,
-        choice.expected_f1,
-        len(probabilities),
-    )
-    return choice.probability
 
 
 def train_model(
@@ -236,11 +161,12 @@ def train_model(
     model_version = f"link-{trained_at[:19].replace(':', '').replace('-', '')}-" + (
         secrets.token_hex(3)
     )
-    splink_model = _clamp_probabilities(linker.misc.save_model_to_json())
+    raw_model = linker.misc.save_model_to_json()
     # Splink's working tables (blocked pairs, comparison vectors) would stay in the
     # warehouse's main schema otherwise, growing with every training run.
     linker.table_management.delete_tables_created_by_splink_from_db()
-    upper = probability_to_weight(choose_auto_link_probability(con, splink_model, settings, log))
+    splink_model, probability = calibrate(con, TRAINING_TABLE, raw_model, settings, log)
+    upper = probability_to_weight(probability) - _TIE_TOLERANCE
     model = TrainedModel(
         splink_model=splink_model,
         model_version=model_version,

@@ -105,10 +105,15 @@ def test_trained_model_records_its_expected_f1_threshold(model):
     assert settings.min_auto_link_probability <= chosen["probability"]
     assert chosen["probability"] <= settings.max_auto_link_probability
     assert model.upper_match_weight == pytest.approx(probability_to_weight(chosen["probability"]))
+    # Pairs scored exactly at the chosen probability (a whole agreement pattern ties there)
+    # are linked, whatever the rounding of Splink's sums.
+    assert model.upper_match_weight < probability_to_weight(chosen["probability"])
     assert model.lower_match_weight <= model.upper_match_weight
     assert 0 < chosen["expected_f1"] <= 1
     again = TrainedModel.from_json(model.to_json())
     assert again.training_log["threshold"] == chosen
+    # u was cleaned of matches with the model's own expected match rate (no labels).
+    assert model.training_log["lambda"]["match_rate_for_u"] > 0
 
 
 def test_probability_rule_and_unknown_rule(population):
