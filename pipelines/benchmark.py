@@ -72,8 +72,13 @@ def timed_stage(name: str, work: Callable[[], str]) -> StageTiming:
     return StageTiming(name, seconds, memory.peak_mb, detail)
 
 
-def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
-    """Synthesise about `size` records, pseudonymise them, run the pipeline; time each stage."""
+def run_benchmark(
+    size: int, seed: int, workdir: Path, memory_limit: str | None = None
+) -> list[StageTiming]:
+    """Synthesise about `size` records, pseudonymise them, run the pipeline; time each stage.
+
+    `memory_limit` is DuckDB's for the warehouse (None: DuckDB's default, 80% of RAM).
+    """
     from linkage.encoding import key_id_of
     from linkage.encoding.batch import pseudonymise_file
     from linkage.encoding.signing import new_signing_key
@@ -109,8 +114,9 @@ def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
 
     def run() -> str:
         resources = resources_from_env(
-            environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id
-        )
+            environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id,
+            memory_limit=memory_limit,
+        )  # fmt: skip
         with resources["warehouse"].connect() as con:
             for source, key in signing_keys.items():
                 register_agency_key(
@@ -140,7 +146,11 @@ def run_benchmark(size: int, seed: int, workdir: Path) -> list[StageTiming]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Work in this folder and keep it (default: a temporary folder, removed after).",
 )
-def benchmark_pipeline(size: int, seed: int, keep: Path | None) -> None:
+@click.option(
+    "--memory-limit",
+    help="DuckDB memory limit for the warehouse, e.g. 3GB (default: DuckDB's, 80% of RAM).",
+)
+def benchmark_pipeline(size: int, seed: int, keep: Path | None, memory_limit: str | None) -> None:
     """Time synth -> pseudonymise -> run end to end and print a table with peak memory."""
     from rich.console import Console
     from rich.table import Table
@@ -149,7 +159,7 @@ def benchmark_pipeline(size: int, seed: int, keep: Path | None) -> None:
     workdir = keep or Path(tempfile.mkdtemp(prefix="pahichan-bench-"))
     try:
         with console.status(f"Running the pipeline benchmark on {size:,} records"):
-            timings = run_benchmark(size, seed, workdir)
+            timings = run_benchmark(size, seed, workdir, memory_limit)
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

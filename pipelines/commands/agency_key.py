@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from pipelines.resources import WarehouseKeyError, resources_from_env
+from pipelines.resources import resources_from_env
 
 _WAREHOUSE_HELP = "Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]"
 _KEY_HELP = "Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]"
@@ -102,19 +102,11 @@ def _warehouse(
     warehouse: Path | None, warehouse_key: Path | None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse of the flags/environment, with open errors turned into clear ones."""
-    from pipelines.commands.warehouse_key import open_error_message
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
 
     store = resources_from_env(
         warehouse=str(warehouse) if warehouse else None,
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )["warehouse"]
-    try:
-        with store.connect() as con:
-            yield con
-    except WarehouseKeyError as error:
-        raise click.ClickException(str(error)) from error
-    except duckdb.Error as error:
-        message = open_error_message(error, store.path)
-        if message is None:
-            raise
-        raise click.ClickException(message) from error
+    with clear_warehouse_errors(store.path), store.connect() as con:
+        yield con

@@ -6,7 +6,7 @@ no agency ever needs it. Losing it makes the warehouse unreadable (re-load from 
 batches); keep a copy in the data office's safe, off the warehouse machine's backups.
 
 Also holds the one place that turns "cannot open the warehouse" errors into clear messages
-for the warehouse commands (`run`, `withdraw`).
+for the warehouse commands (`run`, `withdraw`, `agency-key`, `export`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -30,6 +32,23 @@ def write_warehouse_key(path: Path) -> None:
         os.write(descriptor, (secrets.token_hex(KEY_BYTES) + "\n").encode("ascii"))
     finally:
         os.close(descriptor)
+
+
+@contextmanager
+def clear_warehouse_errors(warehouse: str) -> Iterator[None]:
+    """Inside: a wrong or missing warehouse key or a failed open becomes one clear
+    ClickException (no traceback); any other error passes through."""
+    from pipelines.resources import WarehouseKeyError
+
+    try:
+        yield
+    except WarehouseKeyError as error:
+        raise click.ClickException(str(error)) from error
+    except duckdb.Error as error:
+        message = open_error_message(error, warehouse)
+        if message is None:
+            raise
+        raise click.ClickException(message) from error
 
 
 def open_error_message(error: duckdb.Error, warehouse: str) -> str | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from pipelines.resources import WarehouseKeyError, resources_from_env
+from pipelines.resources import resources_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def withdraw(
     """
     from rich.console import Console
 
-    from pipelines.commands.warehouse_key import open_error_message
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
     from pipelines.erasure import ErasureIncomplete, check_record_tokens, tokens_present
 
     try:
@@ -82,25 +82,21 @@ def withdraw(
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        with store.connect() as con:
-            if not tokens_present(con, tokens):
-                raise click.ClickException(
-                    "none of the given record tokens is in the warehouse (already erased, "
-                    "never loaded, or a typo); nothing was changed"
-                )
-            with console.status("Erasing records and re-clustering ..."):
-                erasure = _erase(con, tokens, actor=actor, reason=reason, reference=reference)
-        with console.status("Rebuilding core and marts, re-publishing reader files ..."):
-            published = _rebuild(resources, reference, actor)
-    except WarehouseKeyError as error:
-        raise click.ClickException(str(error)) from error
+        with clear_warehouse_errors(store.path):
+            with store.connect() as con:
+                if not tokens_present(con, tokens):
+                    raise click.ClickException(
+                        "none of the given record tokens is in the warehouse (already "
+                        "erased, never loaded, or a typo); nothing was changed"
+                    )
+                with console.status("Erasing records and re-clustering ..."):
+                    erasure = _erase(
+                        con, tokens, actor=actor, reason=reason, reference=reference
+                    )
+            with console.status("Rebuilding core and marts, re-publishing reader files ..."):
+                published = _rebuild(resources, reference, actor)
     except ErasureIncomplete as error:
         raise click.ClickException(str(error)) from error
-    except duckdb.Error as error:
-        message = open_error_message(error, store.path)
-        if message is None:
-            raise
-        raise click.ClickException(message) from error
     line = (
         f"Withdrawal {reference}: {erasure.records_erased} record(s) erased "
         f"({erasure.total_rows_deleted} rows deleted, {erasure.tokens_not_found} not found)"

@@ -1,4 +1,4 @@
-"""Agency signing keys at the warehouse: registering them and checking manifest signatures.
+"""Agency signing keys at the warehouse: the registry of public keys, and registering one.
 
 Grain of `ops.agency_keys`: one row per (agency, signing key) ever registered; at most one
 per agency has `retired_at IS NULL` (the active key). A data officer registers the public
