@@ -97,11 +97,10 @@ def _probabilities(weights: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp2(-weights))
 
 
-def _cleaned(raw: dict[str, Any], match_rate: float) -> dict[str, Any]:
+def _cleaned(raw: dict[str, Any], match_rate: float, u_floor: float) -> dict[str, Any]:
     """`raw` with u cleaned of a share `match_rate` of matches; its prior left as it is."""
-    return clamp_probabilities(
-        remove_matches_from_u(copy.deepcopy(raw), match_rate=match_rate, floor=PROBABILITY_FLOOR)
-    )
+    cleaned = remove_matches_from_u(copy.deepcopy(raw), match_rate=match_rate, floor=u_floor)
+    return clamp_probabilities(cleaned, floor=PROBABILITY_FLOOR, u_floor=u_floor)
 
 
 def _score_sample(
@@ -142,7 +141,9 @@ def calibrate(
     `raw_model` is Splink's model JSON right after EM (sampled u, deterministic lambda).
     """
     rate = float(raw_model["probability_two_random_records_match"])
-    model = _cleaned(raw_model, rate)
+    # u cannot be told apart from 0 below one pair in the pairs sampled for it.
+    u_floor = 1.0 / settings.u_max_pairs
+    model = _cleaned(raw_model, rate, u_floor)
     records, weights, gammas = _score_sample(con, table, model, settings)
     sample_pairs = records * (records - 1) / 2
     rounds = []
@@ -154,7 +155,7 @@ def calibrate(
         rounds.append(new_rate)
         settled = abs(new_rate - rate) <= _LAMBDA_TOLERANCE * rate
         rate = new_rate
-        cleaned = _cleaned(raw_model, rate)
+        cleaned = _cleaned(raw_model, rate, u_floor)
         weights = reweight(weights, gammas, model, cleaned)
         model = cleaned
         if settled:

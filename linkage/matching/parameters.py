@@ -52,16 +52,20 @@ def remove_matches_from_u(
     return model
 
 
-def clamp_probabilities(model: dict[str, Any], floor: float = 1e-5) -> dict[str, Any]:
+def clamp_probabilities(
+    model: dict[str, Any], floor: float = 1e-5, u_floor: float | None = None
+) -> dict[str, Any]:
     """Lift m/u values of 0 (a level never seen among matches in a small sample) to a floor.
 
     Zero means an infinite negative weight, which Splink refuses to load back; a small floor
-    keeps the level's evidence strongly negative but finite.
+    keeps the level's evidence strongly negative but finite. `u_floor` (default `floor`)
+    applies to u.
     """
+    floors = {"m_probability": floor, "u_probability": floor if u_floor is None else u_floor}
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
-            for name in ("m_probability", "u_probability"):
+            for name, lowest in floors.items():
                 value = level.get(name)
-                if _is_number(value) and value < floor:
-                    level[name] = floor
+                if _is_number(value) and value < lowest:
+                    level[name] = lowest
     return model
