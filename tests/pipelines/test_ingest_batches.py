@@ -188,7 +188,7 @@ def test_unsigned_impostor_or_tampered_batch_is_rejected_for_its_signature_only(
         checks, reason = _rejection(con, batch_id)
         assert checks == ["manifest_is_signed_by_agency"], reason
         assert _staged(con, batch_id) == 0
-    assert "signed with key 'None'" in _rejection(con, "unsigned")[1]
+    assert "the manifest is not signed" in _rejection(con, "unsigned")[1]
     assert "not written by this agency" in _rejection(con, "impostor")[1]
     assert "does not verify" in _rejection(con, "tampered")[1]
 

@@ -290,6 +290,13 @@ def signature_check(
             "the agency hands over with `pahichan agency-key register`, then re-run",
         )
     stated = manifest.get(SIGNING_KEY_ID_FIELD)
+    if stated is None:
+        return CheckOutcome(
+            MANIFEST_IS_SIGNED_BY_AGENCY,
+            False,
+            "the manifest is not signed: the agency must export with a current tool and its "
+            "signing key (`pahichan pseudonymise --signing-key ...`) and re-send",
+        )
     if stated != registered.signing_key_id:
         return CheckOutcome(
             MANIFEST_IS_SIGNED_BY_AGENCY,
