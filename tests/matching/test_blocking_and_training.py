@@ -45,6 +45,12 @@ BASE = {"sex": "F", "district": "101"}
             {"given_name": "xyz", "family_name": "tamang", "birth_year": 1992},
             True,
         ),
+        # One record has no birth date or year: given name key and district hold the pair.
+        (
+            {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
+            {"given_name": "sunita", "family_name": "damangk"},
+            True,
+        ),
         # Nothing strong agrees: not a candidate.
         (
             {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
