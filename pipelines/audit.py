@@ -1,7 +1,7 @@
 """The audit log (`ops.audit_log`): who did what and when, without any identity.
 
-Every run, publication, withdrawal, review decision, key-id pinning and agency signing-key
-registration appends one row through `append_event`, the only code path that writes the
+Every run, batch receipt, publication, withdrawal, review decision, key-id pinning and agency
+signing-key registration appends one row through `append_event`, the only code path that writes the
 table (a test greps the code base for any other statement touching it). Rows form a hash
 chain: each stores the SHA-256 of the previous row's hash and its own content, so
 `verify_chain` detects a row that was edited, deleted, inserted or re-ordered afterwards,
@@ -33,6 +33,7 @@ GENESIS_HASH = "0" * 64
 ACTIONS = frozenset(
     {
         "run",
+        "batch_received",
         "publication",
         "withdrawal",
         "review_decision",
@@ -91,6 +92,12 @@ def _row_hash(
         ensure_ascii=True,
     )
     return hashlib.sha256(content.encode("ascii")).hexdigest()
+
+
+def looks_like_token(text: str) -> bool:
+    """True when `text` holds a run of exactly 16 or 32 hex characters (refused in audit
+    rows); for callers that put names from outside (file names) into an audit row."""
+    return bool(_TOKEN_LIKE.search(text))
 
 
 def _check_no_identity(value: Any, where: str) -> None:

@@ -129,3 +129,27 @@ def test_only_pipelines_audit_writes_the_audit_log() -> None:
     assert scanned > 50
     assert list(writers) == ["pipelines/audit.py"]
     assert [w.split()[0].upper() for w in writers["pipelines/audit.py"]] == ["INSERT"]
+
+
+def test_every_batch_receipt_is_audited_and_token_shaped_names_are_withheld(
+    tmp_path: Path,
+) -> None:
+    from pipelines.defs.ingest.inbox import find_batches
+    from pipelines.defs.ingest.load import load_batch
+    from tests.agency_signing import register_test_agencies
+    from tests.pipelines.conftest import write_batch
+
+    inbox = tmp_path / "inbox"
+    write_batch(inbox, batch_id="good", count=5)
+    write_batch(inbox, batch_id="ab" * 16, count=5, seed=2)  # a token-shaped file name
+    write_batch(inbox, batch_id="unsigned", count=5, seed=3, sign=False)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    register_test_agencies(con)
+    for files in find_batches(inbox):
+        load_batch(con, files, configured_key_id=None, run_id="r1")
+    received = {e.object: e.detail for e in read_events(con) if e.action == "batch_received"}
+    assert verify_chain(con) == []
+    con.close()
+    assert set(received) == {"good", "unsigned", "(withheld: token-shaped)"}
+    assert received["good"]["status"] == "accepted" and received["good"]["rows_loaded"] == 5
+    assert received["unsigned"]["failed_checks"] == ["manifest_is_signed_by_agency"]
