@@ -88,8 +88,12 @@ def reweight(
         old, fresh = old_levels.get(name, {}), new_levels.get(name, {})
         delta = {g: fresh[g] - old[g] for g in old.keys() & fresh.keys()}
         if delta:
-            lookup = np.vectorize(lambda g, d=delta: d.get(int(g), 0.0), otypes=[float])
-            out = out + lookup(values)
+            # Table indexed by gamma + 1 (null = -1 -> 0): one vector look-up per comparison.
+            index = np.asarray(values, dtype=np.int64) + 1
+            table = np.zeros(max(max(delta) + 1, int(index.max(initial=0))) + 1)
+            for gamma, value in delta.items():
+                table[gamma + 1] = value
+            out = out + table[index]
     return out
 
 
