@@ -11,8 +11,9 @@ On encoded FEBRL3 (lambda ~5e-4) the sampled u of "same birth date" was 5.2e-4 w
 non-matches share a date about 1 time in 36,000 (2.7e-5), and the sampled u of "same ID
 number" (4.4e-4) was almost all matches: the strongest evidence in the data was discounted
 by 4-8 bits, so pairs held together by ID number and birth date alone stayed below the
-threshold. The correction uses only the model's own lambda and m (no labels); u is kept at
-or above `floor` (the sampling resolution), then each comparison's u is renormalised.
+threshold. The correction uses only the model's own estimates (match rate, m; no labels);
+u is kept at or above `floor` (the sampling resolution), then each comparison's u is
+renormalised.
 
 `clamp_probabilities`: m/u values of 0 (a level never seen among matches in a small
 sample) lifted to a floor, since Splink refuses a model with an infinite weight.

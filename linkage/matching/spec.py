@@ -119,8 +119,12 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
         # A record without a birth year escapes every rule above that fixes one; its given
         # name key and place stand in (on 100k synthetic records: +11% candidate pairs,
         # +700 true pairs; on FEBRL3 the pairs held by name, place and ID number alone).
-        "l.given_name_key = r.given_name_key AND l.district_token = r.district_token"
-        " AND (l.birth_year_token IS NULL OR r.birth_year_token IS NULL)",
+        # One rule per side: the IS NULL filter then applies before the join (4% of
+        # records) instead of after a join of every given-key x district pair (1.9M).
+        "l.birth_year_token IS NULL AND l.given_name_key = r.given_name_key"
+        " AND l.district_token = r.district_token",
+        "r.birth_year_token IS NULL AND l.given_name_key = r.given_name_key"
+        " AND l.district_token = r.district_token",
         "l.birth_date_token = r.birth_date_token",
         "l.citizenship_token = r.citizenship_token",
         "l.passport_token = r.passport_token",
