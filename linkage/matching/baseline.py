@@ -202,17 +202,23 @@ def run_splink_plaintext(dataset: Dataset) -> dict[str, object]:
         )
         predictions = linker.inference.predict(
             threshold_match_probability=_SCORING_FLOOR_PROBABILITY
-        ).as_pandas_dataframe()
-        choice = expected_f1_threshold(predictions["match_probability"].to_numpy())
-        linked = predictions[predictions["match_probability"] >= choice.probability]
+        )
+        # Only the probabilities, then only the linked pairs, leave DuckDB: a whole
+        # predictions frame (every comparison column) does not fit in memory at 1M records.
+        table = predictions.physical_name
+        probabilities = con.execute(f"SELECT match_probability FROM {table}").fetchnumpy()  # noqa: S608
+        choice = expected_f1_threshold(probabilities["match_probability"])
+        linked = con.execute(
+            f"SELECT unique_id_l, unique_id_r FROM {table} WHERE match_probability >= ?",  # noqa: S608
+            [choice.probability],
+        ).fetchall()
         seconds = time.perf_counter() - started
-    predicted = {
-        tuple(sorted(p)) for p in zip(linked["unique_id_l"], linked["unique_id_r"], strict=True)
-    }
+    predicted = {tuple(sorted(p)) for p in linked}
     return {
         **scores(predicted, truth),
         "seconds": round(seconds, 2),
         "peak_rss_mb": memory.peak_mb,
+        "start_rss_mb": memory.start_mb,
         "threshold_probability": round(choice.probability, 4),
         "fields": sorted(columns - {"unique_id"}),
     }
