@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -143,7 +144,10 @@ def run_pahichan(dataset: Dataset, memory_limit: str | None = None) -> dict[str,
         encoded.append((agency, source_type, batch.table))
     encode_seconds = time.perf_counter() - started
 
-    config = {"threads": 2, **({"memory_limit": memory_limit} if memory_limit else {})}
+    # Spill files (beyond memory_limit) go to a folder of this run, removed at the end.
+    spill = tempfile.TemporaryDirectory(prefix="pahichan-bench-spill-")
+    config = {"threads": 2, "temp_directory": spill.name,
+              **({"memory_limit": memory_limit} if memory_limit else {})}  # fmt: skip
     con = duckdb.connect(config=config)
     with PeakMemory() as memory:
         started = time.perf_counter()
@@ -182,6 +186,8 @@ def run_pahichan(dataset: Dataset, memory_limit: str | None = None) -> dict[str,
     memberships = con.execute("SELECT record_token, survivor_id FROM linkage.memberships")
     for token, sid in memberships.fetchall():
         clusters.setdefault(sid, []).append(token)
+    con.close()
+    spill.cleanup()
     return {
         **scores(auto, truth),
         "cluster": scores(_true_pairs(clusters), truth),
