@@ -103,15 +103,12 @@ def write_signing_key(path: Path) -> tuple[str, Path]:
         os.write(descriptor, pem)
     finally:
         os.close(descriptor)
-    public_path.write_bytes(public_pem(private_key.public_key()))
-    return key.key_id, public_path
-
-
-def public_pem(public_key: Ed25519PublicKey) -> bytes:
-    """A public key as a SubjectPublicKeyInfo PEM."""
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_path.write_bytes(
+        private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
+    return key.key_id, public_path
 
 
 def read_signing_key(path: Path) -> AgencySigningKey:
@@ -128,22 +125,20 @@ def read_signing_key(path: Path) -> AgencySigningKey:
     return AgencySigningKey(private_key, signing_key_id(private_key.public_key()))
 
 
-def load_public_key(data: bytes, *, name: str = "public key") -> Ed25519PublicKey:
-    """Parse a public key PEM (SubjectPublicKeyInfo); raise SigningKeyError if not Ed25519."""
+def read_public_key(path: Path) -> Ed25519PublicKey:
+    """Load a public key file (SubjectPublicKeyInfo PEM); raise SigningKeyError if missing
+    or not Ed25519."""
+    data = _read(path, "public key")
     try:
         public_key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise SigningKeyError(
-            f"{name} is not a PEM public key (the .pub.pem file `pahichan keys new-signing` wrote)"
+            f"{path} is not a PEM public key (the .pub.pem file `pahichan keys new-signing` "
+            "wrote)"
         ) from None
     if not isinstance(public_key, Ed25519PublicKey):
-        raise SigningKeyError(f"{name} is not an Ed25519 public key")
+        raise SigningKeyError(f"{path} is not an Ed25519 public key")
     return public_key
-
-
-def read_public_key(path: Path) -> Ed25519PublicKey:
-    """Load a public key file; raise SigningKeyError if missing or not Ed25519."""
-    return load_public_key(_read(path, "public key"), name=str(path))
 
 
 def canonical_manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
