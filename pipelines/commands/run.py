@@ -1,8 +1,8 @@
 """`pahichan run`: process every pending inbox batch in this process, then link and publish.
 
 The same code paths as Dagster: each pending batch is one run of its `ingest_<source>_batch`
-job (partition = batch_id), then one run of `rebuild_and_publish` (linkage, core, marts,
-publish), all with `execute_in_process` on an ephemeral Dagster instance. The ephemeral
+job (partition = batch_id), then one run of `rebuild_and_publish` (withdrawals, linkage,
+core, marts, publish), all with `execute_in_process` on an ephemeral Dagster instance. The ephemeral
 instance keeps run history in memory only and never writes telemetry; the warehouse
 (`ops.batches`, `ops.runs`) is the record of what was done. "Pending" means a batch file
 (inbox path + content hash) that `ops.batches` has not seen, so a second run with nothing new
@@ -23,8 +23,6 @@ import duckdb
 
 from pipelines.audit import PIPELINE_ACTOR
 from pipelines.resources import WarehouseKeyError, WarehouseResource, resources_from_env
-
-logger = logging.getLogger(__name__)
 
 _QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -130,45 +128,6 @@ def _metadata(result: Any, key: list[str]) -> dict[str, Any]:
     return {}
 
 
-def _pending_withdrawals(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
-    from pipelines.defs.ingest.warehouse import ensure_ingest_schema
-    from pipelines.defs.ingest.withdrawals import pending_withdrawals
-
-    with warehouse.connect() as con:
-        ensure_ingest_schema(con)
-        return pending_withdrawals(con, inbox_root)
-
-
-def _apply_withdrawals(
-    resources: Mapping[str, Any], pending: list[Any], summary: RunSummary, on_step: Any,
-    total: int,
-) -> None:  # fmt: skip
-    """Apply withdrawal batches after the data batches of this run, before the rebuild, so
-    a record loaded and withdrawn in the same run is erased before anything is published."""
-    from pipelines.defs.ingest.withdrawals import apply_withdrawal
-
-    for files in pending:
-        if on_step:
-            on_step(f"Applying withdrawal {files.inbox_path}", total)
-        try:
-            with resources["warehouse"].connect() as con:
-                outcome = apply_withdrawal(
-                    con, files, configured_key_id=resources["settings"].key_id,
-                    run_id=summary.run_id,
-                )  # fmt: skip
-        except (duckdb.Error, RuntimeError, ValueError) as error:
-            # Left pending (no receipt written): the next run applies it again.
-            logger.error("Withdrawal %s failed: %s", files.inbox_path, error)
-            summary.failed_steps.append(f"withdrawal {files.inbox_path}")
-            continue
-        if outcome.accepted:
-            summary.withdrawals_applied += 1
-            summary.records_erased += outcome.erasure.records_erased if outcome.erasure else 0
-        else:
-            summary.withdrawals_rejected += 1
-            summary.rejected.append((files.inbox_path, outcome.reason or ""))
-
-
 def rebuild_and_publish(
     definitions: Any,
     instance: Any,
@@ -188,6 +147,13 @@ def rebuild_and_publish(
         run_config=run_config,
         raise_on_error=False,
     )
+    # Withdrawals are applied first, in their own step: counted even if a later step fails.
+    withdrawals = _metadata(result, ["ingest", "withdrawals"])
+    summary.withdrawals_applied += int(withdrawals.get("withdrawals_applied", 0))
+    summary.withdrawals_rejected += int(withdrawals.get("withdrawals_rejected", 0))
+    summary.records_erased += int(withdrawals.get("records_erased", 0))
+    summary.rejected.extend((path, reason) for path, reason in withdrawals.get("rejections", []))
+    summary.failed_steps.extend(f"withdrawal {path}" for path in withdrawals.get("failed", []))
     if not result.success:
         failures = [
             event.step_key or "?"
@@ -215,7 +181,8 @@ def run_pipeline(
     on_step: Any = None,
     dagster_run_config: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """Load every pending batch, then link, rebuild and publish; returns the summary.
+    """Load every pending batch, then apply withdrawals, link, rebuild and publish; returns
+    the summary.
 
     `on_step(description, total)` is called before each step (progress display).
     """
@@ -229,10 +196,9 @@ def run_pipeline(
     summary = RunSummary(run_id=f"cli-{uuid.uuid4().hex[:12]}")
     run_config = dagster_run_config if dagster_run_config is not None else _QUIET_DAGSTER
     pending = pending_batches(resources["inbox"].root, warehouse)
-    pending_withdrawals = _pending_withdrawals(resources["inbox"].root, warehouse)
     _record_run(warehouse, summary, "running")
     definitions = build_definitions(resources)
-    total = len(pending) + len(pending_withdrawals) + 1
+    total = len(pending) + 1
     with dg.DagsterInstance.ephemeral() as instance:
         for files in pending:
             if on_step:
@@ -260,9 +226,8 @@ def run_pipeline(
             else:
                 summary.batches_rejected += 1
                 summary.rejected.append((files.inbox_path, str(metadata.get("reason", ""))))
-        _apply_withdrawals(resources, pending_withdrawals, summary, on_step, total)
         if on_step:
-            on_step("Linking, rebuilding and publishing", total)
+            on_step("Applying withdrawals, linking, rebuilding and publishing", total)
         rebuild_and_publish(definitions, instance, summary, run_config=run_config)
     _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded")
     return summary

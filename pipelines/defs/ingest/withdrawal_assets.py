@@ -1,8 +1,9 @@
 """`ingest/withdrawals`: apply the agencies' pending withdrawal batches (consent withdrawn).
 
-Part of the `rebuild_and_publish` job (nightly, or started by hand in the Dagster UI), ahead
-of linking: the records a withdrawal names are erased everywhere before anything is linked,
-rebuilt or published, exactly as `pahichan run` does. Publication stays nightly on purpose:
+Part of the `rebuild_and_publish` job (nightly, started by hand in the Dagster UI, or run in
+process by `pahichan run` and `pahichan withdraw`), ahead of linking: the records a
+withdrawal names are erased everywhere before anything is linked, rebuilt or published.
+This asset is the one place withdrawal batches are applied. Publication stays nightly on purpose:
 republishing right after one withdrawal would let a reader difference the two files (see
 docs/threat-model.md, attack 4). Each receipt (counts only, never a token) is in
 `ops.withdrawals`; a rejected withdrawal erases nothing and fails the WARN check below with
@@ -12,6 +13,7 @@ its reason, so the data officer sees it on the asset.
 # No `from __future__ import annotations`: Dagster reads the context/resource annotations
 # of decorated functions at definition time.
 
+import duckdb
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -52,26 +54,34 @@ def withdrawals(
     inbox: InboxResource,
     settings: PipelineSettings,
 ) -> MaterializeResult:
-    """Apply every withdrawal batch in the inbox the warehouse has not processed yet."""
+    """Apply every withdrawal batch in the inbox the warehouse has not processed yet.
+
+    One that fails for a system reason is logged, left pending (no receipt: the next run
+    applies it again) and listed under `failed`; the others are still applied.
+    """
     applied = erased = 0
     rejected: list[tuple[str, str]] = []
+    failed: list[str] = []
     with warehouse.connect() as con:
         ensure_ingest_schema(con)
         for files in pending_withdrawals(con, inbox.root):
-            outcome = apply_withdrawal(
-                con, files, configured_key_id=settings.key_id, run_id=context.run_id
-            )
+            try:
+                outcome = apply_withdrawal(
+                    con, files, configured_key_id=settings.key_id, run_id=context.run_id
+                )
+            except (duckdb.Error, RuntimeError, ValueError) as error:
+                context.log.error(f"Withdrawal {files.inbox_path} failed: {error}")
+                failed.append(files.inbox_path)
+                continue
             if outcome.accepted:
                 applied += 1
                 erased += outcome.erasure.records_erased if outcome.erasure else 0
             else:
                 rejected.append((files.inbox_path, outcome.reason or ""))
-    if applied or rejected:
+    if applied or rejected or failed:
         context.log.info(
-            "%d withdrawal(s) applied (%d record(s) erased), %d rejected",
-            applied,
-            erased,
-            len(rejected),
+            f"{applied} withdrawal(s) applied ({erased} record(s) erased), {len(rejected)} "
+            f"rejected, {len(failed)} failed"
         )
     rejections = "\n".join(f"- `{path}`: {reason}" for path, reason in rejected)
     return MaterializeResult(
@@ -79,13 +89,18 @@ def withdrawals(
             "withdrawals_applied": applied,
             "withdrawals_rejected": len(rejected),
             "records_erased": erased,
+            "rejections": MetadataValue.json([list(pair) for pair in rejected]),
+            "failed": MetadataValue.json(failed),
         },
         check_results=[
             AssetCheckResult(
                 check_name=WITHDRAWALS_ARE_ACCEPTED,
-                passed=not rejected,
+                passed=not rejected and not failed,
                 severity=AssetCheckSeverity.WARN,
-                metadata={"rejections": MetadataValue.md(rejections or "none")},
+                metadata={
+                    "rejections": MetadataValue.md(rejections or "none"),
+                    "failed": MetadataValue.md(", ".join(f"`{p}`" for p in failed) or "none"),
+                },
             )
         ],
     )
