@@ -37,6 +37,7 @@ from linkage.encoding.cells import (
 )
 from linkage.encoding.identifiers import (
     age_on,
+    deletion_variants,
     normalise_document_number,
     normalise_phone,
 )
@@ -326,6 +327,16 @@ def _encode_frame(
         "passport_token": mapped(
             lambda v: tok["passport"](normalise_document_number(v)), pick(cells["passport_no"])
         ),
+        **{
+            f"{field}_edit_tokens": pa.array(
+                [
+                    encoder.edit_tokens(f"{field}_edit", deletion_variants(number))
+                    for number in map(normalise_document_number, pick(cells[f"{field}_no"]))
+                ],
+                _TOKENS,
+            )
+            for field in ("citizenship", "passport")
+        },
         "phone_token": mapped(lambda v: tok["phone"](normalise_phone(v)), pick(cells["phone"])),
         "sex": sexes,
         "age_band": [attributes.age_band(age) for age in pick(contact_ages)],

@@ -46,6 +46,24 @@ def normalise_document_number(raw: str | None) -> str | None:
     return text if len(text) >= 3 else None
 
 
+# Shorter numbers have so few one-deletion variants, shared by so many other numbers, that
+# agreeing on one says little; the comparison would only learn a level of noise.
+EDIT_VARIANT_MIN_LENGTH = 6
+
+
+def deletion_variants(number: str | None) -> list[str]:
+    """The number itself and the distinct strings left by deleting one of its characters.
+
+    Two numbers share a variant when dropping at most one character from each makes them
+    equal: a wrong, missing, extra or swapped digit (``2271801`` and ``2271081`` both give
+    ``227101``; ``669232`` is itself a variant of ``6692321``). Empty for a missing number or
+    one shorter than EDIT_VARIANT_MIN_LENGTH.
+    """
+    if not number or len(number) < EDIT_VARIANT_MIN_LENGTH:
+        return []
+    return sorted({number, *(number[:i] + number[i + 1 :] for i in range(len(number)))})
+
+
 def parse_ad_date(raw: str) -> tuple[dt.date | None, str]:
     """Parse a Gregorian date: ``YYYY-MM-DD`` (also / or . separators) or a bare ``YYYY``.
 

@@ -13,6 +13,9 @@ _TOKEN_PURPOSES = (
     "name_key/given", "name_key/family", "name_key/full", "birth_year", "birth_date", "sex",
     "district", "citizenship", "passport", "phone",
 )  # fmt: skip
+# One-deletion variants of ID numbers: a sub-key of their own, so a variant of one number can
+# never equal the token of another (shorter) number.
+EDIT_TOKEN_PURPOSES = ("citizenship_edit", "passport_edit")
 
 
 class TokenCache:
@@ -42,6 +45,10 @@ class RecordEncoder:
         self.tokens = {purpose: TokenCache(derive_subkey(secret, f"token/{purpose}"))
                        for purpose in _TOKEN_PURPOSES}  # fmt: skip
         self._record_hmac = PreparedHmac(derive_subkey(secret, "token/record"))
+        self._edit_hmacs = {
+            purpose: PreparedHmac(derive_subkey(secret, f"token/{purpose}"))
+            for purpose in EDIT_TOKEN_PURPOSES
+        }
 
     def record_token(self, agency_id: str, record_id: str) -> str:
         """32-hex token of the agency's local record id (unit separator between the two)."""
@@ -52,6 +59,11 @@ class RecordEncoder:
         return self._record_hmac.tokens(
             [f"{agency_id}\x1f{record_id}" for record_id in record_ids], hex_chars=32
         )
+
+
+    def edit_tokens(self, purpose: str, variants: list[str]) -> list[str]:
+        """Tokens of an ID number's deletion variants (not memoised: nearly all are unique)."""
+        return self._edit_hmacs[purpose].tokens(variants)
 
 
 _ENCODERS: dict[bytes, RecordEncoder] = {}

@@ -52,6 +52,9 @@ BATCH_SCHEMA = pa.schema(
         pa.field("district_token", _TOKEN),
         pa.field("citizenship_token", _TOKEN),
         pa.field("passport_token", _TOKEN),
+        # Tokens of the one-deletion variants of the ID number (empty when there is none).
+        pa.field("citizenship_edit_tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("passport_edit_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("phone_token", _TOKEN),
         pa.field("sex", pa.string()),
         pa.field("age_band", pa.string()),

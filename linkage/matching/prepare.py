@@ -37,7 +37,10 @@ _TOKEN_COLUMNS = (
     "passport_token",
     "phone_token",
 )
-_TOKEN_LIST_COLUMNS = ("birth_year_pm1_tokens", "birth_year_pm2_tokens")
+_TOKEN_LIST_COLUMNS = (
+    "birth_year_pm1_tokens", "birth_year_pm2_tokens", "citizenship_edit_tokens",
+    "passport_edit_tokens",
+)  # fmt: skip
 # Short clear codes (inline strings in DuckDB already): kept as they are.
 _PLAIN_COLUMNS = ("sex", "local_level_code")
 _SUBSET_FILTERS: dict[str, str] = {

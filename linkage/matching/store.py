@@ -61,6 +61,8 @@ BATCH_COLUMNS: dict[str, str] = {
     "district_token": "VARCHAR",
     "citizenship_token": "VARCHAR",
     "passport_token": "VARCHAR",
+    "citizenship_edit_tokens": "VARCHAR[]",
+    "passport_edit_tokens": "VARCHAR[]",
     "phone_token": "VARCHAR",
     "sex": "VARCHAR",
     "age_band": "VARCHAR",
@@ -76,6 +78,7 @@ BATCH_COLUMNS: dict[str, str] = {
     "referred_from": "VARCHAR",
     "referred_to": "VARCHAR",
 }
+EDIT_TOKEN_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
 # Columns the linkage model needs; a batch missing one of these is refused.
 REQUIRED_COLUMNS = (
     "record_token",
@@ -107,6 +110,11 @@ def _ddl() -> list[str]:
     key_id VARCHAR NOT NULL,
     added_at TIMESTAMP NOT NULL
 )""",
+        # Stores created before the ID edit tokens arrived gain them (NULL for old records).
+        *(
+            f"ALTER TABLE linkage.records ADD COLUMN IF NOT EXISTS {name} VARCHAR[]"
+            for name in EDIT_TOKEN_COLUMNS
+        ),
         """CREATE TABLE IF NOT EXISTS linkage.record_blocking_keys (
     record_token VARCHAR PRIMARY KEY,
     lsh_params VARCHAR NOT NULL,

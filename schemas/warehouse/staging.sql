@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     district_token          VARCHAR,
     citizenship_token       VARCHAR,
     passport_token          VARCHAR,
+    citizenship_edit_tokens VARCHAR[],
+    passport_edit_tokens    VARCHAR[],
     phone_token             VARCHAR,
     sex                     VARCHAR,
     age_band                VARCHAR,
@@ -81,6 +83,8 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     district_token          VARCHAR,
     citizenship_token       VARCHAR,
     passport_token          VARCHAR,
+    citizenship_edit_tokens VARCHAR[],
+    passport_edit_tokens    VARCHAR[],
     phone_token             VARCHAR,
     sex                     VARCHAR,
     age_band                VARCHAR,
@@ -136,6 +140,8 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     district_token          VARCHAR,
     citizenship_token       VARCHAR,
     passport_token          VARCHAR,
+    citizenship_edit_tokens VARCHAR[],
+    passport_edit_tokens    VARCHAR[],
     phone_token             VARCHAR,
     sex                     VARCHAR,
     age_band                VARCHAR,
@@ -215,3 +221,11 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_wellbeing VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_stress VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_safety VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_support_network VARCHAR;
+
+-- Warehouses created before the ID edit tokens (one-deletion variants of ID numbers) gain them.
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHAR[];
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS passport_edit_tokens VARCHAR[];
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHAR[];
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS passport_edit_tokens VARCHAR[];
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHAR[];
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS passport_edit_tokens VARCHAR[];

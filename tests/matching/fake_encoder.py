@@ -13,6 +13,8 @@ from datetime import date
 
 import pyarrow as pa
 
+from linkage.encoding.identifiers import deletion_variants
+
 TEST_KEY = b"pahichan-test-key-not-a-secret!!"
 FILTER_BITS = 1024
 HASHES_PER_BIGRAM = 10
@@ -84,6 +86,12 @@ def encode_records(
                 "district_token": tok("district", rec.get("district")),
                 "citizenship_token": tok("citizenship", rec.get("citizenship_no")),
                 "passport_token": tok("passport", rec.get("passport_no")),
+                **{
+                    f"{field}_edit_tokens": [
+                        tok(f"{field}_edit", v) for v in deletion_variants(rec.get(f"{field}_no"))
+                    ]
+                    for field in ("citizenship", "passport")
+                },
                 "phone_token": tok("phone", rec.get("phone")),
                 "sex": rec.get("sex"),
                 "age_band": None,
@@ -123,6 +131,8 @@ SCHEMA = pa.schema(
         ("district_token", pa.string()),
         ("citizenship_token", pa.string()),
         ("passport_token", pa.string()),
+        ("citizenship_edit_tokens", pa.list_(pa.string())),
+        ("passport_edit_tokens", pa.list_(pa.string())),
         ("phone_token", pa.string()),
         ("sex", pa.string()),
         ("age_band", pa.string()),

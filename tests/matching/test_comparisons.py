@@ -5,7 +5,13 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from linkage.matching.spec import LinkageSettings, birth_comparison, name_comparison
+from linkage.encoding.identifiers import deletion_variants
+from linkage.matching.spec import (
+    LinkageSettings,
+    birth_comparison,
+    document_comparison,
+    name_comparison,
+)
 from tests.matching.fake_encoder import _token
 
 
@@ -88,3 +94,44 @@ def test_birth_year_levels(year_l, year_r, same_date, label):
     )
     got = con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
     assert got == label
+
+
+def _edit_tokens(number: str | None) -> list[str]:
+    return [_token("citizenship_edit", v) for v in deletion_variants(number)]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "label"),
+    [
+        ("2271801", "2271801", "exact"),
+        ("2271801", "2271081", "one keystroke apart"),  # swapped digits
+        ("9100106", "9109106", "one keystroke apart"),  # wrong digit
+        ("6692321", "669232", "one keystroke apart"),  # missing digit
+        ("2271801", "7236834", "else"),
+        ("2271801", "2281701", "else"),  # two digits changed
+        ("2271801", None, "null"),
+    ],
+)
+def test_document_number_levels(left, right, label):
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE p AS SELECT ?::VARCHAR AS citizenship_token_l,
+        ?::VARCHAR AS citizenship_token_r, ?::VARCHAR[] AS citizenship_edit_tokens_l,
+        ?::VARCHAR[] AS citizenship_edit_tokens_r""",
+        [
+            _token("citizenship", left) if left else None,
+            _token("citizenship", right) if right else None,
+            _edit_tokens(left),
+            _edit_tokens(right),
+        ],
+    )
+    sql = _case_sql(document_comparison("citizenship"))
+    assert con.execute(f"SELECT {sql} FROM p").fetchone()[0] == label  # noqa: S608
+
+
+def test_deletion_variants_are_distinct_and_skip_short_numbers():
+    assert deletion_variants("1123") == []  # shorter than EDIT_VARIANT_MIN_LENGTH
+    assert deletion_variants(None) == []
+    assert deletion_variants("112345") == [
+        "11234", "112345", "11235", "11245", "11345", "12345",
+    ]  # fmt: skip

@@ -37,6 +37,7 @@ TOKEN_COLUMNS = (
     "birth_date_token", "sex_token", "district_token", "citizenship_token", "passport_token",
     "phone_token",
 )  # fmt: skip
+TOKEN_LIST_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
 
 
 @dataclass
@@ -119,6 +120,7 @@ def write_inbox(inbox: Path, world: World | None = None, people_count: int = 60)
                     clear["record_id"], row["record_token"]
                 )
                 world.tokens.update(row[c] for c in TOKEN_COLUMNS if row[c])
+                world.tokens.update(t for c in TOKEN_LIST_COLUMNS for t in row[c] or ())
                 world.filters.update(row[c] for c in FILTER_COLUMNS if row[c])
         write_batch(inbox, source_type=source_type, agency_id=agency_id,
                     batch_id=f"{agency_id}-000000000001", rows=rows)  # fmt: skip

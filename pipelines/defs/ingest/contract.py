@@ -43,8 +43,9 @@ def _relaxed(field: pa.Field) -> pa.Field:
 STAGING_SCHEMA: pa.Schema = pa.schema([_relaxed(field) for field in BATCH_SCHEMA])
 BATCH_COLUMNS: tuple[str, ...] = tuple(STAGING_SCHEMA.names)
 FILTER_COLUMNS: tuple[str, ...] = tuple(name for name in BATCH_COLUMNS if name.endswith("_bf"))
-# Follow-up answers arrived with contract 1.1; a contract-1 batch has none, and loads with
-# them null rather than being rejected for columns it could not have.
+# Follow-up answers arrived with contract 1.1 and the ID edit tokens later; a batch from an
+# older tool has none, and loads with them null rather than being rejected for columns it
+# could not have (its ID numbers then compare by exact token only).
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(
-    name for name in BATCH_COLUMNS if name.startswith("ri_")
+    name for name in BATCH_COLUMNS if name.startswith("ri_") or name.endswith("_edit_tokens")
 )

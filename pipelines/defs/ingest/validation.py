@@ -30,7 +30,10 @@ from pipelines.defs.ingest.suites import load_suite_spec, vocabulary
 logger = logging.getLogger(__name__)
 
 ROW_INDEX = "row_index"
-_NOT_FOR_GX = (*FILTER_COLUMNS, "services", "birth_year_pm1_tokens", "birth_year_pm2_tokens")
+_NOT_FOR_GX = (
+    *FILTER_COLUMNS, "services", "birth_year_pm1_tokens", "birth_year_pm2_tokens",
+    "citizenship_edit_tokens", "passport_edit_tokens",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
