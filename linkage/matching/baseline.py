@@ -15,6 +15,7 @@ frame: one row per clear record, keyed `unique_id` = "<agency>|<record_id>".
 
 from __future__ import annotations
 
+import tempfile
 import time
 from typing import TYPE_CHECKING
 
@@ -174,8 +175,11 @@ def splink_settings(columns: set[str]):  # type: ignore[no-untyped-def]
     )
 
 
-def run_splink_plaintext(dataset: Dataset) -> dict[str, object]:
-    """Train (lambda, u, EM on two rules) and predict in clear; score at the model's threshold."""
+def run_splink_plaintext(dataset: Dataset, memory_limit: str | None = None) -> dict[str, object]:
+    """Train (lambda, u, EM on two rules) and predict in clear; score at the model's threshold.
+
+    `memory_limit` caps DuckDB as for the encoded arm (beyond it DuckDB spills to disk).
+    """
     from splink import DuckDBAPI, Linker, block_on
 
     from linkage.matching.benchmark import PeakMemory, _true_pairs, scores
@@ -186,8 +190,10 @@ def run_splink_plaintext(dataset: Dataset) -> dict[str, object]:
     columns = set(frame.columns)
     with PeakMemory() as memory:
         started = time.perf_counter()
-        con = duckdb.connect()
-        con.execute("SET threads = 2")
+        spill = tempfile.TemporaryDirectory(prefix="pahichan-bench-spill-")
+        config = {"threads": 2, "temp_directory": spill.name,
+                  **({"memory_limit": memory_limit} if memory_limit else {})}  # fmt: skip
+        con = duckdb.connect(config=config)
         linker = Linker(DuckDBAPI(con).register(frame), splink_settings(columns), log_level=None)
         deterministic = [block_on("given_name", "family_name", "date_of_birth")]
         if "citizenship_no" in columns:
@@ -213,6 +219,8 @@ def run_splink_plaintext(dataset: Dataset) -> dict[str, object]:
             [choice.probability],
         ).fetchall()
         seconds = time.perf_counter() - started
+    con.close()
+    spill.cleanup()
     predicted = {tuple(sorted(p)) for p in linked}
     return {
         **scores(predicted, truth),

@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import secrets
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from itertools import combinations
+from pathlib import Path
 
 import click
 import duckdb
@@ -103,14 +106,15 @@ def blocking_recall(
     import pyarrow as pa
 
     from linkage.matching.prepare import prepare_input
-    from linkage.matching.spec import blocking_rules
+    from linkage.matching.spec import blocking_conditions
 
     if not truth:
         return 1.0
     prepare_input(con, "__bench_input", model.settings, "all")  # type: ignore[attr-defined]
     left, right = zip(*truth, strict=True)
     con.register("__bench_truth", pa.table({"a": list(left), "b": list(right)}))
-    condition = " OR ".join(f"({rule})" for rule in blocking_rules(model.settings))  # type: ignore[attr-defined]
+    rules = blocking_conditions(model.settings)  # type: ignore[attr-defined]
+    condition = " OR ".join(f"({rule})" for rule in rules)
     caught = con.execute(
         f"""SELECT count(*) FROM __bench_truth AS t
         JOIN __bench_input AS l ON l.record_token = t.a
@@ -121,83 +125,133 @@ def blocking_recall(
     return round(caught / len(truth), 4)
 
 
-def run_pahichan(dataset: Dataset, memory_limit: str | None = None) -> dict[str, object]:
-    """Encode, load, train, link; score auto-links and clusters against the truth.
+def _encode_to_files(
+    dataset: Dataset, folder: Path
+) -> tuple[list[dict], dict[str, str], str, float, int]:
+    """Encode every extract with a fresh secret into Parquet batches in `folder`.
 
-    `memory_limit` caps DuckDB's memory (it spills to a temporary folder beyond it), as
-    `PAHICHAN_MEMORY_LIMIT` does for the warehouse; None leaves DuckDB's default (80% of RAM).
+    Returns the batch descriptions, token -> true person (evaluation only, stays in this
+    process), the key id, the seconds taken and the rows the encoder rejected.
     """
-    import linkage.matching as lm
+    import pyarrow.parquet as pq
+
     from linkage.encoding import encode_frame, key_id_of
 
     secret = secrets.token_bytes(32)
-    key_id = key_id_of(secret)
     started = time.perf_counter()
-    encoded, token_person, rejected = [], {}, 0
-    for agency, source_type, frame in dataset.frames:
+    batches, token_person, rejected = [], {}, 0
+    for index, (agency, source_type, frame) in enumerate(dataset.frames):
         batch = encode_frame(frame, secret=secret, agency_id=agency, source_type=source_type)
         rejected += batch.rejected_rows
         for rid, token in zip(
             batch.crosswalk["record_id"], batch.crosswalk["record_token"], strict=True
         ):
             token_person[token] = dataset.truth[(agency, rid)]
-        encoded.append((agency, source_type, batch.table))
-    encode_seconds = time.perf_counter() - started
+        path = folder / f"batch-{index}.parquet"
+        pq.write_table(batch.table, path)
+        batches.append({"path": str(path), "agency": agency, "source_type": source_type})
+    return batches, token_person, key_id_of(secret), time.perf_counter() - started, rejected
 
-    # Spill files (beyond memory_limit) go to a folder of this run, removed at the end.
-    spill = tempfile.TemporaryDirectory(prefix="pahichan-bench-spill-")
-    config = {"threads": 2, "temp_directory": spill.name,
+
+def link_encoded_batches(
+    batches: list[dict], key_id: str, store: str, memory_limit: str | None
+) -> dict[str, object]:
+    """Load, train and link encoded batches into the DuckDB file `store`, as the pipeline does.
+
+    Runs in a process of its own (see `run_pahichan`), so its peak RSS is what linkage
+    needs: encoded batches, DuckDB and Splink, never the clear data or the truth.
+    """
+    import pyarrow.parquet as pq
+
+    import linkage.matching as lm
+
+    spill = Path(store).parent / "spill"
+    config = {"threads": 2, "temp_directory": str(spill),
               **({"memory_limit": memory_limit} if memory_limit else {})}  # fmt: skip
-    con = duckdb.connect(config=config)
+    con = duckdb.connect(store, config=config)
     with PeakMemory() as memory:
         started = time.perf_counter()
         lm.ensure_linkage_schema(con)
-        for agency, source_type, table in encoded:
+        for batch in batches:
             lm.add_records(
                 con,
-                table,
-                batch_id=f"{agency}-1",
-                source_type=source_type,
-                agency_id=agency,
+                pq.read_table(batch["path"]),
+                batch_id=f"{batch['agency']}-1",
+                source_type=batch["source_type"],
+                agency_id=batch["agency"],
                 key_id=key_id,
             )
         trained = time.perf_counter()
         model = lm.train_model(con)
         linking = time.perf_counter()
         result = lm.link_new_records(con, model, run_id="benchmark")
-        seconds = time.perf_counter() - started
-    stages = {
-        "load": round(trained - started, 2),
-        "train": round(linking - trained, 2),
-        "link": round(started + seconds - linking, 2),
-    }
-    auto = {
-        tuple(sorted(row))
-        for row in con.execute(
-            "SELECT record_token_l, record_token_r FROM linkage.pairs WHERE decision = 'auto_link'"
-        ).fetchall()
-    }
-    groups: dict[str, list[str]] = {}
-    for token, person in token_person.items():
-        groups.setdefault(person, []).append(token)
-    truth = _true_pairs(groups)
-    recall_of_blocking = blocking_recall(con, model, truth)
-    clusters: dict[str, list[str]] = {}
-    memberships = con.execute("SELECT record_token, survivor_id FROM linkage.memberships")
-    for token, sid in memberships.fetchall():
-        clusters.setdefault(sid, []).append(token)
+        ended = time.perf_counter()
     con.close()
-    spill.cleanup()
+    return {
+        "model": model.to_json(),
+        "seconds": round(ended - started, 2),
+        "stage_seconds": {
+            "load": round(trained - started, 2),
+            "train": round(linking - trained, 2),
+            "link": round(ended - linking, 2),
+        },
+        "peak_rss_mb": memory.peak_mb,
+        "start_rss_mb": memory.start_mb,
+        "review_pairs": result.review_pairs,
+    }
+
+
+def in_own_process(function: Callable[..., dict[str, object]], *args: object) -> dict[str, object]:
+    """Run `function(*args)` in a fresh (spawned) process and return its result.
+
+    Each arm's peak RSS is then its own: not the clear data set of this process, and not
+    the memory an earlier arm left to the allocator.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
+
+
+def run_pahichan(dataset: Dataset, memory_limit: str | None = None) -> dict[str, object]:
+    """Encode, then load, train and link in a separate process; score against the truth.
+
+    `memory_limit` caps DuckDB's memory (it spills to a temporary folder beyond it), as
+    `PAHICHAN_MEMORY_LIMIT` does for the warehouse; None leaves DuckDB's default (80% of RAM).
+    """
+    from linkage.matching.spec import TrainedModel
+
+    with tempfile.TemporaryDirectory(prefix="pahichan-bench-") as folder:
+        batches, token_person, key_id, encode_seconds, rejected = _encode_to_files(
+            dataset, Path(folder)
+        )
+        # Not "linkage.duckdb": a catalog named like the schema makes `linkage.x` ambiguous.
+        store = str(Path(folder) / "store.duckdb")
+        linked = in_own_process(link_encoded_batches, batches, key_id, store, memory_limit)
+        model = TrainedModel.from_json(str(linked.pop("model")))
+        con = duckdb.connect(store)
+        auto = {
+            tuple(sorted(row))
+            for row in con.execute(
+                "SELECT record_token_l, record_token_r FROM linkage.pairs "
+                "WHERE decision = 'auto_link'"
+            ).fetchall()
+        }
+        groups: dict[str, list[str]] = {}
+        for token, person in token_person.items():
+            groups.setdefault(person, []).append(token)
+        truth = _true_pairs(groups)
+        recall_of_blocking = blocking_recall(con, model, truth)
+        clusters: dict[str, list[str]] = {}
+        memberships = con.execute("SELECT record_token, survivor_id FROM linkage.memberships")
+        for token, sid in memberships.fetchall():
+            clusters.setdefault(sid, []).append(token)
+        con.close()
     return {
         **scores(auto, truth),
         "cluster": scores(_true_pairs(clusters), truth),
-        "seconds": round(seconds, 2),
-        "stage_seconds": stages,
+        **linked,
         "encode_seconds": round(encode_seconds, 2),
-        "peak_rss_mb": memory.peak_mb,
-        "start_rss_mb": memory.start_mb,
         "rejected_rows": rejected,
-        "review_pairs": result.review_pairs,
         "blocking_recall": recall_of_blocking,
         "upper_match_weight": round(model.upper_match_weight, 2),
         "threshold": model.training_log.get("threshold", {}),
@@ -238,16 +292,17 @@ def run_recordlinkage(dataset: Dataset) -> dict[str, object]:
             "peak_rss_mb": memory.peak_mb, "start_rss_mb": memory.start_mb}  # fmt: skip
 
 
-def _splink_plaintext(dataset: Dataset) -> dict[str, object]:
+def _splink_plaintext(dataset: Dataset, memory_limit: str | None = None) -> dict[str, object]:
     from linkage.matching.baseline import run_splink_plaintext
 
-    return run_splink_plaintext(dataset)
+    return in_own_process(run_splink_plaintext, dataset, memory_limit)
 
 
-ARMS: dict[str, Callable[[Dataset], dict[str, object]]] = {
+# Arms that take a DuckDB memory limit (recordlinkage has no DuckDB).
+ARMS: dict[str, Callable[[Dataset, str | None], dict[str, object]]] = {
     "pahichan": run_pahichan,
     "splink_plaintext": _splink_plaintext,
-    "recordlinkage": run_recordlinkage,
+    "recordlinkage": lambda dataset, _: run_recordlinkage(dataset),
 }
 
 
@@ -275,7 +330,7 @@ RECORDLINKAGE_MAX_RECORDS = 20_000  # its single-column blocks explode beyond th
 )
 @click.option(
     "--memory-limit",
-    help="DuckDB memory limit of the pahichan arm, e.g. 3GB (baselines keep DuckDB's default).",
+    help="DuckDB memory limit of both Splink arms, e.g. 3GB (default: DuckDB's, 80% of RAM).",
 )
 @click.option(
     "--febrl-place/--no-febrl-place",
@@ -316,9 +371,7 @@ def benchmark_linkage(
             arms.append("recordlinkage")
     for arm in arms:
         with console.status(f"Running {arm} on {records} records..."):
-            out[arm] = (
-                run_pahichan(data, memory_limit) if arm == "pahichan" else ARMS[arm](data)
-            )
+            out[arm] = ARMS[arm](data, memory_limit)
         # Each arm's figures as soon as it ends: a later arm running out of memory at 1M
         # must not lose them.
         click.echo(json.dumps({"arm": arm, **out[arm]}), err=True)
@@ -332,9 +385,7 @@ def benchmark_linkage(
             table.add_column(column)
         for arm in arms:
             row = out[arm]
-            table.add_row(
-                arm, *(str(row[c]) for c in columns)
-            )
+            table.add_row(arm, *(str(row[c]) for c in columns))
         Console().print(table)
         if "mapping" in out:
             click.echo(f"FEBRL mapping: {out['mapping']}")
