@@ -5,8 +5,8 @@ FEBRL mapping to the agency extract contract, stated here and printed by the ben
 given_name -> given_name, surname -> family_name, date_of_birth (YYYYMMDD; an impossible
 date keeps its year as a bare "YYYY") -> date_of_birth, soc_sec_id -> citizenship_no;
 contact_date fixed at 2000-01-01; with `febrl_place` the postcode becomes a stand-in
-district (postcode mod 77). Clear address columns are kept as `plain_*` for the plaintext
-baseline only; the encoder never reads them.
+local level (postcode mod 753) and its district. Clear address columns are kept as
+`plain_*` for the plaintext baseline only; the encoder never reads them.
 """
 
 from __future__ import annotations
@@ -48,20 +48,25 @@ def _febrl_birth_dates(raw: pd.Series) -> pd.Series:
     return iso.fillna(year_only.where(plausible & full.isna())).fillna("")
 
 
-def _postcode_district(postcode: pd.Series) -> pd.Series:
-    """A stand-in place for FEBRL's Australian postcode: district number (postcode mod 77).
+def _postcode_place(postcode: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A stand-in place for FEBRL's Australian postcode: (district name, local level code).
 
-    The contract's place fields are Nepal districts, so the postcode is carried as the
-    district whose position in the reference list is postcode mod 77: the same postcode
-    always gives the same district, and unrelated postcodes share one 1 time in 77. Place
-    agreement is thus coarser than postcode agreement; the plaintext baseline compares the
-    real postcode. Only when `--febrl-place` is on (the default), and printed in the output.
+    The contract's place fields are Nepal's districts and local levels, so the postcode is
+    carried as the local level at position postcode mod 753 of the reference list, and as
+    that local level's district: the same postcode always gives the same place, unrelated
+    postcodes share a local level 1 time in 753 and a district about 1 time in 77 (a postcode
+    is finer than either; the plaintext baseline compares the real one). Only when
+    `--febrl-place` is on (the default), and printed in the output.
     """
     from schemas.geography import load_geography
 
-    names = [district.name_en for district in load_geography().districts]
+    geography = load_geography()
+    district_names = {district.code: district.name_en for district in geography.districts}
+    levels = geography.local_levels
     digits = pd.to_numeric(postcode.fillna("").astype(str).str.strip(), errors="coerce")
-    return digits.map(lambda v: "" if pd.isna(v) else names[int(v) % len(names)])
+    level = digits.map(lambda v: None if pd.isna(v) else levels[int(v) % len(levels)])
+    districts = level.map(lambda ll: "" if ll is None else district_names[ll.district_code])
+    return districts, level.map(lambda ll: "" if ll is None else ll.code)
 
 
 def _febrl_frame(frame: pd.DataFrame, *, place: bool) -> pd.DataFrame:
@@ -78,7 +83,9 @@ def _febrl_frame(frame: pd.DataFrame, *, place: bool) -> pd.DataFrame:
         }
     )
     if place:
-        out["district"] = _postcode_district(frame["postcode"]).to_numpy()
+        districts, local_levels = _postcode_place(frame["postcode"])
+        out["district"] = districts.to_numpy()
+        out["local_level"] = local_levels.to_numpy()
     # Clear address fields for the plaintext baseline only (never encoded).
     for column in PLAIN_ONLY_FEBRL:
         out[f"plain_{column}"] = frame[column].fillna("").astype(str).to_numpy()

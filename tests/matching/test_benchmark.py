@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from linkage.matching.bench_data import _febrl_birth_dates, _postcode_district, load_dataset
+from linkage.matching.bench_data import _febrl_birth_dates, _postcode_place, load_dataset
 from linkage.matching.benchmark import benchmark_linkage, scores
 
 
@@ -37,7 +37,7 @@ def test_febrl4_encoded_end_to_end():
     assert out["pahichan"]["f1"] >= 0.99
     assert out["pahichan"]["blocking_recall"] >= 0.99
     assert out["pahichan"]["threshold"]["rule"] == "expected_f1"
-    assert "postcode->district" in out["mapping"]
+    assert "postcode->local level" in out["mapping"]
 
 
 def test_febrl_birth_dates_keep_the_year_of_impossible_dates():
@@ -47,13 +47,13 @@ def test_febrl_birth_dates_keep_the_year_of_impossible_dates():
     assert got == ["1990-02-15", "1956", "1900", "", "", ""]
 
 
-def test_postcode_stand_in_district_is_deterministic_and_resolvable():
-    from schemas.geography import resolve_district
+def test_postcode_stand_in_place_is_deterministic_and_resolvable():
+    from schemas.geography import district_of, resolve_district
 
-    got = _postcode_district(pd.Series(["4223", "4223", "4224", "", None])).tolist()
-    assert got[0] == got[1] and got[0] != got[2]
-    assert got[3] == got[4] == ""
-    assert resolve_district(got[0]) is not None
+    districts, levels = _postcode_place(pd.Series(["4223", "4223", "4224", "", None]))
+    assert levels[0] == levels[1] and levels[0] != levels[2]
+    assert levels[3] == levels[4] == districts[3] == ""
+    assert resolve_district(districts[0]) == district_of(levels[0])
 
 
 def test_synthetic_size_is_in_records():
