@@ -82,3 +82,10 @@ def age_of(text: str) -> tuple[int | None, str | None]:
 def name_key_pair(given: str, family: str) -> str | None:
     given_key, family_key = phonetic_key(given), phonetic_key(family)
     return f"{given_key}|{family_key}" if given_key and family_key else None
+
+
+def name_key_set(given: str, family: str) -> str | None:
+    """The two phonetic keys in sorted order: the same for "Sita Tamang" and "Tamang Sita",
+    so a register that wrote the family name first still links."""
+    given_key, family_key = phonetic_key(given), phonetic_key(family)
+    return "|".join(sorted((given_key, family_key))) if given_key and family_key else None

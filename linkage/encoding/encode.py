@@ -33,6 +33,7 @@ from linkage.encoding.cells import (
     date_parser,
     mapped,
     name_key_pair,
+    name_key_set,
     parsed_date,
 )
 from linkage.encoding.identifiers import (
@@ -306,6 +307,10 @@ def _encode_frame(
         "family_name_key": mapped(lambda v: tok["name_key/family"](phonetic_key(v)), family),
         "full_name_key": mapped(
             lambda pair: tok["name_key/full"](name_key_pair(*pair)),
+            list(zip(given, family, strict=True)),
+        ),
+        "name_set_key": mapped(
+            lambda pair: tok["name_key/set"](name_key_set(*pair)),
             list(zip(given, family, strict=True)),
         ),
         "birth_year_token": _taken(lambda y: (year_tokens(y) or [None] * 3)[2], years, _TOKEN),

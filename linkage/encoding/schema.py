@@ -44,6 +44,8 @@ BATCH_SCHEMA = pa.schema(
         pa.field("given_name_key", _TOKEN),
         pa.field("family_name_key", _TOKEN),
         pa.field("full_name_key", _TOKEN),
+        # Both name keys, order-free: equal when given and family name were swapped.
+        pa.field("name_set_key", _TOKEN),
         pa.field("birth_year_token", _TOKEN),
         pa.field("birth_year_pm1_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("birth_year_pm2_tokens", pa.list_(pa.string()), nullable=False),

@@ -29,6 +29,7 @@ _TOKEN_COLUMNS = (
     "given_name_key",
     "family_name_key",
     "full_name_key",
+    "name_set_key",
     "birth_year_token",
     "birth_date_token",
     "sex_token",

@@ -105,6 +105,8 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
         "l.given_name_key = r.given_name_key AND l.family_name_key = r.family_name_key"
         f" AND {near_year}",
         "l.full_name_key = r.full_name_key AND l.district_token = r.district_token",
+        # Given and family name swapped (the full name key is ordered, the set key is not).
+        "l.name_set_key = r.name_set_key AND l.district_token = r.district_token",
         "l.given_name_key = r.given_name_key AND l.birth_year_token = r.birth_year_token"
         " AND l.district_token = r.district_token",
         "l.family_name_key = r.family_name_key AND l.birth_year_token = r.birth_year_token"
@@ -213,17 +215,22 @@ def name_comparison(
 
     The phonetic key level sits above the low Dice level: on hardened filters a shared
     phonetic key (e.g. "laxmi" / "luxmi") is stronger evidence than a middling Dice.
-    `swapped_level` adds, before else, "full-name filters similar": the given name
-    disagrees but the whole name agrees, as when given and family name were swapped (each
+    `swapped_level` adds, before else, "given and family name swapped" (the order-free name
+    key agrees while the given name does not) and then "full-name filters similar" (each
     field's filter is keyed separately, so the given filter cannot be compared with the
-    family filter directly). Only one comparison carries it, so the evidence counts once.
+    family filter directly; on hardened filters a clean swap scores a full-name Dice of only
+    ~0.55-0.58, hence the key). Only one comparison carries them, so the evidence counts once.
     """
     swap = (
         [
             {
+                "sql_condition": "name_set_key_l = name_set_key_r",
+                "label_for_charts": "given and family name swapped",
+            },
+            {
                 "sql_condition": f"{_dice('full_name')} >= {settings.full_name_dice}",
                 "label_for_charts": f"full name dice >= {settings.full_name_dice}",
-            }
+            },
         ]
         if swapped_level
         else []

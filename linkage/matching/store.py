@@ -53,6 +53,7 @@ BATCH_COLUMNS: dict[str, str] = {
     "given_name_key": "VARCHAR",
     "family_name_key": "VARCHAR",
     "full_name_key": "VARCHAR",
+    "name_set_key": "VARCHAR",
     "birth_year_token": "VARCHAR",
     "birth_year_pm1_tokens": "VARCHAR[]",
     "birth_year_pm2_tokens": "VARCHAR[]",
@@ -78,7 +79,12 @@ BATCH_COLUMNS: dict[str, str] = {
     "referred_from": "VARCHAR",
     "referred_to": "VARCHAR",
 }
-EDIT_TOKEN_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
+# Columns added to the batch after the first warehouses were created.
+LATER_COLUMNS = {
+    "name_set_key": "VARCHAR",
+    "citizenship_edit_tokens": "VARCHAR[]",
+    "passport_edit_tokens": "VARCHAR[]",
+}
 # Columns the linkage model needs; a batch missing one of these is refused.
 REQUIRED_COLUMNS = (
     "record_token",
@@ -110,10 +116,10 @@ def _ddl() -> list[str]:
     key_id VARCHAR NOT NULL,
     added_at TIMESTAMP NOT NULL
 )""",
-        # Stores created before the ID edit tokens arrived gain them (NULL for old records).
+        # Stores created before these columns arrived gain them (NULL for old records).
         *(
-            f"ALTER TABLE linkage.records ADD COLUMN IF NOT EXISTS {name} VARCHAR[]"
-            for name in EDIT_TOKEN_COLUMNS
+            f"ALTER TABLE linkage.records ADD COLUMN IF NOT EXISTS {name} {kind}"
+            for name, kind in LATER_COLUMNS.items()
         ),
         """CREATE TABLE IF NOT EXISTS linkage.record_blocking_keys (
     record_token VARCHAR PRIMARY KEY,

@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     given_name_key          VARCHAR,
     family_name_key         VARCHAR,
     full_name_key           VARCHAR,
+    name_set_key            VARCHAR,
     birth_year_token        VARCHAR,
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
@@ -75,6 +76,7 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     given_name_key          VARCHAR,
     family_name_key         VARCHAR,
     full_name_key           VARCHAR,
+    name_set_key            VARCHAR,
     birth_year_token        VARCHAR,
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
@@ -132,6 +134,7 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     given_name_key          VARCHAR,
     family_name_key         VARCHAR,
     full_name_key           VARCHAR,
+    name_set_key            VARCHAR,
     birth_year_token        VARCHAR,
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
@@ -222,7 +225,11 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_stress VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_safety VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_support_network VARCHAR;
 
--- Warehouses created before the ID edit tokens (one-deletion variants of ID numbers) gain them.
+-- Warehouses created before the order-free name key and the ID edit tokens (one-deletion
+-- variants of ID numbers) gain them.
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS name_set_key VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS name_set_key VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS name_set_key VARCHAR;
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHAR[];
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS passport_edit_tokens VARCHAR[];
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHAR[];

@@ -82,3 +82,12 @@ def test_distinct_names_stay_below_dice_08(encoder: BloomEncoder) -> None:
     rate = 1 - len(high) / len(pairs)
     print(f"\ndistinct name pairs with Dice < 0.8: {rate:.2%} of {len(pairs)}; above: {high}")
     assert rate >= 0.99
+
+
+def test_name_key_set_is_the_same_whichever_name_comes_first():
+    from linkage.encoding.cells import name_key_pair, name_key_set
+
+    assert name_key_set("Sita", "Tamang") == name_key_set("Tamang", "Sita")
+    assert name_key_pair("Sita", "Tamang") != name_key_pair("Tamang", "Sita")
+    assert name_key_set("Sita", "Tamang") != name_key_set("Gita", "Tamang")
+    assert name_key_set("Sita", "") is None

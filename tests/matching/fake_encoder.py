@@ -76,6 +76,11 @@ def encode_records(
                 "given_name_key": tok("gkey", _phonetic(given)),
                 "family_name_key": tok("fkey", _phonetic(family)),
                 "full_name_key": tok("nkey", f"{_phonetic(given)}|{_phonetic(family)}"),
+                "name_set_key": (
+                    tok("skey", "|".join(sorted((_phonetic(given), _phonetic(family)))))
+                    if _phonetic(given) and _phonetic(family)
+                    else None
+                ),
                 "birth_year_token": tok("yob", yob),
                 "birth_year_pm1_tokens": [tok("yob", yob + d) for d in (-1, 0, 1)] if yob else [],
                 "birth_year_pm2_tokens": (
@@ -123,6 +128,7 @@ SCHEMA = pa.schema(
         ("given_name_key", pa.string()),
         ("family_name_key", pa.string()),
         ("full_name_key", pa.string()),
+        ("name_set_key", pa.string()),
         ("birth_year_token", pa.string()),
         ("birth_year_pm1_tokens", pa.list_(pa.string())),
         ("birth_year_pm2_tokens", pa.list_(pa.string())),

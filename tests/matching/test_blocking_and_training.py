@@ -68,9 +68,13 @@ def test_blocking_rules_catch_one_strong_field(con, model, left, right, caught):
 
 def _level_label(comparison: dict, row: dict) -> str:
     con = duckdb.connect()
-    columns = ", ".join(f"CAST(? AS BIT) AS {name}" for name in row)
+    bits = [name for name in row if "_bits" in name]
+    columns = ", ".join(
+        f"CAST(? AS BIT) AS {name}" if name in bits else f"CAST(? AS VARCHAR) AS {name}"
+        for name in row
+    )
     con.execute(f"CREATE TABLE raw AS SELECT {columns}", list(row.values()))
-    ones = ", ".join(f"bit_count({name}) AS {name.replace('_bits', '_ones')}" for name in row)
+    ones = ", ".join(f"bit_count({name}) AS {name.replace('_bits', '_ones')}" for name in bits)
     con.execute(f"CREATE TABLE p AS SELECT *, {ones} FROM raw")  # noqa: S608
     con.execute("ALTER TABLE p ADD COLUMN given_name_key_l VARCHAR")
     con.execute("ALTER TABLE p ADD COLUMN given_name_key_r VARCHAR")
@@ -86,7 +90,7 @@ def _bits(name: str) -> str:
     return "".join(f"{byte:08b}" for byte in bloom_filter(name))
 
 
-def test_swapped_names_reach_the_full_name_level():
+def test_swapped_names_reach_the_swap_levels():
     # Plain (fake) filters: swapping changes 4 of 14 bigrams, full-name Dice ~0.71.
     settings = LinkageSettings(**{**PLAIN_FILTER_SETTINGS.to_dict(), "full_name_dice": 0.65})
     comparison = name_comparison("given_name", settings, swapped_level=True)
@@ -95,9 +99,18 @@ def test_swapped_names_reach_the_full_name_level():
         "given_name_bits_r": _bits("tamang"),
         "full_name_bits_l": _bits("sunita tamang"),
         "full_name_bits_r": _bits("tamang sunita"),
+        # The order-free key agrees on a clean swap.
+        "name_set_key_l": "sunita|tamang",
+        "name_set_key_r": "sunita|tamang",
     }
-    assert _level_label(comparison, swapped).startswith("full name dice")
-    unrelated = {**swapped, "full_name_bits_r": _bits("bishnu karki")}
+    assert _level_label(comparison, swapped) == "given and family name swapped"
+    # A swap with a misspelling the phonetic key does not absorb: the full-name filters.
+    misspelt = {**swapped, "name_set_key_r": "sunyta|tamang"}
+    assert _level_label(comparison, misspelt).startswith("full name dice")
+    # From a tool that sends no order-free key, the full-name level still applies.
+    older = {**swapped, "name_set_key_l": None, "name_set_key_r": None}
+    assert _level_label(comparison, older).startswith("full name dice")
+    unrelated = {**misspelt, "full_name_bits_r": _bits("bishnu karki")}
     assert _level_label(comparison, unrelated) == "else"
     # The family comparison has no such level: the evidence is counted once.
     family = name_comparison("family_name", PLAIN_FILTER_SETTINGS)

@@ -43,9 +43,11 @@ def _relaxed(field: pa.Field) -> pa.Field:
 STAGING_SCHEMA: pa.Schema = pa.schema([_relaxed(field) for field in BATCH_SCHEMA])
 BATCH_COLUMNS: tuple[str, ...] = tuple(STAGING_SCHEMA.names)
 FILTER_COLUMNS: tuple[str, ...] = tuple(name for name in BATCH_COLUMNS if name.endswith("_bf"))
-# Follow-up answers arrived with contract 1.1 and the ID edit tokens later; a batch from an
-# older tool has none, and loads with them null rather than being rejected for columns it
-# could not have (its ID numbers then compare by exact token only).
+# Follow-up answers arrived with contract 1.1, the order-free name key and the ID edit
+# tokens later; a batch from an older tool has none, and loads with them null rather than
+# being rejected for columns it could not have (it then links as it did before them).
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(
-    name for name in BATCH_COLUMNS if name.startswith("ri_") or name.endswith("_edit_tokens")
+    name
+    for name in BATCH_COLUMNS
+    if name.startswith("ri_") or name.endswith("_edit_tokens") or name == "name_set_key"
 )
