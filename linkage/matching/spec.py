@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 ENCODING_VERSION = "pahichan-enc-1"
-SPEC_VERSION = "pahichan-link-1"
+# 2: order-free name key level and rule, ID numbers one keystroke apart, blocking at scale.
+# A model keeps the spec it was trained with (its Splink settings travel in its JSON).
+SPEC_VERSION = "pahichan-link-2"
 
 # The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
 NAME_FILTERS = ("given_name", "family_name", "father_name")
