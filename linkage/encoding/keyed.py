@@ -60,7 +60,6 @@ class RecordEncoder:
             [f"{agency_id}\x1f{record_id}" for record_id in record_ids], hex_chars=32
         )
 
-
     def edit_tokens(self, purpose: str, variants: list[str]) -> list[str]:
         """Tokens of an ID number's deletion variants (not memoised: nearly all are unique)."""
         return self._edit_hmacs[purpose].tokens(variants)

@@ -22,8 +22,9 @@ expected F1 (`linkage.matching.threshold`).
 Measures: pairwise precision/recall/F1 of auto-links (the model's own threshold, no oracle),
 cluster-level pairwise F1 (pairs of records sharing a survivor ID), blocking recall (true
 pairs that some prediction rule makes a candidate); time (load + train + link, stages
-reported); peak RSS of the process while the arm ran (psutil sampling thread), which
-includes the data set already held in memory.
+reported); peak RSS (psutil sampling thread) of the spawned process each Splink arm runs
+in: the encoded arm's holds the encoded batches, never the clear data or the truth; the
+plaintext arm's holds its clear frame.
 """
 
 from __future__ import annotations
