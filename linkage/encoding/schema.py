@@ -30,6 +30,9 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "referred_from", "referred_to", "record_kind", *FOLLOWUP_COLUMNS,
 )  # fmt: skip
 NAME_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "father_name")
+# Encoded columns added after the first agency tools shipped: a batch from an older tool
+# lacks them, the warehouse loads it with them null, and it links as it did before.
+LATER_COLUMNS: tuple[str, ...] = ("name_set_key", "citizenship_edit_tokens", "passport_edit_tokens")
 
 _TOKEN = pa.string()
 BATCH_SCHEMA = pa.schema(

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from linkage.encoding.schema import LATER_COLUMNS
 from linkage.matching.spec import NAME_FILTERS
 
 logger = logging.getLogger(__name__)
@@ -79,12 +80,8 @@ BATCH_COLUMNS: dict[str, str] = {
     "referred_from": "VARCHAR",
     "referred_to": "VARCHAR",
 }
-# Columns added to the batch after the first warehouses were created.
-LATER_COLUMNS = {
-    "name_set_key": "VARCHAR",
-    "citizenship_edit_tokens": "VARCHAR[]",
-    "passport_edit_tokens": "VARCHAR[]",
-}
+# Stores created before the later batch columns existed gain them (ADD COLUMN in _ddl).
+_LATER_COLUMN_TYPES = {name: BATCH_COLUMNS[name] for name in LATER_COLUMNS}
 # Columns the linkage model needs; a batch missing one of these is refused.
 REQUIRED_COLUMNS = (
     "record_token",
@@ -119,7 +116,7 @@ def _ddl() -> list[str]:
         # Stores created before these columns arrived gain them (NULL for old records).
         *(
             f"ALTER TABLE linkage.records ADD COLUMN IF NOT EXISTS {name} {kind}"
-            for name, kind in LATER_COLUMNS.items()
+            for name, kind in _LATER_COLUMN_TYPES.items()
         ),
         """CREATE TABLE IF NOT EXISTS linkage.record_blocking_keys (
     record_token VARCHAR PRIMARY KEY,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from linkage.encoding.schema import BATCH_SCHEMA
+from linkage.encoding.schema import BATCH_SCHEMA, LATER_COLUMNS
 from schemas.contract import COMPATIBLE_CONTRACT_VERSIONS
 
 # Versions this warehouse knows how to read; a batch with any other is rejected whole.
@@ -47,7 +47,5 @@ FILTER_COLUMNS: tuple[str, ...] = tuple(name for name in BATCH_COLUMNS if name.e
 # tokens later; a batch from an older tool has none, and loads with them null rather than
 # being rejected for columns it could not have (it then links as it did before them).
 OPTIONAL_COLUMNS: frozenset[str] = frozenset(
-    name
-    for name in BATCH_COLUMNS
-    if name.startswith("ri_") or name.endswith("_edit_tokens") or name == "name_set_key"
+    name for name in BATCH_COLUMNS if name.startswith("ri_") or name in LATER_COLUMNS
 )
