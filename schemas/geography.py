@@ -311,6 +311,19 @@ def district_of(local_level_code: str) -> str:
     return parent
 
 
+def ward_count(local_level_code: str) -> int:
+    """Number of wards of a local level (wards are numbered 1..count); ValueError if unknown."""
+    count = _ward_counts().get(str(local_level_code))
+    if count is None:
+        raise ValueError(f"unknown local level code {local_level_code!r}")
+    return count
+
+
+@cache
+def _ward_counts() -> dict[str, int]:
+    return {ll.code: ll.ward_count for ll in load_geography().local_levels}
+
+
 def province_of(district_code: str) -> str:
     """Province code of a district (a local-level code is accepted too)."""
     code = str(district_code)

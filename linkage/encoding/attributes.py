@@ -8,6 +8,7 @@ Results are cached: the same few hundred spellings repeat across thousands of ro
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from schemas import geography, vocabularies
@@ -57,6 +58,29 @@ def local_level(value: str, district_code: str | None) -> Resolved:
     if code:
         return code, None
     return None, "unknown or ambiguous local_level (add the district or the 5-digit code)"
+
+
+_DIGIT_RUN = re.compile(r"\d+")  # any script's decimal digits: "5", "05", "५"
+
+
+@lru_cache(maxsize=16384)
+def ward(value: str, local_level_code: str | None) -> Resolved:
+    """The ward as ``<local level code>/<ward number>``, the value its token is keyed on.
+
+    One number in the cell, in any script ("5", "Ward 05", "वडा नं. ५"), within the local
+    level's wards. A ward means nothing without its local level, so then there is none
+    (and no reject: the local level's own check has spoken).
+    """
+    if not value or local_level_code is None:
+        return None, None
+    numbers = _DIGIT_RUN.findall(value)
+    if len(numbers) != 1:
+        return None, "ward must be one number"
+    number = int(numbers[0])  # int() reads Devanagari digits too
+    wards = geography.ward_count(local_level_code)
+    if not 1 <= number <= wards:
+        return None, f"ward {number} is not a ward of local level {local_level_code} (1..{wards})"
+    return f"{local_level_code}/{number}", None
 
 
 @lru_cache(maxsize=1024)

@@ -181,8 +181,8 @@ def pseudonymise(
 ) -> None:
     """Turn a clear agency export into an encoded batch and its manifest.
 
-    Names become hardened Bloom filters, identifiers keyed tokens; birth date, ward and
-    every clear identifier stay behind. The crosswalk (record_id -> record_token) and the
+    Names become hardened Bloom filters, identifiers and the ward keyed tokens; birth date
+    and every clear identifier stay behind. The crosswalk (record_id -> record_token) and the
     rejects list are kept in --crosswalk-dir, never in --out.
     """
     from linkage.encoding.batch import UnusableInput, pseudonymise_file

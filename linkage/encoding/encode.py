@@ -197,6 +197,10 @@ def _encode_frame(
         for value, district in zip(cells["local_level"], district_codes, strict=True)
     ]
     resolved["local_level"] = local_levels
+    resolved["ward"] = [
+        attributes.ward(value, local_level) if value else (None, None)
+        for value, (local_level, _) in zip(cells["ward"], local_levels, strict=True)
+    ]
     for column, results in resolved.items():
         # Rows with a problem found in C: most columns have none.
         for index in compress(range(count), map(itemgetter(1), results)):
@@ -325,6 +329,7 @@ def _encode_frame(
         ),
         "sex_token": mapped(tok["sex"], sexes),
         "district_token": mapped(tok["district"], districts),
+        "ward_token": mapped(tok["ward"], codes("ward")),
         "citizenship_token": mapped(
             lambda v: tok["citizenship"](normalise_document_number(v)),
             pick(cells["citizenship_no"]),

@@ -32,7 +32,9 @@ INPUT_COLUMNS: tuple[str, ...] = (
 NAME_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "father_name")
 # Encoded columns added after the first agency tools shipped: a batch from an older tool
 # lacks them, the warehouse loads it with them null, and it links as it did before.
-LATER_COLUMNS: tuple[str, ...] = ("name_set_key", "citizenship_edit_tokens", "passport_edit_tokens")
+LATER_COLUMNS: tuple[str, ...] = (
+    "name_set_key", "ward_token", "citizenship_edit_tokens", "passport_edit_tokens",
+)  # fmt: skip
 
 _TOKEN = pa.string()
 BATCH_SCHEMA = pa.schema(
@@ -55,6 +57,8 @@ BATCH_SCHEMA = pa.schema(
         pa.field("birth_date_token", _TOKEN),
         pa.field("sex_token", _TOKEN),
         pa.field("district_token", _TOKEN),
+        # Local level and ward together (a ward number alone names nothing).
+        pa.field("ward_token", _TOKEN),
         pa.field("citizenship_token", _TOKEN),
         pa.field("passport_token", _TOKEN),
         # Tokens of the one-deletion variants of the ID number (empty when there is none).

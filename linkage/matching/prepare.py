@@ -34,6 +34,7 @@ _TOKEN_COLUMNS = (
     "birth_date_token",
     "sex_token",
     "district_token",
+    "ward_token",
     "citizenship_token",
     "passport_token",
     "phone_token",

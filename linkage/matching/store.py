@@ -61,6 +61,7 @@ BATCH_COLUMNS: dict[str, str] = {
     "birth_date_token": "VARCHAR",
     "sex_token": "VARCHAR",
     "district_token": "VARCHAR",
+    "ward_token": "VARCHAR",
     "citizenship_token": "VARCHAR",
     "passport_token": "VARCHAR",
     "citizenship_edit_tokens": "VARCHAR[]",

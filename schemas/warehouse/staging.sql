@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     birth_date_token        VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
+    ward_token              VARCHAR,
     citizenship_token       VARCHAR,
     passport_token          VARCHAR,
     citizenship_edit_tokens VARCHAR[],
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     birth_date_token        VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
+    ward_token              VARCHAR,
     citizenship_token       VARCHAR,
     passport_token          VARCHAR,
     citizenship_edit_tokens VARCHAR[],
@@ -141,6 +143,7 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     birth_date_token        VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
+    ward_token              VARCHAR,
     citizenship_token       VARCHAR,
     passport_token          VARCHAR,
     citizenship_edit_tokens VARCHAR[],
@@ -225,8 +228,8 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_stress VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_safety VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ri_support_network VARCHAR;
 
--- Warehouses created before the order-free name key and the ID edit tokens (one-deletion
--- variants of ID numbers) gain them.
+-- Warehouses created before the order-free name key, the ward token and the ID edit tokens
+-- (one-deletion variants of ID numbers) gain them.
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS name_set_key VARCHAR;
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS name_set_key VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS name_set_key VARCHAR;
@@ -236,3 +239,6 @@ ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHA
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS passport_edit_tokens VARCHAR[];
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS citizenship_edit_tokens VARCHAR[];
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS passport_edit_tokens VARCHAR[];
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ward_token VARCHAR;

@@ -32,9 +32,12 @@ FIELDS = ("given_name", "family_name", "father_name", "full_name")
 GOLDEN_HARDENED = "8f025f200fcee87273381c6b967a40b6321081974b8848d3f36942b0db0e36b9"
 GOLDEN_PLAIN = "7be91e4400a26a00fbac929b3c44235e1b5433b4d1c93dc33cb9a681bfbd375a"
 GOLDEN_TABLE = "73ad75cb686a32591be5a731bec2a4ca4cc30ec7227bcfe42024258b8e7a54ca"
-# The order-free name key and the ID edit tokens came later: the digest above covers every
-# other column, so a batch from the older tool still compares token for token with a new one.
-LATER_COLUMNS = ("name_set_key", "citizenship_edit_tokens", "passport_edit_tokens")
+# The order-free name key, the ward token and the ID edit tokens came later: the digest above
+# covers every other column, so a batch from the older tool still compares token for token
+# with a new one.
+LATER_COLUMNS = ("name_set_key", "ward_token", "citizenship_edit_tokens", "passport_edit_tokens")
+# Digest of the later columns but the ward token (this extract has no local levels, so its
+# wards are all null; test_encoding_ward checks the token against its construction).
 GOLDEN_LATER_COLUMNS = "11642c4f73e3768c3e3807aa216b1bb36acb708dadae22e2110b9d2016133d25"
 
 
@@ -115,7 +118,7 @@ def test_encoded_table_matches_golden_digest() -> None:
 
     older = [name for name in table.column_names if name not in LATER_COLUMNS]
     assert digest_of(older) == GOLDEN_TABLE
-    assert digest_of(list(LATER_COLUMNS)) == GOLDEN_LATER_COLUMNS
+    assert digest_of([c for c in LATER_COLUMNS if c != "ward_token"]) == GOLDEN_LATER_COLUMNS
     assert table.column("citizenship_edit_tokens").to_pylist().count([]) < table.num_rows
 
 

@@ -89,6 +89,11 @@ def encode_records(
                 "birth_date_token": tok("dob", dob),
                 "sex_token": tok("sex", rec.get("sex")),
                 "district_token": tok("district", rec.get("district")),
+                "ward_token": (
+                    tok("ward", f"{rec['local_level']}/{rec['ward']}")
+                    if rec.get("local_level") and rec.get("ward")
+                    else None
+                ),
                 "citizenship_token": tok("citizenship", rec.get("citizenship_no")),
                 "passport_token": tok("passport", rec.get("passport_no")),
                 **{
@@ -103,7 +108,7 @@ def encode_records(
                 "birth_precision": "day" if dob else ("year" if yob else "unknown"),
                 "province_code": None,
                 "district_code": rec.get("district"),
-                "local_level_code": None,
+                "local_level_code": rec.get("local_level"),
                 "caste_ethnicity": None,
                 "contact_date": date(2024, 1, 1),
                 "exploitation_type": None,
@@ -135,6 +140,7 @@ SCHEMA = pa.schema(
         ("birth_date_token", pa.string()),
         ("sex_token", pa.string()),
         ("district_token", pa.string()),
+        ("ward_token", pa.string()),
         ("citizenship_token", pa.string()),
         ("passport_token", pa.string()),
         ("citizenship_edit_tokens", pa.list_(pa.string())),

@@ -34,8 +34,8 @@ SECRET = bytes(range(40, 72))
 FILTER_COLUMNS = ("given_name_bf", "family_name_bf", "father_name_bf", "full_name_bf")
 TOKEN_COLUMNS = (
     "record_token", "given_name_key", "family_name_key", "full_name_key", "name_set_key",
-    "birth_year_token", "birth_date_token", "sex_token", "district_token", "citizenship_token",
-    "passport_token", "phone_token",
+    "birth_year_token", "birth_date_token", "sex_token", "district_token", "ward_token",
+    "citizenship_token", "passport_token", "phone_token",
 )  # fmt: skip
 TOKEN_LIST_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
 
