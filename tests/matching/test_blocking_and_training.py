@@ -8,7 +8,12 @@ import pytest
 
 import linkage.matching as lm
 from linkage.matching.benchmark import blocking_recall
-from linkage.matching.spec import LinkageSettings, TrainedModel, name_comparison
+from linkage.matching.spec import (
+    LinkageSettings,
+    TrainedModel,
+    name_comparison,
+    place_comparison,
+)
 from linkage.matching.threshold import probability_to_weight
 from tests.matching.conftest import KEY_ID, PLAIN_FILTER_SETTINGS, load
 from tests.matching.fake_encoder import TEST_KEY, _token, bloom_filter
@@ -47,6 +52,14 @@ BASE = {"sex": "F", "district": "101"}
             {"given_name": "xyz", "family_name": "tamang", "birth_year": 1990},
             False,
         ),
+        # Same ward and family name key, nothing else: namesakes of one ward are compared.
+        (
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990,
+             "local_level": "10101", "ward": "3"},
+            {"given_name": "xyz", "family_name": "tamang", "birth_year": 1960,
+             "local_level": "10101", "ward": "3"},
+            True,
+        ),
         # Given name key, district and sex agree, birth years 1 apart, family name differs.
         (
             {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
@@ -82,8 +95,8 @@ def _level_label(comparison: dict, row: dict) -> str:
         for name in row
     )
     con.execute(f"CREATE TABLE raw AS SELECT {columns}", list(row.values()))
-    ones = ", ".join(f"bit_count({name}) AS {name.replace('_bits', '_ones')}" for name in bits)
-    con.execute(f"CREATE TABLE p AS SELECT *, {ones} FROM raw")  # noqa: S608
+    ones = "".join(f", bit_count({name}) AS {name.replace('_bits', '_ones')}" for name in bits)
+    con.execute(f"CREATE TABLE p AS SELECT *{ones} FROM raw")  # noqa: S608
     con.execute("ALTER TABLE p ADD COLUMN given_name_key_l VARCHAR")
     con.execute("ALTER TABLE p ADD COLUMN given_name_key_r VARCHAR")
     whens = " ".join(
@@ -123,6 +136,23 @@ def test_swapped_names_reach_the_swap_levels():
     # The family comparison has no such level: the evidence is counted once.
     family = name_comparison("family_name", PLAIN_FILTER_SETTINGS)
     assert not any("full name" in lv["label_for_charts"] for lv in family["comparison_levels"])
+
+
+def test_place_levels_prefer_the_ward_and_fall_back_without_one():
+    same_ward = {
+        "district_token_l": "d1", "district_token_r": "d1",
+        "local_level_code_l": "10101", "local_level_code_r": "10101",
+        "ward_token_l": "w3", "ward_token_r": "w3",
+    }  # fmt: skip
+    comparison = place_comparison()
+    assert _level_label(comparison, same_ward) == "same ward"
+    other_ward = {**same_ward, "ward_token_r": "w4"}
+    assert _level_label(comparison, other_ward) == "same local level"
+    # Records from a tool that sends no ward compare by local level as before.
+    no_ward = {**same_ward, "ward_token_l": None, "ward_token_r": None}
+    assert _level_label(comparison, no_ward) == "same local level"
+    other_level = {**other_ward, "local_level_code_r": "10102"}
+    assert _level_label(comparison, other_level) == "same district"
 
 
 def test_trained_model_records_its_expected_f1_threshold(model):
