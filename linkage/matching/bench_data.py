@@ -5,8 +5,8 @@ FEBRL mapping to the agency extract contract, stated here and printed by the ben
 given_name -> given_name, surname -> family_name, date_of_birth (YYYYMMDD; an impossible
 date keeps its year as a bare "YYYY") -> date_of_birth, soc_sec_id -> citizenship_no;
 contact_date fixed at 2000-01-01; with `febrl_place` the postcode becomes a stand-in
-local level (postcode mod 753) and its district. Clear address columns are kept as
-`plain_*` for the plaintext baseline only; the encoder never reads them.
+ward (postcode mod 6,743 over all wards) with its local level and district. Clear address
+columns are kept as `plain_*` for the plaintext baseline only; the encoder never reads them.
 """
 
 from __future__ import annotations
@@ -48,25 +48,32 @@ def _febrl_birth_dates(raw: pd.Series) -> pd.Series:
     return iso.fillna(year_only.where(plausible & full.isna())).fillna("")
 
 
-def _postcode_place(postcode: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A stand-in place for FEBRL's Australian postcode: (district name, local level code).
+def _postcode_place(postcode: pd.Series) -> pd.DataFrame:
+    """A stand-in place for FEBRL's Australian postcode: district, local level and ward.
 
-    The contract's place fields are Nepal's districts and local levels, so the postcode is
-    carried as the local level at position postcode mod 753 of the reference list, and as
-    that local level's district: the same postcode always gives the same place, unrelated
-    postcodes share a local level 1 time in 753 and a district about 1 time in 77 (a postcode
-    is finer than either; the plaintext baseline compares the real one). Only when
-    `--febrl-place` is on (the default), and printed in the output.
+    The contract's place fields are Nepal's districts, local levels and wards, so the
+    postcode is carried as the ward at position postcode mod 6,743 of the reference list of
+    wards (in local-level code order), with that ward's local level and district. The same
+    postcode always gives the same place; unrelated postcodes share a ward only when they
+    differ by a multiple of 6,743, while postcodes within a few numbers of each other share
+    a local level (about 9 wards each) and a district (about 88): close postcodes are
+    usually neighbouring areas. Only when `--febrl-place` is on (the default), and printed
+    in the output; the plaintext baseline compares the real postcode and address.
     """
     from schemas.geography import load_geography
 
     geography = load_geography()
     district_names = {district.code: district.name_en for district in geography.districts}
-    levels = geography.local_levels
+    wards = [(ll, ward) for ll in geography.local_levels for ward in range(1, ll.ward_count + 1)]
     digits = pd.to_numeric(postcode.fillna("").astype(str).str.strip(), errors="coerce")
-    level = digits.map(lambda v: None if pd.isna(v) else levels[int(v) % len(levels)])
-    districts = level.map(lambda ll: "" if ll is None else district_names[ll.district_code])
-    return districts, level.map(lambda ll: "" if ll is None else ll.code)
+    slots = [None if pd.isna(v) else wards[int(v) % len(wards)] for v in digits]
+    return pd.DataFrame(
+        {
+            "district": ["" if s is None else district_names[s[0].district_code] for s in slots],
+            "local_level": ["" if s is None else s[0].code for s in slots],
+            "ward": ["" if s is None else str(s[1]) for s in slots],
+        }
+    )
 
 
 def _febrl_frame(frame: pd.DataFrame, *, place: bool) -> pd.DataFrame:
@@ -83,9 +90,8 @@ def _febrl_frame(frame: pd.DataFrame, *, place: bool) -> pd.DataFrame:
         }
     )
     if place:
-        districts, local_levels = _postcode_place(frame["postcode"])
-        out["district"] = districts.to_numpy()
-        out["local_level"] = local_levels.to_numpy()
+        for column, values in _postcode_place(frame["postcode"]).items():
+            out[column] = values.to_numpy()
     # Clear address fields for the plaintext baseline only (never encoded).
     for column in PLAIN_ONLY_FEBRL:
         out[f"plain_{column}"] = frame[column].fillna("").astype(str).to_numpy()

@@ -8,9 +8,10 @@ surname -> family_name, date_of_birth (YYYYMMDD; an impossible date keeps its ye
 bare "YYYY", never silently dropped) -> date_of_birth, soc_sec_id -> citizenship_no (a
 national ID number, the closest field); contact_date is fixed at 2000-01-01 (FEBRL births
 are 1900-1999). FEBRL has addresses, the contract does not: with `--febrl-place` (the
-default) the postcode is carried as a *stand-in local level*, the Nepal local level at
-position postcode mod 753 of the reference list, with its district (same postcode -> same
-place; unrelated postcodes share a local level 1 time in 753, a district about 1 in 77);
+default) the postcode is carried as a *stand-in ward*, the Nepal ward at position
+postcode mod 6,743 of the reference list of wards, with its local level and district (same
+postcode -> same place; unrelated postcodes share a ward only when they differ by a multiple
+of 6,743; postcodes a few numbers apart share a local level, like neighbouring areas);
 `--no-febrl-place` leaves place out. The mapping is printed with the
 results. FEBRL has no sex, phone or father's name. The plaintext Splink baseline sees the
 real clear fields, addresses included (`linkage.matching.baseline`).
@@ -338,8 +339,8 @@ RECORDLINKAGE_MAX_RECORDS = 20_000  # its single-column blocks explode beyond th
     "--febrl-place/--no-febrl-place",
     default=True,
     show_default=True,
-    help="FEBRL: carry the postcode as a stand-in local level (postcode mod 753) and its "
-    "district; stated in output.",
+    help="FEBRL: carry the postcode as a stand-in ward (postcode mod 6,743 over all wards) "
+    "with its local level and district; stated in output.",
 )
 def benchmark_linkage(
     dataset: str,
@@ -365,7 +366,10 @@ def benchmark_linkage(
         out["mapping"] = (
             "given_name, surname->family_name, date_of_birth (bad dates keep their year), "
             "soc_sec_id->citizenship_no"
-            + (", postcode->local level (mod 753, a stand-in) + its district" * febrl_place)
+            + (
+                ", postcode->ward (mod 6,743, a stand-in) + its local level and district"
+                * febrl_place
+            )
         )
     arms = ["pahichan"]
     if baseline:

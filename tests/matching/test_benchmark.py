@@ -37,7 +37,7 @@ def test_febrl4_encoded_end_to_end():
     assert out["pahichan"]["f1"] >= 0.99
     assert out["pahichan"]["blocking_recall"] >= 0.99
     assert out["pahichan"]["threshold"]["rule"] == "expected_f1"
-    assert "postcode->local level" in out["mapping"]
+    assert "postcode->ward" in out["mapping"]
 
 
 def test_febrl_birth_dates_keep_the_year_of_impossible_dates():
@@ -48,12 +48,16 @@ def test_febrl_birth_dates_keep_the_year_of_impossible_dates():
 
 
 def test_postcode_stand_in_place_is_deterministic_and_resolvable():
-    from schemas.geography import district_of, resolve_district
+    from schemas.geography import district_of, resolve_district, ward_count
 
-    districts, levels = _postcode_place(pd.Series(["4223", "4223", "4224", "", None]))
-    assert levels[0] == levels[1] and levels[0] != levels[2]
-    assert levels[3] == levels[4] == districts[3] == ""
-    assert resolve_district(districts[0]) == district_of(levels[0])
+    place = _postcode_place(pd.Series(["4223", "4223", "4224", "", None, str(4223 + 6743)]))
+    wards = list(zip(place.local_level, place.ward, strict=True))
+    assert wards[0] == wards[1] and wards[0] != wards[2]
+    assert wards[0] == wards[5]  # postcodes 6,743 apart are the one collision
+    assert place.local_level[3] == place.local_level[4] == place.ward[3] == ""
+    assert resolve_district(place.district[0]) == district_of(place.local_level[0])
+    ward = int(place.ward[0])
+    assert 1 <= ward <= ward_count(place.local_level[0])
 
 
 def test_synthetic_size_is_in_records():
