@@ -235,3 +235,22 @@ def test_rotated_key_refuses_the_old_key_and_is_audited(con, inbox: Path) -> Non
         {"signing_key_id": rotated.key_id, "replaced": old.signing_key_id},
     ]
     assert verify_chain(con) == []
+
+
+def test_ward_tokens_pass_staging_into_the_linkage_store(con, inbox: Path) -> None:
+    from linkage.matching import ensure_linkage_schema
+    from pipelines.defs.linkage.feed import add_pending_records
+    from tests.pipelines.conftest import make_rows
+
+    rows = make_rows(4, seed=5)
+    wards = ["0123456789abcdef", None, "fedcba9876543210", "0123456789abcdef"]
+    for row, ward in zip(rows, wards, strict=True):
+        row["ward_token"] = ward
+    write_batch(inbox, batch_id="wards", rows=rows)
+    assert _load_all(con, inbox)["shelter/agency-a/wards.parquet"].status == "accepted"
+    ensure_linkage_schema(con)
+    assert add_pending_records(con) == {"wards": 4}
+    stored = con.execute(
+        "SELECT ward_token FROM linkage.records ORDER BY source_row"
+    ).fetchall()
+    assert [ward for (ward,) in stored] == wards
