@@ -169,7 +169,8 @@ def blocking_rule_settings(settings: LinkageSettings) -> list[dict[str, Any]]:
     Splink's exploding rule over the edit-token lists took 38 s of 127 s of scoring at 500k
     synthetic records (it widens every record by its preceding rules' columns, ten times
     over), for about 8 true FEBRL4 pairs (0.0016 recall) held by nothing else. With the
-    ward rules it still cost 20 s (109 s -> 128 s of linking at 500k) for 2-3 FEBRL4 pairs
+    ward rules it still cost 20 s (109 s -> 128 s of linking at 500k, two runs on a machine
+    shared with tests; the same rules without it took 103 s alone) for 2-3 FEBRL4 pairs
     (F1 +0.0003).
     """
     return [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules(settings)]
