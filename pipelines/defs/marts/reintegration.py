@@ -89,7 +89,10 @@ grouped AS (
         count(*) FILTER (WHERE score * 100 >= 25 AND score * 100 < 50) AS score_band_25_50,
         count(*) FILTER (WHERE score * 100 >= 50 AND score * 100 < 75) AS score_band_50_75,
         count(*) FILTER (WHERE score * 100 >= 75) AS score_band_75_100,
-        CAST(round(avg(score) * 100) AS BIGINT) AS mean_score_pct
+        -- An exact DECIMAL sum, not avg(DOUBLE): a parallel float sum depends on row order
+        -- and moved a published mean by one between two runs on the same data.
+        CAST(round(sum(CAST(score AS DECIMAL(18, 9))) * 100 / count(*)) AS BIGINT)
+            AS mean_score_pct
     FROM units
     GROUP BY GROUPING SETS (
         (period_type, period, period_start, dimension, category, score_dimension),

@@ -76,14 +76,13 @@ PUBLIC_COMMENTS = {
 }  # fmt: skip
 SUPPRESSION_COMMENTS = {
     "value": "The count; NULL when suppressed. A published value is 0 or at least the threshold",
-    "is_suppressed": "True when the value is withheld",
-    "suppression": (
-        "primary (a count of 1..threshold-1) | secondary (withheld so that a primary one "
-        "cannot be computed) | NULL"
+    "is_suppressed": (
+        "True when the value is withheld (for whatever reason: the file does not say which "
+        "withheld cells are small)"
     ),
 }  # fmt: skip
 
-PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN", "suppression": "VARCHAR"}
+PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN"}
 
 ANALYST_SQL = {
     "survivors": """
