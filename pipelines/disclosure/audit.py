@@ -509,7 +509,7 @@ def feasible_ranges(problem: Problem, hidden: np.ndarray, cells: list[int]
     hidden = np.asarray(hidden, dtype=bool)
     eq, ub = problem.matrix(), problem.bound_matrix()
     columns = np.flatnonzero(hidden)
-    labels, count = _lp_groups(eq, ub, hidden)
+    labels, _ = _lp_groups(eq, ub, hidden)
     known = np.where(hidden, 0.0, problem.values.astype(np.float64))
     eq_rhs, ub_rhs = -(eq @ known), -(ub @ known)
     position = np.full(problem.size, -1, dtype=np.int64)
