@@ -56,3 +56,29 @@ def test_changed_file_content_is_requested_again(inbox: Path) -> None:
         assert len(second.run_requests) == 1
         assert second.run_requests[0].run_key != first.run_requests[0].run_key
         assert not second.dynamic_partitions_requests  # partition already known
+
+
+def test_run_for_an_already_loaded_batch_is_skipped_not_failed(resources, inbox: Path) -> None:
+    """The failure seen after `make demo`: the sensor's run for a batch `pahichan run` had
+    loaded ended in DagsterStepOutputNotFoundError for every check output."""
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.staging.assets import SKIP_IF_PROCESSED_TAG
+
+    write_batch(inbox, batch_id="loaded")
+    job = build_definitions(resources).resolve_job_def("ingest_shelter_batch")
+    tags = {INBOX_PATH_TAG: "shelter/agency-a/loaded.parquet", SKIP_IF_PROCESSED_TAG: "true"}
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("shelter_batches", ["loaded"])
+        first = job.execute_in_process(instance=instance, partition_key="loaded", tags=tags)
+        second = job.execute_in_process(
+            instance=instance, partition_key="loaded", tags=tags, raise_on_error=False
+        )
+    assert first.success
+    assert len(first.get_asset_materialization_events()) == 1
+    assert all(c.passed for c in first.get_asset_check_evaluations())
+    assert second.success, [e.message for e in second.all_events if e.is_failure]
+    assert second.get_asset_materialization_events() == []
+    (observation,) = second.get_asset_observation_events()
+    assert observation.asset_observation_data.asset_observation.metadata[
+        "skipped"
+    ].value == "already accepted"
