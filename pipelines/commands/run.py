@@ -186,11 +186,11 @@ def run_pipeline(
 
     `on_step(description, total)` is called before each step (progress display).
     """
-    import dagster as dg
 
     from pipelines.definitions import build_definitions
     from pipelines.defs.ingest.partitions import BATCH_PARTITIONS, INBOX_PATH_TAG
     from pipelines.defs.staging.jobs import ingest_job_name
+    from pipelines.instance import cli_instance
 
     warehouse: WarehouseResource = resources["warehouse"]
     summary = RunSummary(run_id=f"cli-{uuid.uuid4().hex[:12]}")
@@ -199,7 +199,7 @@ def run_pipeline(
     _record_run(warehouse, summary, "running")
     definitions = build_definitions(resources)
     total = len(pending) + 1
-    with dg.DagsterInstance.ephemeral() as instance:
+    with cli_instance() as instance:
         for files in pending:
             if on_step:
                 on_step(f"Loading {files.inbox_path}", total)

@@ -82,3 +82,46 @@ def test_run_for_an_already_loaded_batch_is_skipped_not_failed(resources, inbox:
     assert observation.asset_observation_data.asset_observation.metadata[
         "skipped"
     ].value == "already accepted"
+
+
+def test_sensor_does_not_request_batches_the_cli_loaded_on_its_instance(
+    resources, inbox: Path
+) -> None:
+    """After `make demo`, `pahichan run` has loaded every batch through the same instance the
+    daemon uses: the sensor's first tick must request nothing."""
+    from pipelines.definitions import build_definitions
+
+    write_batch(inbox, batch_id="loaded")
+    write_batch(inbox, source_type="ocmc", agency_id="agency-b", batch_id="new", seed=3)
+    job = build_definitions(resources).resolve_job_def("ingest_shelter_batch")
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("shelter_batches", ["loaded"])
+        loaded = job.execute_in_process(
+            instance=instance,
+            partition_key="loaded",
+            tags={INBOX_PATH_TAG: "shelter/agency-a/loaded.parquet"},
+        )
+        assert loaded.success
+        first = _tick(instance, inbox, None)
+        assert [r.partition_key for r in first.run_requests] == ["new"]
+        # The same path with other content is a new file: requested.
+        write_batch(inbox, batch_id="loaded", seed=9)
+        second = _tick(instance, inbox, first.cursor)
+        assert [r.partition_key for r in second.run_requests] == ["loaded"]
+
+
+def test_cli_instance_is_the_persistent_one_when_dagster_home_is_set(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from pipelines.instance import cli_instance
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with cli_instance() as instance:
+        assert not instance.is_ephemeral
+        assert Path(instance.root_directory) == home
+    monkeypatch.delenv("DAGSTER_HOME")
+    with cli_instance() as instance:
+        assert instance.is_ephemeral
