@@ -83,7 +83,7 @@ EXPECTED_JOBS = {
     "train_linkage_model",
 }
 EXPECTED_SCHEDULES = {"nightly_rebuild_and_publish"}
-EXPECTED_SENSORS = {"inbox_sensor"}
+EXPECTED_SENSORS = {"inbox_sensor", "run_failure_alert"}
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_snapshot_of_jobs_schedules_sensors(repository: dg.RepositoryDefinition)
     jobs = {job.name for job in repository.get_all_jobs()} - {"__ASSET_JOB"}
     assert jobs >= EXPECTED_JOBS
     assert {s.name for s in repository.schedule_defs} >= EXPECTED_SCHEDULES
-    assert {s.name for s in repository.sensor_defs} >= EXPECTED_SENSORS
+    assert {s.name for s in repository.sensor_defs} == EXPECTED_SENSORS
     schedule = repository.get_schedule_def("nightly_rebuild_and_publish")
     assert schedule.job_name == "rebuild_and_publish"
     assert schedule.execution_timezone == "Asia/Kathmandu"
