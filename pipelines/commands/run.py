@@ -103,6 +103,13 @@ def publication_is_current(
     )
 
 
+def _has_model(warehouse: WarehouseResource) -> bool:
+    from linkage import matching
+
+    with warehouse.connect() as con:
+        return matching.latest_model(con) is not None
+
+
 def pending_batches(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
     """Complete inbox batches whose file (path + content) the warehouse has not processed."""
     from pipelines.defs.ingest.inbox import file_sha256, find_batches
@@ -271,6 +278,17 @@ def run_pipeline(
             else:
                 summary.batches_rejected += 1
                 summary.rejected.append((files.inbox_path, str(metadata.get("reason", ""))))
+        if summary.batches_accepted and not _has_model(warehouse):
+            # The first model is trained by its own job, so the instance records
+            # linkage/model as materialised (linking would otherwise train it unseen).
+            if on_step:
+                on_step("Training the first linkage model", total)
+            trained = definitions.resolve_job_def("train_linkage_model").execute_in_process(
+                instance=instance, run_config=run_config, raise_on_error=False,
+                tags={"pahichan/run_id": summary.run_id},
+            )  # fmt: skip
+            if not trained.success:
+                summary.failed_steps.append("train_linkage_model")
         if on_step:
             on_step("Applying withdrawals, linking, rebuilding and publishing", total)
         rebuild_and_publish(definitions, instance, summary, run_config=run_config)
