@@ -10,6 +10,7 @@ Resource keys bound in `pipelines.definitions`:
 - `inbox` — `InboxResource`: the folder agencies drop batches into.
 - `settings` — `PipelineSettings`: key id, linkage thresholds, suppression threshold and
   the folder reader files are published to.
+- `alerts` — `AlertSinkResource` (pipelines.alerts): where run-failure alerts go.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
+
+from pipelines.alerts import alert_sink_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +122,8 @@ class PipelineSettings(ConfigurableResource):
 def resources_from_env(
     environ: Mapping[str, str] | None = None, **overrides: str | None
 ) -> dict[str, ConfigurableResource]:
-    """Build the three resources from `PAHICHAN_*` variables; non-None overrides win.
+    """Build the resources (warehouse, inbox, settings, alerts) from `PAHICHAN_*` variables;
+    non-None overrides win.
 
     Overrides (command-line flags) use the names `inbox`, `warehouse`, `key_id`,
     `publish_dir`, `warehouse_key_file`, `memory_limit` (a DuckDB size such as "3GB").
@@ -143,6 +147,7 @@ def resources_from_env(
             memory_limit=pick("memory_limit", "PAHICHAN_MEMORY_LIMIT"),
         ),
         "inbox": InboxResource(path=pick("inbox", "PAHICHAN_INBOX", DEFAULT_INBOX) or ""),
+        "alerts": alert_sink_from_env(env),
         "settings": PipelineSettings(
             publish_dir=publish_dir,
             key_id=pick("key_id", "PAHICHAN_KEY_ID"),

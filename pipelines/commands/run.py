@@ -43,8 +43,11 @@ class RunSummary:
     withdrawals_rejected: int = 0
     records_erased: int = 0
     published: bool = False
+    up_to_date: bool = False
 
     def line(self) -> str:
+        if self.up_to_date:
+            return "Nothing new since the last publication: nothing loaded, nothing republished"
         survivors = (
             f"; survivors: {self.linkage.get('survivor_ids_minted', 0)} new ids, "
             f"{self.linkage.get('id_updates', 0)} id updates"
@@ -62,6 +65,49 @@ class RunSummary:
             f"{self.rows_loaded} rows loaded, {self.rows_quarantined} quarantined{survivors}"
             f"{withdrawals}"
         )
+
+
+# Audited actions after which the reader files no longer show the warehouse as it is.
+CHANGING_ACTIONS = ("batch_received", "withdrawal", "review_decision", "key_id_pinned")
+
+
+def publication_is_current(
+    warehouse: WarehouseResource, inbox_root: Path, publish_dir: Path
+) -> bool:
+    """True when nothing waits to be processed and nothing changed since the last
+    publication: no pending withdrawal file, no accepted batch left unlinked, no audited
+    change after the last `publication` event, and both reader files in place. The audit
+    log is append-only and ordered by event id, so no clock comparison is involved."""
+    from pipelines.audit import ensure_audit_schema
+    from pipelines.defs.ingest.withdrawals import pending_withdrawals
+    from pipelines.defs.publish.build import ANALYST_FILE, PUBLIC_FILE
+
+    if not all((publish_dir / name).is_file() for name in (PUBLIC_FILE, ANALYST_FILE)):
+        return False
+    with warehouse.connect() as con:
+        ensure_audit_schema(con)
+        if pending_withdrawals(con, inbox_root):
+            return False
+        unlinked = con.execute(
+            "SELECT count(*) FROM ops.batches WHERE status = 'accepted' AND linked_at IS NULL"
+        ).fetchone()[0]
+        last_publication, last_change = con.execute(
+            "SELECT max(event_id) FILTER (WHERE action = 'publication'), "
+            "max(event_id) FILTER (WHERE list_contains(?, action)) FROM ops.audit_log",
+            [list(CHANGING_ACTIONS)],
+        ).fetchone()
+    return (
+        unlinked == 0
+        and last_publication is not None
+        and (last_change is None or last_change < last_publication)
+    )
+
+
+def _has_model(warehouse: WarehouseResource) -> bool:
+    from linkage import matching
+
+    with warehouse.connect() as con:
+        return matching.latest_model(con) is not None
 
 
 def pending_batches(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
@@ -186,20 +232,26 @@ def run_pipeline(
 
     `on_step(description, total)` is called before each step (progress display).
     """
-    import dagster as dg
 
     from pipelines.definitions import build_definitions
     from pipelines.defs.ingest.partitions import BATCH_PARTITIONS, INBOX_PATH_TAG
     from pipelines.defs.staging.jobs import ingest_job_name
+    from pipelines.instance import cli_instance
 
     warehouse: WarehouseResource = resources["warehouse"]
     summary = RunSummary(run_id=f"cli-{uuid.uuid4().hex[:12]}")
     run_config = dagster_run_config if dagster_run_config is not None else _QUIET_DAGSTER
     pending = pending_batches(resources["inbox"].root, warehouse)
+    if not pending and publication_is_current(
+        warehouse, resources["inbox"].root, Path(resources["settings"].publish_dir)
+    ):
+        # Nothing new: no run, no republication (the reader files stay byte-identical).
+        summary.up_to_date = True
+        return summary
     _record_run(warehouse, summary, "running")
     definitions = build_definitions(resources)
     total = len(pending) + 1
-    with dg.DagsterInstance.ephemeral() as instance:
+    with cli_instance() as instance:
         for files in pending:
             if on_step:
                 on_step(f"Loading {files.inbox_path}", total)
@@ -226,6 +278,17 @@ def run_pipeline(
             else:
                 summary.batches_rejected += 1
                 summary.rejected.append((files.inbox_path, str(metadata.get("reason", ""))))
+        if summary.batches_accepted and not _has_model(warehouse):
+            # The first model is trained by its own job, so the instance records
+            # linkage/model as materialised (linking would otherwise train it unseen).
+            if on_step:
+                on_step("Training the first linkage model", total)
+            trained = definitions.resolve_job_def("train_linkage_model").execute_in_process(
+                instance=instance, run_config=run_config, raise_on_error=False,
+                tags={"pahichan/run_id": summary.run_id},
+            )  # fmt: skip
+            if not trained.success:
+                summary.failed_steps.append("train_linkage_model")
         if on_step:
             on_step("Applying withdrawals, linking, rebuilding and publishing", total)
         rebuild_and_publish(definitions, instance, summary, run_config=run_config)

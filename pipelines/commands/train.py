@@ -24,10 +24,10 @@ def train(warehouse: Path | None) -> None:
 
     Survivor ids are not changed by training itself; the next run links with the new model.
     """
-    import dagster as dg
     from rich.console import Console
 
     from pipelines.definitions import build_definitions
+    from pipelines.instance import cli_instance
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     resources = resources_from_env(warehouse=str(warehouse) if warehouse else None)
@@ -39,7 +39,7 @@ def train(warehouse: Path | None) -> None:
     try:
         with (
             Console(stderr=True).status("Training the linkage model"),
-            dg.DagsterInstance.ephemeral() as instance,
+            cli_instance() as instance,
         ):
             result = job.execute_in_process(
                 instance=instance,

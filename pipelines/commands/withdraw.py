@@ -132,16 +132,16 @@ def _erase(
 
 def _rebuild(resources: dict, reference: str, actor: str) -> bool:
     """Rebuild and publish in process; True when both reader files were re-published."""
-    import dagster as dg
 
     from pipelines.commands.run import _QUIET_DAGSTER, RunSummary, _record_run, rebuild_and_publish
     from pipelines.definitions import build_definitions
+    from pipelines.instance import cli_instance
 
     warehouse = resources["warehouse"]
     summary = RunSummary(run_id=f"withdraw-{reference}")
     _record_run(warehouse, summary, "running", actor)
     definitions = build_definitions(resources)
-    with dg.DagsterInstance.ephemeral() as instance:
+    with cli_instance() as instance:
         ok = rebuild_and_publish(
             definitions, instance, summary, run_config=_QUIET_DAGSTER, actor=actor
         )

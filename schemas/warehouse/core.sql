@@ -210,7 +210,7 @@ COMMENT ON COLUMN core.referrals.to_agency_type IS 'Agency type referred to';
 COMMENT ON COLUMN core.referrals.is_confirmed IS 'Outgoing: the survivor has a later (same day or after) episode at the receiving agency type. Incoming: an earlier (same day or before) episode at the referring agency type';
 
 CREATE TABLE core.id_change_log (
-    event_id            BIGINT,
+    event_id            BIGINT NOT NULL PRIMARY KEY,
     event_at            TIMESTAMPTZ,
     event               VARCHAR,
     survivor_id         VARCHAR,

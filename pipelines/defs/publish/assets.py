@@ -20,7 +20,10 @@ RUN_ID_TAG = "pahichan/run_id"
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["publish", "public"], group_name="publish",
-                     deps=[dg.AssetKey(["marts", t]) for t in MART_TABLES],
+                     # Also reads the data's last contact date (core.episodes) and the
+                     # linkage model version (linkage.pairs) for the publication row.
+                     deps=[*(dg.AssetKey(["marts", t]) for t in MART_TABLES),
+                           dg.AssetKey(["core", "episodes"]), dg.AssetKey(["linkage", "pairs"])],
                      description="public.duckdb: marts after disclosure control (section 4 "
                      "layout), nothing row-level. Grain: as each mart table."),
         dg.AssetSpec(["publish", "analyst"], group_name="publish",
@@ -55,3 +58,4 @@ def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
     )
     yield dg.MaterializeResult(asset_key=["publish", "analyst"],
                                metadata={"path": str(result.analyst_path)})
+
