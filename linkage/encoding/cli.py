@@ -207,7 +207,14 @@ def pseudonymise(
         _fail(f"cannot write output: {error.strerror or error} ({error.filename})")
     click.echo(
         f"Batch {written.batch_id}: {written.row_count} rows encoded, "
-        f"{written.rejected_count} rows rejected -> {written.parquet}"
+        f"{written.rejected_count} rows rejected"
+        + (
+            f", {written.withheld_count} rows withheld (consent_scope services_only; they stay "
+            "here)"
+            if written.withheld_count
+            else ""
+        )
+        + f" -> {written.parquet}"
         + (f"; fix the rows listed in {written.rejects}" if written.rejected_count else "")
     )
     sys.exit(EXIT_REJECTS if written.rejected_count else EXIT_OK)

@@ -28,12 +28,15 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "citizenship_no", "passport_no", "phone", "district", "province", "local_level", "ward",
     "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
     "referred_from", "referred_to", "record_kind", *FOLLOWUP_COLUMNS,
+    "consent_scope",
 )  # fmt: skip
 NAME_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "father_name")
 # Encoded columns added after the first agency tools shipped: a batch from an older tool
 # lacks them, the warehouse loads it with them null, and it links as it did before.
 LATER_COLUMNS: tuple[str, ...] = (
     "name_set_key", "ward_token", "citizenship_edit_tokens", "passport_edit_tokens",
+    # Contract 1.2: a batch without it (or a null) is linkage_and_statistics, as before.
+    "consent_scope",
 )  # fmt: skip
 
 _TOKEN = pa.string()
@@ -79,6 +82,10 @@ BATCH_SCHEMA = pa.schema(
         pa.field("referred_from", pa.string()),
         pa.field("referred_to", pa.string()),
         *(pa.field(name, pa.string()) for name in FOLLOWUP_COLUMNS),
+        # Contract 1.2: linkage_and_statistics or statistics_only, in clear (a coarse,
+        # non-identifying attribute the warehouse must act on); services_only rows are
+        # withheld by the encoder and never appear here.
+        pa.field("consent_scope", pa.string()),
     ],
     metadata={"encoding_version": "pahichan-enc-1", "contract_version": CONTRACT_VERSION},
 )
