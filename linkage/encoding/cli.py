@@ -110,7 +110,9 @@ def keys_new_signing(out: Path) -> None:
         "--in exports/2024-05.csv --out outbox/ --calendar bs\n\n"
         "The export must be a UTF-8 CSV (Excel: 'CSV UTF-8'); rows with non-UTF-8 bytes, "
         "bad dates, unknown districts, no name, duplicate record_id or absurd ages are "
-        "listed in the rejects file and the other rows are still encoded. Exit codes: "
+        "listed in the rejects file and the other rows are still encoded. Rows whose "
+        "consent_scope is services_only are withheld (never sent; counted in the manifest "
+        "and listed in the rejects file as withheld, not as errors). Exit codes: "
         "0 all rows encoded, 3 some rows rejected, 2 unusable input (nothing written)."
     )
 )

@@ -5,6 +5,9 @@ visit (`record_kind`), and a follow-up row carries one canonical answer per indi
 `schemas/reintegration/indicators-v1.yaml` in an `ri_<indicator>` column (text; null on
 episodes). The encoding of names and identifiers is unchanged, so the encoding version stays
 `pahichan-enc-1`: tokens and filters of old and new batches compare with each other.
+
+Contract 1.2 adds `consent_scope` (a later, optional column): `services_only` rows are
+withheld by the encoder, the others carry `linkage_and_statistics` or `statistics_only`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import pyarrow as pa
 from schemas.contract import CONTRACT_VERSION as _EXTRACT_CONTRACT_VERSION
 from schemas.contract import followup_columns
 
-# The manifest always declares the contract the encoder implements (1.1); a version-1
-# export is a valid 1.1 export (schemas.contract.COMPATIBLE_CONTRACT_VERSIONS).
+# The manifest always declares the contract the encoder implements; a version-1 or 1.1
+# export is a valid 1.2 export (schemas.contract.COMPATIBLE_CONTRACT_VERSIONS).
 CONTRACT_VERSION = _EXTRACT_CONTRACT_VERSION
 RECORD_KIND = "episode"  # the default when an export has no record_kind column
 RECORD_KINDS: tuple[str, ...] = ("episode", "followup")
