@@ -85,12 +85,17 @@ def _flag_sql(flag: str) -> str:
 
 
 def ctdc_select_sql(
-    survivors_table: str = "core.survivors", episodes_table: str = "core.episodes"
+    survivors_table: str = "core.survivors",
+    episodes_table: str = "core.episodes",
+    *,
+    consented_only: bool = False,
 ) -> str:
     """SELECT of one CTDC row per survivor (every column of CTDC_COLUMNS, in order).
 
     Grain: one row per survivor of `survivors_table` (not k-anonymised). The table names are
     checked identifiers; every value in the SQL is a vocabulary constant from `schemas`.
+    `consented_only` leaves out the survivors whose consent is statistics only (contract
+    1.2; needs `core.survivors.is_statistics_only`): the export never includes them.
     """
     for table in (survivors_table, episodes_table):
         if not _TABLE_NAME.match(table):
@@ -123,7 +128,8 @@ def ctdc_select_sql(
         f"SELECT\n    {select}\n"
         f"FROM {survivors_table} AS s\n"
         f"LEFT JOIN {episodes_table} AS e ON e.survivor_id = s.survivor_id\n"
-        f"GROUP BY {group}\n"
+        + ("WHERE NOT s.is_statistics_only\n" if consented_only else "")
+        + f"GROUP BY {group}\n"
         "ORDER BY s.survivor_id"
     )
 
@@ -237,7 +243,7 @@ def write_ctdc_csv(rows: pd.DataFrame, path: Path) -> None:
 
 def read_ctdc_rows(con: object) -> pd.DataFrame:
     """One CTDC row per survivor from an open warehouse connection (SELECT only)."""
-    frame = con.execute(ctdc_select_sql()).df()  # type: ignore[attr-defined]
+    frame = con.execute(ctdc_select_sql(consented_only=True)).df()  # type: ignore[attr-defined]
     return frame.astype(object).where(frame.notna(), None)
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.catalog import table_exists
 from pipelines.defs.marts.build import MART_TABLES
@@ -232,6 +234,21 @@ def _column_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     return {name: comment for name, comment in rows if comment}
 
 
+def without_statistics_only(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+    """`rows` without the survivors whose consent is statistics only (contract 1.2).
+
+    They are counted in the public aggregates but never written to the analyst file. The
+    filter runs on the Arrow table, so the order and column types of the query stay as
+    they are.
+    """
+    restricted = con.execute(
+        "SELECT survivor_id FROM core.survivors WHERE is_statistics_only"
+    ).fetch_arrow_table()["survivor_id"]
+    if not len(restricted):
+        return rows
+    return rows.filter(pc.invert(pc.is_in(rows["survivor_id"], value_set=restricted)))
+
+
 def publish(
     con: duckdb.DuckDBPyConnection, publish_dir: Path, threshold: int, run_id: str | None = None
 ) -> Publication:
@@ -271,7 +288,10 @@ def publish(
                 _comment_column(out, name, column, text)
 
     # Arrow keeps DuckDB's column types, also for empty results.
-    core_frames = {name: con.execute(sql).fetch_arrow_table() for name, sql in ANALYST_SQL.items()}
+    core_frames = {
+        name: without_statistics_only(con, con.execute(sql).fetch_arrow_table())
+        for name, sql in ANALYST_SQL.items()
+    }
 
     def write_analyst(out: duckdb.DuckDBPyConnection) -> None:
         for name, frame in core_frames.items():
