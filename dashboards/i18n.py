@@ -26,6 +26,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_where": {"en": "Where", "ne": "कहाँ"},
     "page_services": {"en": "Services", "ne": "सेवाहरू"},
     "page_quality": {"en": "Data quality", "ne": "तथ्याङ्कको गुणस्तर"},
+    "page_operations": {"en": "Batches and runs", "ne": "ब्याच र रन"},
+    "operations_intro": {
+        "en": "For data officers: every batch received with its status and reason, rows "
+              "quarantined by rule, withdrawals, runs and the review queue. Counts of batches "
+              "and rows, not of people: nothing here is suppressed, and nothing identifies a "
+              "record.",
+        "ne": "तथ्याङ्क अधिकृतका लागि: प्राप्त प्रत्येक ब्याच, यसको स्थिति र कारण, नियमअनुसार "
+              "रोकिएका पङ्क्ति, फिर्ता, रन र समीक्षा लाइन। यी ब्याच र पङ्क्तिका गणना हुन्, "
+              "व्यक्तिका होइनन्: यहाँ केही लुकाइएको छैन, र कुनै अभिलेख चिनिँदैन।",
+    },
+    "operations_batches": {"en": "Batches received", "ne": "प्राप्त ब्याचहरू"},
+    "operations_rejected": {"en": "Rejected batches", "ne": "अस्वीकृत ब्याचहरू"},
+    "operations_quarantine": {"en": "Rows quarantined, by rule", "ne": "नियमअनुसार रोकिएका पङ्क्ति"},
+    "operations_withdrawals": {"en": "Withdrawals", "ne": "सहमति फिर्ता"},
+    "operations_runs": {"en": "Latest runs", "ne": "पछिल्ला रनहरू"},
+    "operations_review_queue": {"en": "Pairs awaiting review", "ne": "समीक्षा पर्खिरहेका जोडी"},
+    "operations_none": {"en": "None.", "ne": "छैन।"},
     "survivors": {"en": "Survivors identified", "ne": "पहिचान भएका प्रभावित"},
     "new_survivors": {"en": "New this period", "ne": "यस अवधिमा नयाँ"},
     "returning_survivors": {"en": "Returning after a gap", "ne": "अन्तरालपछि फर्केका"},

@@ -63,6 +63,7 @@ EXPECTED_LINEAGE = {
                                 "core/geography", "core/survivors"],
     "marts/geography": ["core/geography"],
     "publish/public": ["core/episodes", "linkage/pairs", *(f"marts/{m}" for m in MARTS)],
+    "publish/operations": ["ingest/withdrawals", "linkage/pairs", *STAGING],
     "publish/analyst": ["core/episode_services", "core/episodes", "core/referrals",
                         "core/survivors"],
 }  # fmt: skip
