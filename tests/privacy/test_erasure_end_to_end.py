@@ -18,11 +18,13 @@ from click.testing import CliRunner
 from linkage.encoding.keyed import encoder_for
 from linkage.encoding.withdrawal import write_withdrawal
 from pipelines.audit import read_events, verify_chain
-from pipelines.commands.run import run_pipeline
+from pipelines.commands.run import pending_batches, run_pipeline
 from pipelines.commands.withdraw import withdraw
+from pipelines.defs.ingest.inbox import find_batches
+from pipelines.defs.ingest.load import load_batch
 from pipelines.erasure import token_tables, tokens_present
 from pipelines.resources import resources_from_env
-from tests.agency_signing import signing_key_for
+from tests.agency_signing import register_test_agencies, signing_key_for
 from tests.pipelines.conftest import TEST_KEY_ID, resign_manifest
 from tests.privacy.conftest import SECRET, World, seed_model
 
@@ -74,8 +76,10 @@ def _encodings_of(world: World, token: str) -> list[bytes]:
         if not path.name.endswith(".withdrawal.parquet")
         for row in pq.read_table(path).to_pylist()
     ]
+
     def values(row: dict) -> list:
         return [v for k, v in row.items() if k != "source_row" and isinstance(v, str | bytes)]
+
     counts = Counter(value for row in rows for value in values(row))
     (row,) = [row for row in rows if row["record_token"] == token]
     # A value another kept record shares (the same name's filter at the other agency) stays.
@@ -205,9 +209,16 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     again = CliRunner().invoke(
         withdraw,
         ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
-         str(world.key_file), "--by", "officer-asha"],
+         str(world.key_file), "--by", "officer-asha", "--inbox", str(world.inbox)],
     )  # fmt: skip
     assert again.exit_code != 0 and "nothing was changed" in again.output
+    # Without an inbox the command refuses to start: the inbox copies must go too.
+    no_inbox = CliRunner().invoke(
+        withdraw,
+        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
+         str(world.key_file), "--by", "officer-asha", "--inbox", str(world.root / "none")],
+    )  # fmt: skip
+    assert no_inbox.exit_code != 0 and "pass --inbox" in no_inbox.output
 
 
 def test_withdraw_command_refuses_a_malformed_token_without_traceback(world: World) -> None:
@@ -262,17 +273,18 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
         record_ids=[shelter_record, "another-id"], out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("ocmc-b"),
     )  # fmt: skip
-    # 4. A replay of an applied withdrawal under another agency folder name is refused too:
-    #    the first test's batch copied into ocmc-b (manifest names shelter-a).
-    applied = sorted((world.inbox / "shelter" / "shelter-a").glob("*-wd-*.withdrawal.parquet"))
-    replayed = 0
-    for path in applied:
-        if path.name.startswith((altered.batch_id, impostor.batch_id)):
-            continue
-        stem = path.name.removesuffix(".withdrawal.parquet")
+    # 4. A replay of shelter-a's withdrawal (a copy kept in its outbox: the inbox keeps none
+    #    once applied) under another agency folder name is refused too (manifest names
+    #    shelter-a, signed by shelter-a).
+    outbox = world.root / "outbox-shelter-a"
+    replay = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[world.persons[_person_seen_by_both(world, 0)]["shelter-a"][0]],
+        out_dir=outbox, signing_key=signing_key_for("shelter-a"),
+    )  # fmt: skip
+    for path in (replay.data, replay.manifest):
         shutil.copy(path, folder / path.name)
-        shutil.copy(path.with_name(f"{stem}.manifest.json"), folder / f"{stem}.manifest.json")
-        replayed += 1
+    replayed = 1
 
     summary = run_pipeline(world.resources)
     print(summary.line(), summary.rejected)
@@ -369,19 +381,20 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
         record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("shelter-a"),
     )  # fmt: skip
-    summary = run_pipeline(world.resources)
-    assert summary.records_erased == 1 and not summary.failed_steps
+    # The officer's command re-runs the `rebuild_and_publish` job, which applies the pending
+    # withdrawal batch as well: both routes in one run.
     result = CliRunner().invoke(
         withdraw,
         ["--record-token", officer_token, "--warehouse", str(world.warehouse),
          "--warehouse-key", str(world.key_file), "--publish-dir", str(world.publish_dir),
-         "--by", "officer-asha"], env={"PAHICHAN_INBOX": str(world.inbox)},
+         "--by", "officer-asha", "--inbox", str(world.inbox)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    with world.connect() as con:
+        assert tokens_present(con, [agency_token, officer_token]) == set()
     _assert_gone_from_inbox(world, secrets)
-    # Nothing was re-loaded or refused in the original warehouse because of the rewrite.
-    again = run_pipeline(world.resources)
-    assert again.batches_accepted == 0 and again.batches_rejected == 0, again.rejected
+    # The original warehouse's receipts follow the rewrite: nothing looks new to re-load.
+    assert pending_batches(world.inbox, world.resources["warehouse"]) == []
 
     inbox = tmp_path / "inbox"
     shutil.copytree(world.inbox, inbox)
@@ -404,22 +417,33 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
     from linkage.encoding.batch import parquet_bytes
 
     data = parquet_bytes(forged)
-    record = json.loads(sidecar.read_text())
-    assert agency_token not in sidecar.read_text() and officer_token not in sidecar.read_text()
-    record["redactions"][-1]["sha256"] = hashlib.sha256(data).hexdigest()
-    record["redactions"][-1]["row_count"] = forged.num_rows
-    for mac_key in (None, b"guess" * 8):
-        if mac_key is not None:
+    genuine = sidecar.read_text()
+    assert agency_token not in genuine and officer_token not in genuine
+    fresh = resources_from_env(
+        {}, warehouse=str(tmp_path / "forged" / "pahichan.duckdb"),
+        warehouse_key_file=str(world.key_file),
+    )["warehouse"]  # fmt: skip
+    for mac_key in ("stale", b"guess" * 8, "genuine record"):
+        record = json.loads(genuine)
+        if mac_key != "genuine record":
+            record["redactions"][-1]["sha256"] = hashlib.sha256(data).hexdigest()
+            record["redactions"][-1]["row_count"] = forged.num_rows
+            record["redactions"][-1]["rows_removed"] -= 1
+        if isinstance(mac_key, bytes):
             body = {k: v for k, v in record.items() if k != "mac"}
             record["mac"] = hmac.new(
                 mac_key, json.dumps(body, sort_keys=True).encode(), "sha256"
             ).hexdigest()
         batch.write_bytes(data)
         sidecar.write_text(json.dumps(record))
-        root = tmp_path / f"forged-{mac_key is not None}"
-        _, forged_run = _rebuild_from(world, inbox, root, model_json)
-        reasons = dict(forged_run.rejected)
-        print(reasons)
-        assert forged_run.batches_accepted == 1  # the OCMC batch only
-        (reason,) = [r for path, r in reasons.items() if path.endswith(batch.name)]
-        assert "sha256_matches_manifest" in reason and "redaction record" in reason
+        with fresh.connect() as con:
+            register_test_agencies(con)
+            (files,) = [f for f in find_batches(inbox) if f.data_path == batch]
+            outcome = load_batch(
+                con, files, configured_key_id=TEST_KEY_ID, run_id="forged",
+                redaction_key=fresh.redaction_key(),
+            )  # fmt: skip
+        print(outcome.reason)
+        assert outcome.status == "rejected" and outcome.rows_loaded == 0
+        assert "sha256_matches_manifest" in outcome.reason
+        assert "redaction record" in outcome.reason
