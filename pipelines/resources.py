@@ -76,6 +76,15 @@ class WarehouseResource(ConfigurableResource):
         """Where versioned linkage model JSON files are written (`models/` beside the file)."""
         return self.directory / "models"
 
+    def redaction_key(self, *, create: bool = False) -> bytes | None:
+        """Sub-key that authenticates this warehouse's redaction records in the inbox
+        (`pipelines.warehouse_secret`): derived from `key_file`, else from `erasure.key`
+        beside the file (created when `create`; None when absent)."""
+        from pipelines.warehouse_secret import INBOX_REDACTION, warehouse_subkey
+
+        key_file = Path(self.key_file) if self.key_file else None
+        return warehouse_subkey(key_file, self.directory, INBOX_REDACTION, create=create)
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse read-write; closed on exit (commit is the caller's business)."""

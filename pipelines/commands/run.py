@@ -113,10 +113,14 @@ def _has_model(warehouse: WarehouseResource) -> bool:
 def pending_batches(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
     """Complete inbox batches whose file (path + content) the warehouse has not processed."""
     from pipelines.defs.ingest.inbox import file_sha256, find_batches
+    from pipelines.defs.ingest.redactions import reconcile_receipts
     from pipelines.defs.ingest.warehouse import ensure_ingest_schema
 
     with warehouse.connect() as con:
         ensure_ingest_schema(con)
+        # A crash right after the warehouse rewrote a batch (erasure) may have left its
+        # receipt on the old hash: repair it, or the rewritten file would look new.
+        reconcile_receipts(con, inbox_root, warehouse.redaction_key())
         seen = set(con.execute("SELECT inbox_path, sha256 FROM ops.batches").fetchall())
     return [
         files

@@ -24,6 +24,7 @@ from pipelines.audit import PIPELINE_ACTOR, append_event, looks_like_token
 from pipelines.defs.ingest.agency_keys import active_agency_keys
 from pipelines.defs.ingest.batch_checks import BatchInspection, inspect_batch
 from pipelines.defs.ingest.inbox import BatchFiles
+from pipelines.defs.ingest.redactions import accept_explained_redaction
 from pipelines.defs.ingest.validation import ValidationOutcome, validate_rows
 from pipelines.defs.ingest.warehouse import (
     current_key_id,
@@ -69,8 +70,13 @@ def load_batch(
     configured_key_id: str | None,
     run_id: str | None,
     today: dt.date | None = None,
+    redaction_key: bytes | None = None,
 ) -> BatchOutcome:
-    """Check, validate and load one batch; returns the outcome (raises only on system errors)."""
+    """Check, validate and load one batch; returns the outcome (raises only on system errors).
+
+    `redaction_key` (`WarehouseResource.redaction_key()`) verifies the warehouse's own
+    redaction record of a batch it rewrote after an erasure (`ingest.redactions`).
+    """
     ensure_ingest_schema(con)
     key_id = current_key_id(con, configured_key_id)
     inspection = inspect_batch(
@@ -81,6 +87,7 @@ def load_batch(
         ),
         agency_keys=active_agency_keys(con),
     )
+    inspection = accept_explained_redaction(inspection, redaction_key)
     table = inspection.table
     received = table.num_rows if table is not None else 0
     validation = None

@@ -13,11 +13,20 @@ An accepted withdrawal is applied by `pipelines.erasure.erase_records`; its rece
 (`ops.withdrawals`, counts only) and audit row are written in the erasure's final
 transaction, so a crash before that point leaves the withdrawal pending and the next run
 applies it again (idempotent). The tokens themselves are never stored.
+
+Then `complete_withdrawal` removes the records from the agency's batches in the inbox
+(`ingest.redactions`: the inbox is what a lost warehouse is rebuilt from) and replaces the
+withdrawal file and its manifest by a token-free tombstone
+(`<reference>.withdrawal-applied.json`: agency, when, counts). Every run completes applied
+withdrawals still in the inbox, so a crash between the erasure and the tombstone is finished
+by the next run.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +59,7 @@ from pipelines.defs.ingest.inbox import (
     file_sha256,
 )
 from pipelines.defs.ingest.manifest import ManifestError, read_manifest
+from pipelines.defs.ingest.redactions import RedactionSummary, redact_inbox
 from pipelines.defs.ingest.warehouse import current_key_id, ensure_ingest_schema, utc_now
 from pipelines.erasure import RECORD_TOKEN, ErasureResult, erase_records, token_agencies
 
@@ -59,6 +69,7 @@ WITHDRAWAL_KIND = "withdrawal"
 TOKENS_BELONG_TO_AGENCY = "tokens_belong_to_agency"
 APPLIED = "applied"
 REJECTED = "rejected"
+TOMBSTONE_SUFFIX = ".withdrawal-applied.json"
 
 
 @dataclass(frozen=True)
@@ -359,3 +370,65 @@ def apply_withdrawal(
         outcome.erasure.tokens_not_found if outcome.erasure else 0,
     )
     return outcome
+
+
+def applied_in_inbox(con: duckdb.DuckDBPyConnection, root: Path) -> list[WithdrawalFiles]:
+    """Withdrawal files already applied (receipt `applied`) but not yet completed."""
+    ensure_audit_schema(con)
+    applied = set(
+        con.execute(
+            "SELECT inbox_path, sha256 FROM ops.withdrawals WHERE status = 'applied'"
+        ).fetchall()
+    )
+    return [
+        files
+        for files in find_withdrawals(root)
+        if (files.inbox_path, file_sha256(files.data_path)) in applied
+    ]
+
+
+def withdrawal_reference(files: WithdrawalFiles, key: bytes) -> str:
+    """A stable name for an applied withdrawal in the inbox. Not the batch id: that is a
+    hash of the tokens, which anyone with the linkage secret could test a guess against."""
+    from pipelines.warehouse_secret import mac_hex
+
+    return "wd-" + mac_hex(key, b"withdrawal:" + files.inbox_path.encode())[:12]
+
+
+def complete_withdrawal(
+    con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, key: bytes, *, run_id: str | None
+) -> RedactionSummary:
+    """After its erasure committed: redact the agency's inbox batches, then replace the
+    withdrawal file and manifest by a tombstone that holds no token (see module doc)."""
+    tokens, _ = _read_tokens(files)
+    reference = withdrawal_reference(files, key)
+    summary = redact_inbox(
+        con, files.root, tokens or [], key, reference=reference, agency_id=files.agency_id,
+        run_id=run_id,
+    )  # fmt: skip
+    tombstone = {
+        "kind": "withdrawal_applied",
+        "reference": reference,
+        "source_type": files.source_type,
+        "agency_id": files.agency_id,
+        "completed_at": utc_now().isoformat(timespec="seconds"),
+        "inbox_batches_rewritten": summary.batches_rewritten,
+        "inbox_rows_removed": summary.rows_removed,
+        "note": "applied by the warehouse; its record tokens were deleted from the inbox",
+    }
+    from linkage.encoding.batch import _atomic_write
+
+    path = files.folder / f"{reference}{TOMBSTONE_SUFFIX}"
+    _atomic_write(path, (json.dumps(tombstone, indent=2) + "\n").encode("ascii"))
+    files.data_path.unlink(missing_ok=True)
+    files.manifest_path.unlink(missing_ok=True)
+    descriptor = os.open(files.folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    logger.info(
+        "Withdrawal %s completed: %d row(s) removed from %d inbox batch(es)",
+        reference, summary.rows_removed, summary.batches_rewritten,
+    )  # fmt: skip
+    return summary
