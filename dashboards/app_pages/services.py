@@ -50,7 +50,7 @@ else:
         if tier_rows.empty:
             continue
         st.markdown(f"**{label(tier, lang)}**")
-        wide = pivot_text(tier_rows, ["service_code"], "measure", f.threshold)
+        wide = pivot_text(tier_rows, ["service_code"], "measure")
         wide["service_code"] = wide.service_code.map(lambda c: label(c, lang))
         wide = wide.rename(columns={"service_code": t("service", lang)}
                            | {m: t(m, lang) for m in ("survivors_served", "services_given")})
@@ -69,7 +69,7 @@ referrals = ui.query("referrals", f.period_type, f.period, referral_level, refer
 if referrals.empty:
     st.info(t("no_data", lang))
 else:
-    matrix = pivot_text(referrals, ["from_agency_type"], "to_agency_type", f.threshold)
+    matrix = pivot_text(referrals, ["from_agency_type"], "to_agency_type")
     matrix["from_agency_type"] = matrix.from_agency_type.map(lambda c: label(c, lang))
     matrix = matrix.rename(
         columns={"from_agency_type": f"{t('from_agency', lang)} \\ {t('to_agency', lang)}"}
