@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 import duckdb
 
+from pipelines.commands.options import publish_dir_option, warehouse_options
 from pipelines.resources import resources_from_env
 
 logger = logging.getLogger(__name__)
@@ -36,22 +37,18 @@ REASONS = ("survivor_request", "guardian_request", "agency_request", "legal_orde
     ),
 )
 @click.option("--record-token", "record_tokens", multiple=True, required=True,
+              callback=lambda ctx, param, value: _checked_tokens(value),
               help="Record token to erase (32 hex, from the agency's crosswalk); "
               "repeatable.")  # fmt: skip
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]")  # fmt: skip
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]")  # fmt: skip
-@click.option("--publish-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for analyst.duckdb and public.duckdb. "
-              "[PAHICHAN_PUBLISH_DIR]")  # fmt: skip
+@warehouse_options(must_exist=True)
+@publish_dir_option
 @click.option("--by", "actor", required=True, help="The data officer doing this (audited).")
 @click.option("--reason", type=click.Choice(REASONS), default="survivor_request",
               show_default=True,
               help="Reason category (audited; no free text, so no identity can slip "
               "in).")  # fmt: skip
 def withdraw(
-    record_tokens: tuple[str, ...],
+    record_tokens: list[str],
     warehouse: Path | None,
     warehouse_key: Path | None,
     publish_dir: Path | None,
@@ -65,24 +62,19 @@ def withdraw(
     from rich.console import Console
 
     from pipelines.commands.warehouse_key import clear_warehouse_errors
-    from pipelines.erasure import ErasureIncomplete, check_record_tokens, tokens_present
+    from pipelines.erasure import ErasureIncomplete, tokens_present
 
-    try:
-        tokens = check_record_tokens(token.strip().lower() for token in record_tokens)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--record-token") from error
+    tokens = record_tokens
     resources = resources_from_env(
         warehouse=str(warehouse) if warehouse else None,
         publish_dir=str(publish_dir) if publish_dir else None,
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     store = resources["warehouse"]
-    if not Path(store.path).is_file():
-        raise click.ClickException(f"no warehouse at {store.path}: nothing to erase")
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        with clear_warehouse_errors(store.path):
+        with clear_warehouse_errors(store.path, must_exist=True):
             with store.connect() as con:
                 if not tokens_present(con, tokens):
                     raise click.ClickException(
@@ -105,6 +97,17 @@ def withdraw(
         click.echo(line + "; rebuild FAILED: run `pahichan run` to re-publish", err=True)
         raise SystemExit(1)
     click.echo(line + "; reader files rebuilt")
+
+
+def _checked_tokens(record_tokens: tuple[str, ...]) -> list[str]:
+    """The tokens as given, normalised; refused while parsing, before the warehouse is
+    opened (a name typed in place of a token is a usage error, whatever the key)."""
+    from pipelines.erasure import check_record_tokens
+
+    try:
+        return check_record_tokens(token.strip().lower() for token in record_tokens)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--record-token") from error
 
 
 def _erase(
