@@ -141,3 +141,12 @@ def _rgb(colour: str) -> tuple[int, ...]:
     if colour.startswith("#"):
         return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return tuple(int(part) for part in colour[colour.index("(") + 1:-1].split(","))
+
+
+def test_a_hidden_bar_is_labelled_not_left_to_look_like_zero(app_env: Path) -> None:
+    app = _run("app_pages/overview.py")
+    specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    labels = {str(y) for spec in specs for trace in spec["data"] if trace.get("type") == "bar"
+              for y in trace.get("y", [])}  # fmt: skip
+    assert f"Other {HIDDEN}" in labels  # sex O is hidden in the fixture
+    assert "Female" in labels and f"Female {HIDDEN}" not in labels
