@@ -16,10 +16,8 @@ from pathlib import Path
 import click
 import duckdb
 
+from pipelines.commands.options import warehouse_options
 from pipelines.resources import resources_from_env
-
-_WAREHOUSE_HELP = "Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]"
-_KEY_HELP = "Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]"
 
 
 @click.group(
@@ -39,8 +37,7 @@ def agency_key() -> None:
               type=click.Path(dir_okay=False, path_type=Path),
               help="The .pub.pem file the agency handed over.")  # fmt: skip
 @click.option("--by", "actor", required=True, help="The data officer registering it (audited).")
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=_WAREHOUSE_HELP)
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path), help=_KEY_HELP)
+@warehouse_options(must_exist=False)  # keys are registered before the first run
 def register(
     agency_id: str,
     public_key_path: Path,
@@ -78,8 +75,7 @@ def register(
 
 
 @agency_key.command("list")
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=_WAREHOUSE_HELP)
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path), help=_KEY_HELP)
+@warehouse_options(must_exist=False)  # keys are registered before the first run
 def list_keys(warehouse: Path | None, warehouse_key: Path | None) -> None:
     """Every registered signing key, active ones first."""
     from pipelines.defs.ingest.warehouse import ensure_ingest_schema

@@ -35,6 +35,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from pipelines.commands.options import warehouse_options
 from schemas.ctdc import (
     CTDC_COLUMNS,
     EXPLOITATION_FLAGS,
@@ -267,11 +268,7 @@ def export() -> None:
         "the summary says how many."
     ),
 )
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help="Restricted warehouse DuckDB file (read only). "
-              "[PAHICHAN_WAREHOUSE]")  # fmt: skip
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]")  # fmt: skip
+@warehouse_options(must_exist=True)  # read only: SELECTs
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV file to write (CTDC column names, one row per survivor).")  # fmt: skip
 @click.option("--k", "k", type=click.IntRange(2, 1000), default=DEFAULT_K, show_default=True,
@@ -291,19 +288,20 @@ def ctdc(
     import duckdb
     from rich.console import Console
 
-    from pipelines.commands.warehouse_key import open_error_message
-    from pipelines.resources import DUCKDB_OFFLINE_CONFIG, WarehouseKeyError, resources_from_env
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
+    from pipelines.resources import DUCKDB_OFFLINE_CONFIG, resources_from_env
 
     resources = resources_from_env(
         warehouse=str(warehouse) if warehouse else None,
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     store = resources["warehouse"]
-    if not Path(store.path).is_file():
-        raise click.ClickException(f"no warehouse at {store.path}: run `pahichan run` first")
     console = Console(stderr=True)
     try:
-        with console.status("Reading survivors from the warehouse ..."):
+        with (
+            clear_warehouse_errors(store.path, must_exist=True),
+            console.status("Reading survivors from the warehouse ..."),
+        ):
             if store.key_file:  # encrypted: attached through the resource (SELECTs only)
                 with store.connect() as con:
                     frame = read_ctdc_rows(con)
@@ -313,14 +311,12 @@ def ctdc(
                     frame = read_ctdc_rows(con)
                 finally:
                     con.close()
-    except WarehouseKeyError as error:
-        raise click.ClickException(str(error)) from None
     except duckdb.CatalogException:
         raise click.ClickException(
             f"{store.path} has no core.survivors / core.episodes: run `pahichan run` first"
         ) from None
     except duckdb.Error as error:
-        raise click.ClickException(open_error_message(error, store.path) or str(error)) from None
+        raise click.ClickException(" ".join(str(error).split())) from None
     with console.status(f"k-anonymising {len(frame):,} survivors (k={k}) ..."):
         result = k_anonymise(frame, k=k, max_suppressed=max_suppressed)
     try:

@@ -22,6 +22,12 @@ import click
 import duckdb
 
 from pipelines.audit import PIPELINE_ACTOR
+from pipelines.commands.options import (
+    inbox_option,
+    key_id_option,
+    publish_dir_option,
+    warehouse_options,
+)
 from pipelines.resources import WarehouseKeyError, WarehouseResource, resources_from_env
 
 _QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -304,28 +310,10 @@ def run_pipeline(
     name="run",
     epilog="Example: pahichan run --inbox data/inbox --warehouse data/warehouse/pahichan.duckdb",
 )
-@click.option(
-    "--inbox",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Inbox folder (<source_type>/<agency_id>/<batch_id>.parquet). [PAHICHAN_INBOX]",
-)
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]",
-)
-@click.option("--key-id", help="The domain's key id (pk1-...). [PAHICHAN_KEY_ID]")
-@click.option(
-    "--publish-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for analyst.duckdb and public.duckdb. [PAHICHAN_PUBLISH_DIR]",
-)
-@click.option(
-    "--warehouse-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Key file that encrypts the warehouse at rest (create one with "
-    "`pahichan warehouse-key --out FILE`). [PAHICHAN_WAREHOUSE_KEY_FILE]",
-)
+@inbox_option
+@warehouse_options(must_exist=False)  # the first run creates the warehouse
+@key_id_option
+@publish_dir_option
 @click.option("--verbose", "-v", is_flag=True, help="Show Dagster's and the pipeline's logs.")
 def run(
     inbox: Path | None,

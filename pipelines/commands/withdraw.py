@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import click
 import duckdb
 
+from pipelines.commands.options import publish_dir_option, warehouse_options
 from pipelines.resources import resources_from_env
 
 if TYPE_CHECKING:
@@ -44,25 +45,21 @@ REASONS = ("survivor_request", "guardian_request", "agency_request", "legal_orde
     ),
 )
 @click.option("--record-token", "record_tokens", multiple=True, required=True,
+              callback=lambda ctx, param, value: _checked_tokens(value),
               help="Record token to erase (32 hex, from the agency's crosswalk); "
               "repeatable.")  # fmt: skip
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]")  # fmt: skip
-@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path),
-              help="Inbox folder: the records are removed from its batches too. "
-              "[PAHICHAN_INBOX]")  # fmt: skip
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]")  # fmt: skip
-@click.option("--publish-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for analyst.duckdb and public.duckdb. "
-              "[PAHICHAN_PUBLISH_DIR]")  # fmt: skip
+@warehouse_options(must_exist=True)
+@click.option("--inbox", envvar="PAHICHAN_INBOX", show_envvar=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Inbox folder: the records are removed from its batches too.")  # fmt: skip
+@publish_dir_option
 @click.option("--by", "actor", required=True, help="The data officer doing this (audited).")
 @click.option("--reason", type=click.Choice(REASONS), default="survivor_request",
               show_default=True,
               help="Reason category (audited; no free text, so no identity can slip "
               "in).")  # fmt: skip
 def withdraw(
-    record_tokens: tuple[str, ...],
+    record_tokens: list[str],
     warehouse: Path | None,
     inbox: Path | None,
     warehouse_key: Path | None,
@@ -78,12 +75,9 @@ def withdraw(
 
     from pipelines.commands.warehouse_key import clear_warehouse_errors
     from pipelines.defs.ingest.redactions import batches_holding, redact_inbox
-    from pipelines.erasure import ErasureIncomplete, check_record_tokens, tokens_present
+    from pipelines.erasure import ErasureIncomplete, tokens_present
 
-    try:
-        tokens = check_record_tokens(token.strip().lower() for token in record_tokens)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--record-token") from error
+    tokens = record_tokens
     resources = resources_from_env(
         inbox=str(inbox) if inbox else None,
         warehouse=str(warehouse) if warehouse else None,
@@ -91,8 +85,6 @@ def withdraw(
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     store = resources["warehouse"]
-    if not Path(store.path).is_file():
-        raise click.ClickException(f"no warehouse at {store.path}: nothing to erase")
     inbox_root = resources["inbox"].root
     if not inbox_root.is_dir():
         raise click.ClickException(
@@ -103,7 +95,7 @@ def withdraw(
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        with clear_warehouse_errors(store.path):
+        with clear_warehouse_errors(store.path, must_exist=True):
             with store.connect() as con:
                 in_inbox = batches_holding(inbox_root, set(tokens))
                 if not tokens_present(con, tokens) and not in_inbox:
@@ -134,6 +126,17 @@ def withdraw(
         click.echo(line + "; rebuild FAILED: run `pahichan run` to re-publish", err=True)
         raise SystemExit(1)
     click.echo(line + "; reader files rebuilt")
+
+
+def _checked_tokens(record_tokens: tuple[str, ...]) -> list[str]:
+    """The tokens as given, normalised; refused while parsing, before the warehouse is
+    opened (a name typed in place of a token is a usage error, whatever the key)."""
+    from pipelines.erasure import check_record_tokens
+
+    try:
+        return check_record_tokens(token.strip().lower() for token in record_tokens)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--record-token") from error
 
 
 def _erase(

@@ -161,7 +161,8 @@ def test_bad_warehouse_is_a_clear_message(tmp_path: Path) -> None:
     missing = CliRunner().invoke(
         export, ["ctdc", "--warehouse", str(tmp_path / "none.duckdb"), "--out", str(out)]
     )
-    assert missing.exit_code == 1 and "no warehouse" in missing.output
+    # Cannot open the warehouse: exit 2, as for every warehouse command (issue 16).
+    assert missing.exit_code == 2 and "no warehouse" in missing.output
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
     result = CliRunner().invoke(export, ["ctdc", "--warehouse", str(empty), "--out", str(out)])
