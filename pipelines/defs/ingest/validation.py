@@ -178,6 +178,28 @@ def validate_rows(
     return outcome
 
 
+def rows_sure_to_fail(table: pa.Table, source_type: str, *, today: dt.date | None = None) -> int:
+    """A lower bound of the rows `validate_rows` would fail, counted in one vectorised pass:
+    rows with a null where the suite requires a value. Cheap enough to run before the suite,
+    so a batch of a million empty rows is refused in seconds instead of validated for minutes.
+    """
+    required = sorted(
+        {
+            item["kwargs"]["column"]
+            for item in load_suite_spec(source_type, today)
+            if item["type"] == "expect_column_values_to_not_be_null"
+            and "mostly" not in item["kwargs"]
+            and item["kwargs"].get("column") in table.column_names
+        }
+    )
+    if not required or table.num_rows == 0:
+        return 0
+    missing = pc.is_null(table.column(required[0]))
+    for name in required[1:]:
+        missing = pc.or_(missing, pc.is_null(table.column(name)))
+    return int(pc.sum(missing.cast(pa.int64())).as_py() or 0)
+
+
 def _reported_column(column: str | None) -> str | None:
     """The batch column a derived column stands for (what the agency would correct)."""
     if column is None:

@@ -111,7 +111,11 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
                     )
                     return
             outcome = load_batch(
-                con, files, configured_key_id=settings.key_id, run_id=context.run_id
+                con,
+                files,
+                configured_key_id=settings.key_id,
+                run_id=context.run_id,
+                limits=settings.ingest_limits(),
             )
             accepted = outcome.status == "accepted"
             balance = row_balance(con, source_type, batch_id) if accepted else None
