@@ -38,6 +38,7 @@ from pipelines.defs.ingest.contract import (
 from pipelines.defs.ingest.inbox import BatchFiles, receive_file
 from pipelines.defs.ingest.limits import DECODED_BYTES_FACTOR, DEFAULT_LIMITS, IngestLimits
 from pipelines.defs.ingest.manifest import ManifestError, read_manifest
+from pipelines.defs.ingest.validation import required_columns, rows_sure_to_fail
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,9 @@ def inspect_batch(
         files.data_path, root=files.root, max_bytes=limits.max_batch_bytes, keep=trusted
     )
     inspection.sha256 = received.sha256
+    if manifest is not None:
+        # Comparing hashes needs no parsing: said for every batch with a manifest.
+        checks.append(_sha256_matches(manifest, received.sha256))
     if not trusted:
         return inspection
     assert manifest is not None
@@ -153,11 +157,12 @@ def inspect_batch(
             "one batch may have (PAHICHAN_MAX_BATCH_BYTES)"
         ))  # fmt: skip
         return inspection
-    checks.append(_sha256_matches(manifest, received.sha256))
     if not inspection.accepted:
         return inspection  # not the bytes the agency signed: never parsed
 
-    table = _read_conforming_table(received.data, manifest["row_count"], limits, checks)
+    table = _read_conforming_table(
+        received.data, manifest["row_count"], files.source_type, limits, checks
+    )
     inspection.table = table
     if table is None or not inspection.accepted:
         inspection.table = None
@@ -257,14 +262,20 @@ def _sha256_matches(manifest: dict[str, Any], sha256: str) -> CheckOutcome:
 
 
 def _read_conforming_table(
-    data: bytes | bytearray, manifest_rows: int, limits: IngestLimits, checks: list[CheckOutcome]
+    data: bytes | bytearray,
+    manifest_rows: int,
+    source_type: str,
+    limits: IngestLimits,
+    checks: list[CheckOutcome],
 ) -> pa.Table | None:
     """The batch table cast to the staging schema, parsed from the verified bytes; or None.
 
     Appends COLUMNS_MATCH_CONTRACT and ROWS_MATCH_MANIFEST (and BATCH_IS_WITHIN_LIMITS when
-    the footer declares too much). Columns, row count and decoded size come from the Parquet
-    footer, so a file announcing other columns or more rows than signed is refused before a
-    single column is decoded.
+    the footer declares too much, QUARANTINE_IS_WITHIN_LIMITS when its required columns are
+    mostly empty). Columns, row count and decoded size come from the Parquet footer, so a
+    file announcing other columns or more rows than signed is refused before a single column
+    is decoded; the required columns are decoded alone first, so a batch of empty rows is
+    refused before its Bloom filters are.
     """
     unreadable = CheckOutcome(
         COLUMNS_MATCH_CONTRACT, False, "the data file is not a readable Parquet file"
@@ -305,6 +316,10 @@ def _read_conforming_table(
         return None
     if missing or extra:
         return None
+    problem = _quarantine_problem(parquet, source_type, rows, limits)
+    if problem is not None:
+        checks.append(quarantine_too_large(problem))
+        return None
     try:
         table = parquet.read()
     except (OSError, pa.ArrowException) as error:
@@ -326,6 +341,33 @@ def _read_conforming_table(
         return None
     checks.append(CheckOutcome(COLUMNS_MATCH_CONTRACT, True))
     return table
+
+
+def _quarantine_problem(
+    parquet: pq.ParquetFile, source_type: str, rows: int, limits: IngestLimits
+) -> str | None:
+    """Why the rows sure to fail are too many to quarantine (None if they are not), from the
+    required columns alone (`validation.rows_sure_to_fail`)."""
+    required = [
+        name for name in required_columns(source_type) if name in parquet.schema_arrow.names
+    ]
+    if not required:
+        return None
+    try:
+        sure = rows_sure_to_fail(parquet.read(columns=required), source_type)
+    except (OSError, pa.ArrowException):
+        return None  # undecodable: the full read reports it
+    return limits.quarantine_problem(sure, rows)
+
+
+def quarantine_too_large(problem: str) -> CheckOutcome:
+    """The failed QUARANTINE_IS_WITHIN_LIMITS check, with what to do."""
+    return CheckOutcome(
+        QUARANTINE_IS_WITHIN_LIMITS,
+        False,
+        f"{problem}: the export is broken, not a few bad rows; nothing of it was loaded or "
+        "quarantined; ask the agency to check its export and re-send",
+    )
 
 
 def _rows_differ(rows: int, manifest_rows: int) -> CheckOutcome:

@@ -27,10 +27,11 @@ from pipelines.defs.ingest.batch_checks import (
     BatchInspection,
     CheckOutcome,
     inspect_batch,
+    quarantine_too_large,
 )
 from pipelines.defs.ingest.inbox import BatchFiles
 from pipelines.defs.ingest.limits import DEFAULT_LIMITS, IngestLimits
-from pipelines.defs.ingest.validation import ValidationOutcome, rows_sure_to_fail, validate_rows
+from pipelines.defs.ingest.validation import ValidationOutcome, validate_rows
 from pipelines.defs.ingest.warehouse import (
     current_key_id,
     ensure_ingest_schema,
@@ -137,25 +138,13 @@ def load_batch(
 def _validate_within_limits(
     inspection: BatchInspection, table: pa.Table, today: dt.date | None, limits: IngestLimits
 ) -> ValidationOutcome | None:
-    """Validate the rows unless too many would be quarantined (QUARANTINE_IS_WITHIN_LIMITS).
-
-    A lower bound of the failing rows is counted first (nulls where a value is required,
-    vectorised): a batch of empty rows is refused without running the suite over it.
-    """
-    rows = table.num_rows
-    problem = limits.quarantine_problem(
-        rows_sure_to_fail(table, inspection.files.source_type, today=today), rows
-    )
-    validation = None
-    if problem is None:
-        validation = validate_rows(table, inspection.files.source_type, today=today)
-        problem = limits.quarantine_problem(len(validation.failed_rows), rows)
+    """Validate the rows; None (and QUARANTINE_IS_WITHIN_LIMITS failed) when more would be
+    quarantined than the limits allow. (A batch whose required columns are mostly empty was
+    refused before it was decoded, in `inspect_batch`.)"""
+    validation = validate_rows(table, inspection.files.source_type, today=today)
+    problem = limits.quarantine_problem(len(validation.failed_rows), table.num_rows)
     if problem is not None:
-        inspection.checks.append(CheckOutcome(
-            QUARANTINE_IS_WITHIN_LIMITS, False,
-            f"{problem}: the export is broken, not a few bad rows; nothing of it was loaded "
-            "or quarantined; ask the agency to check its export and re-send",
-        ))  # fmt: skip
+        inspection.checks.append(quarantine_too_large(problem))
         return None
     inspection.checks.append(CheckOutcome(QUARANTINE_IS_WITHIN_LIMITS, True))
     return validation

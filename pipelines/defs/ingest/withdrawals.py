@@ -272,8 +272,17 @@ def inspect_withdrawal(
         files.data_path, root=files.root, max_bytes=limits.max_batch_bytes, keep=trusted
     )
     outcome.sha256 = received.sha256
-    if not trusted:
-        return outcome, None
+    if manifest is not None:
+        sha_ok = str(manifest["sha256"]).lower() == received.sha256
+        checks.append(
+            CheckOutcome(
+                SHA256_MATCHES_MANIFEST,
+                sha_ok,
+                None if sha_ok else "the file's SHA-256 differs from the manifest (altered?)",
+            )
+        )
+    if not trusted or not outcome.accepted:
+        return outcome, None  # not signed, or not the bytes signed: never parsed
     assert manifest is not None
     if received.data is None:
         checks.append(CheckOutcome(
@@ -281,16 +290,6 @@ def inspect_withdrawal(
             f"the file is {received.size} bytes, more than the {limits.max_batch_bytes} "
             "allowed (PAHICHAN_MAX_BATCH_BYTES)",
         ))  # fmt: skip
-        return outcome, None
-    sha_ok = str(manifest["sha256"]).lower() == received.sha256
-    checks.append(
-        CheckOutcome(
-            SHA256_MATCHES_MANIFEST,
-            sha_ok,
-            None if sha_ok else "the file's SHA-256 differs from the manifest (altered?)",
-        )
-    )
-    if not sha_ok:
         return outcome, None
     tokens, read_checks = _read_tokens(received.data, manifest["row_count"])
     checks.extend(read_checks)

@@ -85,7 +85,8 @@ def staging_check_results(
             asset_key=asset_key,
             check_name=name,
             passed=False,
-            severity=AssetCheckSeverity.ERROR,
+            # WARN: what failed is the check that rejected the batch (ERROR above).
+            severity=AssetCheckSeverity.WARN,
             description="not evaluated: the batch was rejected by an earlier check",
             metadata={"batch_id": outcome.batch_id, "evaluated": False},
         )
