@@ -142,9 +142,15 @@ def _null_bomb(inbox: Path, *, agency_id: str, rows: int, sign: bool, batch_id: 
     folder = inbox / "shelter" / agency_id
     folder.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([field.with_nullable(True) for field in BATCH_SCHEMA])
-    table = pa.table({field.name: pa.nulls(rows, field.type) for field in schema}, schema=schema)
     data_path = folder / f"{batch_id}.parquet"
-    pq.write_table(table, data_path)
+    # Written in slices, so the test itself does not hold the decoded bomb in memory.
+    step = 250_000
+    with pq.ParquetWriter(data_path, schema) as writer:
+        for start in range(0, rows, step):
+            count = min(step, rows - start)
+            writer.write_table(
+                pa.table({field.name: pa.nulls(count, field.type) for field in schema}, schema)
+            )
     manifest = {
         "batch_id": batch_id, "contract_version": "1", "encoding_version": "pahichan-enc-1",
         "source_type": "shelter", "agency_id": agency_id, "key_id": "pk1-0123456789abcdef",
@@ -348,3 +354,85 @@ def test_pahichan_run_on_a_bomb_stays_under_1_5_gb(signed: bool, tmp_path: Path)
     assert "1 rejected" in out.decode()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM ops.quarantine").fetchone()[0] == 0
+
+
+def test_links_fifos_and_linked_folders_in_the_inbox_are_never_read(
+    con, inbox: Path, tmp_path: Path
+) -> None:
+    """A link can point anywhere on the machine (a file outside the inbox, `/dev/zero`, read
+    forever); a FIFO blocks its reader. None is listed, hashed or loaded."""
+    import os
+
+    from pipelines.defs.ingest.inbox import InboxFileError, file_sha256
+
+    outside = tmp_path / "outside"
+    data_path, manifest_path = write_batch(outside, batch_id="elsewhere", seed=11)
+    folder = inbox / "shelter" / "agency-a"
+    folder.mkdir(parents=True)
+    # A data file that is a link to a genuine, signed batch outside the inbox.
+    (folder / "elsewhere.parquet").symlink_to(data_path)
+    (folder / "elsewhere.manifest.json").symlink_to(manifest_path)
+    # A data file that is a link to an endless device, and one that is a FIFO.
+    (folder / "zero.parquet").symlink_to("/dev/zero")
+    (folder / "zero.manifest.json").write_text("{}")
+    os.mkfifo(folder / "fifo.parquet")
+    (folder / "fifo.manifest.json").write_text("{}")
+    # An agency folder that is a link to another folder.
+    (inbox / "ocmc").mkdir()
+    (inbox / "ocmc" / "agency-a").symlink_to(data_path.parent)
+
+    assert find_batches(inbox) == []
+    for name in ("zero.parquet", "fifo.parquet", "elsewhere.parquet"):
+        with pytest.raises(InboxFileError):
+            file_sha256(folder / name)
+
+    # A link put in place after the listing (a race) is refused when the file is opened.
+    write_batch(inbox, batch_id="swapped", seed=12)
+    (batch,) = find_batches(inbox)
+    batch.data_path.unlink()
+    batch.data_path.symlink_to(data_path)
+    with pytest.raises(InboxFileError, match="symbolic link"):
+        load_batch(con, batch, configured_key_id=None, run_id="attack")
+    assert con.execute("SELECT count(*) FROM staging.shelter").fetchone()[0] == 0
+
+
+def test_oversized_or_overlong_batches_are_rejected_before_decoding(con, inbox: Path) -> None:
+    from pipelines.defs.ingest.limits import IngestLimits
+
+    write_batch(inbox, batch_id="big", count=30, seed=13)
+    small = IngestLimits(max_batch_bytes=2_000)
+    outcome = load_batch(con, find_batches(inbox)[0], configured_key_id=None, run_id="t",
+                         limits=small)  # fmt: skip
+    assert outcome.status == "rejected"
+    assert outcome.inspection.failed_checks == ["batch_is_within_limits"]
+    assert "PAHICHAN_MAX_BATCH_BYTES" in outcome.reason and "split the export" in outcome.reason
+    assert outcome.inspection.table is None
+
+    few_rows = IngestLimits(max_batch_rows=10)
+    outcome = load_batch(con, find_batches(inbox)[0], configured_key_id=None, run_id="t",
+                         limits=few_rows)  # fmt: skip
+    assert outcome.inspection.failed_checks == ["batch_is_within_limits"]
+    assert "announces 30 rows" in outcome.reason and "PAHICHAN_MAX_BATCH_ROWS" in outcome.reason
+    (reason,) = con.execute(
+        "SELECT reason FROM ops.rejected_batches WHERE batch_id = 'big'"
+    ).fetchone()
+    assert "PAHICHAN_MAX_BATCH_ROWS" in reason
+
+
+def test_limits_come_from_pahichan_settings() -> None:
+    from pipelines.defs.ingest.limits import DEFAULT_LIMITS
+    from pipelines.resources import resources_from_env
+
+    settings = resources_from_env({"PAHICHAN_MAX_BATCH_BYTES": "1_000_000",
+                                   "PAHICHAN_MAX_BATCH_ROWS": "5000",
+                                   "PAHICHAN_MAX_QUARANTINE_ROWS": "50",
+                                   "PAHICHAN_MAX_QUARANTINE_SHARE": "0.2"})["settings"]  # fmt: skip
+    limits = settings.ingest_limits()
+    assert (limits.max_batch_bytes, limits.max_batch_rows) == (1_000_000, 5000)
+    assert (limits.max_quarantine_rows, limits.max_quarantine_share) == (50, 0.2)
+    assert resources_from_env({})["settings"].ingest_limits() == DEFAULT_LIMITS
+    with pytest.raises(ValueError, match="PAHICHAN_MAX_BATCH_ROWS"):
+        resources_from_env({"PAHICHAN_MAX_BATCH_ROWS": "lots"})
+    assert limits.quarantine_problem(51, 10_000) and not limits.quarantine_problem(50, 10_000)
+    assert limits.quarantine_problem(30, 100) is None  # below the floor the share applies from
+    assert "PAHICHAN_MAX_QUARANTINE_SHARE" in DEFAULT_LIMITS.quarantine_problem(600, 1000)
