@@ -22,11 +22,15 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 from dagster import ConfigurableResource
 
 from pipelines.alerts import alert_sink_from_env
+
+if TYPE_CHECKING:
+    from pipelines.defs.ingest.limits import IngestLimits
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +122,8 @@ class PipelineSettings(ConfigurableResource):
     `key_id` is the public fingerprint of the agencies' shared linkage key; when None the
     first accepted batch pins it (see `ops.domain`). `link_upper`/`link_lower` override the
     linkage model's match-weight thresholds (None: the model's own). Published counts below
-    `suppression_threshold` are suppressed. Reader files go to `publish_dir`.
+    `suppression_threshold` are suppressed. Reader files go to `publish_dir`. The `max_*`
+    fields cap what one inbox batch may cost (`pipelines.defs.ingest.limits`; None: default).
     """
 
     publish_dir: str
@@ -126,6 +131,22 @@ class PipelineSettings(ConfigurableResource):
     link_upper: float | None = None
     link_lower: float | None = None
     suppression_threshold: int = DEFAULT_SUPPRESSION_THRESHOLD
+    max_batch_bytes: int | None = None
+    max_batch_rows: int | None = None
+    max_quarantine_rows: int | None = None
+    max_quarantine_share: float | None = None
+
+    def ingest_limits(self) -> IngestLimits:
+        """The caps on one batch, defaults where unset."""
+        from pipelines.defs.ingest.limits import IngestLimits
+
+        given = {
+            "max_batch_bytes": self.max_batch_bytes,
+            "max_batch_rows": self.max_batch_rows,
+            "max_quarantine_rows": self.max_quarantine_rows,
+            "max_quarantine_share": self.max_quarantine_share,
+        }
+        return IngestLimits(**{name: value for name, value in given.items() if value is not None})
 
 
 def resources_from_env(
@@ -163,8 +184,25 @@ def resources_from_env(
             link_upper=_optional_float(env, "PAHICHAN_LINK_UPPER"),
             link_lower=_optional_float(env, "PAHICHAN_LINK_LOWER"),
             suppression_threshold=int(threshold) if threshold else DEFAULT_SUPPRESSION_THRESHOLD,
+            max_batch_bytes=_optional_int(env, "PAHICHAN_MAX_BATCH_BYTES"),
+            max_batch_rows=_optional_int(env, "PAHICHAN_MAX_BATCH_ROWS"),
+            max_quarantine_rows=_optional_int(env, "PAHICHAN_MAX_QUARANTINE_ROWS"),
+            max_quarantine_share=_optional_float(env, "PAHICHAN_MAX_QUARANTINE_SHARE"),
         ),
     }
+
+
+def _optional_int(env: Mapping[str, str], variable: str) -> int | None:
+    value = env.get(variable)
+    if not value:
+        return None
+    try:
+        number = int(value.replace("_", ""))
+    except ValueError as error:
+        raise ValueError(f"{variable} must be a whole number, got {value!r}") from error
+    if number < 0:
+        raise ValueError(f"{variable} must not be negative, got {value!r}")
+    return number
 
 
 def _optional_float(env: Mapping[str, str], variable: str) -> float | None:

@@ -39,7 +39,19 @@ from linkage.encoding.encode import EncodedBatch, Reject, encode_frame
 from linkage.encoding.schema import CONTRACT_VERSION, INPUT_COLUMNS, NAME_COLUMNS
 from linkage.encoding.signing import AgencySigningKey, sign_manifest
 
-AGENCY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# The one definition of an agency id, used by the agency tool and by the warehouse
+# (registration and ingest): ASCII letters and digits, '-' and '_', matched whole. `\A...\Z`
+# rather than `^...$`, which also matches before a trailing newline; ASCII only, so that a
+# look-alike (Cyrillic 'а', full-width letters, a zero-width space) is a different, refused id.
+AGENCY_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+AGENCY_ID_RULE = "1-64 ASCII letters, digits, '-' or '_', starting with a letter or digit"
+
+
+def is_agency_id(value: object) -> bool:
+    """True when `value` is a well-formed agency id (see `AGENCY_ID`)."""
+    return isinstance(value, str) and AGENCY_ID.fullmatch(value) is not None
+
+
 REQUIRED = ("record_id", "contact_date")
 WITHHELD_REASON = "withheld: consent_scope services_only, the row stays here (not an error)"
 
@@ -257,8 +269,8 @@ def pseudonymise_file(
 
     The manifest is signed with the agency's `signing_key` (linkage.encoding.signing).
     """
-    if not AGENCY_ID.match(agency_id):
-        raise UnusableInput("--agency must be 1-64 letters, digits, '-' or '_'")
+    if not is_agency_id(agency_id):
+        raise UnusableInput(f"--agency must be {AGENCY_ID_RULE}")
     crosswalk_dir = crosswalk_dir or input_path.parent / "crosswalk"
     out_resolved = out_dir.resolve()
     keep_resolved = crosswalk_dir.resolve()

@@ -14,15 +14,18 @@ SOURCES = ("migration", "ocmc", "shelter")
 STAGING = [f"staging/{source}" for source in SOURCES]
 CHECKS = (
     "batch_is_not_a_duplicate",
+    "batch_is_within_limits",
     "columns_match_contract",
     "key_id_is_current",
     "loaded_plus_quarantined_equals_received",
     "manifest_is_signed_by_agency",
     "manifest_is_valid",
+    "quarantine_is_within_limits",
     "record_tokens_are_unique",
     "rows_match_manifest",
     "rows_meet_expectations",
     "sha256_matches_manifest",
+    "source_type_is_registered_for_agency",
     "versions_are_supported",
 )
 CORE = ("agencies", "calendar", "episode_services", "episodes", "followups", "geography",

@@ -76,7 +76,11 @@ def withdrawals(
         for files in pending_withdrawals(con, inbox.root):
             try:
                 outcome = apply_withdrawal(
-                    con, files, configured_key_id=settings.key_id, run_id=context.run_id
+                    con,
+                    files,
+                    configured_key_id=settings.key_id,
+                    run_id=context.run_id,
+                    limits=settings.ingest_limits(),
                 )
             except (duckdb.Error, RuntimeError, ValueError) as error:
                 context.log.error(f"Withdrawal {files.inbox_path} failed: {error}")

@@ -132,7 +132,7 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
                     return
             outcome = load_batch(
                 con, files, configured_key_id=settings.key_id, run_id=context.run_id,
-                redaction_key=warehouse.redaction_key(),
+                redaction_key=warehouse.redaction_key(), limits=settings.ingest_limits(),
             )  # fmt: skip
             accepted = outcome.status == "accepted"
             balance = row_balance(con, source_type, batch_id) if accepted else None
