@@ -96,6 +96,7 @@ def agency_batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         signing = agency / f"{source}-d.signing.pem"
         _invoke("keys", "new-signing", "--out", str(signing))
         _invoke("agency-key", "register", "--agency", f"{source}-d", "--by", "test",
+                "--source-type", source,
                 "--public-key", str(agency / f"{source}-d.signing.pub.pem"),
                 "--warehouse", str(warehouse))  # fmt: skip
         extract = extracts / f"{source}.csv"
