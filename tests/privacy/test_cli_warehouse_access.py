@@ -46,6 +46,8 @@ COMMANDS: dict[str, Callable[[World, Path], list[str]]] = {
         "asha",
         "--publish-dir",
         str(tmp / "pub"),
+        "--inbox",
+        str(_empty_inbox(tmp)),
     ],
     "export ctdc": lambda w, tmp: ["export", "ctdc", "--out", str(tmp / "ctdc.csv"), "--k", "2"],
     "agency-key register": lambda w, tmp: [
@@ -53,6 +55,8 @@ COMMANDS: dict[str, Callable[[World, Path], list[str]]] = {
         "register",
         "--agency",
         "ocmc-9",
+        "--source-type",
+        "ocmc",
         "--public-key",
         str(_public_key(tmp)),
         "--by",
@@ -64,6 +68,12 @@ COMMANDS: dict[str, Callable[[World, Path], list[str]]] = {
 HEAVY = {"run", "train", "withdraw"}
 # Commands that refuse a warehouse file that does not exist (run and agency-key create one).
 NEED_A_WAREHOUSE = ("review", "train", "withdraw", "export ctdc")
+
+
+def _empty_inbox(tmp: Path) -> Path:
+    inbox = tmp / "inbox"
+    inbox.mkdir(exist_ok=True)
+    return inbox
 
 
 def _public_key(tmp: Path) -> Path:
