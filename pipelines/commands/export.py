@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -226,9 +227,15 @@ def _cell(value: object) -> str:
 
 
 def write_ctdc_csv(rows: pd.DataFrame, path: Path) -> None:
-    """CSV with exactly CTDC_COLUMNS as header; blank = unknown, as CTDC writes it."""
+    """CSV with exactly CTDC_COLUMNS as header; blank = unknown, as CTDC writes it.
+
+    Mode 0600 (also when it replaces an older, wider file): k-anonymised is not public, the
+    data officer decides who receives the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with open(descriptor, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CTDC_COLUMNS)
         for record in rows[list(CTDC_COLUMNS)].itertuples(index=False, name=None):
@@ -297,7 +304,10 @@ def ctdc(
         raise click.ClickException(f"no warehouse at {store.path}: run `pahichan run` first")
     console = Console(stderr=True)
     try:
-        with console.status("Reading survivors from the warehouse ..."):
+        with (
+            console.status("Reading survivors from the warehouse ..."),
+            store.hold("pahichan export"),
+        ):
             if store.key_file:  # encrypted: attached through the resource (SELECTs only)
                 with store.connect() as con:
                     frame = read_ctdc_rows(con)

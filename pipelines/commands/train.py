@@ -38,6 +38,8 @@ def train(warehouse: Path | None) -> None:
     job = build_definitions(resources).resolve_job_def("train_linkage_model")
     try:
         with (
+            # Held by the command (the CLI's timeout), before Dagster asks for it again.
+            resources["warehouse"].hold("pahichan train"),
             Console(stderr=True).status("Training the linkage model"),
             dg.DagsterInstance.ephemeral() as instance,
         ):

@@ -82,7 +82,8 @@ def withdraw(
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        with clear_warehouse_errors(store.path):
+        # Held from the erasure to the re-publication: no run sees the one without the other.
+        with clear_warehouse_errors(store.path), store.hold("pahichan withdraw"):
             with store.connect() as con:
                 if not tokens_present(con, tokens):
                     raise click.ClickException(
