@@ -13,6 +13,7 @@ must be loaded.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -89,7 +90,7 @@ def test_sensor_burst_and_schedule_run_one_at_a_time_with_no_failures(
     assert jobs == ["ingest_ocmc_batch", "ingest_shelter_batch", "rebuild_and_publish"], jobs
     assert set(statuses.values()) == {"SUCCESS"}, statuses
     spans = sorted((r.start_time, r.end_time) for r in records)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, f"two runs overlapped: {spans}"
     con = duckdb.connect(paths["warehouse"], read_only=True)
     try:
