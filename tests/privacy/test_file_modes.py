@@ -10,8 +10,11 @@ gave 0644 before.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -87,3 +90,34 @@ def test_ctdc_export_is_owner_only_even_over_an_older_wider_file(tmp_path: Path)
     write_ctdc_csv(pd.DataFrame(columns=list(CTDC_COLUMNS)), out)
     assert _mode(out) == 0o600
     assert out.read_text().startswith(CTDC_COLUMNS[0])
+
+
+def test_spill_files_are_owner_only(tmp_path: Path) -> None:
+    """A sort larger than the memory limit spills to `.duckdb-tmp/`; every file seen there
+    while it runs is 0600 (watched from a second thread)."""
+    store = resources_from_env(
+        {}, warehouse=str(tmp_path / "pahichan.duckdb"), memory_limit="100MB"
+    )["warehouse"]
+    modes: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for path in (tmp_path / ".duckdb-tmp").glob("*"):
+                # A spill file may be removed between listing and stat.
+                with contextlib.suppress(FileNotFoundError):
+                    modes.add(_mode(path))
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with store.connect() as con:
+            con.execute("SET threads = 1")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("CREATE TABLE t AS SELECT md5(range::VARCHAR) AS s FROM range(3000000)")
+            con.execute("SELECT s, count(*) FROM t GROUP BY s ORDER BY s LIMIT 1").fetchall()
+    finally:
+        done.set()
+        watcher.join()
+    assert modes == {0o600}, modes or "no spill file seen"
