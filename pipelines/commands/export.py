@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -233,9 +234,15 @@ def _cell(value: object) -> str:
 
 
 def write_ctdc_csv(rows: pd.DataFrame, path: Path) -> None:
-    """CSV with exactly CTDC_COLUMNS as header; blank = unknown, as CTDC writes it."""
+    """CSV with exactly CTDC_COLUMNS as header; blank = unknown, as CTDC writes it.
+
+    Mode 0600 (also when it replaces an older, wider file): k-anonymised is not public, the
+    data officer decides who receives the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with open(descriptor, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CTDC_COLUMNS)
         for record in rows[list(CTDC_COLUMNS)].itertuples(index=False, name=None):
@@ -301,6 +308,7 @@ def ctdc(
         with (
             clear_warehouse_errors(store.path, must_exist=True),
             console.status("Reading survivors from the warehouse ..."),
+            store.hold("pahichan export"),
         ):
             if store.key_file:  # encrypted: attached through the resource (SELECTs only)
                 with store.connect() as con:

@@ -240,8 +240,23 @@ def run_pipeline(
     """Load every pending batch, then apply withdrawals, link, rebuild and publish; returns
     the summary.
 
-    `on_step(description, total)` is called before each step (progress display).
+    `on_step(description, total)` is called before each step (progress display). The whole
+    run holds the warehouse, from the first look at the inbox to the final `ops.runs` row,
+    so no other run gets in between two of its steps; raises `WarehouseBusy` (exit code 2)
+    when another run holds it (waits PAHICHAN_LOCK_TIMEOUT seconds first, default 0).
     """
+    warehouse: WarehouseResource = resources["warehouse"]
+    with warehouse.hold("pahichan run"):
+        return _run_pipeline_held(resources, on_step=on_step, dagster_run_config=dagster_run_config)
+
+
+def _run_pipeline_held(
+    resources: Mapping[str, Any],
+    *,
+    on_step: Any = None,
+    dagster_run_config: Mapping[str, Any] | None = None,
+) -> RunSummary:
+    """`run_pipeline`'s work, with the warehouse held."""
 
     from pipelines.definitions import build_definitions
     from pipelines.defs.ingest.partitions import BATCH_PARTITIONS, INBOX_PATH_TAG

@@ -35,6 +35,8 @@ def train(warehouse: Path | None, warehouse_key: Path | None) -> None:
     job = build_definitions(resources).resolve_job_def("train_linkage_model")
     with (
         clear_warehouse_errors(resources["warehouse"].path, must_exist=True),
+        # Held by the command (the CLI's timeout), before Dagster asks for it again.
+        resources["warehouse"].hold("pahichan train"),
         Console(stderr=True).status("Training the linkage model"),
         cli_instance() as instance,
     ):

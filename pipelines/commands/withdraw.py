@@ -95,7 +95,8 @@ def withdraw(
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        with clear_warehouse_errors(store.path, must_exist=True):
+        # Held from the erasure to the re-publication: no run sees the one without the other.
+        with clear_warehouse_errors(store.path, must_exist=True), store.hold("pahichan withdraw"):
             with store.connect() as con:
                 in_inbox = batches_holding(inbox_root, set(tokens))
                 if not tokens_present(con, tokens) and not in_inbox:

@@ -29,5 +29,7 @@ def operations_file(
     (`batches`), per batch x rule x column (`quarantine_by_rule`), per withdrawal, per run;
     one row (`review_queue`)."""
     with warehouse.connect() as con:
-        figures = write_operations_file(con, Path(settings.publish_dir))
+        figures = write_operations_file(
+            con, Path(settings.publish_dir), settings.reader_file_mode
+        )
     return dg.MaterializeResult(metadata=figures)

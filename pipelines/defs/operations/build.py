@@ -74,7 +74,9 @@ def operations_frames(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     return frames
 
 
-def write_operations_file(con: duckdb.DuckDBPyConnection, publish_dir: Path) -> dict[str, int]:
+def write_operations_file(
+    con: duckdb.DuckDBPyConnection, publish_dir: Path, mode: int = 0o640
+) -> dict[str, int]:
     """Write operations.duckdb into `publish_dir` (atomically, with the reader files'
     modes); returns the figures the Dagster metadata shows."""
     # The publisher's writer: temp file, CHECKPOINT, os.replace, reader-file mode.
@@ -92,7 +94,7 @@ def write_operations_file(con: duckdb.DuckDBPyConnection, publish_dir: Path) -> 
             grain = OPERATIONS_TABLES[name][1] if name in OPERATIONS_TABLES else "one row"
             out.execute(f"COMMENT ON TABLE \"{name}\" IS 'Grain: {grain}.'")
 
-    _write_atomically(publish_dir / OPERATIONS_FILE, write)
+    _write_atomically(publish_dir / OPERATIONS_FILE, write, mode)
     batches = frames["batches"]
     statuses = batches.column("status").to_pylist()
     return {

@@ -42,7 +42,7 @@ def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
     tags = context.run.tags
     with warehouse.connect() as con:
         result = publish(con, Path(settings.publish_dir), settings.suppression_threshold,
-                         run_id=context.run_id)
+                         run_id=context.run_id, file_mode=settings.reader_file_mode)
         append_event(
             con, actor=tags.get(ACTOR_TAG, PIPELINE_ACTOR), action="publication",
             object_name=tags.get(RUN_ID_TAG, context.run_id),

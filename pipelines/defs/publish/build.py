@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from pipelines.catalog import table_exists
 from pipelines.defs.marts.build import MART_TABLES
 from pipelines.disclosure.tables import protect_tables
+from pipelines.resources import DEFAULT_READER_FILE_MODE
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +131,13 @@ class Publication:
     suppressed_cells: int
 
 
-def _write_atomically(target: Path, write) -> None:
-    """Call `write(con)` on a new temp DuckDB file beside `target`, then os.replace it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write_atomically(target: Path, write, mode: int = DEFAULT_READER_FILE_MODE) -> None:
+    """Call `write(con)` on a new temp DuckDB file beside `target`, then os.replace it.
+
+    The file gets `mode` before it is moved into place, so readers never see it with the
+    mode the process umask happened to give (0644 in a plain shell, 0600 inside a run).
+    """
+    _make_publish_dir(target.parent, mode)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         out = duckdb.connect(str(temp))
@@ -141,6 +146,7 @@ def _write_atomically(target: Path, write) -> None:
             out.execute("CHECKPOINT")
         finally:
             out.close()
+        os.chmod(temp, mode)
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
@@ -249,8 +255,25 @@ def without_statistics_only(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> p
     return rows.filter(pc.invert(pc.is_in(rows["survivor_id"], value_set=restricted)))
 
 
+def _make_publish_dir(folder: Path, mode: int) -> None:
+    """Create the publish folder if missing, traversable by whoever may read the files.
+
+    Inside a run the umask is 077 (the warehouse lock), which would make a new folder 0700
+    and the reader files unreachable for their group: read bits of `mode` become r-x here.
+    An existing folder is left as its owner set it.
+    """
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700 | (mode & 0o044) | ((mode & 0o044) >> 2))
+
+
 def publish(
-    con: duckdb.DuckDBPyConnection, publish_dir: Path, threshold: int, run_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    publish_dir: Path,
+    threshold: int,
+    run_id: str | None = None,
+    file_mode: int = DEFAULT_READER_FILE_MODE,
 ) -> Publication:
     """Write public.duckdb and analyst.duckdb from the warehouse marts and core."""
     run_id = run_id or uuid.uuid4().hex[:12]
@@ -303,8 +326,8 @@ def publish(
 
     public_path = Path(publish_dir) / PUBLIC_FILE
     analyst_path = Path(publish_dir) / ANALYST_FILE
-    _write_atomically(public_path, write_public)
-    _write_atomically(analyst_path, write_analyst)
+    _write_atomically(public_path, write_public, file_mode)
+    _write_atomically(analyst_path, write_analyst, file_mode)
     suppressed = sum(int(tables[n]["is_suppressed"].sum()) for n in COUNT_TABLES)
     record_publication(con, run_id, published_at, threshold, public_path, analyst_path,
                        suppressed)
