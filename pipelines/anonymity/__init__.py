@@ -5,7 +5,7 @@ suppresses the analyst tables; `check` is the independent checker the publish st
 CTDC export run before they write anything.
 """
 
-from pipelines.anonymity.anonymise import (
+from pipelines.anonymity.anonymiser import (
     AnonymisedTables,
     AnonymityPolicy,
     AnonymityReport,

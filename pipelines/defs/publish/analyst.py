@@ -1,7 +1,7 @@
 """analyst.duckdb: the row-level tables for analysts, k-anonymous on the stated
 quasi-identifiers (`pipelines.anonymity.quasi_identifiers`).
 
-`prepare_analyst` reads core, anonymises (`pipelines.anonymity.anonymise`) and checks the
+`prepare_analyst` reads core, anonymises (`pipelines.anonymity.anonymiser`) and checks the
 result in memory with the independent checker, before the publish step replaces any file;
 `write_analyst` writes the tables into the new file and checks the file itself again
 before it is moved into place. A check that fails raises `KAnonymityError`: the previous
@@ -63,6 +63,26 @@ TABLE_COMMENTS = {
     "anonymity_levels": "Coarsening applied to every table of this file. Grain: one row per "
     "quasi-identifier dimension.",
     "anonymity_summary": "What k-anonymity cost in this file. Grain: one row.",
+}
+METADATA_COLUMN_COMMENTS = {
+    "anonymity_levels": {
+        "dimension": "Quasi-identifier dimension (period, geography, destination, age, "
+        "exploitation, agency, sex)",
+        "level": "Level published for every column of that dimension (e.g. quarter, province)",
+    },
+    "anonymity_summary": {
+        "k": "Smallest equivalence class allowed (survivors sharing one whole history)",
+        "survivors": "Survivors in the warehouse",
+        "survivors_published": "Survivors in this file",
+        "survivors_episodes_suppressed": "Survivors whose episode and referral "
+        "quasi-identifiers are NULL (own row kept)",
+        "survivors_all_suppressed": "Survivors whose quasi-identifiers are all NULL",
+        "survivors_left_out": "Survivors left out of this file (unique even when suppressed)",
+        "qi_values": "Quasi-identifier values in this file",
+        "qi_values_suppressed": "Of those, set to NULL by local suppression (not counting "
+        "the coarsening of anonymity_levels)",
+        "smallest_class": "Smallest equivalence class in this file, as the checker found it",
+    },
 }
 
 # CTDC reads dates; a period stands for its first day (CTDC needs only the year and the
@@ -156,6 +176,9 @@ def write_analyst(
         out.unregister("frame")
     for name, text in TABLE_COMMENTS.items():
         out.execute(f"COMMENT ON TABLE {name} IS {_quote(text)}")
+    for name, columns in METADATA_COLUMN_COMMENTS.items():
+        for column, text in columns.items():
+            out.execute(f"COMMENT ON COLUMN {name}.{column} IS {_quote(text)}")
     starts = {"first": _PERIOD_START.format(p="first_contact_period"),
               "contact": _PERIOD_START.format(p="contact_period")}  # fmt: skip
     for name, (sql, comment) in _CTDC_SOURCES.items():
