@@ -61,8 +61,10 @@ def attacker_histories(path: Path) -> pd.Series:
     referrals = tables["referrals"].assign(key=_key(tables["referrals"]))
     per_episode = referrals.groupby("episode_id")["key"].agg(lambda k: sorted(k))
     episodes = tables["episodes"].assign(key=_key(tables["episodes"]))
-    episodes["key"] = [json.dumps([k, per_episode.get(e, [])])
-                       for k, e in zip(episodes["key"], episodes["episode_id"], strict=True)]
+    episodes["key"] = [
+        json.dumps([k, per_episode.get(e, [])])
+        for k, e in zip(episodes["key"], episodes["episode_id"], strict=True)
+    ]
     per_survivor = episodes.groupby("survivor_id")["key"].agg(lambda k: sorted(k))
     survivors = tables["survivors"].assign(key=_key(tables["survivors"]))
     return pd.Series(
@@ -77,14 +79,16 @@ def test_attack_singles_out_no_survivor_by_her_whole_history(published) -> None:
     histories = attacker_histories(folder / "analyst.duckdb")
     sizes = histories.map(histories.value_counts())
     unique = int((sizes == 1).sum())
-    print(f"{len(sizes)} survivors; {unique} unique ({unique / len(sizes):.0%}), "
-          f"{int((sizes < K).sum())} in classes below {K}; smallest class {sizes.min()}")
+    print(
+        f"{len(sizes)} survivors; {unique} unique ({unique / len(sizes):.0%}), "
+        f"{int((sizes < K).sum())} in classes below {K}; smallest class {sizes.min()}"
+    )
     assert len(sizes) > 0.9 * PEOPLE  # the file still holds nearly everyone
     assert sizes.min() >= K
 
 
 def test_attack_with_two_known_episodes_finds_k_candidates(published) -> None:
-    """"She came back from Saudi Arabia in 2023 and was at an OCMC in 2024": any two of a
+    """The attack "She came back from Saudi Arabia in 2023 and was at an OCMC in 2024": any two of a
     survivor's episodes (period, destination, agency type, place) fit >= k survivors."""
     _, folder = published
     episodes = _read(folder / "analyst.duckdb")["episodes"]
@@ -100,8 +104,10 @@ def test_attack_with_two_known_episodes_finds_k_candidates(published) -> None:
         own[survivor_id] = mine
         pairs.update(mine)
     fewest = min((pairs[p] for mine in own.values() for p in mine), default=K)
-    print(f"{sum(len(m) for m in own.values())} known episode pairs; fewest fitting "
-          f"survivors: {fewest}")
+    print(
+        f"{sum(len(m) for m in own.values())} known episode pairs; fewest fitting "
+        f"survivors: {fewest}"
+    )
     assert fewest >= K
 
 
@@ -128,10 +134,16 @@ def test_publish_refuses_a_file_below_k_and_keeps_the_old_ones(published, tmp_pa
     publish_build.publish(con, tmp_path, K, run_id="good")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     # A broken anonymiser: no coarsening, no suppression (the old analyst file).
-    monkeypatch.setattr(anonymiser, "choose_levels",
-                        lambda search, policy: ({d: 0 for d in anonymiser.DIMENSION_NAMES}, ()))
-    monkeypatch.setattr(anonymiser, "suppress_locally",
-                        lambda search, levels: pd.Series(0, index=search.survivor_index))
+    monkeypatch.setattr(
+        anonymiser,
+        "choose_levels",
+        lambda search, policy: ({d: 0 for d in anonymiser.DIMENSION_NAMES}, ()),
+    )
+    monkeypatch.setattr(
+        anonymiser,
+        "suppress_locally",
+        lambda search, levels: pd.Series(0, index=search.survivor_index),
+    )
     with pytest.raises(KAnonymityError, match="not 5-anonymous"):
         publish_build.publish(con, tmp_path, K, run_id="bad")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -151,7 +163,8 @@ def test_the_file_check_runs_on_what_is_written(published, tmp_path, monkeypatch
     survivors.loc[0, "sex"] = "X"  # one survivor made unique after the check
     tables["survivors"] = survivors
     tampered = analyst.AnalystRelease(
-        analyst.AnonymisedTables(tables, release.anonymised.report), release.check)
+        analyst.AnonymisedTables(tables, release.anonymised.report), release.check
+    )
     monkeypatch.setattr(publish_build, "prepare_analyst", lambda con, policy: tampered)
     with pytest.raises(KAnonymityError):
         publish_build.publish(con, tmp_path, K, run_id="tampered")
