@@ -88,8 +88,9 @@ def test_attack_singles_out_no_survivor_by_her_whole_history(published) -> None:
 
 
 def test_attack_with_two_known_episodes_finds_k_candidates(published) -> None:
-    """The attack "She came back from Saudi Arabia in 2023 and was at an OCMC in 2024": any two of a
-    survivor's episodes (period, destination, agency type, place) fit >= k survivors."""
+    """The attack "she came back from Saudi Arabia in 2023 and was at an OCMC in 2024":
+    any two of a survivor's episodes (period, destination, agency type, place) fit >= k
+    survivors."""
     _, folder = published
     episodes = _read(folder / "analyst.duckdb")["episodes"]
     period = "contact_period" if "contact_period" in episodes else "contact_month"  # old name
