@@ -8,8 +8,9 @@ local suppression of the survivors still in classes smaller than k.
    information loss, counting the values of survivors still below k as lost (they will be
    suppressed). Deterministic: same data, same levels.
 2. Local suppression, in stages, per equivalence class still below k: 1 = the survivor's
-   episode and referral quasi-identifiers are set to NULL (her own row stays), 2 = her own
-   row's as well, 3 = she is left out of the file. A class moves up one stage at a time
+   episode quasi-identifiers are set to NULL and her referral rows left out (her own row
+   stays), 2 = her own row's quasi-identifiers are NULL as well, 3 = she is left out of
+   the file. A class moves up one stage at a time
    until every class has k members (survivors with an unusual number of episodes can stay
    unique even when everything is NULL; they are the ones left out).
 
@@ -69,7 +70,8 @@ class AnonymityReport:
 
     @property
     def suppressed_share(self) -> float:
-        """Share of the published quasi-identifier values set to NULL by local suppression."""
+        """Share of the quasi-identifier values (after coarsening) of the survivors in the
+        file that local suppression took."""
         return self.qi_values_suppressed / self.qi_values if self.qi_values else 0.0
 
 
@@ -196,7 +198,11 @@ class _Search:
         if stage is not None:
             frames = _suppress(frames, self.base, stage)
         referral_hash = _row_hash(frames["referrals"])
-        referral_sets = _multiset_hash(self.referral_episode, referral_hash, self.episode_index)
+        referral_episode = self.referral_episode
+        if stage is not None:  # a suppressed survivor's referral rows are left out
+            kept = _referrals_kept(self.base, stage)
+            referral_hash, referral_episode = referral_hash[kept], referral_episode[kept]
+        referral_sets = _multiset_hash(referral_episode, referral_hash, self.episode_index)
         episode_hash = pd.util.hash_array(_row_hash(frames["episodes"]) ^ referral_sets)
         episode_sets = _multiset_hash(self.episode_survivor, episode_hash, self.survivor_index)
         signature = pd.util.hash_array(_row_hash(frames["survivors"]) ^ episode_sets)
@@ -207,6 +213,12 @@ class _Search:
 
     def below_k(self, levels: Mapping[str, int]) -> int:
         return int((self.class_sizes(levels) < self.k).sum())
+
+
+def _referrals_kept(base: dict[str, pd.DataFrame], stage: pd.Series) -> np.ndarray:
+    """Referral rows published: those of survivors whose episodes are not suppressed (the
+    number of referrals per episode would otherwise still tell suppressed survivors apart)."""
+    return (base["referrals"]["survivor_id"].map(stage) < 1).to_numpy()
 
 
 def _suppress(
@@ -320,10 +332,12 @@ def anonymise(base: dict[str, pd.DataFrame], policy: AnonymityPolicy) -> Anonymi
     recoded = {t: search.generalised(t, levels) for t in ("survivors", "episodes", "referrals")}
     suppressed = _suppress(recoded, base, stage)
     tables = _assemble(base, suppressed, stage)
-    qi_values = sum(int(tables[t][list(quasi_identifiers(t))].size) for t in suppressed)
-    lost = 0
+    # Values of the survivors in the file after global recoding, and how many of them local
+    # suppression took (set to NULL, or in a referral row left out).
+    qi_values = lost = 0
     for table, frame in suppressed.items():
         kept = (base[table]["survivor_id"].map(stage) < len(STAGES) - 1).to_numpy()
+        qi_values += int(recoded[table][kept].size)
         lost += int((recoded[table][kept].notna() & frame[kept].isna()).to_numpy().sum())
     counts = stage.value_counts()
     report = AnonymityReport(
@@ -364,6 +378,7 @@ def _assemble(
         for name in quasi_identifiers(table):
             frame[name] = suppressed[table][name]
         out[table] = frame[frame["survivor_id"].isin(kept_ids)]
+    out["referrals"] = out["referrals"][_referrals_kept(base, stage)[out["referrals"].index]]
     episodes = out["episodes"]
     order = ["survivor_id", "contact_period", "is_first_episode", *[
         c for c in quasi_identifiers("episodes") if c not in ("contact_period", "is_first_episode")

@@ -78,9 +78,10 @@ METADATA_COLUMN_COMMENTS = {
         "quasi-identifiers are NULL (own row kept)",
         "survivors_all_suppressed": "Survivors whose quasi-identifiers are all NULL",
         "survivors_left_out": "Survivors left out of this file (unique even when suppressed)",
-        "qi_values": "Quasi-identifier values in this file",
-        "qi_values_suppressed": "Of those, set to NULL by local suppression (not counting "
-        "the coarsening of anonymity_levels)",
+        "qi_values": "Quasi-identifier values of the survivors in this file, after "
+        "coarsening",
+        "qi_values_suppressed": "Of those, taken by local suppression (NULL, or in a referral "
+        "row left out; coarsening by anonymity_levels not counted)",
         "smallest_class": "Smallest equivalence class in this file, as the checker found it",
     },
 }
