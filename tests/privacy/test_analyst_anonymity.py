@@ -218,3 +218,59 @@ def test_checker_refuses_an_unclassified_column() -> None:
     con.execute("ALTER TABLE episodes ADD COLUMN caste_ethnicity VARCHAR")
     with pytest.raises(KAnonymityError, match="not classified"):
         check_analyst_k_anonymity(con, 2)
+
+
+def _base(people: list[dict]) -> dict[str, pd.DataFrame]:
+    """Anonymiser input: one episode per survivor, no services or referrals."""
+    survivors, episodes = [], []
+    for number, person in enumerate(people, start=1):
+        survivor_id = f"S{number:04d}"
+        date = pd.Timestamp(person["date"])
+        survivors.append({"survivor_id": survivor_id, "sex": "F", "age_band": "18-24",
+                          "province_code": "3", "district_code": person["district"],
+                          "first_contact_period": date, "is_returning": False})  # fmt: skip
+        episodes.append({"episode_id": number, "survivor_id": survivor_id,
+                         "contact_period": date, "agency_type": "shelter",
+                         "province_code": "3", "district_code": person["district"],
+                         "age_band": "18-24", "exploitation_type": "forced_labour",
+                         "destination_country": "IN", "is_first_episode": True,
+                         "is_returning": False})  # fmt: skip
+    return {
+        "survivors": pd.DataFrame(survivors), "episodes": pd.DataFrame(episodes),
+        "services": pd.DataFrame(columns=["episode_id", "survivor_id", "service_code",
+                                          "service_tier"]),
+        "referrals": pd.DataFrame(columns=["episode_id", "survivor_id", "direction",
+                                           "from_agency_type", "to_agency_type",
+                                           "is_confirmed"]),
+    }  # fmt: skip
+
+
+def test_anonymiser_coarsens_only_what_it_must() -> None:
+    """Common histories keep every detail; one rare survivor is suppressed, not everyone's
+    data coarsened for her sake."""
+    from pipelines.anonymity import AnonymityPolicy, anonymise
+
+    common = [
+        {"district": d, "date": "2024-03-05"} for d in ("301", "302", "303") for _ in range(20)
+    ]
+    result = anonymise(_base([*common, {"district": "304", "date": "2021-07-01"}]),
+                       AnonymityPolicy(K))  # fmt: skip
+    report = result.report
+    assert set(report.levels.values()) == {"month", "district", "country", "age_band",
+                                           "htcds_type", "agency_type", "sex"}  # fmt: skip
+    assert report.survivors_left_out == 1 and report.survivors_published == 60
+    assert set(result.tables["survivors"]["district_code"]) == {"301", "302", "303"}
+    assert set(result.tables["episodes"]["contact_period"]) == {"2024-03"}
+
+
+def test_anonymiser_coarsens_when_every_class_is_small() -> None:
+    """36 survivors, three per month (below k): months become quarters (nine per class),
+    not years, and nobody is suppressed."""
+    from pipelines.anonymity import AnonymityPolicy, anonymise
+
+    people = [{"district": "301", "date": f"2024-{month:02d}-10"} for month in range(1, 13)
+              for _ in range(3)]  # fmt: skip
+    result = anonymise(_base(people), AnonymityPolicy(K))
+    assert result.report.levels["period"] == "quarter"
+    assert set(result.tables["episodes"]["contact_period"]) == {f"2024-Q{q}" for q in range(1, 5)}
+    assert result.report.survivors_left_out == 0 and result.report.qi_values_suppressed == 0
