@@ -10,9 +10,9 @@ local suppression of the survivors still in classes smaller than k.
 2. Local suppression, in stages, per equivalence class still below k: 1 = the survivor's
    episode quasi-identifiers are set to NULL and her referral rows left out (her own row
    stays), 2 = her own row's quasi-identifiers are NULL as well, 3 = she is left out of
-   the file. A class moves up one stage at a time
-   until every class has k members (survivors with an unusual number of episodes can stay
-   unique even when everything is NULL; they are the ones left out).
+   the file. A class moves up one stage at a time until every class has k members
+   (survivors with an unusual number of episodes can stay unique even when everything is
+   NULL; they are the ones left out).
 
 Equivalence classes here use 64-bit hashes of the signature for speed (the exact check is
 `pipelines.anonymity.check`, run on the result by the publish step).
@@ -28,15 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipelines.anonymity.generalisation import generalise
 from pipelines.anonymity.quasi_identifiers import (
-    AGE_MERGED,
-    AGE_MINOR_ADULT,
     ANALYST_COLUMNS,
     DIMENSION_NAMES,
     DIMENSIONS,
-    EXPLOITATION_GROUPS,
-    GULF_COUNTRIES,
-    INTERNAL,
     quasi_identifiers,
 )
 
@@ -83,62 +79,6 @@ class AnonymisedTables:
     report: AnonymityReport
 
 
-# --- generalisation of one column to one level -------------------------------------------
-
-
-def _period(dates: pd.Series, level: int) -> pd.Series:
-    stamps = pd.to_datetime(dates)
-    year = stamps.dt.year.astype("Int64").astype("string")
-    if level == 0:
-        values = stamps.dt.strftime("%Y-%m").astype("string")
-    elif level == 1:
-        values = year + "-Q" + stamps.dt.quarter.astype("Int64").astype("string")
-    else:
-        values = year
-    return values.astype(object).where(stamps.notna(), None)
-
-
-def _mapped(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
-    return values.map(mapping).astype(object).where(values.notna(), None)
-
-
-def _destination_region(values: pd.Series) -> pd.Series:
-    def region(code: object) -> object:
-        if code is None or code != code:
-            return None
-        if code in (INTERNAL, "IN"):
-            return code
-        return "gulf" if code in GULF_COUNTRIES else "other_abroad"
-
-    return values.map(region).astype(object)
-
-
-def _generalise(column: str, dimension: str, values: pd.Series, level: int) -> pd.Series:
-    """`values` of `column` at `level` of `dimension` (NULL = coarsened away)."""
-    nothing = pd.Series([None] * len(values), index=values.index, dtype=object)
-    if level == 0 and dimension != "period":
-        return values.astype(object).where(values.notna(), None)
-    if dimension == "period":
-        return _period(values, level)
-    if dimension == "geography":
-        return values.astype(object) if (level == 1 and column == "province_code") else nothing
-    if dimension == "destination":
-        if level == 1:
-            return _destination_region(values)
-        if level == 2:
-            return values.map(
-                lambda c: None if c is None or c != c else ("NP" if c == INTERNAL else "abroad")
-            ).astype(object)
-        return nothing
-    if dimension == "age":
-        return {1: _mapped(values, AGE_MERGED), 2: _mapped(values, AGE_MINOR_ADULT)}.get(
-            level, nothing
-        )
-    if dimension == "exploitation":
-        return _mapped(values, EXPLOITATION_GROUPS) if level == 1 else nothing
-    return nothing  # agency, sex: level 1 = suppressed
-
-
 # --- the search ---------------------------------------------------------------------------
 
 
@@ -183,7 +123,7 @@ class _Search:
         key = (table, name, level)
         if key not in self._cache:
             source = self.base[table][name]
-            self._cache[key] = _generalise(name, spec.dimension, source, level)
+            self._cache[key] = generalise(name, spec.dimension, source, level)
         return self._cache[key]
 
     def generalised(self, table: str, levels: Mapping[str, int]) -> pd.DataFrame:

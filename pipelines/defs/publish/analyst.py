@@ -78,8 +78,7 @@ METADATA_COLUMN_COMMENTS = {
         "quasi-identifiers are NULL (own row kept)",
         "survivors_all_suppressed": "Survivors whose quasi-identifiers are all NULL",
         "survivors_left_out": "Survivors left out of this file (unique even when suppressed)",
-        "qi_values": "Quasi-identifier values of the survivors in this file, after "
-        "coarsening",
+        "qi_values": "Quasi-identifier values of the survivors in this file, after coarsening",
         "qi_values_suppressed": "Of those, taken by local suppression (NULL, or in a referral "
         "row left out; coarsening by anonymity_levels not counted)",
         "smallest_class": "Smallest equivalence class in this file, as the checker found it",
