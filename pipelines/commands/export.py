@@ -18,9 +18,11 @@ flat layout (`schemas.ctdc.CTDC_COLUMNS`) and releases it only k-anonymised (k =
    the rows still in classes smaller than k. The output says how many were removed and
    which steps were used. Gender and the exploitation flags are never generalised: they are
    what the CTDC data set is for, so small data sets may lose more than the target share.
+3. Check the rows with the shared checker (`pipelines.anonymity.check`, every CTDC column
+   is a quasi-identifier) and write nothing when a class is below k.
 
-`ctdc_view_sql()` is the analyst view `ctdc_survivors` (same rows, before k-anonymisation,
-for the access-controlled analyst file; the publish step creates it).
+`ctdc_view_sql()` is the analyst view `ctdc_survivors` (the publish step creates it over
+the analyst file's own k-anonymous tables, k = 5 on the survivor's whole history).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from pipelines.anonymity.check import KAnonymityError, assert_rows_k_anonymous
 from pipelines.commands.options import warehouse_options
 from schemas.ctdc import (
     CTDC_COLUMNS,
@@ -327,6 +330,11 @@ def ctdc(
         raise click.ClickException(" ".join(str(error).split())) from None
     with console.status(f"k-anonymising {len(frame):,} survivors (k={k}) ..."):
         result = k_anonymise(frame, k=k, max_suppressed=max_suppressed)
+    try:
+        # The shared, independent checker: no file below k, whatever k_anonymise did.
+        assert_rows_k_anonymous(result.rows, CTDC_COLUMNS, k, what="CTDC rows")
+    except KAnonymityError as error:
+        raise click.ClickException(str(error)) from None
     try:
         write_ctdc_csv(result.rows, out_path)
     except OSError as error:

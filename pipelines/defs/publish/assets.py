@@ -29,8 +29,9 @@ RUN_ID_TAG = "pahichan/run_id"
         dg.AssetSpec(["publish", "analyst"], group_name="publish",
                      deps=[dg.AssetKey(["core", t]) for t in ("survivors", "episodes",
                                                               "episode_services", "referrals")],
-                     description="analyst.duckdb: pseudonymous, coarsened survivors, episodes, "
-                     "services, referrals. Grain: one row per survivor / episode / ..."),
+                     description="analyst.duckdb: pseudonymous survivors, episodes, services, "
+                     "referrals, k-anonymous on each survivor's whole history. Grain: one row "
+                     "per survivor / episode / ..."),
     ],
     can_subset=False,
 )
@@ -56,6 +57,14 @@ def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
         metadata={"path": str(result.public_path), "suppressed_cells": result.suppressed_cells,
                   "threshold": result.threshold},
     )
-    yield dg.MaterializeResult(asset_key=["publish", "analyst"],
-                               metadata={"path": str(result.analyst_path)})
+    anonymity = result.analyst.anonymised.report if result.analyst else None
+    yield dg.MaterializeResult(asset_key=["publish", "analyst"], metadata={
+        "path": str(result.analyst_path),
+        **({"k": anonymity.k, "levels": anonymity.levels,
+            "survivors_left_out": anonymity.survivors_left_out,
+            "survivors_suppressed": anonymity.survivors_episodes_suppressed
+            + anonymity.survivors_all_suppressed,
+            "qi_values_suppressed_pct": round(100 * anonymity.suppressed_share, 2)}
+           if anonymity else {}),
+    })  # fmt: skip
 
