@@ -48,7 +48,7 @@ demo-data:
 	$(RUN) pahichan warehouse-key --out $(DEMO)/office/warehouse.key
 	@for src in shelter ocmc migration; do \
 	  $(RUN) pahichan keys new-signing --out $(DEMO)/agency/$$src-demo.signing.pem && \
-	  $(RUN) pahichan agency-key register --agency $$src-demo --by demo \
+	  $(RUN) pahichan agency-key register --agency $$src-demo --source-type $$src --by demo \
 	    --public-key $(DEMO)/agency/$$src-demo.signing.pub.pem \
 	    --warehouse $(DEMO)/warehouse/pahichan.duckdb --warehouse-key $(DEMO)/office/warehouse.key && \
 	  { $(RUN) pahichan pseudonymise --source-type $$src --agency $$src-demo \

@@ -21,7 +21,13 @@ from dashboards.config import PUBLIC_DB_VARIABLE, public_db_path
 )
 @click.option("--port", type=click.IntRange(1024, 65535), default=8501, show_default=True,
               help="Port on 127.0.0.1.")
-def dashboard(public: Path | None, port: int) -> None:
+@click.option(
+    "--operations", "operations", type=click.Path(dir_okay=False, path_type=Path),
+    default=None, envvar="PAHICHAN_OPERATIONS_DB",
+    help="The data office's operations.duckdb: adds the 'Batches and runs' page (only for "
+    "a dashboard the data office uses). [PAHICHAN_OPERATIONS_DB]",
+)
+def dashboard(public: Path | None, port: int, operations: Path | None) -> None:
     """Start the ministry dashboard (read-only, local, offline) until Ctrl+C."""
     public_db = public or public_db_path()
     if not public_db.is_file():
@@ -32,7 +38,7 @@ def dashboard(public: Path | None, port: int) -> None:
     console.print(f"Serving {public_db} on http://127.0.0.1:{port} (Ctrl+C to stop)")
     # Foreground child in our own session: Ctrl+C reaches both, and the summary follows.
     process = subprocess.Popen(
-        server.streamlit_command(port), env=server.server_environment(public_db)
+        server.streamlit_command(port), env=server.server_environment(public_db, operations)
     )
     try:
         code = process.wait()

@@ -15,3 +15,13 @@ def public_db_path() -> Path:
     Read when called (never at import), so tests and the CLI can set it per run.
     """
     return Path(os.environ.get(PUBLIC_DB_VARIABLE) or DEFAULT_PUBLIC_DB)
+
+
+OPERATIONS_DB_VARIABLE = "PAHICHAN_OPERATIONS_DB"
+
+
+def operations_db_path() -> Path | None:
+    """The data officers' operations file (`PAHICHAN_OPERATIONS_DB`), or None: the page that
+    shows it exists only in a dashboard started for the data office (`--operations`)."""
+    value = os.environ.get(OPERATIONS_DB_VARIABLE)
+    return Path(value) if value else None

@@ -26,6 +26,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_where": {"en": "Where", "ne": "कहाँ"},
     "page_services": {"en": "Services", "ne": "सेवाहरू"},
     "page_quality": {"en": "Data quality", "ne": "तथ्याङ्कको गुणस्तर"},
+    "page_operations": {"en": "Batches and runs", "ne": "ब्याच र रन"},
+    "operations_intro": {
+        "en": "For data officers: every batch received with its status and reason, rows "
+              "quarantined by rule, withdrawals, runs and the review queue. Counts of batches "
+              "and rows, not of people: nothing here is suppressed, and nothing identifies a "
+              "record.",
+        "ne": "तथ्याङ्क अधिकृतका लागि: प्राप्त प्रत्येक ब्याच, यसको स्थिति र कारण, नियमअनुसार "
+              "रोकिएका पङ्क्ति, फिर्ता, रन र समीक्षा लाइन। यी ब्याच र पङ्क्तिका गणना हुन्, "
+              "व्यक्तिका होइनन्: यहाँ केही लुकाइएको छैन, र कुनै अभिलेख चिनिँदैन।",
+    },
+    "operations_batches": {"en": "Batches received", "ne": "प्राप्त ब्याचहरू"},
+    "operations_rejected": {"en": "Rejected batches", "ne": "अस्वीकृत ब्याचहरू"},
+    "operations_quarantine": {"en": "Rows quarantined, by rule", "ne": "नियमअनुसार रोकिएका पङ्क्ति"},
+    "operations_withdrawals": {"en": "Withdrawals", "ne": "सहमति फिर्ता"},
+    "operations_runs": {"en": "Latest runs", "ne": "पछिल्ला रनहरू"},
+    "operations_review_queue": {"en": "Pairs awaiting review", "ne": "समीक्षा पर्खिरहेका जोडी"},
+    "operations_none": {"en": "None.", "ne": "छैन।"},
     "survivors": {"en": "Survivors identified", "ne": "पहिचान भएका प्रभावित"},
     "new_survivors": {"en": "New this period", "ne": "यस अवधिमा नयाँ"},
     "returning_survivors": {"en": "Returning after a gap", "ne": "अन्तरालपछि फर्केका"},
@@ -43,15 +60,21 @@ STRINGS: dict[str, dict[str, str]] = {
               "survivors in the period (re-trafficking indicator).",
         "ne": "कम्तीमा छ महिनाअघि पनि सेवा लिएका प्रभावित, यस अवधिका प्रभावितको अंशका रूपमा।",
     },
-    "suppressed": {"en": "suppressed", "ne": "लुकाइएको"},
+    # One text for every hidden cell, whatever the reason it was hidden: never the threshold.
+    "hidden": {
+        "en": "not shown to protect survivors",
+        "ne": "प्रभावितको सुरक्षाका लागि देखाइएको छैन",
+    },
+    "hidden_flag": {"en": ": hidden", "ne": ": लुकाइएको"},  # CSV flag column suffix
     "not_published": {"en": "not published", "ne": "प्रकाशित छैन"},
-    "legend": {
-        "en": "“<{threshold}” marks a suppressed cell: fewer than {threshold} people, or hidden "
-              "so that it cannot be worked out from other cells. Ratios appear only where both "
-              "counts were published.",
-        "ne": "“<{threshold}” ले लुकाइएको कोठा जनाउँछ: {threshold} भन्दा कम व्यक्ति, वा अरू "
-              "कोठाबाट निकाल्न नसकियोस् भनेर लुकाइएको। दुवै सङ्ख्या प्रकाशित भएमा मात्र अनुपात "
-              "देखाइन्छ।",
+    "no_rate": {
+        "en": "no rate (population unknown or nothing published)",
+        "ne": "दर छैन (जनसङ्ख्या थाहा छैन वा केही प्रकाशित छैन)",
+    },
+    "nothing_published": {"en": "nothing published", "ne": "केही प्रकाशित छैन"},
+    "ratios_note": {
+        "en": "Ratios and rates appear only where the counts behind them are shown.",
+        "ne": "पछाडिका सङ्ख्या देखाइएमा मात्र अनुपात र दर देखाइन्छन्।",
     },
     "trend": {"en": "Trend", "ne": "प्रवृत्ति"},
     "breakdown": {"en": "Breakdown of survivors", "ne": "प्रभावितको वर्गीकरण"},
@@ -105,9 +128,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "map_counts": {"en": "Count", "ne": "सङ्ख्या"},
     "map_rates": {"en": "Rate per 100,000", "ne": "प्रति एक लाख दर"},
     "map_note": {
-        "en": "Grey: suppressed. Light: nothing published. Boundaries are simplified and for "
+        "en": "Red shades: counts (the palest is zero). Slate blue: not shown to protect "
+              "survivors. Light grey: nothing published. Boundaries are simplified and for "
               "display only.",
-        "ne": "खैरो: लुकाइएको। हल्का: प्रकाशित छैन। सीमाहरू सरलीकृत र प्रदर्शनका लागि मात्र।",
+        "ne": "रातो रङ: सङ्ख्या (सबैभन्दा फिक्का शून्य)। नीलो-खैरो: प्रभावितको सुरक्षाका लागि "
+              "देखाइएको छैन। हल्का खैरो: केही प्रकाशित छैन। सीमाहरू सरलीकृत र प्रदर्शनका लागि मात्र।",
     },
     "drill_hint": {
         "en": "Choose a province, then a district in the sidebar to drill down.",

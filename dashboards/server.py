@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from dashboards.config import PUBLIC_DB_VARIABLE
+from dashboards.config import OPERATIONS_DB_VARIABLE, PUBLIC_DB_VARIABLE
 
 APP = Path(__file__).with_name("streamlit_app.py")
 OFFLINE_SETTINGS = {
@@ -37,10 +37,14 @@ def streamlit_command(port: int) -> list[str]:
     return command
 
 
-def server_environment(public_db: Path) -> dict[str, str]:
-    """The process environment: the public file plus the same settings as variables."""
+def server_environment(public_db: Path, operations_db: Path | None = None) -> dict[str, str]:
+    """The process environment: the public file (and, for a data office's dashboard, the
+    operations file) plus the same settings as variables."""
     env = dict(os.environ)
     env[PUBLIC_DB_VARIABLE] = str(public_db.resolve())
+    env.pop(OPERATIONS_DB_VARIABLE, None)
+    if operations_db is not None:
+        env[OPERATIONS_DB_VARIABLE] = str(operations_db.resolve())
     env["STREAMLIT_SERVER_ADDRESS"] = "127.0.0.1"
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     env["STREAMLIT_SERVER_HEADLESS"] = "true"

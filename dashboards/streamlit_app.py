@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import queries, ui
-from dashboards.config import public_db_path
+from dashboards.config import operations_db_path, public_db_path
 from dashboards.i18n import LANGUAGES, label, t
 from dashboards.state import SESSION_KEY, Filters, demographic_selection
 
@@ -109,4 +109,11 @@ pages = [
     ),
     st.Page("app_pages/quality.py", title=t("page_quality", lang), icon="🧪", url_path="quality"),
 ]
+operations_db = operations_db_path()
+if operations_db is not None and operations_db.is_file():
+    # Only in a dashboard started for the data office (`pahichan dashboard --operations`).
+    pages.append(
+        st.Page("app_pages/operations.py", title=t("page_operations", lang), icon="📥",
+                url_path="operations")
+    )  # fmt: skip
 st.navigation(pages).run()

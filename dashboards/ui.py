@@ -1,5 +1,5 @@
 """Streamlit plumbing shared by the pages: the cached connection, cached queries, tables
-with their CSV download, and the suppression legend."""
+with their CSV download, and the legend of hidden cells."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboards import queries
 from dashboards.config import public_db_path
-from dashboards.display import to_csv
+from dashboards.display import HIDDEN, MISSING, to_csv
 from dashboards.i18n import label, t
 from dashboards.state import SESSION_KEY, Filters
 
@@ -66,14 +66,17 @@ def showing(f: Filters, *what: str) -> None:
 
 
 def legend(f: Filters) -> None:
-    """The disclosure-control legend shown under every set of figures."""
-    st.caption(t("legend", f.lang, threshold=f.threshold))
+    """The legend shown under every set of figures: one symbol for every hidden cell (never
+    the threshold, never why a cell was hidden), one for nothing published."""
+    st.caption(f"{HIDDEN} {t('hidden', f.lang)} · {MISSING} {t('nothing_published', f.lang)} · "
+               f"{t('ratios_note', f.lang)}")
 
 
 def table(frame: pd.DataFrame, key: str, f: Filters) -> None:
-    """Show a display table and offer it as CSV, exactly as shown."""
+    """Show a display table and offer it as CSV: the same rows and columns, with hidden
+    cells empty and flagged in a column of their own (`display.download_frame`)."""
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
-        t("download", f.lang), data=to_csv(frame), file_name=f"{key}.csv", mime="text/csv",
-        key=f"download_{key}", on_click="ignore",
+        t("download", f.lang), data=to_csv(frame, t("hidden_flag", f.lang)),
+        file_name=f"{key}.csv", mime="text/csv", key=f"download_{key}", on_click="ignore",
     )

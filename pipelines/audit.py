@@ -40,6 +40,7 @@ ACTIONS = frozenset(
         "key_id_pinned",
         "agency_key_registered",
         "erasure_check",
+        "inbox_redaction",
     }
 )
 PIPELINE_ACTOR = "pipeline"

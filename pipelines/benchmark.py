@@ -103,10 +103,14 @@ def run_benchmark(
         encoded = rejected = 0
         for source in sources:
             written = pseudonymise_file(
-                source_type=source, agency_id=f"{source}-bench", secret=secret, key_id=key_id,
+                source_type=source,
+                agency_id=f"{source}-bench",
+                secret=secret,
+                key_id=key_id,
                 input_path=extracts / f"{source}.csv",
                 out_dir=inbox / source / f"{source}-bench",
-                crosswalk_dir=agency / "crosswalks", signing_key=signing_keys[source],
+                crosswalk_dir=agency / "crosswalks",
+                signing_key=signing_keys[source],
             )
             encoded += written.row_count
             rejected += written.rejected_count
@@ -120,8 +124,11 @@ def run_benchmark(
         with resources["warehouse"].connect() as con:
             for source, key in signing_keys.items():
                 register_agency_key(
-                    con, agency_id=f"{source}-bench", registered_by="benchmark",
+                    con,
+                    agency_id=f"{source}-bench",
+                    registered_by="benchmark",
                     public_key=key.private_key.public_key(),
+                    source_types=[source],
                 )
         summary = run_pipeline(resources)
         if summary.failed_steps:
@@ -167,10 +174,13 @@ def benchmark_pipeline(size: int, seed: int, keep: Path | None, memory_limit: st
     for column in ("stage", "seconds", "peak RSS (MB)", "detail"):
         table.add_column(column)
     for timing in timings:
-        table.add_row(timing.stage, f"{timing.seconds:.1f}", f"{timing.peak_rss_mb:,.0f}",
-                      timing.detail)
+        table.add_row(
+            timing.stage, f"{timing.seconds:.1f}", f"{timing.peak_rss_mb:,.0f}", timing.detail
+        )
     console.print(table)
     total = sum(timing.seconds for timing in timings)
     peak = max(timing.peak_rss_mb for timing in timings)
-    click.echo(f"Pipeline benchmark: {total:.1f} s end to end, peak RSS {peak:,.0f} MB "
-               f"({psutil.cpu_count()} cores).")
+    click.echo(
+        f"Pipeline benchmark: {total:.1f} s end to end, peak RSS {peak:,.0f} MB "
+        f"({psutil.cpu_count()} cores)."
+    )

@@ -3,7 +3,10 @@
 Every module-level Dagster object under `pipelines.defs` (one folder per stage: ingest,
 staging, linkage, core, marts, publish) is collected; resources come from `PAHICHAN_*`
 variables, read when the location loads (not at import). Jobs use the in-process executor:
-the warehouse has one writer, and a subprocess per step measured ~3x slower here.
+the warehouse has one writer, and a subprocess per step measured ~3x slower here. It also
+sets resources up once per run, which is when the warehouse resource takes the run lock
+(`pipelines.warehouse_lock`) for the whole run; one run at a time is Dagster's own rule too
+(`concurrency.runs.max_concurrent_runs: 1` in `.dagster_home/dagster.yaml`).
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ def demo_servers(data_dir: Path, dashboard_port: int, dagster_port: int) -> list
             "dashboard",
             dashboard_port,
             (str(bin_dir / "pahichan"), "dashboard", "--public", str(public),
+             "--operations", str(data_dir / "warehouse" / "operations.duckdb"),
              "--port", str(dashboard_port)),
         ),
         DemoServer(

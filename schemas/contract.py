@@ -1,4 +1,4 @@
-"""The agency extract contract (version 1.1): columns, column mappings and header checks.
+"""The agency extract contract (version 1.2): columns, column mappings and header checks.
 
 An agency export is one UTF-8 CSV, one row per contact episode or (contract 1.1,
 `record_kind` = `followup`) per reintegration follow-up visit, in clear text; it never
@@ -16,6 +16,11 @@ reintegration indicator of `schemas.reintegration`), so every version-1 export i
 1.1 export: `COMPATIBLE_CONTRACT_VERSIONS` lists what a 1.1 reader accepts. It is still a
 version bump because a reader that knows only "1" would drop `record_kind` and count
 follow-up visits as new contact episodes.
+
+Version 1.2 adds one optional column, `consent_scope` (empty or absent =
+`linkage_and_statistics`), so every 1.1 export is a valid 1.2 export; the bump tells an
+encoder that knows only 1.1 that it would drop the column, send `services_only` records and
+let `statistics_only` ones be linked.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ import yaml
 from schemas import geography, reintegration, vocabularies
 from schemas.text import normalise_key
 
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 # Exports declared under these versions are valid under CONTRACT_VERSION (additive changes).
-COMPATIBLE_CONTRACT_VERSIONS: tuple[str, ...] = ("1", "1.1")
+COMPATIBLE_CONTRACT_VERSIONS: tuple[str, ...] = ("1", "1.1", "1.2")
 CONTRACT_YAML = Path(__file__).parent / "contract" / "agency_extract.yaml"
 KINDS = ("identifier", "quasi_identifier", "attribute")
 
@@ -50,6 +55,7 @@ VOCABULARY_RESOLVERS: dict[str, Callable[[str | None], str | None]] = {
     "geography.province": geography.resolve_province,
     "geography.district": geography.resolve_district,
     "record_kind": vocabularies.resolve_record_kind,
+    "consent_scope": vocabularies.resolve_consent_scope,
 }
 # One resolver per answer scale of the reintegration indicators ("reintegration.rating5").
 for _scale in reintegration.load_indicator_config().scales:

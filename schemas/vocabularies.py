@@ -299,3 +299,27 @@ def resolve_record_kind(text: object) -> str | None:
     if not normalise_key(text):
         return "episode"
     return _resolve(_RECORD_KIND, text)
+
+
+# --- consent scope (agency extract contract 1.2) ---------------------------------------------
+# What the survivor agreed the record may be used for, widest first. The encoder withholds
+# `services_only` rows (they never leave the agency); `statistics_only` records are counted
+# but never linked, exported to CTDC or written to the analyst file (docs/threat-model.md).
+CONSENT_SCOPES: dict[str, str] = {
+    "linkage_and_statistics": "Linkage and statistics",
+    "statistics_only": "Statistics only",
+    "services_only": "Services only",
+}
+CONSENT_SCOPE_DEFAULT = "linkage_and_statistics"  # an empty cell or no column (older exports)
+# The scopes a batch may carry: a services_only record never leaves the agency.
+CONSENT_SCOPES_SENT: tuple[str, ...] = ("linkage_and_statistics", "statistics_only")
+# Only the codes and their English labels: a consent decision is never guessed from a
+# synonym, and an unknown value rejects the row (it is not widened to the default).
+_CONSENT_SCOPE = build_lookup(CONSENT_SCOPES)
+
+
+def resolve_consent_scope(text: object) -> str | None:
+    """A code of CONSENT_SCOPES; an empty value is the default scope; unknown -> None."""
+    if not normalise_key(text):
+        return CONSENT_SCOPE_DEFAULT
+    return _resolve(_CONSENT_SCOPE, text)

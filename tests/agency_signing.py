@@ -31,8 +31,14 @@ def signing_key_for(agency_id: str) -> AgencySigningKey:
     return AgencySigningKey(private_key, signing_key_id(private_key.public_key()))
 
 
+# Test agencies may send every source type unless a test registers one more narrowly.
+ALL_SOURCE_TYPES = ("shelter", "ocmc", "migration")
+
+
 def register_test_agencies(
-    con: duckdb.DuckDBPyConnection, agency_ids: Iterable[str] = TEST_AGENCIES
+    con: duckdb.DuckDBPyConnection,
+    agency_ids: Iterable[str] = TEST_AGENCIES,
+    source_types: Iterable[str] = ALL_SOURCE_TYPES,
 ) -> None:
     """Register the test keys of these agencies in the warehouse (idempotent)."""
     from pipelines.defs.ingest.agency_keys import register_agency_key
@@ -43,6 +49,7 @@ def register_test_agencies(
             agency_id=agency_id,
             public_key=signing_key_for(agency_id).private_key.public_key(),
             registered_by="tests",
+            source_types=tuple(source_types),
         )
 
 

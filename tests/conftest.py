@@ -46,3 +46,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  #
         terminalreporter.section("measurements")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_dagster_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Makefile points DAGSTER_HOME at the project's `.dagster_home/` (the demo's
+    instance); tests must not write their runs there. Tests that need a persistent instance
+    set their own temporary DAGSTER_HOME."""
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)

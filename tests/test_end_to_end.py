@@ -47,6 +47,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         signing_key = agency / f"{source}-e2e.signing.pem"
         _invoke("keys", "new-signing", "--out", str(signing_key))
         _invoke("agency-key", "register", "--agency", f"{source}-e2e", "--by", "e2e",
+                "--source-type", source,
                 "--public-key", str(agency / f"{source}-e2e.signing.pub.pem"),
                 "--warehouse", str(warehouse))
         _invoke("pseudonymise", "--source-type", source, "--agency", f"{source}-e2e",

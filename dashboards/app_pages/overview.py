@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import queries, ui
-from dashboards.display import cell_of, ratio_text, value_table
+from dashboards.display import HIDDEN, cell_of, ratio_text, value_table
 from dashboards.i18n import label, t
 
 f = ui.filters()
@@ -27,17 +27,16 @@ ui.showing(f)
 cells = ui.query("headline", f.period_type, f.period, f.geo_level, f.geo_code, dimension, category)
 columns = st.columns(6)
 for column, measure in zip(columns, queries.HEADLINE_MEASURES, strict=False):
-    column.metric(t(measure, lang), cell_of(cells[measure], f.threshold))
+    column.metric(t(measure, lang), cell_of(cells[measure]))
 columns[4].metric(
     t("records_per_survivor", lang),
-    ratio_text(queries.safe_ratio(cells["records"], cells["survivors"]), t("suppressed", lang)),
+    ratio_text(queries.safe_ratio(cells["records"], cells["survivors"])),
     help=t("records_per_survivor_help", lang),
 )
 columns[5].metric(
     t("share_returning", lang),
     ratio_text(
-        queries.safe_ratio(cells["returning_survivors"], cells["survivors"]),
-        t("suppressed", lang), percent=True,
+        queries.safe_ratio(cells["returning_survivors"], cells["survivors"]), percent=True,
     ),
     help=t("share_returning_help", lang),
 )
@@ -62,7 +61,7 @@ else:
     st.plotly_chart(figure, key="trend_chart")
     ui.table(
         value_table(
-            trend, {"period": t("period", lang), "measure": t("measure", lang)}, f.threshold,
+            trend, {"period": t("period", lang), "measure": t("measure", lang)},
             value_header=t("value", lang), labels={"measure": lambda m: t(m, lang)},
         ),
         "trend", f,
@@ -81,7 +80,10 @@ for tab, breakdown_dimension in zip(tabs, queries.BREAKDOWN_DIMENSIONS, strict=T
             st.info(t("no_data", lang))
             continue
         shown = rows.assign(
-            category_label=rows.category.map(lambda c: label(c, lang)),
+            # A hidden category has no bar: its label carries the symbol, so the gap is not
+            # read as zero.
+            category_label=[label(c, lang) + (f" {HIDDEN}" if hidden else "")
+                            for c, hidden in zip(rows.category, rows.is_suppressed, strict=True)],
             plotted_value=rows.value.astype("Float64").where(~rows.is_suppressed),
         )
         bar = px.bar(
@@ -92,7 +94,7 @@ for tab, breakdown_dimension in zip(tabs, queries.BREAKDOWN_DIMENSIONS, strict=T
         st.plotly_chart(bar, key=f"breakdown_chart_{breakdown_dimension}")
         ui.table(
             value_table(
-                rows, {"category": t("category", lang)}, f.threshold,
+                rows, {"category": t("category", lang)},
                 value_header=t("survivors", lang),
                 labels={"category": lambda c: label(c, lang)},
             ),

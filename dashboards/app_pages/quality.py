@@ -38,7 +38,7 @@ for group, metrics in GROUPS.items():
     if rows.empty:
         st.info(t("no_data", lang))
         continue
-    wide = pivot_text(rows, ["month", "source_type"], "metric", f.threshold)
+    wide = pivot_text(rows, ["month", "source_type"], "metric")
     wide["source_type"] = wide.source_type.map(lambda c: label(c, lang))
     wide = wide.rename(
         columns={"month": t("month", lang), "source_type": t("source_type", lang)}
@@ -54,7 +54,7 @@ else:
     ui.table(
         value_table(
             reasons, {"source_type": t("source_type", lang), "rule": t("rule", lang)},
-            f.threshold, value_header=t("rows", lang),
+            value_header=t("rows", lang),
             labels={"source_type": lambda c: label(c, lang)},
         ),
         "quarantine_reasons", f,

@@ -13,7 +13,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import queries, ui
-from dashboards.display import cell_of, cell_text, pivot_text, ratio_text
+from dashboards.display import HIDDEN, cell_of, cell_text, mark_hideable, pivot_text, ratio_text
 from dashboards.i18n import label, t
 
 f = ui.filters()
@@ -37,8 +37,8 @@ def score_label(code: str) -> str:
 
 
 def mean_text(cell: queries.Cell) -> str:
-    """A mean score out of 100, or "suppressed" (it is not a count: no "<5" mark)."""
-    return f"{cell.value}%" if cell.published else t("suppressed", lang)
+    """A mean score out of 100, or the hidden symbol."""
+    return f"{cell.value}%" if cell.published else HIDDEN
 
 
 # Coverage and referrals are published for Nepal and provinces only.
@@ -56,7 +56,7 @@ composite_scored = queries.cell_from(
     scores, score_dimension="composite", measure="survivors_scored"
 )
 columns = st.columns(4)
-columns[0].metric(t("survivors_scored", lang), cell_of(composite_scored, f.threshold))
+columns[0].metric(t("survivors_scored", lang), cell_of(composite_scored))
 columns[1].metric(
     t("mean_score", lang),
     mean_text(queries.cell_from(scores, score_dimension="composite", measure="mean_score_pct")),
@@ -65,7 +65,7 @@ columns[1].metric(
 for column, measure, key in ((columns[2], "followed_within_6m", "followed_6m"),
                              (columns[3], "followed_within_12m", "followed_12m")):  # fmt: skip
     ratio = queries.safe_ratio(queries.cell_from(cohort, measure=measure), first_met)
-    column.metric(t(key, lang), ratio_text(ratio, t("suppressed", lang), percent=True),
+    column.metric(t(key, lang), ratio_text(ratio, percent=True),
                   help=t("followed_help", lang))  # fmt: skip
 ui.legend(f)
 
@@ -87,7 +87,7 @@ else:
     )  # fmt: skip
     st.plotly_chart(figure, key="score_bands_chart")
     order = {d: i for i, d in enumerate(queries.SCORE_DIMENSIONS)}
-    wide = pivot_text(bands, ["score_dimension"], "measure", f.threshold)
+    wide = pivot_text(bands, ["score_dimension"], "measure")
     wide = wide.sort_values("score_dimension", key=lambda c: c.map(order))
     wide["score_dimension"] = wide.score_dimension.map(score_label)
     wide = wide.rename(
@@ -122,11 +122,15 @@ else:
         scored = queries.cell_from(group, measure="survivors_scored")
         rows.append({
             t("period", lang): period, t("score_dimension", lang): score_label(score),
-            t("survivors_scored", lang): cell_of(scored, f.threshold),
+            t("survivors_scored", lang): cell_of(scored),
             t("mean_score_pct", lang): mean_text(queries.cell_from(group,
                                                                    measure="mean_score_pct")),
         })  # fmt: skip
-    ui.table(pd.DataFrame(rows), "reintegration_trend", f)
+    ui.table(
+        mark_hideable(pd.DataFrame(rows), [t("survivors_scored", lang), t("mean_score_pct", lang)]),
+        "reintegration_trend",
+        f,
+    )
 
 st.subheader(t("coverage_title", lang))
 if wide_level != f.geo_level:
@@ -139,13 +143,20 @@ else:
         cells = {m: queries.cell_from(group, measure=m) for m in queries.COVERAGE_MEASURES}
         base = cells["survivors_first_contact"]
         row = {t("cohort", lang): period}
-        row |= {t(m, lang): cell_of(c, f.threshold) for m, c in cells.items()}
+        row |= {t(m, lang): cell_of(c) for m, c in cells.items()}
         for measure, key in (("followed_within_6m", "share_6m"),
                              ("followed_within_12m", "share_12m")):  # fmt: skip
             share = queries.safe_ratio(cells[measure], base)
-            row[t(key, lang)] = ratio_text(share, t("suppressed", lang), percent=True)
+            row[t(key, lang)] = ratio_text(share, percent=True)
         rows.append(row)
-    ui.table(pd.DataFrame(rows), "followup_coverage", f)
+    coverage_table = pd.DataFrame(rows)
+    ui.table(
+        mark_hideable(
+            coverage_table, [c for c in coverage_table.columns if c != t("cohort", lang)]
+        ),
+        "followup_coverage",
+        f,
+    )
 
 st.subheader(t("referral_completion", lang))
 st.caption(t("referral_completion_help", lang))
@@ -162,11 +173,16 @@ else:
         rows.append({
             t("from_agency", lang): label(pair.from_agency_type, lang),
             t("to_agency", lang): label(pair.to_agency_type, lang),
-            t("referrals", lang): cell_text(made.value, made.is_suppressed, f.threshold),
-            t("referrals_confirmed", lang): cell_text(confirmed.value, confirmed.is_suppressed,
-                                                      f.threshold),
-            t("completion", lang): ratio_text(queries.safe_ratio(confirmed, made),
-                                              t("suppressed", lang), percent=True),
+            t("referrals", lang): cell_text(made.value, made.is_suppressed),
+            t("referrals_confirmed", lang): cell_text(confirmed.value, confirmed.is_suppressed),
+            t("completion", lang): ratio_text(queries.safe_ratio(confirmed, made), percent=True),
         })  # fmt: skip
-    ui.table(pd.DataFrame(rows), "referral_completion", f)
+    ui.table(
+        mark_hideable(
+            pd.DataFrame(rows),
+            [t(m, lang) for m in ("referrals", "referrals_confirmed", "completion")],
+        ),
+        "referral_completion",
+        f,
+    )
 ui.legend(f)

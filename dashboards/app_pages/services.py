@@ -11,7 +11,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import ui
-from dashboards.display import pivot_text
+from dashboards.display import HIDDEN, pivot_text
 from dashboards.i18n import label, t
 
 TIERS = ("immediate", "short_term", "long_term")
@@ -32,7 +32,9 @@ if rows.empty:
     st.info(t("no_data", lang))
 else:
     given = rows[rows.measure == "services_given"].assign(
-        service=lambda d: d.service_code.map(lambda c: label(c, lang)),
+        # A hidden service has no bar: its label carries the symbol, so it is not read as 0.
+        service=lambda d: [label(c, lang) + (f" {HIDDEN}" if hidden else "")
+                           for c, hidden in zip(d.service_code, d.is_suppressed, strict=True)],
         tier=lambda d: d.service_tier.map(lambda c: label(c, lang)),
         plotted_value=lambda d: d.value.astype("Float64").where(~d.is_suppressed),
     )
@@ -50,7 +52,7 @@ else:
         if tier_rows.empty:
             continue
         st.markdown(f"**{label(tier, lang)}**")
-        wide = pivot_text(tier_rows, ["service_code"], "measure", f.threshold)
+        wide = pivot_text(tier_rows, ["service_code"], "measure")
         wide["service_code"] = wide.service_code.map(lambda c: label(c, lang))
         wide = wide.rename(columns={"service_code": t("service", lang)}
                            | {m: t(m, lang) for m in ("survivors_served", "services_given")})
@@ -69,7 +71,7 @@ referrals = ui.query("referrals", f.period_type, f.period, referral_level, refer
 if referrals.empty:
     st.info(t("no_data", lang))
 else:
-    matrix = pivot_text(referrals, ["from_agency_type"], "to_agency_type", f.threshold)
+    matrix = pivot_text(referrals, ["from_agency_type"], "to_agency_type")
     matrix["from_agency_type"] = matrix.from_agency_type.map(lambda c: label(c, lang))
     matrix = matrix.rename(
         columns={"from_agency_type": f"{t('from_agency', lang)} \\ {t('to_agency', lang)}"}

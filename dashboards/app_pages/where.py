@@ -2,8 +2,9 @@
 sidebar's province -> district selection.
 
 Reads `survivor_statistics` (one place level at a time) and `geography` (names,
-populations). Suppressed places are drawn grey and listed as "<5"; rates per 100,000 exist
-only where the count was published and the population is known. Boundaries are the vendored
+populations). Hidden places have a style of their own (slate blue, "✱" in the table and the
+hover text), distinct from zero and from places with nothing published; rates per 100,000
+exist only where the count was published and the population is known. Boundaries are the vendored
 files in `dashboards/geo/` (no tile basemap: that would need the internet).
 """
 
@@ -14,10 +15,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import geo, ui
-from dashboards.display import cell_text, rate_text
+from dashboards.display import HIDDEN, cell_text, mark_hideable, rate_text
 from dashboards.i18n import t
 from dashboards.queries import HEADLINE_MEASURES
 
+# Counts from pale salmon (zero, visibly a value) to dark red; hidden places slate blue, a
+# hue the count scale never takes; nothing published light grey.
+COUNT_SCALE = px.colors.sequential.Reds[2:]
+HIDDEN_FILL = "#5f7396"
+ABSENT_FILL = "#e6e6e6"
 TOPOJSON_URL = "/app/static/"  # dashboards/static/world_110m.json (server.enableStaticServing)
 
 f = ui.filters()
@@ -65,9 +71,11 @@ if map_level == "local_level" and parent is not None and len(parent) == 1:
 name_column = "name_ne" if lang == "ne" else "name_en"
 frame = frame.assign(
     place=frame[name_column].fillna(frame["name_en"]),
-    shown=[cell_text(v, s, f.threshold, missing=t("not_published", lang))
+    shown=[cell_text(v, s, missing=t("not_published", lang))
            for v, s in zip(frame.value, frame.is_suppressed, strict=True)],
-    rate=[rate_text(r) for r in frame.rate_per_100k],
+    # A hidden count has a hidden rate (the rate and the population would give the count).
+    rate=[HIDDEN if s else rate_text(r)
+          for r, s in zip(frame.rate_per_100k, frame.is_suppressed, strict=True)],
 )
 boundaries = geo.subset(geo.load_boundaries(map_level), set(frame.geo_code))
 
@@ -78,25 +86,27 @@ figure = px.choropleth(
     published, geojson=boundaries, locations="geo_code", featureidkey="properties.code",
     color=colour_column, hover_name="place", hover_data={"shown": True, "rate": True,
                                                          "geo_code": False, colour_column: False},
-    color_continuous_scale="Reds",
+    color_continuous_scale=COUNT_SCALE,
     labels={"value": t("value", lang), "rate_per_100k": t("rate", lang),
             "shown": t("value", lang), "rate": t("rate", lang)},
 )
-# Suppressed places in grey, places with nothing published in a light tone: never coloured
-# as if they had a value.
-for mask, fill in (
-    (frame.is_suppressed, "#9e9e9e"),
-    (~frame.is_suppressed & (~frame.has_row | frame[colour_column].isna()), "#eeeeee"),
+# Hidden places and places with nothing published each have a fill and a legend entry of
+# their own: never coloured as if they had a value, never confused with zero or each other.
+for mask, fill, name in (
+    (frame.is_suppressed, HIDDEN_FILL, f"{HIDDEN} {t('hidden', lang)}"),
+    (~frame.is_suppressed & (~frame.has_row | frame[colour_column].isna()), ABSENT_FILL,
+     t("not_published" if colour == "count" else "no_rate", lang)),
 ):
     rest = frame[mask & ~frame.geo_code.isin(published.geo_code)]
     if not rest.empty:
         figure.add_trace(go.Choropleth(
             geojson=boundaries, locations=rest.geo_code, featureidkey="properties.code",
             z=[0] * len(rest), colorscale=[[0, fill], [1, fill]], showscale=False,
-            text=rest.place + ": " + rest.shown, hoverinfo="text",
+            text=rest.place + ": " + rest.shown, hoverinfo="text", name=name, showlegend=True,
         ))
 figure.update_geos(fitbounds="locations", visible=False)
-figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=520)
+figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=520,
+                     legend={"orientation": "h", "y": 0, "yanchor": "top"})
 # Plotly fetches a world base map (topojson) for every geo chart, even with the base map
 # hidden; point it at the empty one served locally so nothing contacts the internet.
 st.plotly_chart(figure, key="map_chart", config={"topojsonURL": TOPOJSON_URL})
@@ -106,4 +116,5 @@ ui.legend(f)
 shown_table = frame[["place", "shown", "rate"]].rename(columns={
     "place": t("place", lang), "shown": t(measure, lang), "rate": t("rate", lang),
 })
-ui.table(shown_table, f"places_{map_level}_{measure}", f)
+ui.table(mark_hideable(shown_table, [t(measure, lang), t("rate", lang)]),
+         f"places_{map_level}_{measure}", f)

@@ -131,6 +131,16 @@ def services(value: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(sorted(codes)), None
 
 
+@lru_cache(maxsize=64)
+def consent_scope(value: str) -> Resolved:
+    """Consent scope code; empty is the default (linkage_and_statistics), never a guess."""
+    code = vocabularies.resolve_consent_scope(value)
+    if code is None:
+        scopes = ", ".join(vocabularies.CONSENT_SCOPES)
+        return None, f"unknown consent_scope (write one of {scopes}, or leave it empty)"
+    return code, None
+
+
 @lru_cache(maxsize=256)
 def age_band(age: int | None) -> str | None:
     """Age band label at contact (``0-11`` .. ``50+``)."""

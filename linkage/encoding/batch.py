@@ -13,6 +13,9 @@ File handling decisions (documented for agencies in ``pahichan pseudonymise --he
   agency's own signing key (``linkage.encoding.signing``).
 - Crosswalk (``record_id -> record_token``) and rejects stay with the agency in another
   folder (mode 0600); the rejects file holds row, column, reason and record_id only.
+- Rows whose ``consent_scope`` is ``services_only`` are withheld: not in the batch, not in
+  the crosswalk, counted in the manifest (``rows_withheld_services_only``) and listed in the
+  rejects file with the reason ``WITHHELD_REASON`` (not counted as rejected).
 """
 
 from __future__ import annotations
@@ -36,8 +39,21 @@ from linkage.encoding.encode import EncodedBatch, Reject, encode_frame
 from linkage.encoding.schema import CONTRACT_VERSION, INPUT_COLUMNS, NAME_COLUMNS
 from linkage.encoding.signing import AgencySigningKey, sign_manifest
 
-AGENCY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# The one definition of an agency id, used by the agency tool and by the warehouse
+# (registration and ingest): ASCII letters and digits, '-' and '_', matched whole. `\A...\Z`
+# rather than `^...$`, which also matches before a trailing newline; ASCII only, so that a
+# look-alike (Cyrillic 'а', full-width letters, a zero-width space) is a different, refused id.
+AGENCY_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+AGENCY_ID_RULE = "1-64 ASCII letters, digits, '-' or '_', starting with a letter or digit"
+
+
+def is_agency_id(value: object) -> bool:
+    """True when `value` is a well-formed agency id (see `AGENCY_ID`)."""
+    return isinstance(value, str) and AGENCY_ID.fullmatch(value) is not None
+
+
 REQUIRED = ("record_id", "contact_date")
+WITHHELD_REASON = "withheld: consent_scope services_only, the row stays here (not an error)"
 
 
 class UnusableInput(ValueError):
@@ -65,6 +81,7 @@ class WrittenBatch:
     rejects: Path
     row_count: int
     rejected_count: int
+    withheld_count: int = 0
 
 
 def decode_export(raw: bytes) -> str:
@@ -219,6 +236,8 @@ def manifest_of(
         "key_id": key_id,
         "row_count": encoded.table.num_rows,
         "rejected_count": rejected_count,
+        # Contract 1.2: rows the agency kept back (consent_scope services_only); only a count.
+        "rows_withheld_services_only": len(encoded.withheld),
         "data_file": f"{batch_id}.parquet",
         "sha256": hashlib.sha256(data).hexdigest(),
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -250,8 +269,8 @@ def pseudonymise_file(
 
     The manifest is signed with the agency's `signing_key` (linkage.encoding.signing).
     """
-    if not AGENCY_ID.match(agency_id):
-        raise UnusableInput("--agency must be 1-64 letters, digits, '-' or '_'")
+    if not is_agency_id(agency_id):
+        raise UnusableInput(f"--agency must be {AGENCY_ID_RULE}")
     crosswalk_dir = crosswalk_dir or input_path.parent / "crosswalk"
     out_resolved = out_dir.resolve()
     keep_resolved = crosswalk_dir.resolve()
@@ -279,9 +298,12 @@ def pseudonymise_file(
         _csv_bytes(["record_id", "record_token"], encoded.crosswalk.values.tolist()),
         mode=0o600,
     )
+    withheld = [[row, "consent_scope", WITHHELD_REASON, record_id]
+                for row, record_id in encoded.withheld]  # fmt: skip
     _atomic_write(rejects_path, _csv_bytes(
         ["row", "column", "reason", "record_id"],
-        [[r.row, r.column, r.reason, r.record_id] for r in rejects]), mode=0o600)  # fmt: skip
+        sorted([[r.row, r.column, r.reason, r.record_id] for r in rejects] + withheld,
+               key=lambda line: line[0])), mode=0o600)  # fmt: skip
 
     data = parquet_bytes(encoded.table)
     manifest = sign_manifest(
@@ -308,4 +330,5 @@ def pseudonymise_file(
         rejects=rejects_path,
         row_count=encoded.table.num_rows,
         rejected_count=rejected_count,
+        withheld_count=len(encoded.withheld),
     )

@@ -110,7 +110,9 @@ def keys_new_signing(out: Path) -> None:
         "--in exports/2024-05.csv --out outbox/ --calendar bs\n\n"
         "The export must be a UTF-8 CSV (Excel: 'CSV UTF-8'); rows with non-UTF-8 bytes, "
         "bad dates, unknown districts, no name, duplicate record_id or absurd ages are "
-        "listed in the rejects file and the other rows are still encoded. Exit codes: "
+        "listed in the rejects file and the other rows are still encoded. Rows whose "
+        "consent_scope is services_only are withheld (never sent; counted in the manifest "
+        "and listed in the rejects file as withheld, not as errors). Exit codes: "
         "0 all rows encoded, 3 some rows rejected, 2 unusable input (nothing written)."
     )
 )
@@ -207,7 +209,14 @@ def pseudonymise(
         _fail(f"cannot write output: {error.strerror or error} ({error.filename})")
     click.echo(
         f"Batch {written.batch_id}: {written.row_count} rows encoded, "
-        f"{written.rejected_count} rows rejected -> {written.parquet}"
+        f"{written.rejected_count} rows rejected"
+        + (
+            f", {written.withheld_count} rows withheld (consent_scope services_only; they stay "
+            "here)"
+            if written.withheld_count
+            else ""
+        )
+        + f" -> {written.parquet}"
         + (f"; fix the rows listed in {written.rejects}" if written.rejected_count else "")
     )
     sys.exit(EXIT_REJECTS if written.rejected_count else EXIT_OK)

@@ -74,12 +74,17 @@ class Reject:
 
 @dataclass
 class EncodedBatch:
-    """Result of encoding a frame: the batch table, the rejects and the agency's crosswalk."""
+    """Result of encoding a frame: the batch table, the rejects and the agency's crosswalk.
+
+    `withheld` lists (row, record_id) of the rows whose consent_scope is services_only: they
+    are neither encoded nor rejected, and never leave the agency (contract 1.2).
+    """
 
     table: pa.Table
     rejects: list[Reject] = field(default_factory=list)
     crosswalk: pd.DataFrame = field(default_factory=pd.DataFrame)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    withheld: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -190,6 +195,7 @@ def _encode_frame(
         "referred_from": mapped(attributes.agency_type, cells["referred_from"]),
         "referred_to": mapped(attributes.agency_type, cells["referred_to"]),
         "services": mapped(attributes.services, cells["services"]),
+        "consent_scope": mapped(attributes.consent_scope, cells["consent_scope"]),
     }
     district_codes = [code for code, _ in resolved["district"]]
     local_levels = [
@@ -259,12 +265,18 @@ def _encode_frame(
         contact_ages[index] = age
 
     lap("row checks")
+    # A services_only row never leaves the agency: withheld whatever else is wrong with it
+    # (there is nothing to fix and re-send), so it is neither encoded nor rejected.
+    withheld = {
+        index for index, (scope, _) in enumerate(resolved["consent_scope"])
+        if scope == "services_only"
+    }  # fmt: skip
     # 4. Encode accepted rows, column by column.
-    keep = [index for index in range(count) if index not in problems]
+    keep = [index for index in range(count) if index not in problems and index not in withheld]
     kept = _getter(keep)
     rejects = [
         Reject(rows[index], column, reason, record_ids[index])
-        for index in sorted(problems)
+        for index in sorted(problems.keys() - withheld)
         for column, reason in problems[index]
     ]
     tok = encoder.tokens
@@ -362,13 +374,18 @@ def _encode_frame(
         "referred_from": codes("referred_from"),
         "referred_to": codes("referred_to"),
         **{column: pick(answers[column]) for column in FOLLOWUP_COLUMNS},
+        "consent_scope": codes("consent_scope"),
     }
     lap("filters and tokens")
     table = pa.Table.from_pydict(out, schema=BATCH_SCHEMA)
     crosswalk = pd.DataFrame({"record_id": kept_ids, "record_token": record_tokens})
-    logger.info("encoded %d rows, rejected %d", table.num_rows, len(problems))
+    logger.info("encoded %d rows, rejected %d, withheld %d (services_only)",
+                table.num_rows, len(problems.keys() - withheld), len(withheld))  # fmt: skip
     lap("arrow table")
-    return EncodedBatch(table=table, rejects=rejects, crosswalk=crosswalk, stage_seconds=stages)
+    return EncodedBatch(
+        table=table, rejects=rejects, crosswalk=crosswalk, stage_seconds=stages,
+        withheld=[(rows[index], record_ids[index]) for index in sorted(withheld)],
+    )  # fmt: skip
 
 
 _TOKEN = pa.string()

@@ -5,6 +5,9 @@ visit (`record_kind`), and a follow-up row carries one canonical answer per indi
 `schemas/reintegration/indicators-v1.yaml` in an `ri_<indicator>` column (text; null on
 episodes). The encoding of names and identifiers is unchanged, so the encoding version stays
 `pahichan-enc-1`: tokens and filters of old and new batches compare with each other.
+
+Contract 1.2 adds `consent_scope` (a later, optional column): `services_only` rows are
+withheld by the encoder, the others carry `linkage_and_statistics` or `statistics_only`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import pyarrow as pa
 from schemas.contract import CONTRACT_VERSION as _EXTRACT_CONTRACT_VERSION
 from schemas.contract import followup_columns
 
-# The manifest always declares the contract the encoder implements (1.1); a version-1
-# export is a valid 1.1 export (schemas.contract.COMPATIBLE_CONTRACT_VERSIONS).
+# The manifest always declares the contract the encoder implements; a version-1 or 1.1
+# export is a valid 1.2 export (schemas.contract.COMPATIBLE_CONTRACT_VERSIONS).
 CONTRACT_VERSION = _EXTRACT_CONTRACT_VERSION
 RECORD_KIND = "episode"  # the default when an export has no record_kind column
 RECORD_KINDS: tuple[str, ...] = ("episode", "followup")
@@ -28,12 +31,15 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "citizenship_no", "passport_no", "phone", "district", "province", "local_level", "ward",
     "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
     "referred_from", "referred_to", "record_kind", *FOLLOWUP_COLUMNS,
+    "consent_scope",
 )  # fmt: skip
 NAME_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "father_name")
 # Encoded columns added after the first agency tools shipped: a batch from an older tool
 # lacks them, the warehouse loads it with them null, and it links as it did before.
 LATER_COLUMNS: tuple[str, ...] = (
     "name_set_key", "ward_token", "citizenship_edit_tokens", "passport_edit_tokens",
+    # Contract 1.2: a batch without it (or a null) is linkage_and_statistics, as before.
+    "consent_scope",
 )  # fmt: skip
 
 _TOKEN = pa.string()
@@ -79,6 +85,10 @@ BATCH_SCHEMA = pa.schema(
         pa.field("referred_from", pa.string()),
         pa.field("referred_to", pa.string()),
         *(pa.field(name, pa.string()) for name in FOLLOWUP_COLUMNS),
+        # Contract 1.2: linkage_and_statistics or statistics_only, in clear (a coarse,
+        # non-identifying attribute the warehouse must act on); services_only rows are
+        # withheld by the encoder and never appear here.
+        pa.field("consent_scope", pa.string()),
     ],
     metadata={"encoding_version": "pahichan-enc-1", "contract_version": CONTRACT_VERSION},
 )

@@ -31,7 +31,7 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
-from linkage.encoding.batch import AGENCY_ID, _atomic_write, parquet_bytes
+from linkage.encoding.batch import AGENCY_ID_RULE, _atomic_write, is_agency_id, parquet_bytes
 from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.keyed import encoder_for
 from linkage.encoding.keys import KeyFileError, read_key
@@ -112,8 +112,8 @@ def write_withdrawal(
     signing_key: AgencySigningKey,
 ) -> WrittenWithdrawal:
     """Write the withdrawal parquet and its manifest (manifest last, both atomic)."""
-    if not AGENCY_ID.match(agency_id):
-        raise UnusableRecordIds("--agency must be 1-64 letters, digits, '-' or '_'")
+    if not is_agency_id(agency_id):
+        raise UnusableRecordIds(f"--agency must be {AGENCY_ID_RULE}")
     encoder = encoder_for(secret)
     tokens = [encoder.record_token(agency_id, record_id) for record_id in record_ids]
     digest = hashlib.sha256(

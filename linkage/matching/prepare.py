@@ -45,6 +45,11 @@ _TOKEN_LIST_COLUMNS = (
 )  # fmt: skip
 # Short clear codes (inline strings in DuckDB already): kept as they are.
 _PLAIN_COLUMNS = ("sex", "local_level_code")
+# Contract 1.2: only records whose consent covers linkage enter training and scoring.
+# statistics_only records are never compared with any record (of another agency or their
+# own), so they get no pair and each is clustered alone: a survivor of its own. NULL is an
+# older batch's record (linkage_and_statistics); any other value is never linked.
+LINKABLE = "coalesce(r.consent_scope, 'linkage_and_statistics') = 'linkage_and_statistics'"
 _SUBSET_FILTERS: dict[str, str] = {
     "all": "TRUE",
     "new": "r.record_token NOT IN (SELECT record_token FROM linkage.memberships)",
@@ -119,7 +124,7 @@ def prepare_input(
 
     `record_tokens` optionally names a table with a `record_token` column restricting rows.
     """
-    filters = _SUBSET_FILTERS[subset]
+    filters = f"{_SUBSET_FILTERS[subset]} AND {LINKABLE}"
     if record_tokens:
         filters += f" AND r.record_token IN (SELECT record_token FROM {record_tokens})"  # noqa: S608
     bit_columns = []

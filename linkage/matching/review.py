@@ -20,6 +20,7 @@ import math
 import duckdb
 import pandas as pd
 
+from linkage.matching.prepare import LINKABLE
 from linkage.matching.spec import TrainedModel
 from linkage.matching.store import utc_now
 
@@ -29,6 +30,11 @@ DECISIONS = ("must_link", "cannot_link")
 def review_id(left: str, right: str) -> str:
     low, high = sorted((left, right))
     return "R-" + hashlib.sha256(f"{low}|{high}".encode()).hexdigest()[:12]
+
+
+# Records of a pair that may never be linked (contract 1.2 consent scope).
+_WHERE_UNLINKABLE = f"r.record_token IN (?, ?) AND NOT ({LINKABLE})"
+_COUNT_UNLINKABLE = f"SELECT count(*) FROM linkage.records AS r WHERE {_WHERE_UNLINKABLE}"  # noqa: S608
 
 
 def record_review_decision(
@@ -54,6 +60,13 @@ def record_review_decision(
             "Both records of a review decision must be in linkage.records; one of them is "
             "not (removed after consent withdrawal, or a mistyped reference)."
         )
+    if decision == "must_link":
+        unlinkable = con.execute(_COUNT_UNLINKABLE, [low, high]).fetchone()[0]
+        if unlinkable:
+            raise ValueError(
+                "One of these records has consent_scope statistics_only: it may be counted "
+                "but never linked to another record, so it cannot be must_linked."
+            )
     now = utc_now()
     con.execute("BEGIN TRANSACTION")
     try:

@@ -80,6 +80,9 @@ BATCH_COLUMNS: dict[str, str] = {
     "services": "VARCHAR[]",
     "referred_from": "VARCHAR",
     "referred_to": "VARCHAR",
+    # Contract 1.2 (NULL = linkage_and_statistics); statistics_only records are never
+    # compared (prepare.LINKABLE), so each is a survivor of its own.
+    "consent_scope": "VARCHAR",
 }
 # Stores created before the later batch columns existed gain them (ADD COLUMN in _ddl).
 _LATER_COLUMN_TYPES = {name: BATCH_COLUMNS[name] for name in LATER_COLUMNS}
@@ -222,6 +225,8 @@ def insert_records(
     before = con.execute("SELECT count(*) FROM linkage.records").fetchone()[0]
     con.register("__pahichan_incoming", batch)
     try:
+        if "consent_scope" in batch.column_names:
+            _narrow_consent(con)
         con.execute(
             f"""
             INSERT INTO linkage.records BY NAME
@@ -236,6 +241,43 @@ def insert_records(
         con.unregister("__pahichan_incoming")
     after = con.execute("SELECT count(*) FROM linkage.records").fetchone()[0]
     return int(after - before)
+
+
+def _narrow_consent(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply a re-sent record's narrower consent (now statistics_only) to the stored record.
+
+    A stored record is otherwise left as it is; but a survivor who narrows consent must be
+    unlinked: the record takes the new scope, loses its pairs and review decisions, and is
+    queued, so the next linking run re-clusters its former survivor without it (the record
+    becomes a survivor of its own). Consent is never widened this way: a record sent as
+    statistics_only stays so until the agency withdraws it and sends it again.
+    """
+    narrowed = [
+        row[0]
+        for row in con.execute(
+            """SELECT r.record_token FROM linkage.records AS r
+            JOIN __pahichan_incoming AS incoming USING (record_token)
+            WHERE incoming.consent_scope = 'statistics_only'
+              AND coalesce(r.consent_scope, 'linkage_and_statistics') <> 'statistics_only'"""
+        ).fetchall()
+    ]
+    if not narrowed:
+        return
+    for statement in (
+        "UPDATE linkage.records SET consent_scope = 'statistics_only' "
+        "WHERE list_contains(?, record_token)",
+        "DELETE FROM linkage.pairs "
+        "WHERE list_contains(?, record_token_l) OR list_contains(?, record_token_r)",
+        "DELETE FROM linkage.review_decisions "
+        "WHERE list_contains(?, record_token_l) OR list_contains(?, record_token_r)",
+    ):
+        con.execute(statement, [narrowed] * statement.count("?"))
+    con.execute(
+        "INSERT OR REPLACE INTO linkage.recluster_queue SELECT unnest(?::VARCHAR[]), ?",
+        [narrowed, utc_now()],
+    )
+    logger.info("%d stored records narrowed to statistics_only: queued for unlinking",
+                len(narrowed))  # fmt: skip
 
 
 def record_key_ids(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -145,6 +145,13 @@ class SynthConfig:
     answer_label_rate: float = 0.3  # follow-up rows with answers written as labels, not values
     episode_kind_blank_rate: float = 0.5  # episode rows whose record_kind is left empty
 
+    # --- consent scope (agency extract contract 1.2) ----------------------------------
+    # Per record, drawn after every other column (the rest of the data do not move with
+    # them). Off by default: the benchmarks score linkage against the truth, and a withheld
+    # or never-linked record would count as a missed link there. Empty = the default scope.
+    statistics_only_rate: float = 0.0
+    services_only_rate: float = 0.0
+
     def __post_init__(self) -> None:
         for name, weights in (
             ("sex_weights", self.sex_weights),

@@ -523,6 +523,20 @@ class RecordColumns:
     contact_date: np.ndarray  # datetime64[D]
 
 
+def _consent_scopes(n: int, config: SynthConfig, rng: np.random.Generator) -> np.ndarray:
+    """Contract 1.2 consent scope per record: mostly empty (the default scope).
+
+    Draws nothing at the default rates of 0, so the seed gives the same data as before.
+    """
+    scopes = np.full(n, "", dtype=object)
+    if config.statistics_only_rate or config.services_only_rate:
+        draw = rng.random(n)
+        scopes[draw < config.statistics_only_rate] = "statistics_only"
+        limit = config.statistics_only_rate + config.services_only_rate
+        scopes[(draw >= config.statistics_only_rate) & (draw < limit)] = "services_only"
+    return scopes
+
+
 def build_records(
     people: People, episodes: Episodes, config: SynthConfig, rng: np.random.Generator
 ) -> RecordColumns:
@@ -548,6 +562,7 @@ def build_records(
     followup = episodes.kinds == FOLLOWUP
     for name in _BLANK_ON_FOLLOWUPS:
         columns[name] = np.where(followup, "", columns[name]).astype(object)
+    columns["consent_scope"] = _consent_scopes(n, config, rng)
     return RecordColumns(
         columns=columns,
         source=episodes.source,

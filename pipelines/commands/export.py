@@ -18,15 +18,18 @@ flat layout (`schemas.ctdc.CTDC_COLUMNS`) and releases it only k-anonymised (k =
    the rows still in classes smaller than k. The output says how many were removed and
    which steps were used. Gender and the exploitation flags are never generalised: they are
    what the CTDC data set is for, so small data sets may lose more than the target share.
+3. Check the rows with the shared checker (`pipelines.anonymity.check`, every CTDC column
+   is a quasi-identifier) and write nothing when a class is below k.
 
-`ctdc_view_sql()` is the analyst view `ctdc_survivors` (same rows, before k-anonymisation,
-for the access-controlled analyst file; the publish step creates it).
+`ctdc_view_sql()` is the analyst view `ctdc_survivors` (the publish step creates it over
+the analyst file's own k-anonymous tables, k = 5 on the survivor's whole history).
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +38,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from pipelines.anonymity.check import KAnonymityError, assert_rows_k_anonymous
+from pipelines.commands.options import warehouse_options
 from schemas.ctdc import (
     CTDC_COLUMNS,
     EXPLOITATION_FLAGS,
@@ -85,12 +90,17 @@ def _flag_sql(flag: str) -> str:
 
 
 def ctdc_select_sql(
-    survivors_table: str = "core.survivors", episodes_table: str = "core.episodes"
+    survivors_table: str = "core.survivors",
+    episodes_table: str = "core.episodes",
+    *,
+    consented_only: bool = False,
 ) -> str:
     """SELECT of one CTDC row per survivor (every column of CTDC_COLUMNS, in order).
 
     Grain: one row per survivor of `survivors_table` (not k-anonymised). The table names are
     checked identifiers; every value in the SQL is a vocabulary constant from `schemas`.
+    `consented_only` leaves out the survivors whose consent is statistics only (contract
+    1.2; needs `core.survivors.is_statistics_only`): the export never includes them.
     """
     for table in (survivors_table, episodes_table):
         if not _TABLE_NAME.match(table):
@@ -123,7 +133,8 @@ def ctdc_select_sql(
         f"SELECT\n    {select}\n"
         f"FROM {survivors_table} AS s\n"
         f"LEFT JOIN {episodes_table} AS e ON e.survivor_id = s.survivor_id\n"
-        f"GROUP BY {group}\n"
+        + ("WHERE NOT s.is_statistics_only\n" if consented_only else "")
+        + f"GROUP BY {group}\n"
         "ORDER BY s.survivor_id"
     )
 
@@ -226,9 +237,15 @@ def _cell(value: object) -> str:
 
 
 def write_ctdc_csv(rows: pd.DataFrame, path: Path) -> None:
-    """CSV with exactly CTDC_COLUMNS as header; blank = unknown, as CTDC writes it."""
+    """CSV with exactly CTDC_COLUMNS as header; blank = unknown, as CTDC writes it.
+
+    Mode 0600 (also when it replaces an older, wider file): k-anonymised is not public, the
+    data officer decides who receives the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with open(descriptor, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CTDC_COLUMNS)
         for record in rows[list(CTDC_COLUMNS)].itertuples(index=False, name=None):
@@ -237,7 +254,7 @@ def write_ctdc_csv(rows: pd.DataFrame, path: Path) -> None:
 
 def read_ctdc_rows(con: object) -> pd.DataFrame:
     """One CTDC row per survivor from an open warehouse connection (SELECT only)."""
-    frame = con.execute(ctdc_select_sql()).df()  # type: ignore[attr-defined]
+    frame = con.execute(ctdc_select_sql(consented_only=True)).df()  # type: ignore[attr-defined]
     return frame.astype(object).where(frame.notna(), None)
 
 
@@ -261,11 +278,7 @@ def export() -> None:
         "the summary says how many."
     ),
 )
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help="Restricted warehouse DuckDB file (read only). "
-              "[PAHICHAN_WAREHOUSE]")  # fmt: skip
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]")  # fmt: skip
+@warehouse_options(must_exist=True)  # read only: SELECTs
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV file to write (CTDC column names, one row per survivor).")  # fmt: skip
 @click.option("--k", "k", type=click.IntRange(2, 1000), default=DEFAULT_K, show_default=True,
@@ -285,19 +298,21 @@ def ctdc(
     import duckdb
     from rich.console import Console
 
-    from pipelines.commands.warehouse_key import open_error_message
-    from pipelines.resources import DUCKDB_OFFLINE_CONFIG, WarehouseKeyError, resources_from_env
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
+    from pipelines.resources import DUCKDB_OFFLINE_CONFIG, resources_from_env
 
     resources = resources_from_env(
         warehouse=str(warehouse) if warehouse else None,
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     store = resources["warehouse"]
-    if not Path(store.path).is_file():
-        raise click.ClickException(f"no warehouse at {store.path}: run `pahichan run` first")
     console = Console(stderr=True)
     try:
-        with console.status("Reading survivors from the warehouse ..."):
+        with (
+            clear_warehouse_errors(store.path, must_exist=True),
+            console.status("Reading survivors from the warehouse ..."),
+            store.hold("pahichan export"),
+        ):
             if store.key_file:  # encrypted: attached through the resource (SELECTs only)
                 with store.connect() as con:
                     frame = read_ctdc_rows(con)
@@ -307,16 +322,19 @@ def ctdc(
                     frame = read_ctdc_rows(con)
                 finally:
                     con.close()
-    except WarehouseKeyError as error:
-        raise click.ClickException(str(error)) from None
     except duckdb.CatalogException:
         raise click.ClickException(
             f"{store.path} has no core.survivors / core.episodes: run `pahichan run` first"
         ) from None
     except duckdb.Error as error:
-        raise click.ClickException(open_error_message(error, store.path) or str(error)) from None
+        raise click.ClickException(" ".join(str(error).split())) from None
     with console.status(f"k-anonymising {len(frame):,} survivors (k={k}) ..."):
         result = k_anonymise(frame, k=k, max_suppressed=max_suppressed)
+    try:
+        # The shared, independent checker: no file below k, whatever k_anonymise did.
+        assert_rows_k_anonymous(result.rows, CTDC_COLUMNS, k, what="CTDC rows")
+    except KAnonymityError as error:
+        raise click.ClickException(str(error)) from None
     try:
         write_ctdc_csv(result.rows, out_path)
     except OSError as error:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.resources import WarehouseKeyError, resources_from_env
+from pipelines.commands.options import warehouse_options
+from pipelines.resources import resources_from_env
 
 
 @click.command(
@@ -20,11 +21,7 @@ from pipelines.resources import WarehouseKeyError, resources_from_env
         "pahichan review --pair R-1a2b3c4d5e6f --decision cannot_link --by asha"
     ),
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]",
-)
+@warehouse_options(must_exist=True)
 @click.option("--limit", default=20, show_default=True, help="Pairs to list, strongest first.")
 @click.option("--pair", "pair_id", help="Review id of the pair to decide (from the list).")
 @click.option(
@@ -36,6 +33,7 @@ from pipelines.resources import WarehouseKeyError, resources_from_env
 @click.option("--note", help="Optional note stored with the decision.")
 def review(
     warehouse: Path | None,
+    warehouse_key: Path | None,
     limit: int,
     pair_id: str | None,
     decision: str | None,
@@ -46,38 +44,37 @@ def review(
     from linkage.matching import latest_model, record_review_decision, review_queue
     from linkage.matching.review import resolve_review_id
     from pipelines.audit import append_event
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
 
-    resources = resources_from_env(warehouse=str(warehouse) if warehouse else None)
+    resources = resources_from_env(
+        warehouse=str(warehouse) if warehouse else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
+    )
     store = resources["warehouse"]
-    if not Path(store.path).is_file():
-        raise click.ClickException(f"no warehouse at {store.path}: run `pahichan run` first")
     if pair_id and not (decision and decided_by):
         raise click.UsageError("--pair needs --decision and --by")
-    try:
-        with store.connect() as con:
-            if pair_id:
-                try:
-                    left, right = resolve_review_id(con, pair_id)
-                    record_review_decision(
-                        con, left, right, decision or "", decided_by=decided_by or "", note=note
-                    )
-                    # Audited by review id and decision only: never the pair's tokens (the
-                    # note stays in linkage.review_decisions, in the restricted store).
-                    append_event(
-                        con, actor=decided_by or "", action="review_decision",
-                        object_name=pair_id,
-                        detail={"decision": decision, "has_note": bool(note)},
-                    )  # fmt: skip
-                except ValueError as error:
-                    raise click.ClickException(str(error)) from error
-                click.echo(f"Recorded {decision} for {pair_id}; the next run applies it.")
-                return
-            model = latest_model(con)
-            if model is None:
-                raise click.ClickException("no linkage model yet: nothing has been linked")
-            queue = review_queue(con, model, limit=limit)
-    except WarehouseKeyError as error:
-        raise click.ClickException(str(error)) from error
+    with clear_warehouse_errors(store.path, must_exist=True), store.connect() as con:
+        if pair_id:
+            try:
+                left, right = resolve_review_id(con, pair_id)
+                record_review_decision(
+                    con, left, right, decision or "", decided_by=decided_by or "", note=note
+                )
+                # Audited by review id and decision only: never the pair's tokens (the
+                # note stays in linkage.review_decisions, in the restricted store).
+                append_event(
+                    con, actor=decided_by or "", action="review_decision",
+                    object_name=pair_id,
+                    detail={"decision": decision, "has_note": bool(note)},
+                )  # fmt: skip
+            except ValueError as error:
+                raise click.ClickException(str(error)) from error
+            click.echo(f"Recorded {decision} for {pair_id}; the next run applies it.")
+            return
+        model = latest_model(con)
+        if model is None:
+            raise click.ClickException("no linkage model yet: nothing has been linked")
+        queue = review_queue(con, model, limit=limit)
     _print_queue(queue)
     click.echo(f"{len(queue)} pair(s) awaiting review")
 

@@ -22,6 +22,12 @@ import click
 import duckdb
 
 from pipelines.audit import PIPELINE_ACTOR
+from pipelines.commands.options import (
+    inbox_option,
+    key_id_option,
+    publish_dir_option,
+    warehouse_options,
+)
 from pipelines.resources import WarehouseKeyError, WarehouseResource, resources_from_env
 
 _QUIET_DAGSTER = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -43,8 +49,11 @@ class RunSummary:
     withdrawals_rejected: int = 0
     records_erased: int = 0
     published: bool = False
+    up_to_date: bool = False
 
     def line(self) -> str:
+        if self.up_to_date:
+            return "Nothing new since the last publication: nothing loaded, nothing republished"
         survivors = (
             f"; survivors: {self.linkage.get('survivor_ids_minted', 0)} new ids, "
             f"{self.linkage.get('id_updates', 0)} id updates"
@@ -64,13 +73,60 @@ class RunSummary:
         )
 
 
+# Audited actions after which the reader files no longer show the warehouse as it is.
+CHANGING_ACTIONS = ("batch_received", "withdrawal", "review_decision", "key_id_pinned")
+
+
+def publication_is_current(
+    warehouse: WarehouseResource, inbox_root: Path, publish_dir: Path
+) -> bool:
+    """True when nothing waits to be processed and nothing changed since the last
+    publication: no pending withdrawal file, no accepted batch left unlinked, no audited
+    change after the last `publication` event, and both reader files in place. The audit
+    log is append-only and ordered by event id, so no clock comparison is involved."""
+    from pipelines.audit import ensure_audit_schema
+    from pipelines.defs.ingest.withdrawals import pending_withdrawals
+    from pipelines.defs.publish.build import ANALYST_FILE, PUBLIC_FILE
+
+    if not all((publish_dir / name).is_file() for name in (PUBLIC_FILE, ANALYST_FILE)):
+        return False
+    with warehouse.connect() as con:
+        ensure_audit_schema(con)
+        if pending_withdrawals(con, inbox_root):
+            return False
+        unlinked = con.execute(
+            "SELECT count(*) FROM ops.batches WHERE status = 'accepted' AND linked_at IS NULL"
+        ).fetchone()[0]
+        last_publication, last_change = con.execute(
+            "SELECT max(event_id) FILTER (WHERE action = 'publication'), "
+            "max(event_id) FILTER (WHERE list_contains(?, action)) FROM ops.audit_log",
+            [list(CHANGING_ACTIONS)],
+        ).fetchone()
+    return (
+        unlinked == 0
+        and last_publication is not None
+        and (last_change is None or last_change < last_publication)
+    )
+
+
+def _has_model(warehouse: WarehouseResource) -> bool:
+    from linkage import matching
+
+    with warehouse.connect() as con:
+        return matching.latest_model(con) is not None
+
+
 def pending_batches(inbox_root: Path, warehouse: WarehouseResource) -> list[Any]:
     """Complete inbox batches whose file (path + content) the warehouse has not processed."""
     from pipelines.defs.ingest.inbox import file_sha256, find_batches
+    from pipelines.defs.ingest.redactions import reconcile_receipts
     from pipelines.defs.ingest.warehouse import ensure_ingest_schema
 
     with warehouse.connect() as con:
         ensure_ingest_schema(con)
+        # A crash right after the warehouse rewrote a batch (erasure) may have left its
+        # receipt on the old hash: repair it, or the rewritten file would look new.
+        reconcile_receipts(con, inbox_root, warehouse.redaction_key())
         seen = set(con.execute("SELECT inbox_path, sha256 FROM ops.batches").fetchall())
     return [
         files
@@ -184,22 +240,43 @@ def run_pipeline(
     """Load every pending batch, then apply withdrawals, link, rebuild and publish; returns
     the summary.
 
-    `on_step(description, total)` is called before each step (progress display).
+    `on_step(description, total)` is called before each step (progress display). The whole
+    run holds the warehouse, from the first look at the inbox to the final `ops.runs` row,
+    so no other run gets in between two of its steps; raises `WarehouseBusy` (exit code 2)
+    when another run holds it (waits PAHICHAN_LOCK_TIMEOUT seconds first, default 0).
     """
-    import dagster as dg
+    warehouse: WarehouseResource = resources["warehouse"]
+    with warehouse.hold("pahichan run"):
+        return _run_pipeline_held(resources, on_step=on_step, dagster_run_config=dagster_run_config)
+
+
+def _run_pipeline_held(
+    resources: Mapping[str, Any],
+    *,
+    on_step: Any = None,
+    dagster_run_config: Mapping[str, Any] | None = None,
+) -> RunSummary:
+    """`run_pipeline`'s work, with the warehouse held."""
 
     from pipelines.definitions import build_definitions
     from pipelines.defs.ingest.partitions import BATCH_PARTITIONS, INBOX_PATH_TAG
     from pipelines.defs.staging.jobs import ingest_job_name
+    from pipelines.instance import cli_instance
 
     warehouse: WarehouseResource = resources["warehouse"]
     summary = RunSummary(run_id=f"cli-{uuid.uuid4().hex[:12]}")
     run_config = dagster_run_config if dagster_run_config is not None else _QUIET_DAGSTER
     pending = pending_batches(resources["inbox"].root, warehouse)
+    if not pending and publication_is_current(
+        warehouse, resources["inbox"].root, Path(resources["settings"].publish_dir)
+    ):
+        # Nothing new: no run, no republication (the reader files stay byte-identical).
+        summary.up_to_date = True
+        return summary
     _record_run(warehouse, summary, "running")
     definitions = build_definitions(resources)
     total = len(pending) + 1
-    with dg.DagsterInstance.ephemeral() as instance:
+    with cli_instance() as instance:
         for files in pending:
             if on_step:
                 on_step(f"Loading {files.inbox_path}", total)
@@ -226,6 +303,17 @@ def run_pipeline(
             else:
                 summary.batches_rejected += 1
                 summary.rejected.append((files.inbox_path, str(metadata.get("reason", ""))))
+        if summary.batches_accepted and not _has_model(warehouse):
+            # The first model is trained by its own job, so the instance records
+            # linkage/model as materialised (linking would otherwise train it unseen).
+            if on_step:
+                on_step("Training the first linkage model", total)
+            trained = definitions.resolve_job_def("train_linkage_model").execute_in_process(
+                instance=instance, run_config=run_config, raise_on_error=False,
+                tags={"pahichan/run_id": summary.run_id},
+            )  # fmt: skip
+            if not trained.success:
+                summary.failed_steps.append("train_linkage_model")
         if on_step:
             on_step("Applying withdrawals, linking, rebuilding and publishing", total)
         rebuild_and_publish(definitions, instance, summary, run_config=run_config)
@@ -237,28 +325,10 @@ def run_pipeline(
     name="run",
     epilog="Example: pahichan run --inbox data/inbox --warehouse data/warehouse/pahichan.duckdb",
 )
-@click.option(
-    "--inbox",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Inbox folder (<source_type>/<agency_id>/<batch_id>.parquet). [PAHICHAN_INBOX]",
-)
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]",
-)
-@click.option("--key-id", help="The domain's key id (pk1-...). [PAHICHAN_KEY_ID]")
-@click.option(
-    "--publish-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for analyst.duckdb and public.duckdb. [PAHICHAN_PUBLISH_DIR]",
-)
-@click.option(
-    "--warehouse-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Key file that encrypts the warehouse at rest (create one with "
-    "`pahichan warehouse-key --out FILE`). [PAHICHAN_WAREHOUSE_KEY_FILE]",
-)
+@inbox_option
+@warehouse_options(must_exist=False)  # the first run creates the warehouse
+@key_id_option
+@publish_dir_option
 @click.option("--verbose", "-v", is_flag=True, help="Show Dagster's and the pipeline's logs.")
 def run(
     inbox: Path | None,

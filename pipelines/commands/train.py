@@ -7,47 +7,44 @@ from pathlib import Path
 
 import click
 
-from pipelines.resources import WarehouseKeyError, resources_from_env
+from pipelines.commands.options import warehouse_options
+from pipelines.resources import resources_from_env
 
 
 @click.command(
     name="train",
     epilog="Example: pahichan train --warehouse data/warehouse/pahichan.duckdb",
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]",
-)
-def train(warehouse: Path | None) -> None:
+@warehouse_options(must_exist=True)
+def train(warehouse: Path | None, warehouse_key: Path | None) -> None:
     """Train the linkage model on every record loaded so far; writes a versioned JSON file.
 
     Survivor ids are not changed by training itself; the next run links with the new model.
     """
-    import dagster as dg
     from rich.console import Console
 
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
     from pipelines.definitions import build_definitions
+    from pipelines.instance import cli_instance
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    resources = resources_from_env(warehouse=str(warehouse) if warehouse else None)
-    if not Path(resources["warehouse"].path).is_file():
-        raise click.ClickException(
-            f"no warehouse at {resources['warehouse'].path}: run `pahichan run` first"
-        )
+    resources = resources_from_env(
+        warehouse=str(warehouse) if warehouse else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
+    )
     job = build_definitions(resources).resolve_job_def("train_linkage_model")
-    try:
-        with (
-            Console(stderr=True).status("Training the linkage model"),
-            dg.DagsterInstance.ephemeral() as instance,
-        ):
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-            )
-    except WarehouseKeyError as error:
-        raise click.ClickException(str(error)) from error
+    with (
+        clear_warehouse_errors(resources["warehouse"].path, must_exist=True),
+        # Held by the command (the CLI's timeout), before Dagster asks for it again.
+        resources["warehouse"].hold("pahichan train"),
+        Console(stderr=True).status("Training the linkage model"),
+        cli_instance() as instance,
+    ):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
     if not result.success:
         failures = [
             event.message or ""

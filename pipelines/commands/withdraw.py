@@ -4,7 +4,10 @@ Used when the request reaches the data office directly (the agency-side route is
 withdrawal batch, `pahichan withdrawal`, applied by `pahichan run`). The officer gets the
 record token(s) from the agency (the agency's crosswalk maps its record id to the token).
 
-Steps: erase every row naming the tokens (`pipelines.erasure.erase_records`; linkage is
+Steps: rewrite every inbox batch holding the records without them (`ingest.redactions`,
+so a warehouse rebuilt from the inbox cannot bring them back; done first, so a crash
+leaves the records in the warehouse, where a re-run finds and erases them), erase every row
+naming the tokens (`pipelines.erasure.erase_records`; linkage is
 re-clustered with the stable-ID rules), append the audit row in the same transaction (who,
 when, a reference, counts and a reason category: never the token), then rebuild core and
 marts and re-publish both reader files in this process (the `rebuild_and_publish` job, as
@@ -17,11 +20,17 @@ from __future__ import annotations
 import logging
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import duckdb
 
+from pipelines.commands.options import publish_dir_option, warehouse_options
 from pipelines.resources import resources_from_env
+
+if TYPE_CHECKING:
+    from pipelines.defs.ingest.redactions import RedactionSummary
+    from pipelines.erasure import ErasureResult
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +45,23 @@ REASONS = ("survivor_request", "guardian_request", "agency_request", "legal_orde
     ),
 )
 @click.option("--record-token", "record_tokens", multiple=True, required=True,
+              callback=lambda ctx, param, value: _checked_tokens(value),
               help="Record token to erase (32 hex, from the agency's crosswalk); "
               "repeatable.")  # fmt: skip
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help="Restricted warehouse DuckDB file. [PAHICHAN_WAREHOUSE]")  # fmt: skip
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Warehouse encryption key file. [PAHICHAN_WAREHOUSE_KEY_FILE]")  # fmt: skip
-@click.option("--publish-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for analyst.duckdb and public.duckdb. "
-              "[PAHICHAN_PUBLISH_DIR]")  # fmt: skip
+@warehouse_options(must_exist=True)
+@click.option("--inbox", envvar="PAHICHAN_INBOX", show_envvar=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Inbox folder: the records are removed from its batches too.")  # fmt: skip
+@publish_dir_option
 @click.option("--by", "actor", required=True, help="The data officer doing this (audited).")
 @click.option("--reason", type=click.Choice(REASONS), default="survivor_request",
               show_default=True,
               help="Reason category (audited; no free text, so no identity can slip "
               "in).")  # fmt: skip
 def withdraw(
-    record_tokens: tuple[str, ...],
+    record_tokens: list[str],
     warehouse: Path | None,
+    inbox: Path | None,
     warehouse_key: Path | None,
     publish_dir: Path | None,
     actor: str,
@@ -65,41 +74,54 @@ def withdraw(
     from rich.console import Console
 
     from pipelines.commands.warehouse_key import clear_warehouse_errors
-    from pipelines.erasure import ErasureIncomplete, check_record_tokens, tokens_present
+    from pipelines.defs.ingest.redactions import batches_holding, redact_inbox
+    from pipelines.erasure import ErasureIncomplete, tokens_present
 
-    try:
-        tokens = check_record_tokens(token.strip().lower() for token in record_tokens)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--record-token") from error
+    tokens = record_tokens
     resources = resources_from_env(
+        inbox=str(inbox) if inbox else None,
         warehouse=str(warehouse) if warehouse else None,
         publish_dir=str(publish_dir) if publish_dir else None,
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     store = resources["warehouse"]
-    if not Path(store.path).is_file():
-        raise click.ClickException(f"no warehouse at {store.path}: nothing to erase")
+    inbox_root = resources["inbox"].root
+    if not inbox_root.is_dir():
+        raise click.ClickException(
+            f"inbox folder {inbox_root} does not exist: pass --inbox (the records must be "
+            "removed from the inbox batches too, or a rebuild would bring them back); "
+            "nothing was changed"
+        )
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        with clear_warehouse_errors(store.path):
+        # Held from the erasure to the re-publication: no run sees the one without the other.
+        with clear_warehouse_errors(store.path, must_exist=True), store.hold("pahichan withdraw"):
             with store.connect() as con:
-                if not tokens_present(con, tokens):
+                in_inbox = batches_holding(inbox_root, set(tokens))
+                if not tokens_present(con, tokens) and not in_inbox:
                     raise click.ClickException(
-                        "none of the given record tokens is in the warehouse (already "
-                        "erased, never loaded, or a typo); nothing was changed"
+                        "none of the given record tokens is in the warehouse or the inbox "
+                        "(already erased, never sent, or a typo); nothing was changed"
                     )
+                key = store.redaction_key(create=True)
+                assert key is not None  # create=True always gives one
+                with console.status("Removing the records from the inbox batches ..."):
+                    redaction = redact_inbox(con, inbox_root, tokens, key, reference=reference)
                 with console.status("Erasing records and re-clustering ..."):
                     erasure = _erase(
-                        con, tokens, actor=actor, reason=reason, reference=reference
-                    )
+                        con, tokens, actor=actor, reason=reason, reference=reference,
+                        redaction=redaction,
+                    )  # fmt: skip
             with console.status("Rebuilding core and marts, re-publishing reader files ..."):
                 published = _rebuild(resources, reference, actor)
     except ErasureIncomplete as error:
         raise click.ClickException(str(error)) from error
     line = (
         f"Withdrawal {reference}: {erasure.records_erased} record(s) erased "
-        f"({erasure.total_rows_deleted} rows deleted, {erasure.tokens_not_found} not found)"
+        f"({erasure.total_rows_deleted} rows deleted, {erasure.tokens_not_found} not found; "
+        f"{redaction.rows_removed} row(s) removed from {redaction.batches_rewritten} inbox "
+        "batch(es))"
     )
     if not published:
         click.echo(line + "; rebuild FAILED: run `pahichan run` to re-publish", err=True)
@@ -107,12 +129,29 @@ def withdraw(
     click.echo(line + "; reader files rebuilt")
 
 
+def _checked_tokens(record_tokens: tuple[str, ...]) -> list[str]:
+    """The tokens as given, normalised; refused while parsing, before the warehouse is
+    opened (a name typed in place of a token is a usage error, whatever the key)."""
+    from pipelines.erasure import check_record_tokens
+
+    try:
+        return check_record_tokens(token.strip().lower() for token in record_tokens)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--record-token") from error
+
+
 def _erase(
-    con: duckdb.DuckDBPyConnection, tokens: list[str], *, actor: str, reason: str, reference: str
-) -> object:
+    con: duckdb.DuckDBPyConnection,
+    tokens: list[str],
+    *,
+    actor: str,
+    reason: str,
+    reference: str,
+    redaction: RedactionSummary,
+) -> ErasureResult:
     from pipelines.audit import append_event
     from pipelines.defs.ingest.warehouse import ensure_ingest_schema
-    from pipelines.erasure import ErasureResult, erase_records
+    from pipelines.erasure import erase_records
 
     ensure_ingest_schema(con)
 
@@ -124,7 +163,9 @@ def _erase(
                     "records_erased": result.records_erased,
                     "tokens_not_found": result.tokens_not_found,
                     "rows_deleted": result.total_rows_deleted,
-                    "survivor_id_events": result.survivor_id_events},
+                    "survivor_id_events": result.survivor_id_events,
+                    "inbox_batches_rewritten": redaction.batches_rewritten,
+                    "inbox_rows_removed": redaction.rows_removed},
         )  # fmt: skip
 
     return erase_records(con, tokens, run_id=f"withdraw-{reference}", on_commit=audit)
@@ -132,16 +173,16 @@ def _erase(
 
 def _rebuild(resources: dict, reference: str, actor: str) -> bool:
     """Rebuild and publish in process; True when both reader files were re-published."""
-    import dagster as dg
 
     from pipelines.commands.run import _QUIET_DAGSTER, RunSummary, _record_run, rebuild_and_publish
     from pipelines.definitions import build_definitions
+    from pipelines.instance import cli_instance
 
     warehouse = resources["warehouse"]
     summary = RunSummary(run_id=f"withdraw-{reference}")
     _record_run(warehouse, summary, "running", actor)
     definitions = build_definitions(resources)
-    with dg.DagsterInstance.ephemeral() as instance:
+    with cli_instance() as instance:
         ok = rebuild_and_publish(
             definitions, instance, summary, run_config=_QUIET_DAGSTER, actor=actor
         )

@@ -85,7 +85,8 @@ CREATE TABLE core.survivor_records (
     services            VARCHAR[],
     referred_from       VARCHAR,
     referred_to         VARCHAR,
-    loaded_at           TIMESTAMPTZ NOT NULL
+    loaded_at           TIMESTAMPTZ NOT NULL,
+    consent_scope       VARCHAR NOT NULL
 );
 COMMENT ON TABLE core.survivor_records IS 'Every current record with the survivor it was linked to. Grain: one row per record_token (the latest loaded version when an agency re-sent a record).';
 COMMENT ON COLUMN core.survivor_records.record_token IS 'Pseudonymous record key (HMAC of agency + record id): restricted, never published';
@@ -108,6 +109,7 @@ COMMENT ON COLUMN core.survivor_records.services IS 'Service codes given in this
 COMMENT ON COLUMN core.survivor_records.referred_from IS 'Agency type the survivor was referred from';
 COMMENT ON COLUMN core.survivor_records.referred_to IS 'Agency type the survivor was referred to';
 COMMENT ON COLUMN core.survivor_records.loaded_at IS 'When the record was loaded into staging (UTC)';
+COMMENT ON COLUMN core.survivor_records.consent_scope IS 'linkage_and_statistics | statistics_only (contract 1.2; an older batch''s NULL is read as linkage_and_statistics). statistics_only records are never linked: each is a survivor of its own';
 
 CREATE TABLE core.episodes (
     episode_id          BIGINT NOT NULL PRIMARY KEY,
@@ -162,7 +164,8 @@ CREATE TABLE core.survivors (
     local_level_code        VARCHAR,
     records_count           INTEGER NOT NULL,
     agencies_count          INTEGER NOT NULL,
-    is_returning            BOOLEAN NOT NULL
+    is_returning            BOOLEAN NOT NULL,
+    is_statistics_only      BOOLEAN NOT NULL DEFAULT false
 );
 COMMENT ON TABLE core.survivors IS 'Survivors as currently linked. Grain: one row per current survivor_id with at least one episode.';
 COMMENT ON COLUMN core.survivors.survivor_id IS 'Stable pseudonymous survivor id minted by the linkage engine';
@@ -176,6 +179,7 @@ COMMENT ON COLUMN core.survivors.local_level_code IS 'Local level of origin: mos
 COMMENT ON COLUMN core.survivors.records_count IS 'Episode records linked to the survivor';
 COMMENT ON COLUMN core.survivors.agencies_count IS 'Distinct agencies that recorded the survivor';
 COMMENT ON COLUMN core.survivors.is_returning IS 'True when the survivor has an episode at least 6 months after the first one';
+COMMENT ON COLUMN core.survivors.is_statistics_only IS 'True when the survivor''s record consents to statistics only (contract 1.2 consent_scope): counted in the marts, never linked, never exported to CTDC or written to the analyst file';
 
 CREATE TABLE core.episode_services (
     episode_id      BIGINT NOT NULL,
@@ -210,7 +214,7 @@ COMMENT ON COLUMN core.referrals.to_agency_type IS 'Agency type referred to';
 COMMENT ON COLUMN core.referrals.is_confirmed IS 'Outgoing: the survivor has a later (same day or after) episode at the receiving agency type. Incoming: an earlier (same day or before) episode at the referring agency type';
 
 CREATE TABLE core.id_change_log (
-    event_id            BIGINT,
+    event_id            BIGINT NOT NULL PRIMARY KEY,
     event_at            TIMESTAMPTZ,
     event               VARCHAR,
     survivor_id         VARCHAR,

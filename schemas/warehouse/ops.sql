@@ -78,8 +78,13 @@ CREATE TABLE IF NOT EXISTS ops.agency_keys (
     registered_by   VARCHAR NOT NULL,
     registered_at   TIMESTAMPTZ NOT NULL,
     retired_at      TIMESTAMPTZ,
+    source_types    VARCHAR[],          -- the source types the agency may send with it
     PRIMARY KEY (agency_id, signing_key_id)
 );
+-- Warehouses created before keys were bound to source types: the column is added empty
+-- (NULL), and batches under such a registration are refused until it is registered again
+-- with `--source-type` (the ingest's reason says so).
+ALTER TABLE ops.agency_keys ADD COLUMN IF NOT EXISTS source_types VARCHAR[];
 
 -- One row per `pahichan run` (or other run that reports itself): what it did.
 CREATE TABLE IF NOT EXISTS ops.runs (

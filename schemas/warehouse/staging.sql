@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     ri_stress               VARCHAR,
     ri_safety               VARCHAR,
     ri_support_network      VARCHAR,
+    -- contract 1.2: linkage_and_statistics | statistics_only (NULL read as the former)
+    consent_scope           VARCHAR,
     batch_id                VARCHAR NOT NULL,
     agency_id               VARCHAR NOT NULL,
     source_type             VARCHAR NOT NULL,
@@ -118,6 +120,8 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     ri_stress               VARCHAR,
     ri_safety               VARCHAR,
     ri_support_network      VARCHAR,
+    -- contract 1.2: linkage_and_statistics | statistics_only (NULL read as the former)
+    consent_scope           VARCHAR,
     batch_id                VARCHAR NOT NULL,
     agency_id               VARCHAR NOT NULL,
     source_type             VARCHAR NOT NULL,
@@ -177,6 +181,8 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     ri_stress               VARCHAR,
     ri_safety               VARCHAR,
     ri_support_network      VARCHAR,
+    -- contract 1.2: linkage_and_statistics | statistics_only (NULL read as the former)
+    consent_scope           VARCHAR,
     batch_id                VARCHAR NOT NULL,
     agency_id               VARCHAR NOT NULL,
     source_type             VARCHAR NOT NULL,
@@ -242,3 +248,8 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS passport_edit_tokens VARC
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
+
+-- Warehouses created before contract 1.2 gain the consent scope (NULL: linkage_and_statistics).
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS consent_scope VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS consent_scope VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS consent_scope VARCHAR;

@@ -1,8 +1,9 @@
 """A small synthetic `public.duckdb` in the layout of docs/interfaces.md section 4.
 
 Values are random but seeded; a few headline cells are pinned (`PINNED`) so tests can name
-them. Every count follows the publication rule: NULL with `is_suppressed` when suppressed
-(`primary` for 1..4, `secondary` for some larger cells), otherwise 0 or >= the threshold.
+them. Every count follows the publication rule: NULL with `is_suppressed` when hidden (small
+cells and some larger ones hidden so they cannot be worked out; the file does not say which,
+issue 14), otherwise 0 or >= the threshold.
 Grain of each table is the one in the interface document.
 """
 
@@ -60,7 +61,7 @@ QUALITY_METRICS = [
 # Districts whose local levels are published (a few, to keep the file small).
 LOCAL_LEVEL_DISTRICTS = ("301", "303")
 
-# Pinned cells: (table key) -> value; None means primary-suppressed.
+# Pinned cells: (table key) -> value; None means hidden.
 PINNED: dict[tuple[str, str, str, str, str, str, str], int | None] = {
     # national, year 2024, all survivors
     ("year", "2024", "national", "NP", "all", "all", "survivors"): 1234,
@@ -79,15 +80,15 @@ PINNED: dict[tuple[str, str, str, str, str, str, str], int | None] = {
 }
 
 
-def _value(rng: random.Random, big: bool) -> tuple[int | None, bool, str | None]:
+def _value(rng: random.Random, big: bool) -> tuple[int | None, bool]:
     roll = rng.random()
     if roll < 0.2:
-        return 0, False, None
+        return 0, False
     if roll < 0.45 and not big:
-        return None, True, "primary"
+        return None, True  # a small cell
     if roll < 0.5:
-        return None, True, "secondary"
-    return rng.randint(THRESHOLD, 900 if big else 60), False, None
+        return None, True  # a larger cell hidden so it cannot be worked out
+    return rng.randint(THRESHOLD, 900 if big else 60), False
 
 
 def _places() -> list[tuple[str, str]]:
@@ -118,14 +119,14 @@ def survivor_rows(seed: int) -> pd.DataFrame:
                                measure)
                         if key in PINNED:
                             value = PINNED[key]
-                            cell = (value, value is None, "primary" if value is None else None)
+                            cell = (value, value is None)
                         else:
                             cell = _value(rng, geo_level in ("national", "province"))
                         rows.append((period_type, period, start, geo_level, geo_code, dimension,
                                      category, measure, *cell))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "geo_level", "geo_code", "dimension",
-        "category", "measure", "value", "is_suppressed", "suppression"])
+        "category", "measure", "value", "is_suppressed"])
 
 
 def service_rows(seed: int) -> pd.DataFrame:
@@ -145,7 +146,7 @@ def service_rows(seed: int) -> pd.DataFrame:
                                      measure, *cell))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "geo_level", "geo_code", "service_code",
-        "service_tier", "measure", "value", "is_suppressed", "suppression"])
+        "service_tier", "measure", "value", "is_suppressed"])
 
 
 def referral_rows(seed: int) -> pd.DataFrame:
@@ -164,14 +165,14 @@ def referral_rows(seed: int) -> pd.DataFrame:
                         if (period_type, period, geo_level) == ("year", "2024", "national") and (
                                 key in REFERRAL_PINNED):
                             value = REFERRAL_PINNED[key]
-                            cell = (value, value is None, "primary" if value is None else None)
+                            cell = (value, value is None)
                         else:
                             cell = _value(rng, geo_level == "national")
                         rows.append((period_type, period, start, geo_level, geo_code, source,
                                      target, measure, *cell))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "geo_level", "geo_code", "from_agency_type",
-        "to_agency_type", "measure", "value", "is_suppressed", "suppression"])
+        "to_agency_type", "measure", "value", "is_suppressed"])
 
 
 # Reintegration (issue 8), pinned: national, year 2024, all survivors, composite score.
@@ -180,7 +181,7 @@ REINTEGRATION_PINNED: dict[tuple[str, str], int | None] = {
     ("composite", "score_band_0_25"): 40,
     ("composite", "score_band_25_50"): 90,
     ("composite", "score_band_50_75"): 120,
-    ("composite", "score_band_75_100"): None,  # primary-suppressed
+    ("composite", "score_band_75_100"): None,  # hidden
     ("composite", "mean_score_pct"): 58,
 }
 COVERAGE_PINNED = {"survivors_first_contact": 456, "followed_within_6m": 210,
@@ -224,8 +225,7 @@ def reintegration_rows(seed: int) -> pd.DataFrame:
                         for measure in REINTEGRATION_COUNTS:
                             if pinned and (score, measure) in REINTEGRATION_PINNED:
                                 value = REINTEGRATION_PINNED[score, measure]
-                                cell = (value, value is None,
-                                        "primary" if value is None else None)
+                                cell = (value, value is None)
                             else:
                                 cell = _value(rng, geo_level != "district")
                             if measure == "survivors_scored":
@@ -240,11 +240,10 @@ def reintegration_rows(seed: int) -> pd.DataFrame:
                         else:
                             mean = None
                         rows.append((period_type, period, start, geo_level, geo_code, dimension,
-                                     category, score, "mean_score_pct", mean, mean is None,
-                                     "primary" if mean is None else None))
+                                     category, score, "mean_score_pct", mean, mean is None))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "geo_level", "geo_code", "dimension",
-        "category", "score_dimension", "measure", "value", "is_suppressed", "suppression"])
+        "category", "score_dimension", "measure", "value", "is_suppressed"])
 
 
 def coverage_rows(seed: int) -> pd.DataFrame:
@@ -258,13 +257,13 @@ def coverage_rows(seed: int) -> pd.DataFrame:
                             "followed_within_12m"):
                 if (period_type, period, geo_level) == ("year", "2024", "national"):
                     value = COVERAGE_PINNED[measure]
-                    cell = (value, False, None)
+                    cell = (value, False)
                 else:
                     cell = _value(rng, geo_level == "national")
                 rows.append((period_type, period, start, geo_level, geo_code, measure, *cell))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "geo_level", "geo_code", "measure", "value",
-        "is_suppressed", "suppression"])
+        "is_suppressed"])
 
 
 def quality_rows(seed: int) -> pd.DataFrame:
@@ -279,7 +278,7 @@ def quality_rows(seed: int) -> pd.DataFrame:
                 rows.append((period_type, period, start, source, metric, *_value(rng, True)))
     return pd.DataFrame(rows, columns=[
         "period_type", "period", "period_start", "source_type", "metric", "value",
-        "is_suppressed", "suppression"])
+        "is_suppressed"])
 
 
 def quarantine_rows() -> pd.DataFrame:

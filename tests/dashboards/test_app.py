@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.display import HIDDEN
 from dashboards.server import APP
 from tests.dashboards.scan import small_counts
 
@@ -29,7 +30,7 @@ def _cell(public_db: Path, period: str, level: str, code: str, dimension: str, c
         "AND measure = ?",
         [period, level, code, dimension, category, measure],
     )
-    return "<5" if suppressed else f"{value:,}"
+    return HIDDEN if suppressed else f"{value:,}"
 
 
 def _app() -> AppTest:
@@ -73,16 +74,16 @@ def test_overview_shows_the_published_headline(app_env: Path) -> None:
                      and "Female" in set(df.value["Category"]))
     shown = dict(zip(breakdown["Category"], breakdown["Survivors identified"], strict=True))
     assert shown["Female"] == _cell(app_env, "2024", "national", "NP", "sex", "F", "survivors")
-    assert shown["Other"] == "<5"  # suppressed in the fixture
-    assert any("<5" in c.value for c in app.caption)  # the legend
+    assert shown["Other"] == HIDDEN  # suppressed in the fixture
+    assert any(HIDDEN in c.value for c in app.caption)  # the legend
 
 
 def test_suppressed_operand_hides_the_ratio(app_env: Path) -> None:
     app = _app()
     app.sidebar.selectbox(key="province").set_value("6").run()
     metrics = _metrics(app)
-    assert metrics["Returning after a gap"] == "<5"
-    assert metrics["Share returning after a gap"] == "suppressed"
+    assert metrics["Returning after a gap"] == HIDDEN
+    assert metrics["Share returning after a gap"] == HIDDEN
     assert metrics["New this period"] == "0"
     assert metrics["Survivors identified"] == _cell(
         app_env, "2024", "province", "6", "all", "all", "survivors")
@@ -127,7 +128,7 @@ def test_where_page_lists_places_as_published(app_env: Path) -> None:
             "geography g USING (geo_level, geo_code) WHERE s.period_type = 'year' AND "
             "s.period = '2024' AND s.geo_level = 'district' AND s.dimension = 'all' "
             "AND s.measure = 'survivors'").fetchall()
-    assert {name: ("<5" if sup else f"{value:,}") for name, value, sup in rows} == shown
+    assert {name: (HIDDEN if sup else f"{value:,}") for name, value, sup in rows} == shown
     # Drill down: a district shows its local levels.
     app.sidebar.selectbox(key="province").set_value("3").run()
     app.sidebar.selectbox(key="district").set_value("303").run()
@@ -146,11 +147,11 @@ def test_services_and_quality_pages_show_published_rows(app_env: Path) -> None:
         "AND period = '2024' AND geo_level = 'national' AND service_code = 'shelter' "
         "AND measure = 'services_given'", [])
     row = immediate[immediate["Service"] == "Shelter"].iloc[0]
-    assert row["Services given"] == ("<5" if suppressed else f"{value:,}")
+    assert row["Services given"] == (HIDDEN if suppressed else f"{value:,}")
     app.switch_page("app_pages/quality.py").run()
     assert _metrics(app)["Run"] == "run-fixture"
     reasons = app.dataframe[-1].value
-    assert dict(zip(reasons["Rule"], reasons["Rows"], strict=True))["unknown_district"] == "<5"
+    assert dict(zip(reasons["Rule"], reasons["Rows"], strict=True))["unknown_district"] == HIDDEN
 
 
 def test_language_switch_shows_nepali(app_env: Path) -> None:
@@ -193,8 +194,8 @@ def test_reintegration_page_shows_the_published_figures(app_env: Path) -> None:
     for band, header in (("score_band_0_25", "Under 25"), ("score_band_50_75", "50 to under 75"),
                          ("score_band_75_100", "75 to 100")):
         value, suppressed = _reintegration_cell(app_env, "composite", band)
-        assert composite[header] == ("<5" if suppressed else f"{value:,}"), band
-    assert composite["75 to 100"] == "<5"  # suppressed in the fixture
+        assert composite[header] == (HIDDEN if suppressed else f"{value:,}"), band
+    assert composite["75 to 100"] == HIDDEN  # suppressed in the fixture
     assert list(bands["Score"]) == ["Composite", "Economic", "Social", "Psychosocial"]
 
     completion = next(df.value for df in app.dataframe if "Completion" in df.value.columns)
@@ -206,9 +207,9 @@ def test_reintegration_page_shows_the_published_figures(app_env: Path) -> None:
         for m in ("referrals", "referrals_confirmed"))
     assert by_pair["Shelter", "OCMC"]["Completion"] == f"{confirmed / made:.1%}"
     # A suppressed operand: no ratio, and no count to work it out from.
-    assert by_pair["Shelter", "Migration agency"]["Completion"] == "suppressed"
-    assert by_pair["Shelter", "Migration agency"]["Referrals confirmed"] == "<5"
-    assert any("<5" in c.value for c in app.caption)  # the legend
+    assert by_pair["Shelter", "Migration agency"]["Completion"] == HIDDEN
+    assert by_pair["Shelter", "Migration agency"]["Referrals confirmed"] == HIDDEN
+    assert any(HIDDEN in c.value for c in app.caption)  # the legend
 
 
 def test_reintegration_page_in_nepali_and_for_a_district(app_env: Path) -> None:
@@ -227,7 +228,7 @@ def test_reintegration_page_in_nepali_and_for_a_district(app_env: Path) -> None:
         "period_type = 'year' AND period = '2024' AND geo_level = 'district' AND geo_code = "
         "'301' AND dimension = 'all' AND score_dimension = 'composite' AND measure = "
         "'survivors_scored'", [])
-    assert _metrics(app)["अङ्क पाएका प्रभावित"] == ("<5" if suppressed else f"{value:,}")
+    assert _metrics(app)["अङ्क पाएका प्रभावित"] == (HIDDEN if suppressed else f"{value:,}")
     assert small_counts(_rendered_text(app)) == []
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dashboards import server
-from tests.dashboards.scan import small_counts
+from tests.dashboards.scan import small_counts, threshold_marks
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -60,6 +60,14 @@ def _page_text(page) -> str:
             copy.style.position = 'absolute'; copy.style.left = '-99999px';
             const text = copy.innerText; copy.remove(); return text;
         }"""
+    )
+
+
+def _chart_text(page) -> str:
+    """Every chart's data and layout as JSON: hover text lives there, not in the page text."""
+    return page.evaluate(
+        """() => JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .map(g => ({data: g.data, layout: g.layout})))"""
     )
 
 
@@ -118,3 +126,30 @@ def test_pages_render_in_chromium(dashboard_url: str, browser, tmp_path: Path) -
     keep.mkdir(exist_ok=True)
     for png in tmp_path.glob("*.png"):
         shutil.copy(png, keep / png.name)
+
+
+HIDDEN_LEGEND = "not shown to protect survivors"
+
+
+def test_hidden_cells_show_one_symbol_and_a_legend_in_chromium(dashboard_url: str, browser) -> None:
+    """Issue 14 part D: the legend is visible and no threshold ("<5") is written on the
+    overview (with a hidden headline cell: Karnali) or the map, hover text included."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _open(page, dashboard_url)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text="Province").first.click()
+    page.get_by_role("option", name="Karnali Province").click()
+    page.wait_for_selector("h2:has-text('Karnali Province')", timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMetricValue"]:has-text("37")', timeout=TIMEOUT_MS)
+    legend = page.get_by_text(HIDDEN_LEGEND, exact=False).first
+    legend.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert "✱" in legend.inner_text()
+    assert page.locator('[data-testid="stMetricValue"]:has-text("✱")').count() >= 1
+    assert threshold_marks([_page_text(page), _chart_text(page)]) == []
+
+    # The map of Karnali's districts: hidden places have their own style and hover text.
+    page.get_by_role("link", name="Where").first.click()
+    page.wait_for_selector(".js-plotly-plot .choroplethlocation", timeout=TIMEOUT_MS)
+    page.get_by_text(HIDDEN_LEGEND, exact=False).first.wait_for(
+        state="visible", timeout=TIMEOUT_MS)
+    assert threshold_marks([_page_text(page), _chart_text(page)]) == []

@@ -6,7 +6,15 @@ import pandas as pd
 import pytest
 
 from dashboards import queries
-from dashboards.display import cell_text, pivot_text, ratio_text, to_csv, value_table
+from dashboards.display import (
+    HIDDEN,
+    cell_text,
+    download_frame,
+    pivot_text,
+    ratio_text,
+    to_csv,
+    value_table,
+)
 from dashboards.queries import Cell
 
 
@@ -50,23 +58,28 @@ def test_periods_are_newest_first(public_con) -> None:
     assert queries.periods(public_con, "month") == ["2024-12", "2024-11"]
 
 
-def test_suppressed_cells_show_the_threshold_mark() -> None:
-    assert cell_text(None, True, 5) == "<5"
-    assert cell_text(0, False, 5) == "0"
-    assert cell_text(1234, False, 10) == "1,234"
-    assert cell_text(None, False, 5) == "–"
-    assert ratio_text(None, "suppressed") == "suppressed"
-    assert ratio_text(0.0632, "x", percent=True) == "6.3%"
+def test_hidden_cells_show_one_symbol_never_the_threshold() -> None:
+    assert cell_text(None, True) == HIDDEN == "✱"
+    assert cell_text(0, False) == "0"
+    assert cell_text(1234, False) == "1,234"
+    assert cell_text(None, False) == "–"
+    assert ratio_text(None) == HIDDEN
+    assert ratio_text(0.0632, percent=True) == "6.3%"
 
 
-def test_csv_is_exactly_the_table_shown() -> None:
-    rows = pd.DataFrame(
-        {"category": ["F", "O"], "value": [987, None], "is_suppressed": [False, True]}
-    )
-    shown = value_table(rows, {"category": "Category"}, 5)
-    assert shown.to_dict("list") == {"Category": ["F", "O"], "Count": ["987", "<5"]}
+def test_csv_has_the_table_shown_with_hidden_cells_empty_and_flagged() -> None:
+    rows = pd.DataFrame({"category": ["F", "M", "O", "X"], "value": [1987, 0, None, None],
+                         "is_suppressed": [False, False, True, False]})
+    shown = value_table(rows, {"category": "Category"})
+    assert shown.to_dict("list") == {"Category": ["F", "M", "O", "X"],
+                                     "Count": ["1,987", "0", HIDDEN, "–"]}
     csv_text = to_csv(shown).decode("utf-8-sig")
-    assert csv_text.splitlines() == ["Category,Count", "F,987", "O,<5"]
+    assert csv_text.splitlines() == [
+        "Category,Count,Count: hidden", "F,1987,False", "M,0,False", "O,,True", "X,,False"]
+    # Nothing hidden in this selection: the flag column is there all the same.
+    published = value_table(rows.iloc[:2], {"category": "Category"})
+    assert to_csv(published, " (लुकाइएको)").decode("utf-8-sig").splitlines()[0] == (
+        "Category,Count,Count (लुकाइएको)")
 
 
 def test_pivot_spreads_without_adding() -> None:
@@ -74,7 +87,10 @@ def test_pivot_spreads_without_adding() -> None:
         "from": ["a", "a", "b"], "to": ["b", "c", "a"], "value": [7, None, 0],
         "is_suppressed": [False, True, False],
     })
-    wide = pivot_text(rows, ["from"], "to", 5)
+    wide = pivot_text(rows, ["from"], "to")
     assert wide.set_index("from").to_dict("index") == {
-        "a": {"a": "–", "b": "7", "c": "<5"}, "b": {"a": "0", "b": "–", "c": "–"},
+        "a": {"a": "–", "b": "7", "c": HIDDEN}, "b": {"a": "0", "b": "–", "c": "–"},
     }
+    assert download_frame(wide).to_dict("list") == {
+        "from": ["a", "b"], "a": ["", "0"], "a: hidden": [False, False], "b": ["7", ""],
+        "b: hidden": [False, False], "c": ["", ""], "c: hidden": [True, False]}

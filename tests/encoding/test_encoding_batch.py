@@ -127,8 +127,9 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert set(manifest) == {
         "batch_id", "contract_version", "encoding_version", "source_type", "agency_id",
         "key_id", "row_count", "rejected_count", "data_file", "sha256", "created_at",
-        "signing_key_id", "signature",
+        "signing_key_id", "signature", "rows_withheld_services_only",
     }  # fmt: skip
+    assert manifest["rows_withheld_services_only"] == 0  # no consent_scope column
     public_key = signing_key_for("shelter-07").private_key.public_key()
     assert manifest["signing_key_id"] == signing_key_id(public_key)
     assert signature_is_valid(manifest, public_key)

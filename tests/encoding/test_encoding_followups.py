@@ -29,7 +29,7 @@ def test_batch_schema_has_kind_and_every_indicator_column() -> None:
     assert len(FOLLOWUP_COLUMNS) == 14
     for column in ("record_kind", *FOLLOWUP_COLUMNS):
         assert BATCH_SCHEMA.field(column).type == "string"
-    assert BATCH_SCHEMA.metadata[b"contract_version"] == b"1.1"
+    assert BATCH_SCHEMA.metadata[b"contract_version"] == b"1.2"  # consent_scope
 
 
 def test_followup_answers_are_canonical_and_episodes_have_none(secret: bytes) -> None:
@@ -113,7 +113,7 @@ def test_mapping_file_maps_agency_headers_to_canonical_columns(
     assert table.column("record_kind").to_pylist() == ["episode", "followup", "followup", "episode"]
     assert table.column("ri_income").to_pylist() == [None, "4", "2", None]
     manifest = json.loads(written.manifest.read_text())
-    assert manifest["contract_version"] == "1.1"
+    assert manifest["contract_version"] == "1.2"
     assert manifest["encoding_version"] == "pahichan-enc-1"
 
 

@@ -1,7 +1,5 @@
-"""The code location loads, and its names are what this file says (a rename is a visible diff).
-
-The snapshot covers the stages built here (ingest, staging, linkage). Stages core, marts
-and publish add their own assets: they are checked to be collected, not listed here.
+"""The code location loads, and its names and lineage are what this file says (a rename or a
+new dependency is a visible diff in this snapshot of the whole asset graph).
 """
 
 from __future__ import annotations
@@ -13,35 +11,74 @@ from pipelines.definitions import build_definitions
 from pipelines.resources import resources_from_env
 
 SOURCES = ("migration", "ocmc", "shelter")
+STAGING = [f"staging/{source}" for source in SOURCES]
 CHECKS = (
     "batch_is_not_a_duplicate",
+    "batch_is_within_limits",
     "columns_match_contract",
     "key_id_is_current",
     "loaded_plus_quarantined_equals_received",
     "manifest_is_signed_by_agency",
     "manifest_is_valid",
+    "quarantine_is_within_limits",
     "record_tokens_are_unique",
     "rows_match_manifest",
     "rows_meet_expectations",
     "sha256_matches_manifest",
+    "source_type_is_registered_for_agency",
     "versions_are_supported",
 )
-EXPECTED_ASSETS = [
-    "ingest/withdrawals",
-    "linkage/id_changes",
-    "linkage/memberships",
-    "linkage/model",
-    "linkage/pairs",
-    "linkage/records",
-    "linkage/survivor_ids",
-    "staging/migration",
-    "staging/ocmc",
-    "staging/shelter",
-]
-EXPECTED_CHECKS = [
-    "ingest/withdrawals:withdrawals_are_accepted",
-    *(f"staging/{source}:{check}" for source in SOURCES for check in CHECKS),
-]
+CORE = ("agencies", "calendar", "episode_services", "episodes", "followups", "geography",
+        "id_change_log", "referrals", "survivor_records", "survivors")  # fmt: skip
+MARTS = ("followup_coverage", "geography", "quality_statistics", "quarantine_reasons",
+         "referral_statistics", "reintegration_statistics", "service_statistics",
+         "survivor_statistics")  # fmt: skip
+LINKAGE = ("id_changes", "memberships", "pairs", "records", "survivor_ids")
+LINKED = [f"linkage/{table}" for table in LINKAGE]
+# Every asset with its upstream assets: the data flow as the UI draws it.
+EXPECTED_LINEAGE = {
+    "ingest/withdrawals": [],
+    "linkage/model": STAGING,
+    **{name: ["ingest/withdrawals", "linkage/model", *STAGING] for name in LINKED},
+    **{name: [] for name in STAGING},
+    "core/geography": [],
+    "core/calendar": STAGING,
+    "core/survivor_records": ["linkage/memberships", *STAGING],
+    "core/agencies": ["core/survivor_records", *STAGING],
+    "core/episodes": ["core/survivor_records"],
+    "core/survivors": ["core/episodes"],
+    "core/episode_services": ["core/episodes"],
+    "core/referrals": ["core/episodes"],
+    "core/followups": ["core/survivor_records", "core/survivors", *STAGING],
+    "core/id_change_log": ["linkage/id_changes"],
+    "marts/survivor_statistics": ["core/calendar", "core/episodes", "core/geography",
+                                  "core/survivors"],
+    "marts/service_statistics": ["core/calendar", "core/episode_services", "core/episodes",
+                                 "core/geography", "core/survivors"],
+    "marts/referral_statistics": ["core/calendar", "core/geography", "core/referrals",
+                                  "core/survivors"],
+    "marts/quality_statistics": ["core/survivor_records", "linkage/pairs", *STAGING],
+    "marts/quarantine_reasons": STAGING,
+    "marts/reintegration_statistics": ["core/calendar", "core/episode_services",
+                                       "core/episodes", "core/followups", "core/geography",
+                                       "core/survivors"],
+    "marts/followup_coverage": ["core/calendar", "core/episodes", "core/followups",
+                                "core/geography", "core/survivors"],
+    "marts/geography": ["core/geography"],
+    "publish/public": ["core/episodes", "linkage/pairs", *(f"marts/{m}" for m in MARTS)],
+    "publish/operations": ["ingest/withdrawals", "linkage/pairs", *STAGING],
+    "publish/analyst": ["core/episode_services", "core/episodes", "core/referrals",
+                        "core/survivors"],
+}  # fmt: skip
+EXPECTED_CHECKS = sorted(
+    [
+        "ingest/withdrawals:withdrawals_are_accepted",
+        *(f"{stage}:{check}" for stage in STAGING for check in CHECKS),
+        *(f"core/{table}:grain_is_unique_and_not_null" for table in CORE),
+        *(f"marts/{table}:grain_is_unique_and_not_null" for table in MARTS),
+        "publish/public:no_published_count_is_small",
+    ]
+)
 EXPECTED_JOBS = {
     "ingest_migration_batch",
     "ingest_ocmc_batch",
@@ -50,8 +87,7 @@ EXPECTED_JOBS = {
     "train_linkage_model",
 }
 EXPECTED_SCHEDULES = {"nightly_rebuild_and_publish"}
-EXPECTED_SENSORS = {"inbox_sensor"}
-OWN_STAGES = ("ingest", "staging", "linkage")
+EXPECTED_SENSORS = {"inbox_sensor", "run_failure_alert"}
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +95,22 @@ def repository() -> dg.RepositoryDefinition:
     return build_definitions(resources_from_env({})).get_repository_def()
 
 
-def test_snapshot_of_assets_and_checks(repository: dg.RepositoryDefinition) -> None:
-    keys = sorted(k.to_user_string() for k in repository.asset_graph.get_all_asset_keys())
-    assert [k for k in keys if k.split("/")[0] in OWN_STAGES] == EXPECTED_ASSETS
-    checks = sorted(
-        f"{k.asset_key.to_user_string()}:{k.name}" for k in repository.asset_graph.asset_check_keys
-    )
-    assert [c for c in checks if c.split("/")[0] in OWN_STAGES] == EXPECTED_CHECKS
+def test_snapshot_of_assets_lineage_and_checks(repository: dg.RepositoryDefinition) -> None:
+    graph = repository.asset_graph
+    lineage = {
+        key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
+        for key in graph.get_all_asset_keys()
+    }
+    assert lineage == {name: sorted(parents) for name, parents in EXPECTED_LINEAGE.items()}
+    checks = sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys)
+    assert checks == EXPECTED_CHECKS
 
 
 def test_snapshot_of_jobs_schedules_sensors(repository: dg.RepositoryDefinition) -> None:
     jobs = {job.name for job in repository.get_all_jobs()} - {"__ASSET_JOB"}
     assert jobs >= EXPECTED_JOBS
     assert {s.name for s in repository.schedule_defs} >= EXPECTED_SCHEDULES
-    assert {s.name for s in repository.sensor_defs} >= EXPECTED_SENSORS
+    assert {s.name for s in repository.sensor_defs} == EXPECTED_SENSORS
     schedule = repository.get_schedule_def("nightly_rebuild_and_publish")
     assert schedule.job_name == "rebuild_and_publish"
     assert schedule.execution_timezone == "Asia/Kathmandu"
@@ -98,8 +136,7 @@ def test_every_asset_has_a_description_and_jobs_run_in_process(
     repository: dg.RepositoryDefinition,
 ) -> None:
     for key, node in ((n.key, n) for n in repository.asset_graph.asset_nodes):
-        if key.path[0] in OWN_STAGES:
-            assert node.description, f"{key.to_user_string()} has no description"
+        assert node.description and "Grain" in node.description, key.to_user_string()
     assert repository.get_job("ingest_shelter_batch").executor_def.name == "in_process"
 
 

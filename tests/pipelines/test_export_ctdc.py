@@ -156,12 +156,33 @@ def test_generalisation_blanks_rare_values_before_suppressing() -> None:
     assert alone.suppressed == 1 and set(alone.rows["a"]) == {1}
 
 
+def test_export_refuses_to_write_rows_below_k(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken anonymiser (here: none at all) cannot get a file out: the shared checker
+    stops the export before anything is written."""
+    import pipelines.commands.export as export_module
+
+    def no_anonymisation(frame: pd.DataFrame, k: int, max_suppressed: float):
+        return export_module.Anonymised(frame, len(frame), 0, ())
+
+    monkeypatch.setattr(export_module, "k_anonymise", no_anonymisation)
+    out = tmp_path / "ctdc.csv"
+    result = CliRunner().invoke(
+        export, ["ctdc", "--warehouse", str(warehouse), "--out", str(out), "--k", "11"]
+    )
+    print(result.output)
+    assert result.exit_code == 1 and "not 11-anonymous" in result.output
+    assert not out.exists() and "Traceback" not in result.output
+
+
 def test_bad_warehouse_is_a_clear_message(tmp_path: Path) -> None:
     out = tmp_path / "ctdc.csv"
     missing = CliRunner().invoke(
         export, ["ctdc", "--warehouse", str(tmp_path / "none.duckdb"), "--out", str(out)]
     )
-    assert missing.exit_code == 1 and "no warehouse" in missing.output
+    # Cannot open the warehouse: exit 2, as for every warehouse command (issue 16).
+    assert missing.exit_code == 2 and "no warehouse" in missing.output
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
     result = CliRunner().invoke(export, ["ctdc", "--warehouse", str(empty), "--out", str(out)])

@@ -11,7 +11,7 @@ import duckdb
 from linkage.encoding.signing import sign_manifest
 from pipelines.defs.ingest.inbox import find_batches
 from pipelines.defs.ingest.load import load_batch
-from tests.agency_signing import signing_key_for
+from tests.agency_signing import ALL_SOURCE_TYPES, signing_key_for
 from tests.pipelines.conftest import TEST_KEY_ID, resign_manifest, write_batch
 
 
@@ -208,10 +208,12 @@ def test_rotated_key_refuses_the_old_key_and_is_audited(con, inbox: Path) -> Non
     from pipelines.defs.ingest.agency_keys import register_agency_key
 
     old = register_agency_key(con, agency_id="agency-c", registered_by="asha",
+                              source_types=ALL_SOURCE_TYPES,
                               public_key=signing_key_for("agency-c").private_key.public_key())
     assert old.already_active  # the fixture registered it: registering again changes nothing
     rotated = new_signing_key()
     change = register_agency_key(con, agency_id="agency-c", registered_by="asha",
+                                 source_types=["shelter"],
                                  public_key=rotated.private_key.public_key())  # fmt: skip
     assert change.replaced == old.signing_key_id and not change.already_active
     write_batch(inbox, agency_id="agency-c", batch_id="old-key", seed=24)
@@ -230,10 +232,13 @@ def test_rotated_key_refuses_the_old_key_and_is_audited(con, inbox: Path) -> Non
     assert keys == [(old.signing_key_id, False), (rotated.key_id, True)]
     events = [e for e in read_events(con) if e.action == "agency_key_registered"
               and e.object == "agency-c"]  # fmt: skip
+    # Each registration records the source types the key may send.
     assert [e.detail for e in events] == [
-        {"signing_key_id": old.signing_key_id, "replaced": None},
-        {"signing_key_id": rotated.key_id, "replaced": old.signing_key_id},
-    ]
+        {"signing_key_id": old.signing_key_id, "replaced": None,
+         "source_types": sorted(ALL_SOURCE_TYPES)},
+        {"signing_key_id": rotated.key_id, "replaced": old.signing_key_id,
+         "source_types": ["shelter"]},
+    ]  # fmt: skip
     assert verify_chain(con) == []
 
 

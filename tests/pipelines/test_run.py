@@ -143,9 +143,16 @@ def test_ingest_job_reports_rejection_in_metadata_and_failed_check(resources, in
     evaluations = result.get_asset_check_evaluations()
     failed = {c.check_name for c in evaluations if not c.passed and c.severity.value == "ERROR"}
     assert failed == {"sha256_matches_manifest"}
-    # Row checks are marked as not evaluated, never as passed.
+    # Checks after the failed one are marked as not evaluated, never as passed: a file that
+    # is not the one the agency signed is never parsed (issue 15), so neither its columns
+    # nor its rows are checked.
     not_run = {c.check_name for c in evaluations if "not evaluated" in (c.description or "")}
     assert not_run == {
+        "batch_is_within_limits",
+        "columns_match_contract",
+        "rows_match_manifest",
+        "batch_is_not_a_duplicate",
+        "quarantine_is_within_limits",
         "record_tokens_are_unique",
         "rows_meet_expectations",
         "loaded_plus_quarantined_equals_received",
@@ -183,18 +190,30 @@ def test_pahichan_run_processes_pending_batches_once(
     assert "Rejected shelter/agency-a/bad.parquet: rows_match_manifest" in first.output
     assert "44 new ids" in first.output
 
+    readers = sorted(warehouse_path.parent.glob("*.duckdb"))
+    assert {p.name for p in readers} >= {"public.duckdb", "analyst.duckdb"}
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in readers}
+
     second = CliRunner().invoke(run, arguments)
     assert second.exit_code == 0, second.output
-    assert "0 batches accepted, 0 rejected; 0 rows loaded" in second.output
+    assert "Nothing new since the last publication" in second.output
+    # A no-op run changes nothing: not the warehouse, not the reader files.
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in readers} == before
     con = duckdb.connect(str(warehouse_path), read_only=True)
     assert con.execute("SELECT count(*) FROM linkage.records").fetchone()[0] == 44
     assert con.execute("SELECT count(*) FROM ops.batches WHERE linked_at IS NULL AND "
                        "status = 'accepted'").fetchone()[0] == 0  # fmt: skip
     assert [r[0] for r in con.execute("SELECT status FROM ops.runs").fetchall()] == [
-        "succeeded",
-        "succeeded",
+        "succeeded"
     ]
     con.close()
+
+    # Anything new (here a batch) makes the next run load, link and publish again.
+    write_batch(inbox, batch_id="later", count=3, seed=41)
+    third = CliRunner().invoke(run, arguments)
+    assert third.exit_code == 0, third.output
+    assert "1 batches accepted, 0 rejected; 3 rows loaded" in third.output
+    assert readers[0].stat().st_mtime_ns != before[readers[0]][1]
 
 
 def test_pahichan_run_reports_a_missing_inbox_clearly(tmp_path: Path) -> None:

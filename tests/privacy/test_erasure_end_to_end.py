@@ -7,19 +7,26 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from linkage.encoding.keyed import encoder_for
 from linkage.encoding.withdrawal import write_withdrawal
 from pipelines.audit import read_events, verify_chain
-from pipelines.commands.run import run_pipeline
+from pipelines.commands.run import pending_batches, run_pipeline
 from pipelines.commands.withdraw import withdraw
+from pipelines.defs.ingest.inbox import find_batches
+from pipelines.defs.ingest.load import load_batch
 from pipelines.erasure import token_tables, tokens_present
-from tests.agency_signing import signing_key_for
+from pipelines.resources import resources_from_env
+from tests.agency_signing import register_test_agencies, signing_key_for
 from tests.pipelines.conftest import TEST_KEY_ID, resign_manifest
-from tests.privacy.conftest import SECRET, World
+from tests.privacy.conftest import SECRET, World, seed_model
 
 
 def _count(path, sql: str) -> int:
@@ -38,7 +45,62 @@ def _analyst_counts(world: World) -> tuple[int, int]:
     )
 
 
+def _decoded(path: Path) -> bytes:
+    """A parquet file's values as uncompressed Arrow IPC bytes (its raw bytes are zstd
+    compressed, so a token in it need not appear in them literally); b"" if unreadable."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException):
+        return b""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _inbox_files(inbox: Path) -> dict[Path, bytes]:
+    """Every file under the inbox: its raw bytes, plus its decoded values for parquet."""
+    return {
+        path: path.read_bytes() + (_decoded(path) if path.suffix == ".parquet" else b"")
+        for path in sorted(inbox.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _encodings_of(world: World, token: str) -> list[bytes]:
+    """The record token and every encoding (filter or token) of its inbox row that no other
+    row in the inbox shares: what must be gone from the inbox after the record is erased."""
+    rows = [
+        row
+        for path in sorted(world.inbox.rglob("*.parquet"))
+        if not path.name.endswith(".withdrawal.parquet")
+        for row in pq.read_table(path).to_pylist()
+    ]
+
+    def values(row: dict) -> list:
+        return [v for k, v in row.items() if k != "source_row" and isinstance(v, str | bytes)]
+
+    counts = Counter(value for row in rows for value in values(row))
+    (row,) = [row for row in rows if row["record_token"] == token]
+    # A value another kept record shares (the same name's filter at the other agency) stays.
+    unique = [v for v in values(row) if counts[v] == 1 and len(v) >= 16]
+    return [v.encode() if isinstance(v, str) else v for v in unique]
+
+
+def _assert_gone_from_inbox(world: World, secrets: list[bytes]) -> None:
+    """No file under the inbox (batches, manifests, sidecars, withdrawal files or what is
+    left of them) holds the record token or any of its row's encodings."""
+    for path, content in _inbox_files(world.inbox).items():
+        for secret in secrets:
+            assert secret not in content, f"{path.relative_to(world.inbox)} still holds it"
+            assert secret.hex().encode() not in content
+
+
 def _assert_gone_everywhere(world: World, token: str) -> None:
+    for path in sorted(world.warehouse.parent.rglob("*")):
+        # The warehouse file, its WAL and spill files: encrypted, so no token in clear.
+        if path.is_file() and path.suffix != ".json":
+            assert token.encode() not in path.read_bytes(), path.name
     with world.connect() as con:
         assert tokens_present(con, [token]) == set()
         tables = token_tables(con)
@@ -71,6 +133,7 @@ def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> N
         records_before = con.execute("SELECT count(*) FROM linkage.records").fetchone()[0]
         survivors_before = con.execute("SELECT count(*) FROM core.survivors").fetchone()[0]
     survivors_published, episodes_published = _analyst_counts(world)
+    secrets = _encodings_of(world, token)
 
     written = write_withdrawal(
         source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
@@ -83,6 +146,7 @@ def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> N
     assert not summary.failed_steps and summary.published
 
     _assert_gone_everywhere(world, token)
+    _assert_gone_from_inbox(world, secrets)
     with world.connect() as con:
         assert con.execute("SELECT count(*) FROM linkage.records").fetchone()[0] == (
             records_before - 1
@@ -120,17 +184,21 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     singles = sorted(p for p, seen in world.persons.items() if list(seen) == ["shelter-a"])
     _, token = world.persons[singles[0]]["shelter-a"]
     survivors_before, episodes_before = _analyst_counts(world)
+    secrets = _encodings_of(world, token)
+    assert any(len(secret) == 128 for secret in secrets)  # Bloom filters of this record only
     result = CliRunner().invoke(
         withdraw,
         ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
          str(world.key_file), "--publish-dir", str(world.publish_dir), "--by", "officer-asha",
          "--reason", "survivor_request"],
+        env={"PAHICHAN_INBOX": str(world.inbox)},
     )  # fmt: skip
     print(result.output)
     assert result.exit_code == 0, result.output
     assert "1 record(s) erased" in result.output and "reader files rebuilt" in result.output
     assert token not in result.output
     _assert_gone_everywhere(world, token)
+    _assert_gone_from_inbox(world, secrets)
     with world.connect() as con:
         (event,) = [e for e in read_events(con) if e.action == "withdrawal" and
                     e.actor == "officer-asha"]  # fmt: skip
@@ -141,9 +209,16 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     again = CliRunner().invoke(
         withdraw,
         ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
-         str(world.key_file), "--by", "officer-asha"],
+         str(world.key_file), "--by", "officer-asha", "--inbox", str(world.inbox)],
     )  # fmt: skip
     assert again.exit_code != 0 and "nothing was changed" in again.output
+    # Without an inbox the command refuses to start: the inbox copies must go too.
+    no_inbox = CliRunner().invoke(
+        withdraw,
+        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
+         str(world.key_file), "--by", "officer-asha", "--inbox", str(world.root / "none")],
+    )  # fmt: skip
+    assert no_inbox.exit_code != 0 and "pass --inbox" in no_inbox.output
 
 
 def test_withdraw_command_refuses_a_malformed_token_without_traceback(world: World) -> None:
@@ -198,17 +273,18 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
         record_ids=[shelter_record, "another-id"], out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("ocmc-b"),
     )  # fmt: skip
-    # 4. A replay of an applied withdrawal under another agency folder name is refused too:
-    #    the first test's batch copied into ocmc-b (manifest names shelter-a).
-    applied = sorted((world.inbox / "shelter" / "shelter-a").glob("*-wd-*.withdrawal.parquet"))
-    replayed = 0
-    for path in applied:
-        if path.name.startswith((altered.batch_id, impostor.batch_id)):
-            continue
-        stem = path.name.removesuffix(".withdrawal.parquet")
+    # 4. A replay of shelter-a's withdrawal (a copy kept in its outbox: the inbox keeps none
+    #    once applied) under another agency folder name is refused too (manifest names
+    #    shelter-a, signed by shelter-a).
+    outbox = world.root / "outbox-shelter-a"
+    replay = write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[world.persons[_person_seen_by_both(world, 0)]["shelter-a"][0]],
+        out_dir=outbox, signing_key=signing_key_for("shelter-a"),
+    )  # fmt: skip
+    for path in (replay.data, replay.manifest):
         shutil.copy(path, folder / path.name)
-        shutil.copy(path.with_name(f"{stem}.manifest.json"), folder / f"{stem}.manifest.json")
-        replayed += 1
+    replayed = 1
 
     summary = run_pipeline(world.resources)
     print(summary.line(), summary.rejected)
@@ -263,7 +339,10 @@ def test_dagster_rebuild_job_applies_withdrawals_before_linking_and_publishing(
     metadata = {k: v.value for k, v in materialization.metadata.items()}
     assert metadata["withdrawals_applied"] == 1 and metadata["records_erased"] == 1
     assert metadata["withdrawals_rejected"] == 1
-    (check,) = result.get_asset_check_evaluations()
+    (check,) = [
+        c for c in result.get_asset_check_evaluations()
+        if c.check_name == "withdrawals_are_accepted"
+    ]  # fmt: skip
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert impostor.batch_id in check.metadata["rejections"].value
     assert written.batch_id not in check.metadata["rejections"].value
@@ -275,3 +354,99 @@ def test_dagster_rebuild_job_applies_withdrawals_before_linking_and_publishing(
                         and e.object == result.run_id]  # fmt: skip
     assert published.actor == "pipeline" and published.detail["dagster_run_id"] == result.run_id
     assert _analyst_counts(world)[0] <= survivors_published
+
+
+def _rebuild_from(world: World, inbox: Path, root: Path, model_json: str) -> tuple:
+    """The recovery path: a new warehouse file under the same warehouse key, the agencies'
+    keys registered again, then `pahichan run` over the inbox. Returns (resources, summary)."""
+    resources = resources_from_env(
+        {}, inbox=str(inbox), warehouse=str(root / "warehouse" / "pahichan.duckdb"),
+        publish_dir=str(root / "published"), warehouse_key_file=str(world.key_file),
+    )  # fmt: skip
+    seed_model(resources["warehouse"], model_json)
+    return resources, run_pipeline(resources)
+
+
+def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_refused(
+    world: World, tmp_path: Path, model_json: str
+) -> None:
+    """Point 5 of issue 15: after an agency withdrawal and an officer erasure, a warehouse
+    rebuilt from the inbox accepts the redacted batches and holds neither record; a batch
+    altered in the inbox with a forged redaction record is still refused."""
+    person = _person_seen_by_both(world, 5)
+    record_id, agency_token = world.persons[person]["shelter-a"]
+    _, kept_token = world.persons[person]["ocmc-b"]
+    singles = sorted(p for p, seen in world.persons.items() if list(seen) == ["shelter-a"])
+    _, officer_token = world.persons[singles[1]]["shelter-a"]
+    secrets = _encodings_of(world, agency_token) + _encodings_of(world, officer_token)
+    write_withdrawal(
+        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("shelter-a"),
+    )  # fmt: skip
+    # The officer's command re-runs the `rebuild_and_publish` job, which applies the pending
+    # withdrawal batch as well: both routes in one run.
+    result = CliRunner().invoke(
+        withdraw,
+        ["--record-token", officer_token, "--warehouse", str(world.warehouse),
+         "--warehouse-key", str(world.key_file), "--publish-dir", str(world.publish_dir),
+         "--by", "officer-asha", "--inbox", str(world.inbox)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with world.connect() as con:
+        assert tokens_present(con, [agency_token, officer_token]) == set()
+    _assert_gone_from_inbox(world, secrets)
+    # The original warehouse's receipts follow the rewrite: nothing looks new to re-load.
+    assert pending_batches(world.inbox, world.resources["warehouse"]) == []
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(world.inbox, inbox)
+    resources, rebuilt = _rebuild_from(world, inbox, tmp_path / "rebuilt", model_json)
+    print(rebuilt.line(), rebuilt.rejected)
+    data_rejections = [r for r in rebuilt.rejected if not r[0].endswith(".withdrawal.parquet")]
+    assert rebuilt.batches_accepted == 2 and data_rejections == []
+    with resources["warehouse"].connect() as con:
+        assert tokens_present(con, [agency_token, officer_token, kept_token]) == {kept_token}
+
+    # An attacker with write access to the inbox adds a row to the redacted batch and
+    # rewrites the redaction record to the new hash, with and without a guessed MAC key.
+    import hashlib
+    import hmac
+
+    (batch,) = (inbox / "shelter" / "shelter-a").glob("shelter-a-*[0-9].parquet")
+    (sidecar,) = (inbox / "shelter" / "shelter-a").glob("*.redactions.json")
+    table = pq.read_table(batch)
+    forged = pa.concat_tables([table, table.slice(0, 1)])
+    from linkage.encoding.batch import parquet_bytes
+
+    data = parquet_bytes(forged)
+    genuine = sidecar.read_text()
+    assert agency_token not in genuine and officer_token not in genuine
+    fresh = resources_from_env(
+        {}, warehouse=str(tmp_path / "forged" / "pahichan.duckdb"),
+        warehouse_key_file=str(world.key_file),
+    )["warehouse"]  # fmt: skip
+    for mac_key in ("stale", b"guess" * 8, "genuine record"):
+        record = json.loads(genuine)
+        if mac_key != "genuine record":
+            record["redactions"][-1]["sha256"] = hashlib.sha256(data).hexdigest()
+            record["redactions"][-1]["row_count"] = forged.num_rows
+            record["redactions"][-1]["rows_removed"] -= 1
+        if isinstance(mac_key, bytes):
+            body = {k: v for k, v in record.items() if k != "mac"}
+            record["mac"] = hmac.new(
+                mac_key, json.dumps(body, sort_keys=True).encode(), "sha256"
+            ).hexdigest()
+        batch.write_bytes(data)
+        sidecar.write_text(json.dumps(record))
+        with fresh.connect() as con:
+            register_test_agencies(con)
+            (files,) = [f for f in find_batches(inbox) if f.data_path == batch]
+            outcome = load_batch(
+                con, files, configured_key_id=TEST_KEY_ID, run_id="forged",
+                redaction_key=fresh.redaction_key(),
+            )  # fmt: skip
+        print(outcome.reason)
+        assert outcome.status == "rejected" and outcome.rows_loaded == 0
+        assert "sha256_matches_manifest" in outcome.reason
+        assert "redaction record" in outcome.reason

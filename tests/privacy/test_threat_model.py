@@ -12,7 +12,8 @@ DOC = REPO / "docs" / "threat-model.md"
 NODE = re.compile(r"`(tests/[\w/]+\.py::\w+)`")
 ATTACKS = ("Dictionary attack", "Frequency and pattern mining", "Graph matching",
            "Differencing", "Insider at the warehouse", "Stolen warehouse file",
-           "Forged or replayed batches", "Withdrawal abuse")  # fmt: skip
+           "Forged or replayed batches", "Withdrawal abuse",
+           "Erased records brought back from the inbox")  # fmt: skip
 
 
 def _collected(files: list[str]) -> set[str]:

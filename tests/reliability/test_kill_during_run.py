@@ -165,3 +165,13 @@ def test_random_kills_during_run_converge_to_the_uninterrupted_result(
         assert actual[table] == expected[table], (table, extra, lacking)
     for name in ("public.duckdb", "analyst.duckdb"):
         assert (Path(killed["publish"]) / name).is_file()
+    # Every killed run was marked failed by the run after it; none is left `running`.
+    con = duckdb.connect(killed["warehouse"], read_only=True)
+    try:
+        statuses = dict(
+            con.execute("SELECT status, count(*) FROM ops.runs GROUP BY status").fetchall()
+        )
+    finally:
+        con.close()
+    kills = sum(1 for t in kill_times if t is not None)
+    assert statuses == {"failed": kills, "succeeded": KILLS + 1 - kills}, statuses

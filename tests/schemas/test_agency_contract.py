@@ -28,14 +28,14 @@ CANONICAL = [
 ]  # fmt: skip
 VERSION_1 = CANONICAL
 INDICATORS = [i.code for i in load_indicator_config("v1").indicators]
-CANONICAL = [*VERSION_1, "record_kind", *INDICATORS]
+CANONICAL = [*VERSION_1, "record_kind", *INDICATORS, "consent_scope"]
 
 
 def test_contract_lists_the_canonical_columns_in_order() -> None:
-    assert CONTRACT_VERSION == "1.1"
-    assert COMPATIBLE_CONTRACT_VERSIONS == ("1", "1.1")
+    assert CONTRACT_VERSION == "1.2"
+    assert COMPATIBLE_CONTRACT_VERSIONS == ("1", "1.1", "1.2")
     columns = load_contract()
-    # 1.1 is additive: the version-1 columns come first, unchanged, then the new ones.
+    # 1.1 and 1.2 are additive: the version-1 columns come first, unchanged, then the new ones.
     assert [c.name for c in columns] == CANONICAL
     assert {c.name for c in columns if c.required} == {"record_id", "contact_date"}
     for c in columns:

@@ -21,11 +21,13 @@ def _contract_columns_from_docs() -> list[str]:
 
 
 def test_contract_columns_match_the_interface_document(data: SyntheticData) -> None:
-    # Contract 1.1: the version-1 columns of the document, then record_kind and ri_*.
+    # Contract 1.2: the version-1 columns of the document, then record_kind and ri_* (1.1),
+    # then consent_scope.
     assert list(CONTRACT_COLUMNS) == [
         *_contract_columns_from_docs(),
         "record_kind",
         *followup_columns(),
+        "consent_scope",
     ]
     assert list(CONTRACT_COLUMNS) == [c.name for c in load_contract()]
     assert set(data.extracts) == set(SOURCE_TYPES)

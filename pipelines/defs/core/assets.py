@@ -1,52 +1,120 @@
-"""Core assets: the conformed warehouse layer, rebuilt fully from staging + linkage."""
+"""Core assets: the conformed warehouse layer, rebuilt fully from staging + linkage.
+
+Each core table is an asset whose upstream assets are the tables its SQL reads
+(pipelines/defs/core/build.py), so the lineage in the UI is the data flow. They are built by
+one computation in one transaction (a crash keeps the previous core), hence one multi-asset.
+"""
 
 from __future__ import annotations
 
+from graphlib import TopologicalSorter
+
 import dagster as dg
 
-from pipelines.defs.core.build import build_core
+from pipelines.defs.core.build import CORE_TABLES, build_core
+from pipelines.defs.ingest.inbox import SOURCE_TYPES
+from pipelines.grain import check_grain, primary_key
 from pipelines.resources import WarehouseResource
 
-STAGING_DEPS = [dg.AssetKey(["staging", s]) for s in ("shelter", "ocmc", "migration")]
+STAGING_DEPS = [dg.AssetKey(["staging", s]) for s in SOURCE_TYPES]
+MEMBERSHIPS = dg.AssetKey(["linkage", "memberships"])
+
+
+def core_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["core", table])
+
+
+# Table -> (description with its grain, upstream assets it reads).
+CORE_SPECS: dict[str, tuple[str, list[dg.AssetKey]]] = {
+    "geography": ("Reference geography (schemas/reference). Grain: one row per place.", []),
+    "calendar": (
+        "Date dimension (AD and Bikram Sambat months, quarters, years, fiscal years) covering "
+        "every contact date. Grain: one row per calendar day.",
+        STAGING_DEPS,
+    ),
+    "agencies": (
+        "Agencies that have sent accepted records. Grain: one row per agency_id.",
+        [*STAGING_DEPS, core_key("survivor_records")],
+    ),
+    "survivor_records": (
+        "Records with their survivor. Grain: one row per record_token.",
+        [*STAGING_DEPS, MEMBERSHIPS],
+    ),
+    "episodes": (
+        "Contact episodes of linked records. Grain: one row per linked episode.",
+        [core_key("survivor_records")],
+    ),
+    "survivors": (
+        "Survivors. Grain: one row per current survivor_id.",
+        [core_key("episodes")],
+    ),
+    "episode_services": (
+        "Services given. Grain: one row per episode x service.",
+        [core_key("episodes")],
+    ),
+    "referrals": (
+        "Referrals. Grain: one row per episode x direction.",
+        [core_key("episodes")],
+    ),
+    "followups": (
+        "Reintegration follow-up visits with provisional scores. Grain: one row per "
+        "follow-up visit of a survivor with an episode.",
+        [*STAGING_DEPS, core_key("survivor_records"), core_key("survivors")],
+    ),
+    "id_change_log": (
+        "Copy of linkage.id_changes. Grain: one row per id event.",
+        [dg.AssetKey(["linkage", "id_changes"])],
+    ),
+}
+assert set(CORE_SPECS) == set(CORE_TABLES), "every core table is an asset"
+# Dagster wants a multi-asset's outputs yielded upstream first.
+CORE_BUILD_ORDER = list(
+    TopologicalSorter(
+        {
+            table: [key.path[1] for key in deps if key.path[0] == "core"]
+            for table, (_, deps) in CORE_SPECS.items()
+        }
+    ).static_order()
+)
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(["core", "geography"], group_name="core",
-                     description="Reference geography. Grain: one row per place."),
-        dg.AssetSpec(["core", "agencies"], group_name="core", deps=STAGING_DEPS,
-                     description="Agencies seen. Grain: one row per agency_id."),
-        dg.AssetSpec(["core", "survivor_records"], group_name="core",
-                     deps=[*STAGING_DEPS, dg.AssetKey(["linkage", "memberships"])],
-                     description="Records with their survivor. Grain: one row per record_token."),
-        dg.AssetSpec(["core", "episodes"], group_name="core",
-                     deps=[dg.AssetKey(["core", "survivor_records"])],
-                     description="Contact episodes. Grain: one row per linked episode."),
-        dg.AssetSpec(["core", "survivors"], group_name="core",
-                     deps=[dg.AssetKey(["core", "episodes"])],
-                     description="Survivors. Grain: one row per current survivor_id."),
-        dg.AssetSpec(["core", "episode_services"], group_name="core",
-                     deps=[dg.AssetKey(["core", "episodes"])],
-                     description="Services. Grain: one row per episode x service."),
-        dg.AssetSpec(["core", "referrals"], group_name="core",
-                     deps=[dg.AssetKey(["core", "episodes"])],
-                     description="Referrals. Grain: one row per episode x direction."),
-        dg.AssetSpec(["core", "followups"], group_name="core",
-                     deps=[dg.AssetKey(["core", "survivors"])],
-                     description="Reintegration follow-up visits with provisional scores. "
-                     "Grain: one row per follow-up visit of a survivor with an episode."),
-        dg.AssetSpec(["core", "id_change_log"], group_name="core",
-                     deps=[dg.AssetKey(["linkage", "memberships"])],
-                     description="Copy of linkage.id_changes. Grain: one row per id event."),
+        dg.AssetSpec(core_key(table), group_name="core", description=description, deps=deps,
+                     kinds={"duckdb"})
+        for table, (description, deps) in CORE_SPECS.items()
     ],
     can_subset=False,
-)
+)  # fmt: skip
 def core_tables(warehouse: WarehouseResource):
     """Rebuild every core table in one transaction (a crash keeps the previous core)."""
     with warehouse.connect() as con:
         counts = build_core(con)
-    for table in ("geography", "agencies", "survivor_records", "episodes", "survivors",
-                  "episode_services", "referrals", "followups", "id_change_log"):
+    for table in CORE_BUILD_ORDER:
         yield dg.MaterializeResult(
-            asset_key=["core", table], metadata={"row_count": counts[table]}
+            asset_key=core_key(table), metadata={"dagster/row_count": counts[table]}
         )
+
+
+def _grain_check(table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=core_key(table),
+        name="grain_is_unique_and_not_null",
+        description=f"core.{table} has one row per grain key (its PRIMARY KEY) and no NULL key.",
+        blocking=True,
+    )
+    def grain_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            columns = primary_key(con, "core", table)
+            result = check_grain(con, "core", table, columns)
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            metadata={"grain": ", ".join(columns), "rows": result.rows,
+                      "duplicate_keys": result.duplicate_keys,
+                      "rows_with_null_key": result.rows_with_null_key},
+        )  # fmt: skip
+
+    return grain_check
+
+
+CORE_GRAIN_CHECKS = [_grain_check(table) for table in CORE_SPECS]

@@ -45,7 +45,8 @@ RETURNING_GAP = "6 months"
 _STAGING_COLUMNS = (
     "record_token, source_type, agency_id, batch_id, source_row, record_kind, contact_date, "
     "sex, age_band, province_code, district_code, local_level_code, caste_ethnicity, "
-    "exploitation_type, destination_country, services, referred_from, referred_to, loaded_at"
+    "exploitation_type, destination_country, services, referred_from, referred_to, loaded_at, "
+    "consent_scope"
 )
 
 _SURVIVOR_RECORDS = """
@@ -56,7 +57,8 @@ SELECT
     coalesce(s.province_code, left(coalesce(s.district_code, s.local_level_code), 1)),
     coalesce(s.district_code, left(s.local_level_code, 3)),
     s.local_level_code, s.caste_ethnicity, s.exploitation_type, s.destination_country,
-    coalesce(s.services, []::VARCHAR[]), s.referred_from, s.referred_to, s.loaded_at
+    coalesce(s.services, []::VARCHAR[]), s.referred_from, s.referred_to, s.loaded_at,
+    coalesce(s.consent_scope, 'linkage_and_statistics')
 FROM staged AS s
 LEFT JOIN memberships AS m USING (record_token)
 -- An agency re-sending a record gives a second staging row: keep the latest version.
@@ -120,6 +122,12 @@ province_mode AS (
         WHERE province_code IS NOT NULL GROUP BY ALL
     ) QUALIFY row_number() OVER (PARTITION BY survivor_id ORDER BY n DESC, province_code) = 1
 ),
+-- Contract 1.2: a survivor with any statistics_only record (each such record is a survivor
+-- of its own, since it is never linked) is counted but kept out of CTDC and analyst files.
+consent AS (
+    SELECT survivor_id, bool_or(consent_scope = 'statistics_only') AS is_statistics_only
+    FROM core.survivor_records WHERE survivor_id IS NOT NULL GROUP BY survivor_id
+),
 local_mode AS (
     SELECT survivor_id, local_level_code FROM (
         SELECT e.survivor_id, e.local_level_code, count(*) AS n
@@ -131,13 +139,15 @@ local_mode AS (
 SELECT b.survivor_id, b.first_contact_date, b.last_contact_date, x.sex, f.age_band,
     coalesce(left(d.district_code, 1), p.province_code), d.district_code, l.local_level_code,
     b.records_count, b.agencies_count,
-    b.last_contact_date >= b.first_contact_date + INTERVAL '{RETURNING_GAP}'
+    b.last_contact_date >= b.first_contact_date + INTERVAL '{RETURNING_GAP}',
+    coalesce(c.is_statistics_only, false)
 FROM base AS b
 LEFT JOIN first_band AS f USING (survivor_id)
 LEFT JOIN sex_mode AS x USING (survivor_id)
 LEFT JOIN district_mode AS d USING (survivor_id)
 LEFT JOIN province_mode AS p USING (survivor_id)
 LEFT JOIN local_mode AS l USING (survivor_id)
+LEFT JOIN consent AS c USING (survivor_id)
 """  # noqa: S608 - interpolates only SQL constants of this module
 
 _EPISODE_SERVICES = """
@@ -198,7 +208,7 @@ def _staged_sql(con: duckdb.DuckDBPyConnection) -> str:
             "NULL::VARCHAR AS caste_ethnicity, NULL::VARCHAR AS exploitation_type, "
             "NULL::VARCHAR AS destination_country, NULL::VARCHAR[] AS services, "
             "NULL::VARCHAR AS referred_from, NULL::VARCHAR AS referred_to, "
-            "NULL::TIMESTAMPTZ AS loaded_at WHERE false"
+            "NULL::TIMESTAMPTZ AS loaded_at, NULL::VARCHAR AS consent_scope WHERE false"
         )
     return " UNION ALL ".join(parts)
 

@@ -22,8 +22,16 @@ import pyarrow as pa
 
 from pipelines.audit import PIPELINE_ACTOR, append_event, looks_like_token
 from pipelines.defs.ingest.agency_keys import active_agency_keys
-from pipelines.defs.ingest.batch_checks import BatchInspection, inspect_batch
+from pipelines.defs.ingest.batch_checks import (
+    QUARANTINE_IS_WITHIN_LIMITS,
+    BatchInspection,
+    CheckOutcome,
+    inspect_batch,
+    quarantine_too_large,
+)
 from pipelines.defs.ingest.inbox import BatchFiles
+from pipelines.defs.ingest.limits import DEFAULT_LIMITS, IngestLimits
+from pipelines.defs.ingest.redactions import accept_explained_redaction
 from pipelines.defs.ingest.validation import ValidationOutcome, validate_rows
 from pipelines.defs.ingest.warehouse import (
     current_key_id,
@@ -69,8 +77,16 @@ def load_batch(
     configured_key_id: str | None,
     run_id: str | None,
     today: dt.date | None = None,
+    redaction_key: bytes | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> BatchOutcome:
-    """Check, validate and load one batch; returns the outcome (raises only on system errors)."""
+    """Check, validate and load one batch; returns the outcome (raises only on system errors).
+
+    The rows loaded are those parsed from the bytes the batch checks verified (the inbox
+    file is read once, in `inspect_batch`); nothing here opens the inbox file again.
+    `redaction_key` (`WarehouseResource.redaction_key()`) verifies the warehouse's own
+    redaction record of a batch it rewrote after an erasure (`ingest.redactions`).
+    """
     ensure_ingest_schema(con)
     key_id = current_key_id(con, configured_key_id)
     inspection = inspect_batch(
@@ -80,13 +96,15 @@ def load_batch(
             con, batch_id, sha256, files.inbox_path
         ),
         agency_keys=active_agency_keys(con),
+        limits=limits,
     )
+    inspection = accept_explained_redaction(inspection, redaction_key)
     table = inspection.table
     received = table.num_rows if table is not None else 0
     validation = None
     if inspection.accepted and table is not None:
         # Outside the transaction: validation is the slow part and writes nothing.
-        validation = validate_rows(table, files.source_type, today=today)
+        validation = _validate_within_limits(inspection, table, today, limits)
     outcome = BatchOutcome(
         files=files,
         inspection=inspection,
@@ -120,6 +138,21 @@ def load_batch(
             outcome.pinned_key_id,
         )
     return outcome
+
+
+def _validate_within_limits(
+    inspection: BatchInspection, table: pa.Table, today: dt.date | None, limits: IngestLimits
+) -> ValidationOutcome | None:
+    """Validate the rows; None (and QUARANTINE_IS_WITHIN_LIMITS failed) when more would be
+    quarantined than the limits allow. (A batch whose required columns are mostly empty was
+    refused before it was decoded, in `inspect_batch`.)"""
+    validation = validate_rows(table, inspection.files.source_type, today=today)
+    problem = limits.quarantine_problem(len(validation.failed_rows), table.num_rows)
+    if problem is not None:
+        inspection.checks.append(quarantine_too_large(problem))
+        return None
+    inspection.checks.append(CheckOutcome(QUARANTINE_IS_WITHIN_LIMITS, True))
+    return validation
 
 
 def _write(

@@ -7,7 +7,10 @@ path in the key such a copy gets its own run, which rejects it as a duplicate wh
 officer can see it.) The cursor remembers hashes by (path, size, mtime) so unchanged files
 are not re-read every tick, and the run keys already requested.
 
-The sensor never opens the warehouse (one writer); runs skip files already processed.
+The sensor never opens the warehouse (one writer). A batch file that any run recorded in this
+Dagster instance already materialised (same inbox path and content hash, e.g. loaded by
+`pahichan run`, which runs on the same instance) is not requested again; a run that still
+meets a processed file (processed outside this instance) ends skipped, not failed.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context/resource annotations
@@ -17,6 +20,9 @@ import json
 import logging
 
 from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    DagsterInstance,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
@@ -31,6 +37,31 @@ from pipelines.defs.staging.jobs import INGEST_JOBS, ingest_job_name
 from pipelines.resources import InboxResource
 
 logger = logging.getLogger(__name__)
+
+
+def already_materialised(
+    instance: DagsterInstance, source_type: str, batch_id: str, inbox_path: str, sha256: str
+) -> bool:
+    """True when the latest materialisation of the batch's staging partition in `instance`
+    was of this very file (path and content)."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(
+            asset_key=AssetKey(["staging", source_type]), asset_partitions=[batch_id]
+        ),
+        limit=1,
+    ).records
+    if not records:
+        return False
+    materialization = records[0].asset_materialization
+    metadata = materialization.metadata if materialization else {}
+    recorded_path = metadata.get("inbox_path")
+    recorded_sha = metadata.get("sha256")
+    return (
+        recorded_path is not None
+        and recorded_sha is not None
+        and recorded_path.value == inbox_path
+        and recorded_sha.value == sha256
+    )
 
 
 def _load_cursor(text: str | None) -> dict:
@@ -66,6 +97,13 @@ def inbox_sensor(context: SensorEvaluationContext, inbox: InboxResource) -> Sens
         seen_paths.add(files.inbox_path)
         run_key = f"{files.inbox_path}@{sha256}"
         if run_key in requested:
+            continue
+        if context.instance.has_dynamic_partition(
+            BATCH_PARTITIONS[files.source_type].name, files.batch_id
+        ) and already_materialised(
+            context.instance, files.source_type, files.batch_id, files.inbox_path, sha256
+        ):
+            requested.add(run_key)
             continue
         partitions = BATCH_PARTITIONS[files.source_type]
         pending = new_partitions.setdefault(files.source_type, [])

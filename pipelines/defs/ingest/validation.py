@@ -178,6 +178,34 @@ def validate_rows(
     return outcome
 
 
+def required_columns(source_type: str) -> list[str]:
+    """The batch columns the suite requires a value in (`expect_column_values_to_not_be_null`
+    without `mostly`), sorted."""
+    return sorted(
+        {
+            item["kwargs"]["column"]
+            for item in load_suite_spec(source_type)
+            if item["type"] == "expect_column_values_to_not_be_null"
+            and "mostly" not in item["kwargs"]
+        }
+    )
+
+
+def rows_sure_to_fail(table: pa.Table, source_type: str) -> int:
+    """A lower bound of the rows `validate_rows` would fail, counted in one vectorised pass:
+    rows with a null where the suite requires a value. `table` needs only those columns
+    (`required_columns`), so it can run on a few decoded columns before the rest is decoded
+    and before the suite runs: a batch of a million empty rows is refused in seconds.
+    """
+    present = [name for name in required_columns(source_type) if name in table.column_names]
+    if not present or table.num_rows == 0:
+        return 0
+    missing = pc.is_null(table.column(present[0]))
+    for name in present[1:]:
+        missing = pc.or_(missing, pc.is_null(table.column(name)))
+    return int(pc.sum(missing.cast(pa.int64())).as_py() or 0)
+
+
 def _reported_column(column: str | None) -> str | None:
     """The batch column a derived column stands for (what the agency would correct)."""
     if column is None:

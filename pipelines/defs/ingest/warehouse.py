@@ -97,3 +97,44 @@ def row_balance(con: duckdb.DuckDBPyConnection, source_type: str, batch_id: str)
         "SELECT count(DISTINCT row_number) FROM ops.quarantine WHERE batch_id = ?", [batch_id]
     ).fetchone()[0]  # type: ignore[index]
     return int(loaded), int(quarantined)
+
+
+def fail_interrupted_runs(con: duckdb.DuckDBPyConnection, noticed_by: str) -> list[str]:
+    """Mark `ops.runs` rows still at `running` as failed; returns their run ids.
+
+    Called only by a process that has just taken the warehouse's run lock
+    (`WarehouseResource.hold`): no other run can be running then, so such a row belongs to a
+    process that died (SIGKILL, power loss) before it could record how it ended. Each gets
+    a `failed` status, a note saying so, and an audit row, in one transaction.
+    """
+    from pipelines.audit import PIPELINE_ACTOR, append_event
+
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'runs'"
+    ).fetchone()[0]  # type: ignore[index]
+    if not exists:
+        return []
+    stale = [row[0] for row in con.execute(
+        "SELECT run_id FROM ops.runs WHERE status = 'running' ORDER BY started_at"
+    ).fetchall()]  # fmt: skip
+    if not stale:
+        return []
+    note = f"interrupted: the process ended without finishing (found by {noticed_by})"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for run_id in stale:
+            con.execute(
+                "UPDATE ops.runs SET status = 'failed', finished_at = ?, note = ? "
+                "WHERE run_id = ? AND status = 'running'",
+                [utc_now(), note, run_id],
+            )
+            append_event(
+                con, actor=PIPELINE_ACTOR, action="run", object_name=run_id,
+                detail={"status": "failed", "interrupted": True},
+            )  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    logger.warning("marked %d interrupted run(s) as failed: %s", len(stale), ", ".join(stale))
+    return stale

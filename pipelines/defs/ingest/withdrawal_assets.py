@@ -7,7 +7,9 @@ This asset is the one place withdrawal batches are applied. Publication stays ni
 republishing right after one withdrawal would let a reader difference the two files (see
 docs/threat-model.md, attack 4). Each receipt (counts only, never a token) is in
 `ops.withdrawals`; a rejected withdrawal erases nothing and fails the WARN check below with
-its reason, so the data officer sees it on the asset.
+its reason, so the data officer sees it on the asset. After the erasure, each applied
+withdrawal is completed in the inbox (`complete_withdrawal`): the agency's batches are
+rewritten without the records and the withdrawal file is replaced by a token-free tombstone.
 """
 
 # No `from __future__ import annotations`: Dagster reads the context/resource annotations
@@ -25,8 +27,14 @@ from dagster import (
     asset,
 )
 
+from pipelines.defs.ingest.redactions import reconcile_receipts
 from pipelines.defs.ingest.warehouse import ensure_ingest_schema
-from pipelines.defs.ingest.withdrawals import apply_withdrawal, pending_withdrawals
+from pipelines.defs.ingest.withdrawals import (
+    applied_in_inbox,
+    apply_withdrawal,
+    complete_withdrawal,
+    pending_withdrawals,
+)
 from pipelines.resources import InboxResource, PipelineSettings, WarehouseResource
 
 WITHDRAWALS_KEY = AssetKey(["ingest", "withdrawals"])
@@ -59,15 +67,20 @@ def withdrawals(
     One that fails for a system reason is logged, left pending (no receipt: the next run
     applies it again) and listed under `failed`; the others are still applied.
     """
-    applied = erased = 0
+    applied = erased = inbox_rows = 0
     rejected: list[tuple[str, str]] = []
     failed: list[str] = []
     with warehouse.connect() as con:
         ensure_ingest_schema(con)
+        reconcile_receipts(con, inbox.root, warehouse.redaction_key())
         for files in pending_withdrawals(con, inbox.root):
             try:
                 outcome = apply_withdrawal(
-                    con, files, configured_key_id=settings.key_id, run_id=context.run_id
+                    con,
+                    files,
+                    configured_key_id=settings.key_id,
+                    run_id=context.run_id,
+                    limits=settings.ingest_limits(),
                 )
             except (duckdb.Error, RuntimeError, ValueError) as error:
                 context.log.error(f"Withdrawal {files.inbox_path} failed: {error}")
@@ -78,6 +91,17 @@ def withdrawals(
                 erased += outcome.erasure.records_erased if outcome.erasure else 0
             else:
                 rejected.append((files.inbox_path, outcome.reason or ""))
+        # Also those a crash left applied but still in the inbox.
+        completing = applied_in_inbox(con, inbox.root)
+        key = warehouse.redaction_key(create=True) if completing else None
+        for files in completing:
+            assert key is not None
+            try:
+                done = complete_withdrawal(con, files, key, run_id=context.run_id)
+                inbox_rows += done.rows_removed
+            except (duckdb.Error, OSError) as error:
+                context.log.error(f"Withdrawal {files.inbox_path}: inbox not redacted: {error}")
+                failed.append(files.inbox_path)
     if applied or rejected or failed:
         context.log.info(
             f"{applied} withdrawal(s) applied ({erased} record(s) erased), {len(rejected)} "
@@ -89,6 +113,7 @@ def withdrawals(
             "withdrawals_applied": applied,
             "withdrawals_rejected": len(rejected),
             "records_erased": erased,
+            "inbox_rows_redacted": inbox_rows,
             "rejections": MetadataValue.json([list(pair) for pair in rejected]),
             "failed": MetadataValue.json(failed),
         },

@@ -7,17 +7,29 @@ batch (manifest, agency signature, versions, SHA-256, columns, row count, key id
 and additionally `tokens_belong_to_agency`: every token the warehouse holds must have come
 from the same agency. The signature proves which agency sent it, the ownership check that it
 only erases that agency's records. A batch failing any check
-erases nothing and is recorded in `ops.withdrawals` and `ops.rejected_batches`.
+erases nothing and is recorded in `ops.withdrawals` and `ops.rejected_batches`. Like a data
+batch (`batch_checks`), the manifest's signature, agency and source type are checked before
+the file is read, and the file is then read once: the tokens erased are parsed from the very
+bytes whose hash the signed manifest names.
 
 An accepted withdrawal is applied by `pipelines.erasure.erase_records`; its receipt
 (`ops.withdrawals`, counts only) and audit row are written in the erasure's final
 transaction, so a crash before that point leaves the withdrawal pending and the next run
 applies it again (idempotent). The tokens themselves are never stored.
+
+Then `complete_withdrawal` removes the records from the agency's batches in the inbox
+(`ingest.redactions`: the inbox is what a lost warehouse is rebuilt from) and replaces the
+withdrawal file and its manifest by a token-free tombstone
+(`<reference>.withdrawal-applied.json`: agency, when, counts). Every run completes applied
+withdrawals still in the inbox, so a crash between the erasure and the tombstone is finished
+by the next run.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +38,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linkage.encoding.batch import AGENCY_ID_RULE, is_agency_id
 from pipelines.audit import PIPELINE_ACTOR, append_event, ensure_audit_schema
 from pipelines.defs.ingest.agency_keys import active_agency_keys
 from pipelines.defs.ingest.batch_checks import (
     BATCH_IS_NOT_A_DUPLICATE,
+    BATCH_IS_WITHIN_LIMITS,
     COLUMNS_MATCH_CONTRACT,
     KEY_ID_IS_CURRENT,
     MANIFEST_IS_VALID,
@@ -38,6 +52,7 @@ from pipelines.defs.ingest.batch_checks import (
     VERSIONS_ARE_SUPPORTED,
     CheckOutcome,
     signature_check,
+    source_type_check,
 )
 from pipelines.defs.ingest.contract import (
     SUPPORTED_CONTRACT_VERSIONS,
@@ -48,8 +63,12 @@ from pipelines.defs.ingest.inbox import (
     SOURCE_TYPES,
     WITHDRAWAL_SUFFIX,
     file_sha256,
+    is_plain_inbox_file,
+    receive_file,
 )
+from pipelines.defs.ingest.limits import DEFAULT_LIMITS, IngestLimits
 from pipelines.defs.ingest.manifest import ManifestError, read_manifest
+from pipelines.defs.ingest.redactions import RedactionSummary, redact_inbox
 from pipelines.defs.ingest.warehouse import current_key_id, ensure_ingest_schema, utc_now
 from pipelines.erasure import RECORD_TOKEN, ErasureResult, erase_records, token_agencies
 
@@ -59,6 +78,7 @@ WITHDRAWAL_KIND = "withdrawal"
 TOKENS_BELONG_TO_AGENCY = "tokens_belong_to_agency"
 APPLIED = "applied"
 REJECTED = "rejected"
+TOMBSTONE_SUFFIX = ".withdrawal-applied.json"
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,7 @@ class WithdrawalOutcome:
     """What happened to one withdrawal receipt (counts, never tokens)."""
 
     files: WithdrawalFiles
-    sha256: str
+    sha256: str = ""  # of the bytes read in the one pass over the file
     checks: list[CheckOutcome] = field(default_factory=list)
     tokens_received: int = 0
     erasure: ErasureResult | None = None
@@ -121,6 +141,8 @@ def find_withdrawals(root: Path) -> list[WithdrawalFiles]:
                 root, source_type, data_path.parent.name,
                 data_path.name[: -len(WITHDRAWAL_SUFFIX)],
             )  # fmt: skip
+            if not is_plain_inbox_file(root, data_path):
+                continue
             if files.manifest_path.is_file():
                 found.append(files)
             else:
@@ -172,71 +194,119 @@ def _manifest_checks(manifest: dict[str, Any], files: WithdrawalFiles) -> list[C
     return checks
 
 
-def _read_tokens(files: WithdrawalFiles) -> tuple[list[str] | None, CheckOutcome]:
+def _read_tokens(
+    data: bytes | bytearray, manifest_rows: int
+) -> tuple[list[str] | None, list[CheckOutcome]]:
+    """The tokens parsed from the verified bytes, and the column and row checks. The footer's
+    schema and row count are checked before the column is decoded."""
+    unreadable = CheckOutcome(
+        COLUMNS_MATCH_CONTRACT, False, "the withdrawal file is not a readable Parquet file"
+    )
     try:
-        table = pq.read_table(files.data_path)
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
     except (OSError, pa.ArrowException):
-        return None, CheckOutcome(
-            COLUMNS_MATCH_CONTRACT, False, "the withdrawal file is not a readable Parquet file"
-        )
-    if table.column_names != ["record_token"] or not pa.types.is_string(
-        table.schema.field("record_token").type
+        return None, [unreadable]
+    if schema.names != ["record_token"] or not pa.types.is_string(
+        schema.field("record_token").type
     ):
-        return None, CheckOutcome(
-            COLUMNS_MATCH_CONTRACT,
-            False,
+        return None, [CheckOutcome(
+            COLUMNS_MATCH_CONTRACT, False,
             "a withdrawal file has exactly one string column, record_token",
-        )
-    tokens = table.column("record_token").to_pylist()
+        )]  # fmt: skip
+    if rows != manifest_rows:
+        return None, [CheckOutcome(
+            ROWS_MATCH_MANIFEST, False,
+            f"the file has {rows} rows but the manifest says {manifest_rows}",
+        )]  # fmt: skip
+    try:
+        tokens = parquet.read().column("record_token").to_pylist()
+    except (OSError, pa.ArrowException):
+        return None, [unreadable]
+    if len(tokens) != manifest_rows:
+        return None, [CheckOutcome(ROWS_MATCH_MANIFEST, False, "row count differs from manifest")]
     bad = sum(1 for token in tokens if token is None or not RECORD_TOKEN.match(token))
     if bad:
-        return None, CheckOutcome(
+        return None, [CheckOutcome(
             COLUMNS_MATCH_CONTRACT, False, f"{bad} value(s) are not record tokens (32 hex)"
-        )
-    return tokens, CheckOutcome(COLUMNS_MATCH_CONTRACT, True)
+        )]  # fmt: skip
+    passed = [CheckOutcome(COLUMNS_MATCH_CONTRACT, True), CheckOutcome(ROWS_MATCH_MANIFEST, True)]
+    return tokens, passed
 
 
 def inspect_withdrawal(
-    con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, *, configured_key_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    files: WithdrawalFiles,
+    *,
+    configured_key_id: str | None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> tuple[WithdrawalOutcome, list[str] | None]:
-    """Every check on one withdrawal; returns the outcome and its tokens when readable."""
-    outcome = WithdrawalOutcome(files=files, sha256=file_sha256(files.data_path))
+    """Every check on one withdrawal; returns the outcome and its tokens when accepted so far.
+
+    Manifest, signature, source type, versions, key id and row cap first; the file is read
+    only for a withdrawal passing them, once, and parsed from the bytes whose hash is checked.
+    """
+    outcome = WithdrawalOutcome(files=files)
     checks = outcome.checks
-    try:
-        manifest: dict[str, Any] | None = read_manifest(files.manifest_path)
-    except ManifestError as error:
-        manifest = None
-        checks.append(CheckOutcome(MANIFEST_IS_VALID, False, str(error)))
-        checks.append(CheckOutcome(VERSIONS_ARE_SUPPORTED, False, "no readable manifest"))
+    manifest: dict[str, Any] | None = None
+    if not is_agency_id(files.agency_id):
+        checks.append(CheckOutcome(
+            MANIFEST_IS_VALID, False,
+            f"the inbox folder {files.agency_id!r} is not a valid agency id ({AGENCY_ID_RULE}); "
+            "move the withdrawal to the agency's own folder",
+        ))  # fmt: skip
     else:
-        checks.extend(_manifest_checks(manifest, files))
-    checks.append(signature_check(manifest, files.agency_id, active_agency_keys(con)))
-    sha_ok = manifest is not None and str(manifest["sha256"]).lower() == outcome.sha256
-    checks.append(
-        CheckOutcome(
-            SHA256_MATCHES_MANIFEST,
-            sha_ok,
-            None if sha_ok else "the file's SHA-256 differs from the manifest (altered?)",
-        )
-    )
-    tokens, columns = _read_tokens(files)
-    checks.append(columns)
-    outcome.tokens_received = len(tokens) if tokens is not None else 0
-    rows_ok = manifest is not None and tokens is not None and len(tokens) == manifest["row_count"]
-    checks.append(
-        CheckOutcome(
-            ROWS_MATCH_MANIFEST, rows_ok, None if rows_ok else "row count differs from manifest"
-        )
-    )
-    key_id = current_key_id(con, configured_key_id)
-    key_ok = manifest is not None and (key_id is None or manifest["key_id"] == key_id)
-    checks.append(
-        CheckOutcome(
-            KEY_ID_IS_CURRENT,
-            key_ok,
+        try:
+            manifest = read_manifest(files.manifest_path, root=files.root)
+        except ManifestError as error:
+            checks.append(CheckOutcome(MANIFEST_IS_VALID, False, str(error)))
+        else:
+            checks.extend(_manifest_checks(manifest, files))
+    agency_keys = active_agency_keys(con)
+    checks.append(signature_check(manifest, files.agency_id, agency_keys))
+    checks.append(source_type_check(files.source_type, files.agency_id, agency_keys))
+    if manifest is not None:
+        key_id = current_key_id(con, configured_key_id)
+        key_ok = key_id is None or manifest["key_id"] == key_id
+        checks.append(CheckOutcome(
+            KEY_ID_IS_CURRENT, key_ok,
             None if key_ok else "encoded with another key than this warehouse's",
-        )
+        ))  # fmt: skip
+        if manifest["row_count"] > limits.max_batch_rows:
+            checks.append(CheckOutcome(
+                BATCH_IS_WITHIN_LIMITS, False,
+                f"the manifest announces {manifest['row_count']} tokens, more than the "
+                f"{limits.max_batch_rows} allowed (PAHICHAN_MAX_BATCH_ROWS)",
+            ))  # fmt: skip
+    trusted = manifest is not None and outcome.accepted
+    received = receive_file(
+        files.data_path, root=files.root, max_bytes=limits.max_batch_bytes, keep=trusted
     )
+    outcome.sha256 = received.sha256
+    if manifest is not None:
+        sha_ok = str(manifest["sha256"]).lower() == received.sha256
+        checks.append(
+            CheckOutcome(
+                SHA256_MATCHES_MANIFEST,
+                sha_ok,
+                None if sha_ok else "the file's SHA-256 differs from the manifest (altered?)",
+            )
+        )
+    if not trusted or not outcome.accepted:
+        return outcome, None  # not signed, or not the bytes signed: never parsed
+    assert manifest is not None
+    if received.data is None:
+        checks.append(CheckOutcome(
+            BATCH_IS_WITHIN_LIMITS, False,
+            f"the file is {received.size} bytes, more than the {limits.max_batch_bytes} "
+            "allowed (PAHICHAN_MAX_BATCH_BYTES)",
+        ))  # fmt: skip
+        return outcome, None
+    tokens, read_checks = _read_tokens(received.data, manifest["row_count"])
+    checks.extend(read_checks)
+    if tokens is None:
+        return outcome, None
+    outcome.tokens_received = len(tokens)
     duplicate = con.execute(
         "SELECT batch_id FROM ops.withdrawals WHERE status = 'applied' "
         "AND (batch_id = ? OR sha256 = ?) LIMIT 1",
@@ -249,21 +319,18 @@ def inspect_withdrawal(
             None if duplicate is None else f"already applied as {duplicate[0]}",
         )
     )
-    if tokens is not None:
-        owners = token_agencies(con, list(dict.fromkeys(tokens)))
-        foreign = sum(1 for agencies in owners.values() if agencies - {files.agency_id})
-        checks.append(
-            CheckOutcome(
-                TOKENS_BELONG_TO_AGENCY,
-                foreign == 0,
-                None
-                if foreign == 0
-                else f"{foreign} record(s) were sent by another agency: an agency can only "
-                "withdraw its own records (nothing was erased)",
-            )
+    owners = token_agencies(con, list(dict.fromkeys(tokens)))
+    foreign = sum(1 for agencies in owners.values() if agencies - {files.agency_id})
+    checks.append(
+        CheckOutcome(
+            TOKENS_BELONG_TO_AGENCY,
+            foreign == 0,
+            None
+            if foreign == 0
+            else f"{foreign} record(s) were sent by another agency: an agency can only "
+            "withdraw its own records (nothing was erased)",
         )
-    else:
-        checks.append(CheckOutcome(TOKENS_BELONG_TO_AGENCY, False, "no readable tokens"))
+    )
     return outcome, tokens
 
 
@@ -331,11 +398,14 @@ def apply_withdrawal(
     *,
     configured_key_id: str | None,
     run_id: str,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> WithdrawalOutcome:
     """Check one withdrawal batch and, if it passes, erase its records (see module doc)."""
     ensure_ingest_schema(con)
     ensure_audit_schema(con)
-    outcome, tokens = inspect_withdrawal(con, files, configured_key_id=configured_key_id)
+    outcome, tokens = inspect_withdrawal(
+        con, files, configured_key_id=configured_key_id, limits=limits
+    )
     if not outcome.accepted or tokens is None:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -359,3 +429,65 @@ def apply_withdrawal(
         outcome.erasure.tokens_not_found if outcome.erasure else 0,
     )
     return outcome
+
+
+def applied_in_inbox(con: duckdb.DuckDBPyConnection, root: Path) -> list[WithdrawalFiles]:
+    """Withdrawal files already applied (receipt `applied`) but not yet completed."""
+    ensure_audit_schema(con)
+    applied = set(
+        con.execute(
+            "SELECT inbox_path, sha256 FROM ops.withdrawals WHERE status = 'applied'"
+        ).fetchall()
+    )
+    return [
+        files
+        for files in find_withdrawals(root)
+        if (files.inbox_path, file_sha256(files.data_path)) in applied
+    ]
+
+
+def withdrawal_reference(files: WithdrawalFiles, key: bytes) -> str:
+    """A stable name for an applied withdrawal in the inbox. Not the batch id: that is a
+    hash of the tokens, which anyone with the linkage secret could test a guess against."""
+    from pipelines.warehouse_secret import mac_hex
+
+    return "wd-" + mac_hex(key, b"withdrawal:" + files.inbox_path.encode())[:12]
+
+
+def complete_withdrawal(
+    con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, key: bytes, *, run_id: str | None
+) -> RedactionSummary:
+    """After its erasure committed: redact the agency's inbox batches, then replace the
+    withdrawal file and manifest by a tombstone that holds no token (see module doc)."""
+    tokens, _ = _read_tokens(files)
+    reference = withdrawal_reference(files, key)
+    summary = redact_inbox(
+        con, files.root, tokens or [], key, reference=reference, agency_id=files.agency_id,
+        run_id=run_id,
+    )  # fmt: skip
+    tombstone = {
+        "kind": "withdrawal_applied",
+        "reference": reference,
+        "source_type": files.source_type,
+        "agency_id": files.agency_id,
+        "completed_at": utc_now().isoformat(timespec="seconds"),
+        "inbox_batches_rewritten": summary.batches_rewritten,
+        "inbox_rows_removed": summary.rows_removed,
+        "note": "applied by the warehouse; its record tokens were deleted from the inbox",
+    }
+    from linkage.encoding.batch import _atomic_write
+
+    path = files.folder / f"{reference}{TOMBSTONE_SUFFIX}"
+    _atomic_write(path, (json.dumps(tombstone, indent=2) + "\n").encode("ascii"))
+    files.data_path.unlink(missing_ok=True)
+    files.manifest_path.unlink(missing_ok=True)
+    descriptor = os.open(files.folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    logger.info(
+        "Withdrawal %s completed: %d row(s) removed from %d inbox batch(es)",
+        reference, summary.rows_removed, summary.batches_rewritten,
+    )  # fmt: skip
+    return summary

@@ -20,14 +20,18 @@ RUN_ID_TAG = "pahichan/run_id"
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["publish", "public"], group_name="publish",
-                     deps=[dg.AssetKey(["marts", t]) for t in MART_TABLES],
+                     # Also reads the data's last contact date (core.episodes) and the
+                     # linkage model version (linkage.pairs) for the publication row.
+                     deps=[*(dg.AssetKey(["marts", t]) for t in MART_TABLES),
+                           dg.AssetKey(["core", "episodes"]), dg.AssetKey(["linkage", "pairs"])],
                      description="public.duckdb: marts after disclosure control (section 4 "
                      "layout), nothing row-level. Grain: as each mart table."),
         dg.AssetSpec(["publish", "analyst"], group_name="publish",
                      deps=[dg.AssetKey(["core", t]) for t in ("survivors", "episodes",
                                                               "episode_services", "referrals")],
-                     description="analyst.duckdb: pseudonymous, coarsened survivors, episodes, "
-                     "services, referrals. Grain: one row per survivor / episode / ..."),
+                     description="analyst.duckdb: pseudonymous survivors, episodes, services, "
+                     "referrals, k-anonymous on each survivor's whole history. Grain: one row "
+                     "per survivor / episode / ..."),
     ],
     can_subset=False,
 )
@@ -39,7 +43,7 @@ def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
     tags = context.run.tags
     with warehouse.connect() as con:
         result = publish(con, Path(settings.publish_dir), settings.suppression_threshold,
-                         run_id=context.run_id)
+                         run_id=context.run_id, file_mode=settings.reader_file_mode)
         append_event(
             con, actor=tags.get(ACTOR_TAG, PIPELINE_ACTOR), action="publication",
             object_name=tags.get(RUN_ID_TAG, context.run_id),
@@ -53,5 +57,14 @@ def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
         metadata={"path": str(result.public_path), "suppressed_cells": result.suppressed_cells,
                   "threshold": result.threshold},
     )
-    yield dg.MaterializeResult(asset_key=["publish", "analyst"],
-                               metadata={"path": str(result.analyst_path)})
+    anonymity = result.analyst.anonymised.report if result.analyst else None
+    yield dg.MaterializeResult(asset_key=["publish", "analyst"], metadata={
+        "path": str(result.analyst_path),
+        **({"k": anonymity.k, "levels": anonymity.levels,
+            "survivors_left_out": anonymity.survivors_left_out,
+            "survivors_suppressed": anonymity.survivors_episodes_suppressed
+            + anonymity.survivors_all_suppressed,
+            "qi_values_suppressed_pct": round(100 * anonymity.suppressed_share, 2)}
+           if anonymity else {}),
+    })  # fmt: skip
+

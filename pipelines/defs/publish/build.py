@@ -5,9 +5,10 @@ Both are written to a temporary file in the publish folder and moved over the ol
 complete file or the new one, never a half-written one. Readers open them read-only.
 
 public.duckdb holds only the docs/interfaces.md section 4 tables after disclosure control.
-analyst.duckdb holds pseudonymous, coarsened row-level tables: survivor_id (the linkage id,
-not derived from any token), months instead of days, no record tokens, batch ids, agency ids,
-Bloom filters or HMAC tokens, so nothing in it joins to an agency's crosswalk.
+analyst.duckdb holds pseudonymous row-level tables, k-anonymous on the survivor's whole
+history (`pipelines/defs/publish/analyst.py`): survivor_id (the linkage id, not derived from
+any token), coarsened periods and places, no record tokens, batch ids, agency ids, Bloom
+filters or HMAC tokens, so nothing in it joins to an agency's crosswalk.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ import pandas as pd
 
 from pipelines.catalog import table_exists
 from pipelines.defs.marts.build import MART_TABLES
+from pipelines.defs.publish.analyst import (
+    AnalystRelease,
+    analyst_policy,
+    prepare_analyst,
+    record_anonymity,
+    write_analyst,
+)
 from pipelines.disclosure.tables import protect_tables
+from pipelines.resources import DEFAULT_READER_FILE_MODE
 
 logger = logging.getLogger(__name__)
 
@@ -84,37 +93,6 @@ SUPPRESSION_COMMENTS = {
 
 PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN"}
 
-ANALYST_SQL = {
-    "survivors": """
-        SELECT survivor_id, sex, age_band_at_first_contact AS age_band,
-            province_code, district_code,
-            strftime(first_contact_date, '%Y-%m') AS first_contact_month,
-            is_returning
-        FROM core.survivors ORDER BY survivor_id""",
-    "episodes": """
-        SELECT episode_id, survivor_id, strftime(contact_date, '%Y-%m') AS contact_month,
-            agency_type, province_code, district_code, age_band, exploitation_type,
-            destination_country, is_first_episode, is_returning
-        FROM core.episodes ORDER BY episode_id""",
-    "services": """
-        SELECT episode_id, survivor_id, service_code, service_tier
-        FROM core.episode_services ORDER BY episode_id, service_code""",
-    "referrals": """
-        SELECT episode_id, survivor_id, strftime(contact_date, '%Y-%m') AS contact_month,
-            direction, from_agency_type, to_agency_type, is_confirmed
-        FROM core.referrals ORDER BY episode_id, direction""",
-}  # fmt: skip
-ANALYST_COMMENTS = {
-    "survivors": (
-        "Pseudonymous survivors. Grain: one row per survivor_id (linkage id). No names, "
-        "tokens or exact dates."
-    ),
-    "episodes": "Contact episodes, coarsened to the month. Grain: one row per episode.",
-    "services": "Services given. Grain: one row per episode x service.",
-    "referrals": "Referrals. Grain: one row per episode x direction.",
-}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Publication:
     """What a publish run wrote."""
@@ -125,11 +103,16 @@ class Publication:
     analyst_path: Path
     threshold: int
     suppressed_cells: int
+    analyst: AnalystRelease | None = None
 
 
-def _write_atomically(target: Path, write) -> None:
-    """Call `write(con)` on a new temp DuckDB file beside `target`, then os.replace it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write_atomically(target: Path, write, mode: int = DEFAULT_READER_FILE_MODE) -> None:
+    """Call `write(con)` on a new temp DuckDB file beside `target`, then os.replace it.
+
+    The file gets `mode` before it is moved into place, so readers never see it with the
+    mode the process umask happened to give (0644 in a plain shell, 0600 inside a run).
+    """
+    _make_publish_dir(target.parent, mode)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         out = duckdb.connect(str(temp))
@@ -138,6 +121,7 @@ def _write_atomically(target: Path, write) -> None:
             out.execute("CHECKPOINT")
         finally:
             out.close()
+        os.chmod(temp, mode)
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
@@ -183,36 +167,6 @@ def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, p
     return protect_tables(marts, threshold)
 
 
-# The analyst tables hold months, not days: the CTDC view reads the first day of the month
-# (CTDC needs only the year of registration and the first country of exploitation).
-_CTDC_SOURCES = {
-    "ctdc_source_survivors": (
-        "SELECT survivor_id, CAST(first_contact_month || '-01' AS DATE) AS first_contact_date, "
-        "sex, age_band AS age_band_at_first_contact FROM survivors",
-        "Survivors as the CTDC view reads them (first contact month as its first day). "
-        "Grain: one row per survivor_id.",
-    ),
-    "ctdc_source_episodes": (
-        "SELECT survivor_id, exploitation_type, destination_country, "
-        "CAST(contact_month || '-01' AS DATE) AS contact_date FROM episodes",
-        "Episodes as the CTDC view reads them (contact month as its first day). "
-        "Grain: one row per episode.",
-    ),
-}
-
-
-def add_ctdc_view(out: duckdb.DuckDBPyConnection) -> None:
-    """View `ctdc_survivors` (CTDC layout, one row per survivor) over the analyst tables."""
-    from pipelines.commands.export import ctdc_view_sql
-
-    for name, (sql, comment) in _CTDC_SOURCES.items():
-        out.execute(f"CREATE VIEW {name} AS {sql}")
-        _comment(out, name, comment, kind="VIEW")
-    out.execute(ctdc_view_sql(*_CTDC_SOURCES))
-    _comment(out, "ctdc_survivors", "Survivors in the CTDC global data layout (row level, "
-             "not k-anonymised: analysts only). Grain: one row per survivor_id.", kind="VIEW")
-
-
 def _column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
     rows = con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() "
@@ -231,12 +185,31 @@ def _column_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     return {name: comment for name, comment in rows if comment}
 
 
+def _make_publish_dir(folder: Path, mode: int) -> None:
+    """Create the publish folder if missing, traversable by whoever may read the files.
+
+    Inside a run the umask is 077 (the warehouse lock), which would make a new folder 0700
+    and the reader files unreachable for their group: read bits of `mode` become r-x here.
+    An existing folder is left as its owner set it.
+    """
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700 | (mode & 0o044) | ((mode & 0o044) >> 2))
+
+
 def publish(
-    con: duckdb.DuckDBPyConnection, publish_dir: Path, threshold: int, run_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    publish_dir: Path,
+    threshold: int,
+    run_id: str | None = None,
+    file_mode: int = DEFAULT_READER_FILE_MODE,
 ) -> Publication:
     """Write public.duckdb and analyst.duckdb from the warehouse marts and core."""
     run_id = run_id or uuid.uuid4().hex[:12]
     published_at = dt.datetime.now(dt.UTC)
+    # Anonymised and checked before any file is replaced (raises KAnonymityError).
+    analyst = prepare_analyst(con, analyst_policy(threshold))
     tables = public_tables(con, threshold)
     tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
@@ -269,27 +242,21 @@ def publish(
             )}.items():
                 _comment_column(out, name, column, text)
 
-    # Arrow keeps DuckDB's column types, also for empty results.
-    core_frames = {name: con.execute(sql).fetch_arrow_table() for name, sql in ANALYST_SQL.items()}
-
-    def write_analyst(out: duckdb.DuckDBPyConnection) -> None:
-        for name, frame in core_frames.items():
-            out.register("frame", frame)
-            out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608 - fixed names
-            out.unregister("frame")
-            _comment(out, name, ANALYST_COMMENTS[name])
-        add_ctdc_view(out)
+    def write_analyst_file(out: duckdb.DuckDBPyConnection) -> None:
+        write_analyst(out, analyst, published_at)
 
     public_path = Path(publish_dir) / PUBLIC_FILE
     analyst_path = Path(publish_dir) / ANALYST_FILE
-    _write_atomically(public_path, write_public)
-    _write_atomically(analyst_path, write_analyst)
+    _write_atomically(public_path, write_public, file_mode)
+    _write_atomically(analyst_path, write_analyst_file, file_mode)
     suppressed = sum(int(tables[n]["is_suppressed"].sum()) for n in COUNT_TABLES)
     record_publication(con, run_id, published_at, threshold, public_path, analyst_path,
                        suppressed)
+    record_anonymity(con, run_id, published_at, analyst)
     logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path,
                 suppressed)
-    return Publication(run_id, published_at, public_path, analyst_path, threshold, suppressed)
+    return Publication(run_id, published_at, public_path, analyst_path, threshold, suppressed,
+                       analyst)
 
 
 def record_publication(

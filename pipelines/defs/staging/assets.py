@@ -16,11 +16,13 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetsDefinition,
+    AssetSpec,
     Failure,
     MaterializeResult,
     MetadataValue,
-    asset,
+    multi_asset,
 )
 
 from pipelines.defs.ingest.inbox import SOURCE_TYPES, BatchFiles, file_sha256
@@ -76,25 +78,36 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
     """The staging asset of one source type."""
     key = AssetKey(["staging", source_type])
 
-    @asset(
-        key=key,
-        group_name="staging",
+    # A multi-asset of one spec only so that it may end without output: a run for a batch
+    # file another run already processed materialises nothing (skipped, not failed), and
+    # Dagster then expects none of its check results either (`can_subset`, `skippable`).
+    @multi_asset(
+        specs=[
+            AssetSpec(
+                key,
+                group_name="staging",
+                kinds={"duckdb"},
+                skippable=True,
+                description=(
+                    f"Validated rows of accepted batches from "
+                    f"{_SOURCE_DESCRIPTIONS[source_type]}. Grain: one row per record per batch "
+                    f"(table staging.{source_type}); one partition per batch. Rows failing an "
+                    "expectation are in ops.quarantine instead; rejected batches load nothing "
+                    "(ops.rejected_batches)."
+                ),
+            )
+        ],
+        name=f"staging_{source_type}",
         partitions_def=BATCH_PARTITIONS[source_type],
         check_specs=staging_check_specs(key),
-        kinds={"duckdb"},
-        description=(
-            f"Validated rows of accepted batches from {_SOURCE_DESCRIPTIONS[source_type]}. "
-            "Grain: one row per record per batch (table staging."
-            f"{source_type}); one partition per batch. Rows failing an expectation are in "
-            "ops.quarantine instead; rejected batches load nothing (ops.rejected_batches)."
-        ),
+        can_subset=True,
     )
     def staging_asset(
         context: AssetExecutionContext,
         warehouse: WarehouseResource,
         inbox: InboxResource,
         settings: PipelineSettings,
-    ) -> Iterator[MaterializeResult | AssetCheckResult]:
+    ) -> Iterator[MaterializeResult | AssetCheckResult | AssetObservation]:
         batch_id = context.partition_key
         files = locate_batch(inbox, source_type, batch_id, context.run.tags.get(INBOX_PATH_TAG))
         with warehouse.connect() as con:
@@ -105,14 +118,22 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
                     [files.inbox_path, file_sha256(files.data_path)],
                 ).fetchone()
                 if seen:
-                    context.log.info("Batch %s already processed (%s)", files.inbox_path, seen[0])
-                    yield MaterializeResult(
-                        metadata={"status": f"already {seen[0]}", "processed_by_run": seen[1]}
+                    context.log.info(
+                        "Batch %s already processed (%s by run %s): nothing to load",
+                        files.inbox_path, seen[0], seen[1],
+                    )
+                    # An observation, not a materialisation: the partition's data did not
+                    # change, and its checks stand as the processing run recorded them.
+                    yield AssetObservation(
+                        asset_key=key,
+                        partition=batch_id,
+                        metadata={"skipped": f"already {seen[0]}", "processed_by_run": seen[1]},
                     )
                     return
             outcome = load_batch(
-                con, files, configured_key_id=settings.key_id, run_id=context.run_id
-            )
+                con, files, configured_key_id=settings.key_id, run_id=context.run_id,
+                redaction_key=warehouse.redaction_key(), limits=settings.ingest_limits(),
+            )  # fmt: skip
             accepted = outcome.status == "accepted"
             balance = row_balance(con, source_type, batch_id) if accepted else None
         if outcome.status == "accepted":

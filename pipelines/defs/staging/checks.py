@@ -29,7 +29,13 @@ _DESCRIPTIONS = {
     "type, agency and data file.",
     "manifest_is_signed_by_agency": "The manifest is signed by the registered signing key of "
     "the agency whose inbox folder it is in.",
+    "source_type_is_registered_for_agency": "The agency's signing key is registered for this "
+    "source type (inbox folder and manifest).",
     "versions_are_supported": "Contract and encoding versions are ones this warehouse reads.",
+    "batch_is_within_limits": "File size, row count and decoded size are within the "
+    "PAHICHAN_MAX_BATCH_* caps (checked before the file is read or decoded).",
+    "quarantine_is_within_limits": "Rows failing validation stay within "
+    "PAHICHAN_MAX_QUARANTINE_ROWS and PAHICHAN_MAX_QUARANTINE_SHARE.",
     "sha256_matches_manifest": "The data file's SHA-256 equals the manifest's.",
     "columns_match_contract": "The data file has exactly the pseudonymised columns of the "
     "contract, with castable types.",
@@ -70,6 +76,22 @@ def staging_check_results(
             metadata={"batch_id": outcome.batch_id, "inbox_path": outcome.files.inbox_path},
         )
         for check in outcome.inspection.checks
+    ]
+    # A batch rejected early is not checked further (e.g. an unsigned file is never
+    # parsed); Dagster still wants a result for every declared check.
+    evaluated = {check.name for check in outcome.inspection.checks}
+    results += [
+        AssetCheckResult(
+            asset_key=asset_key,
+            check_name=name,
+            passed=False,
+            # WARN: what failed is the check that rejected the batch (ERROR above).
+            severity=AssetCheckSeverity.WARN,
+            description="not evaluated: the batch was rejected by an earlier check",
+            metadata={"batch_id": outcome.batch_id, "evaluated": False},
+        )
+        for name in BATCH_CHECKS
+        if name not in evaluated
     ]
     if outcome.status != ACCEPTED or outcome.validation is None or balance is None:
         # Dagster requires a result for every declared check; row checks were not run.

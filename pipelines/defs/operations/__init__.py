@@ -1,0 +1,1 @@
+"""Operations: what tells a data officer that something went wrong."""
