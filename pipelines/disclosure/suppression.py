@@ -185,6 +185,7 @@ def _interval_stage(
         for cell in {*small.tolist(), *large.tolist()}:
             bound_member[cell].append(b)
     cache: dict = {}
+    seen: dict[int, int] = {}
     for _ in range(max_rounds):
         hidden = ~problem.published | (status != PUBLISHED)
         requirements = requirements_for(problem, hidden, threshold, references, moved)
@@ -200,19 +201,76 @@ def _interval_stage(
             around = {int(c) for r in member[cell] for c in problem.relations[r]}
             if touched & around:
                 continue  # a complement added this round already changed its relations
-            complement = _interval_complement(problem, status, cell, member, bound_member)
-            if complement is not None:
-                status[complement] = SECONDARY
-                touched.add(complement)
-                added += 1
+            seen[cell] = seen.get(cell, 0) + 1
+            # A cell still too narrow after one complement gets one in each of its
+            # relations: one more small cell per round converged in ~30 rounds.
+            complements = [
+                _interval_complement(problem, status, cell, member, bound_member, threshold)
+            ]
+            if seen[cell] > 1:
+                complements += _frontier_complements(problem, status, cell, member, threshold)
+            for complement in complements:
+                if complement is not None and status[complement] == PUBLISHED:
+                    status[complement] = SECONDARY
+                    touched.add(complement)
+                    added += 1
         if not added:
             raise RuntimeError(f"cannot widen {len(violated)} ranges: no publishable cell left")
     raise RuntimeError("interval protection did not converge")
 
 
+def _wide_complement(
+    problem: Problem, status: np.ndarray, relation: np.ndarray, threshold: int
+) -> int | None:
+    """The cell of `relation` to hide for a too-narrow range: the smallest that holds at
+    least `threshold` (one such cell gives the hidden cells of the relation room to span
+    the threshold), else the largest; children before the total; never a zero first."""
+    candidates = [int(c) for c in relation if problem.published[c] and status[c] == PUBLISHED]
+    if not candidates:
+        return None
+    total = int(relation[0])
+
+    def rank(cell: int) -> tuple[bool, bool, bool, int, int]:
+        value = int(problem.values[cell])
+        wide = value >= threshold
+        return (value == 0, cell == total, not wide, value if wide else -value, cell)
+
+    return min(candidates, key=rank)
+
+
+def _frontier_complements(
+    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]], threshold: int
+) -> list[int | None]:
+    """For a cell one complement did not widen: breadth-first through the hidden cells around
+    it, one wide complement in every relation of the nearest ring that has a publishable
+    cell. Hiding a whole ring at once converges in a round or two where one cell per round
+    took ~30 rounds (the narrowing came from relations several steps away)."""
+    seen_cells, seen_relations = {cell}, set()
+    frontier = [cell]
+    while frontier:
+        found: list[int | None] = []
+        next_frontier = []
+        for current in frontier:
+            for r in member[current]:
+                if r in seen_relations:
+                    continue
+                seen_relations.add(r)
+                candidate = _wide_complement(problem, status, problem.relations[r], threshold)
+                if candidate is not None:
+                    found.append(candidate)
+                for other in problem.relations[r]:
+                    if int(other) not in seen_cells:
+                        seen_cells.add(int(other))
+                        next_frontier.append(int(other))
+        if found:
+            return found
+        frontier = next_frontier
+    return []
+
+
 def _interval_complement(
     problem: Problem, status: np.ndarray, cell: int, member: list[list[int]],
-    bound_member: list[list[int]],
+    bound_member: list[list[int]], threshold: int,
 ) -> int | None:
     """The next cell to hide for a cell whose range is too narrow: in its relation with the
     fewest unknowns, else in a bound holding it, else the nearest publishable cell."""
@@ -222,7 +280,7 @@ def _interval_complement(
                               & (status[problem.relations[r]] == PUBLISHED))).sum()), r),
     )
     for r in options:
-        complement = _complement(problem, status, problem.relations[r])
+        complement = _wide_complement(problem, status, problem.relations[r], threshold)
         if complement is not None:
             return complement
     for b in bound_member[cell]:
