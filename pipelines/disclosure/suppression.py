@@ -110,6 +110,7 @@ def suppress(
     max_rounds: int = 10_000,
     references: np.ndarray | None = None,
     intervals: bool = True,
+    kept: np.ndarray | None = None,
 ) -> np.ndarray:
     """Status per cell: PUBLISHED, PRIMARY or SECONDARY (virtual cells stay PUBLISHED).
 
@@ -119,6 +120,7 @@ def suppress(
     be computed (the exact auditor confirms it for every group, however large), then, with
     `intervals`, until every sensitive hidden cell's feasible range (LP over all relations
     and bounds) includes 0 (and its reference) and is at least `threshold` wide.
+    `kept` marks cells that stay hidden whatever their value (earlier suppressions in force).
     Deterministic: ties are broken by cell number (the caller numbers cells in key order).
     """
     if threshold < 1:
@@ -127,6 +129,10 @@ def suppress(
     status[problem.published & primary_mask(problem.values, threshold)] = PRIMARY
     moved = _moved(problem, references, threshold)
     status[moved] = PRIMARY
+    if kept is not None:
+        # Hidden by the latest publication and unchanged since: showing it now would reveal
+        # what that file hid.
+        status[np.asarray(kept, dtype=bool) & problem.published] = PRIMARY
     if not problem.relations and not problem.bounds:
         return status
     status = _exact_stage(problem, status, threshold, max_rounds)

@@ -30,33 +30,43 @@ def cell_keys(name: str, frame: pd.DataFrame) -> pd.Series:
         [], dtype="string")
 
 
+def _per_cell(joint, size: int, known: dict[str, dict[str, int]] | None) -> np.ndarray:
+    """`known[table][cell key]` laid out per cell of the joint problem (NaN where absent)."""
+    out = np.full(size, np.nan)
+    for name, frame in joint.frames.items():
+        values = (known or {}).get(name)
+        if not values or frame.empty:
+            continue
+        offset = joint.offsets[name]
+        out[offset:offset + len(frame)] = cell_keys(name, frame).map(values).astype(
+            "Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
 def protect_tables(
     tables: dict[str, pd.DataFrame],
     threshold: int,
     previous: dict[str, dict[str, int]] | None = None,
     *,
+    kept_hidden: dict[str, dict[str, int]] | None = None,
     stats: dict | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Protect every count table in `tables` (keys are table kinds) jointly; others pass
-    through. `previous[name][cell key]` is the value last published for a cell (any earlier
+    through. `previous[name][cell key]` is the value last shown for a cell (any earlier
     publication): a cell that moved by 1..threshold-1 since is hidden too, and its range must
-    include that value. Output rows are in key order (same data, same file)."""
+    include that value. `kept_hidden[name][cell key]` is the value of a cell the latest
+    publication hid: while unchanged it stays hidden (and protected like a small cell from
+    exact recovery). Output rows are in key order (same data, same file)."""
     counted = {name: frame for name, frame in tables.items() if name in KEYS}
     joint = joint_problem(counted)
     problem = joint.problem
     problem.check()
-    references = np.full(problem.size, np.nan)
-    if previous:
-        for name, frame in joint.frames.items():
-            known = previous.get(name)
-            if not known or frame.empty:
-                continue
-            offset = joint.offsets[name]
-            values = cell_keys(name, frame).map(known)
-            references[offset:offset + len(frame)] = values.astype("Float64").to_numpy(
-                dtype=np.float64, na_value=np.nan)
-    status = suppress(problem, threshold, references=references)
+    references = _per_cell(joint, problem.size, previous)
+    hidden_before = _per_cell(joint, problem.size, kept_hidden)
+    kept = problem.published & (hidden_before == problem.values)
+    status = suppress(problem, threshold, references=references, kept=kept)
     if stats is not None:
+        stats["frames"] = joint.frames
         stats["problem"] = problem
         stats["status"] = status
         stats["joint"] = joint

@@ -69,6 +69,14 @@ def test_measures_equal_in_the_data_are_declared(all_marts):
     count by definition: the model must declare it, or an attacker has an equation the
     protector lacks (equal in one small warehouse only is a coincidence of small data)."""
     declared = {frozenset({(a[0], a[1]), (b[0], b[1])}) for a, b in SAME_COUNT}
+    # A pair declared as a bound (one never exceeds the other) is in the protector's LP
+    # already; equal in synthetic data (each survivor served once a year) is not an identity.
+    bounded = {
+        frozenset({(name, measure), (bound.table, bound.measure)})
+        for name, table in TABLES.items()
+        for measure, spec in table.measures.items()
+        for bound in spec.at_most
+    }
     always = set.intersection(*[_equal_pairs(m) for m in all_marts])
-    assert always - declared == set()
+    assert always - declared - bounded == set()
     assert declared <= always  # the declared identity does hold in the data

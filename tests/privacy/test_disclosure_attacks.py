@@ -132,3 +132,89 @@ def test_no_column_says_why_a_cell_is_hidden(warehouse):
         assert set(frame.columns) - {"is_suppressed", "value"} <= set(
             warehouse[2][name].columns), name
         assert (frame["value"].isna() == frame["is_suppressed"]).all(), name
+
+
+def _published_values(folder) -> dict[tuple, int]:
+    """Every shown count of a public file, keyed by table and key columns."""
+    from pipelines.disclosure.relations import KEYS
+
+    public = read_public(folder / "public.duckdb")
+    shown = {}
+    for name in COUNT_TABLES:
+        frame = public[name]
+        frame = frame[frame["value"].notna()]
+        if "measure" in frame:
+            frame = frame[frame["measure"] != "mean_score_pct"]
+        for row in frame[[*KEYS[name], "value"]].itertuples(index=False, name=None):
+            shown[(name, *map(str, row[:-1]))] = int(row[-1])
+    return shown
+
+
+def _remove_one_survivor(con: duckdb.DuckDBPyConnection) -> int:
+    """Erase every record of the survivor with the most records, as a withdrawal does, and
+    rebuild core and marts; returns how many records went."""
+    survivor, tokens = con.execute(
+        "SELECT survivor_id, list(record_token) FROM linkage.memberships GROUP BY ALL "
+        "ORDER BY count(*) DESC, survivor_id LIMIT 1"
+    ).fetchone()
+    for source in ("shelter", "ocmc", "migration"):
+        con.execute(f"DELETE FROM staging.{source} WHERE list_contains(?, record_token)",  # noqa: S608
+                    [tokens])
+    con.execute("DELETE FROM linkage.memberships WHERE survivor_id = ?", [survivor])
+    build_core(con)
+    build_marts(con)
+    return len(tokens)
+
+
+@pytest.fixture(scope="module")
+def republished(tmp_path_factory):
+    """The same warehouse published three times: twice unchanged, then after a withdrawal."""
+    con = duckdb.connect()
+    build_warehouse(con, people=150, span_days=500, followups=True)
+    build_core(con)
+    build_marts(con)
+    folders = [tmp_path_factory.mktemp(f"publication-{i}") for i in range(3)]
+    publish_build.publish(con, folders[0], K, run_id="p1")
+    publish_build.publish(con, folders[1], K, run_id="p2")
+    removed = _remove_one_survivor(con)
+    publish_build.publish(con, folders[2], K, run_id="p3")
+    truth = {t: con.execute(f"SELECT * FROM marts.{t}").df() for t in COUNT_TABLES}  # noqa: S608
+    yield folders, removed, truth
+    con.close()
+
+
+def test_republishing_unchanged_data_gives_the_same_tables(republished):
+    """Two publications of the same data (e.g. two runs with nothing new): the same cells
+    shown with the same values and the same cells hidden."""
+    folders, _, _ = republished
+    first, second = read_public(folders[0] / "public.duckdb"), read_public(
+        folders[1] / "public.duckdb")
+    for name in COUNT_TABLES:
+        pd.testing.assert_frame_equal(first[name], second[name])
+
+
+def test_a_withdrawal_does_not_show_as_a_small_difference(republished):
+    """Before/after a withdrawal: no count shown in both files moved by 1..k-1 (the review
+    found 90 cells that dropped by exactly 1, describing the withdrawn person)."""
+    folders, removed, _ = republished
+    assert removed >= 2
+    before, after = _published_values(folders[1]), _published_values(folders[2])
+    moved = {key: (before[key], after[key]) for key in before.keys() & after.keys()
+             if 1 <= abs(before[key] - after[key]) < K}
+    assert moved == {}, f"{len(moved)} cells moved by less than {K}: {list(moved.items())[:5]}"
+    assert len(before.keys() & after.keys()) > 100  # the files still share most figures
+
+
+def test_the_file_after_a_withdrawal_passes_the_attack(republished):
+    folders, _, truth = republished
+    public = read_public(folders[2] / "public.duckdb")
+    attacker = attacker_for(public, truth)
+    values = true_values(attacker, truth)
+    cells = _sample(np.flatnonzero((values >= 1) & (values < K)), 100)
+    ranges = attacker.ranges(cells)
+    narrow = [(attacker.variables[v], values[v], lo, hi) for v, (lo, hi) in ranges.items()
+              if lo > 1e-6 or hi - lo < K - 1e-6]
+    assert narrow == []
+    exact = [v for v, (lo, hi) in attacker.ranges(_sample(np.arange(len(values)), 150)).items()
+             if hi - lo < 0.5 and values[v] > 0]
+    assert exact == []

@@ -32,6 +32,7 @@ from pipelines.defs.publish.analyst import (
     record_anonymity,
     write_analyst,
 )
+from pipelines.disclosure.history import load_history, save_history
 from pipelines.disclosure.tables import protect_tables
 from pipelines.resources import DEFAULT_READER_FILE_MODE
 
@@ -158,13 +159,21 @@ def published_grid(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sort_values(columns, ignore_index=True)
 
 
-def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, pd.DataFrame]:
-    """The marts after disclosure control, as frames (the public.duckdb tables but one)."""
+def public_tables(
+    con: duckdb.DuckDBPyConnection, threshold: int, stats: dict | None = None
+) -> dict[str, pd.DataFrame]:
+    """The marts after disclosure control, as frames (the public.duckdb tables but one),
+    protected against this publication and what earlier ones showed (`disclosure.history`)."""
     marts = {
         name: con.execute(f"SELECT * FROM marts.{name}").df()  # noqa: S608 - fixed names
         for name in MART_TABLES
     }
-    return protect_tables(marts, threshold)
+    history = load_history(con)
+    stats = {} if stats is None else stats
+    stats["history"] = history
+    return protect_tables(
+        marts, threshold, history.shown, kept_hidden=history.hidden, stats=stats
+    )
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -210,7 +219,8 @@ def publish(
     published_at = dt.datetime.now(dt.UTC)
     # Anonymised and checked before any file is replaced (raises KAnonymityError).
     analyst = prepare_analyst(con, analyst_policy(threshold))
-    tables = public_tables(con, threshold)
+    protection: dict = {}
+    tables = public_tables(con, threshold, protection)
     tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
     model_version = None
@@ -253,6 +263,8 @@ def publish(
     record_publication(con, run_id, published_at, threshold, public_path, analyst_path,
                        suppressed)
     record_anonymity(con, run_id, published_at, analyst)
+    # What this file showed and hid, for the next publication's protection.
+    save_history(con, protection["frames"], tables, protection["history"], run_id)
     logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path,
                 suppressed)
     return Publication(run_id, published_at, public_path, analyst_path, threshold, suppressed,
