@@ -30,8 +30,6 @@ _TOKEN_COLUMNS = (
     "family_name_key",
     "full_name_key",
     "name_set_key",
-    "birth_year_token",
-    "birth_date_token",
     "sex_token",
     "district_token",
     "ward_token",
@@ -39,10 +37,25 @@ _TOKEN_COLUMNS = (
     "passport_token",
     "phone_token",
 )
-_TOKEN_LIST_COLUMNS = (
-    "birth_year_pm1_tokens", "birth_year_pm2_tokens", "citizenship_edit_tokens",
-    "passport_edit_tokens",
-)  # fmt: skip
+_TOKEN_LIST_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
+# Birth, one set of columns for both encodings (the model compares like with like only):
+# - birth_scheme: 2 (keyed windows, pahichan-enc-2), 1 (exact year tokens, enc-1), NULL;
+# - birth_year_token: enc-1 exact year, enc-2 the cell (both window tokens together);
+# - birth_date_token: enc-1 exact date, enc-2 day token + cell;
+# - birth_near_tokens: enc-1 the +-1 list (two of them intersect when the years are at
+#   most 2 apart), enc-2 the window tokens (shared when less than a window apart).
+_WINDOWS = "coalesce(r.birth_window_tokens, [])"
+_CELL = f"nullif(array_to_string({_WINDOWS}, '/'), '')"
+_BIRTH_EXPRESSIONS = {
+    "birth_scheme": f"CASE WHEN len({_WINDOWS}) > 0 THEN 2"
+    " WHEN r.birth_year_token IS NOT NULL THEN 1 END",
+    "birth_year_token": f"coalesce(r.birth_year_token, {_CELL})",
+    "birth_date_token": f"coalesce(r.birth_date_token, r.birth_day_token || '/' || {_CELL})",
+}
+_BIRTH_NEAR = (
+    f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS}"
+    " ELSE coalesce(r.birth_year_pm1_tokens, []) END"
+)
 # Short clear codes (inline strings in DuckDB already): kept as they are.
 _PLAIN_COLUMNS = ("sex", "local_level_code")
 _SUBSET_FILTERS: dict[str, str] = {
@@ -135,6 +148,10 @@ def prepare_input(
             *bit_columns,
             *(f"{_hashed(f'r.{c}')} AS {c}" for c in _TOKEN_COLUMNS),
             *(f"list_transform(r.{c}, t -> {_hashed('t')}) AS {c}" for c in _TOKEN_LIST_COLUMNS),
+            f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
+            *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}"
+              for c in ("birth_year_token", "birth_date_token")),  # fmt: skip
+            f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
             *(f"r.{c}" for c in _PLAIN_COLUMNS),
             *bands,
         ]

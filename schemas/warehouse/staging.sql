@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
     birth_date_token        VARCHAR,
+    birth_window_tokens     VARCHAR[],
+    birth_day_token         VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
     ward_token              VARCHAR,
@@ -82,6 +84,8 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
     birth_date_token        VARCHAR,
+    birth_window_tokens     VARCHAR[],
+    birth_day_token         VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
     ward_token              VARCHAR,
@@ -141,6 +145,8 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
     birth_date_token        VARCHAR,
+    birth_window_tokens     VARCHAR[],
+    birth_day_token         VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
     ward_token              VARCHAR,
@@ -242,3 +248,11 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS passport_edit_tokens VARC
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
+
+-- Warehouses created before pahichan-enc-2 (keyed birth-year windows) gain its columns.
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS birth_window_tokens VARCHAR[];
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS birth_window_tokens VARCHAR[];
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS birth_window_tokens VARCHAR[];
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;

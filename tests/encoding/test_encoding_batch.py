@@ -17,6 +17,7 @@ from linkage.encoding import encode_frame
 from linkage.encoding.batch import pseudonymise_file
 from linkage.encoding.bloom import BloomEncoder, dice
 from linkage.encoding.identifiers import normalise_document_number, normalise_phone
+from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS
 from linkage.encoding.keys import read_key, write_key
 from linkage.encoding.names import canonical_name
 from linkage.encoding.schema import BATCH_SCHEMA
@@ -117,12 +118,14 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert len(row["given_name_bf"]) == 128
     assert "date_of_birth" not in table.column_names and "ward" not in table.column_names
     for rec in table.to_pylist():
-        if rec["birth_year_token"]:
-            assert len(rec["birth_year_pm2_tokens"]) == 5
-            assert rec["birth_year_pm1_tokens"] == rec["birth_year_pm2_tokens"][1:4]
-            assert rec["birth_year_token"] == rec["birth_year_pm2_tokens"][2]
+        # pahichan-enc-2: no exact year/date tokens, no year-ordered lists (threat model,
+        # "Birth years"); one keyed window token per grid and a day-month token instead.
+        assert rec["birth_year_token"] is None and rec["birth_date_token"] is None
+        assert rec["birth_year_pm1_tokens"] == [] and rec["birth_year_pm2_tokens"] == []
         assert rec["birth_precision"] in {"day", "year", "age", "unknown"}
-        assert (rec["birth_date_token"] is not None) == (rec["birth_precision"] == "day")
+        assert len(rec["birth_window_tokens"]) == (0 if rec["birth_precision"] == "unknown"
+                                                   else BIRTH_WINDOW_GRIDS)  # fmt: skip
+        assert (rec["birth_day_token"] is not None) == (rec["birth_precision"] == "day")
     manifest = json.loads(written.manifest.read_text())
     assert set(manifest) == {
         "batch_id", "contract_version", "encoding_version", "source_type", "agency_id",
@@ -134,7 +137,7 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert signature_is_valid(manifest, public_key)
     assert manifest["sha256"] == hashlib.sha256(written.parquet.read_bytes()).hexdigest()
     assert manifest["row_count"] == table.num_rows == 40
-    assert manifest["encoding_version"] == "pahichan-enc-1"
+    assert manifest["encoding_version"] == "pahichan-enc-2"
 
 
 def test_same_key_same_input_gives_identical_bytes(tmp_path: Path, secret: bytes) -> None:
