@@ -90,9 +90,9 @@ class RecordEncoder:
         cached = self._windows.get(year)
         if cached is None:
             step = BIRTH_WINDOW_YEARS // BIRTH_WINDOW_GRIDS
-            window = self.tokens["birth_window"]
+            window, shift = self.tokens["birth_window"], self._birth_offset
             cached = self._windows[year] = [
-                window(f"{grid}/{(year + self._birth_offset + grid * step) // BIRTH_WINDOW_YEARS}")
+                window(f"{grid}/{(year + shift + grid * step) // BIRTH_WINDOW_YEARS}")
                 for grid in range(BIRTH_WINDOW_GRIDS)
             ]  # type: ignore[misc]
         return cached

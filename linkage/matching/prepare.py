@@ -52,6 +52,7 @@ _BIRTH_EXPRESSIONS = {
     "birth_year_token": f"coalesce(r.birth_year_token, {_CELL})",
     "birth_date_token": f"coalesce(r.birth_date_token, r.birth_day_token || '/' || {_CELL})",
 }
+_BIRTH_HASHED = ("birth_year_token", "birth_date_token")
 _BIRTH_NEAR = (
     f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS}"
     " ELSE coalesce(r.birth_year_pm1_tokens, []) END"
@@ -149,8 +150,7 @@ def prepare_input(
             *(f"{_hashed(f'r.{c}')} AS {c}" for c in _TOKEN_COLUMNS),
             *(f"list_transform(r.{c}, t -> {_hashed('t')}) AS {c}" for c in _TOKEN_LIST_COLUMNS),
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
-            *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}"
-              for c in ("birth_year_token", "birth_date_token")),  # fmt: skip
+            *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
             *(f"r.{c}" for c in _PLAIN_COLUMNS),
             *bands,

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
 
-from schemas.vocabularies import AGE_BANDS, _AGE_BAND_LOWER
+from schemas.vocabularies import _AGE_BAND_LOWER, AGE_BANDS
 
 Ranges = np.ndarray  # shape (n, 2): lowest and highest possible birth year per record
 
@@ -81,7 +82,7 @@ def chain_years(ranges: Ranges, year_lists: Sequence[Sequence[str]]) -> Ranges:
     each connected ladder's shift with the band years of every record on it."""
     edges: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for tokens in year_lists:
-        for left, right in zip(tokens, tokens[1:], strict=False):
+        for left, right in pairwise(tokens):
             edges[left].add((right, 1))
             edges[right].add((left, -1))
     offset: dict[str, tuple[int, int]] = {}  # token -> (ladder, position on it)

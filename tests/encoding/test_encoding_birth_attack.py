@@ -1,4 +1,4 @@
-"""Birth-year attacks on the outbound batches of a synthetic register (tests/encoding/birth_attacks.py).
+"""Birth-year attacks (tests/encoding/birth_attacks.py) on a synthetic register's batches.
 
 A synthetic register (4,000 people, three agencies, contacts 2019-2026, ~10,400 records) goes
 through the real `pahichan pseudonymise` command; the attacker holds every batch written,
@@ -8,14 +8,14 @@ the year of the birth date, else contact year - stated age, as the encoder deriv
 Asserted: no combination of the attacks recovers the exact birth year of 5% of records.
 Printed: each attack's rate and, for scale, what the clear age band alone gives.
 On `pahichan-enc-1` batches (ordered +-2 lists and an exact year token) chaining recovered
-100% and class anchoring 85% of records; `test_attack_breaks_year_ordered_lists` keeps
+96.0% (every record with a year) and class anchoring 81.5%; with windows of 16 years
+the combination recovers 4.5% (10 years: 6.2%, 12: 5.6%); `test_attack_breaks_year_ordered_lists` keeps
 that construction as a control, so the attack code itself is shown to work.
 """
 
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
