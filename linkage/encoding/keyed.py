@@ -19,7 +19,8 @@ from linkage.encoding.crypto import PreparedHmac, derive_subkey
 
 _TOKEN_PURPOSES = (
     "name_key/given", "name_key/family", "name_key/full", "name_key/set", "birth_year",
-    "birth_date", "birth_window", "birth_day", "sex", "district", "ward", "citizenship", "passport", "phone",
+    "birth_date", "birth_window", "birth_day", "sex", "district", "ward", "citizenship",
+    "passport", "phone",
 )  # fmt: skip
 # One-deletion variants of ID numbers: a sub-key of their own, so a variant of one number can
 # never equal the token of another (shorter) number.

@@ -9,7 +9,8 @@ Asserted: no combination of the attacks recovers the exact birth year of 5% of r
 Printed: each attack's rate and, for scale, what the clear age band alone gives.
 On `pahichan-enc-1` batches (ordered +-2 lists and an exact year token) chaining recovered
 96.0% (every record with a year) and class anchoring 81.5%; with windows of 16 years
-the combination recovers 4.5% (10 years: 6.2%, 12: 5.6%); `test_attack_breaks_year_ordered_lists` keeps
+the combination recovers 4.5% (10 years: 6.2%, 12: 5.6%);
+`test_attack_breaks_year_ordered_lists` keeps
 that construction as a control, so the attack code itself is shown to work.
 """
 
