@@ -17,7 +17,7 @@ from linkage.encoding import encode_frame
 from linkage.encoding.batch import pseudonymise_file
 from linkage.encoding.bloom import BloomEncoder, dice
 from linkage.encoding.identifiers import normalise_document_number, normalise_phone
-from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS
+from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS, RecordEncoder
 from linkage.encoding.keys import read_key, write_key
 from linkage.encoding.names import canonical_name
 from linkage.encoding.schema import BATCH_SCHEMA
@@ -192,9 +192,16 @@ def test_birth_year_from_date_or_age(calendar: str, secret: bytes) -> None:
                         calendar=calendar).table.to_pylist()  # fmt: skip
     assert [r["birth_precision"] for r in rows] == ["day", "age"]
     assert [r["age_band"] for r in rows] == ["25-34", "25-34"]
-    # 1995 (from the date) and 2024 - 28 = 1996 (from age) are neighbours:
-    assert rows[0]["birth_year_token"] != rows[1]["birth_year_token"]
-    assert rows[0]["birth_year_token"] in rows[1]["birth_year_pm1_tokens"]
+    # pahichan-enc-2: no exact year/date token and no neighbour lists, only the keyed
+    # windows of 1995 (from the date, BS dates converted first) and of 2024 - 28 = 1996 (from
+    # the age), which share at least one window; the day token only where the date is known.
+    assert all(r["birth_year_token"] is None and r["birth_date_token"] is None for r in rows)
+    assert all(r["birth_year_pm1_tokens"] == r["birth_year_pm2_tokens"] == [] for r in rows)
+    encoder = RecordEncoder(secret)
+    assert rows[0]["birth_window_tokens"] == encoder.birth_window_tokens(1995)
+    assert rows[1]["birth_window_tokens"] == encoder.birth_window_tokens(1996)
+    assert set(rows[0]["birth_window_tokens"]) & set(rows[1]["birth_window_tokens"])
+    assert rows[0]["birth_day_token"] is not None and rows[1]["birth_day_token"] is None
     assert rows[0]["contact_date"] == dt.date(2024, 5, 1)
 
 

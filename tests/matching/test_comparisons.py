@@ -12,7 +12,7 @@ from linkage.matching.spec import (
     document_comparison,
     name_comparison,
 )
-from tests.matching.fake_encoder import _token
+from tests.matching.fake_encoder import _token, birth_windows
 
 
 def _case_sql(comparison: dict) -> str:
@@ -62,38 +62,70 @@ def _years(year: int | None, spread: int) -> list[str]:
     return [_token("yob", str(year + d)) for d in range(-spread, spread + 1)] if year else []
 
 
+def _birth(encoding: int, year: int | None, day: str) -> dict:
+    """One side's prepared birth columns, as `linkage.matching.prepare` derives them."""
+    if year is None:
+        return {"scheme": None, "year": None, "date": None, "near": []}
+    if encoding == 1:
+        return {"scheme": 1, "year": _token("yob", str(year)), "near": _years(year, 1),
+                "date": _token("dob", f"{year}-{day}")}  # fmt: skip
+    windows = birth_windows(year)
+    cell = "/".join(windows)
+    return {"scheme": 2, "year": cell, "near": windows, "date": f"{_token('day', day)}/{cell}"}
+
+
+# Fake windows (tests.matching.fake_encoder): 16 years, grids 8 apart, shift 5, so cells are
+# 1987-1994, 1995-2002, ...; years 3-15 apart share one window when a grid holds both.
 @pytest.mark.parametrize(
-    ("year_l", "year_r", "same_date", "label"),
+    ("encoding", "year_l", "year_r", "same_day", "label"),
     [
-        (1990, 1990, True, "same birth date"),
-        (1990, 1990, False, "same birth year"),
-        (1990, 1991, False, "birth year +-1"),
-        (1991, 1989, False, "birth year +-2"),
-        (1990, 1993, False, "else"),
-        (1990, None, False, "null"),
+        (1, 1990, 1990, True, "same birth date"),
+        (1, 1990, 1990, False, "same birth year"),
+        (1, 1990, 1991, False, "birth year near"),
+        (1, 1991, 1989, False, "birth year near"),
+        (1, 1990, 1993, False, "else"),
+        (1, 1990, None, False, "null"),
+        (2, 1990, 1990, True, "same birth date"),
+        (2, 1988, 1993, True, "same birth date"),  # same day and cell: the finest there is
+        (2, 1990, 1990, False, "same birth year"),
+        (2, 1987, 1994, False, "same birth year"),
+        (2, 1994, 1995, False, "birth year near"),
+        (2, 1990, 2001, False, "birth year near"),
+        (2, 1990, 2003, False, "else"),
+        (2, 1990, None, False, "null"),
     ],
 )
-def test_birth_year_levels(year_l, year_r, same_date, label):
+def test_birth_year_levels(encoding, year_l, year_r, same_day, label):
+    left, right = _birth(encoding, year_l, "01-02"), _birth(encoding, year_r, "01-02")
+    if not same_day and right["date"] is not None:
+        right["date"] += "x"
     con = duckdb.connect()
     con.execute(
-        """CREATE TABLE p AS SELECT ?::VARCHAR AS birth_year_token_l,
-        ?::VARCHAR AS birth_year_token_r,
-        ?::VARCHAR[] AS birth_year_pm1_tokens_l, ?::VARCHAR[] AS birth_year_pm1_tokens_r,
-        ?::VARCHAR[] AS birth_year_pm2_tokens_l, ?::VARCHAR[] AS birth_year_pm2_tokens_r,
-        ? AS birth_date_token_l, ? AS birth_date_token_r""",
-        [
-            _token("yob", str(year_l)) if year_l else None,
-            _token("yob", str(year_r)) if year_r else None,
-            _years(year_l, 1),
-            _years(year_r, 1),
-            _years(year_l, 2),
-            _years(year_r, 2),
-            "d1",
-            "d1" if same_date else "d2",
-        ],
-    )
+        """CREATE TABLE p AS SELECT ?::INTEGER AS birth_scheme_l, ?::INTEGER AS birth_scheme_r,
+        ?::VARCHAR AS birth_year_token_l, ?::VARCHAR AS birth_year_token_r,
+        ?::VARCHAR[] AS birth_near_tokens_l, ?::VARCHAR[] AS birth_near_tokens_r,
+        ?::VARCHAR AS birth_date_token_l, ?::VARCHAR AS birth_date_token_r""",
+        [left["scheme"], right["scheme"], left["year"], right["year"], left["near"],
+         right["near"], left["date"], right["date"]],
+    )  # fmt: skip
     got = con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
-    assert got == label
+    assert got.split(" (")[0] == label
+
+
+def test_birth_levels_do_not_compare_across_encodings():
+    """An enc-1 record and an enc-2 record have tokens of different kinds: no evidence."""
+    left, right = _birth(1, 1990, "01-02"), _birth(2, 1990, "01-02")
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE p AS SELECT ?::INTEGER AS birth_scheme_l, ?::INTEGER AS birth_scheme_r,
+        ?::VARCHAR AS birth_year_token_l, ?::VARCHAR AS birth_year_token_r,
+        ?::VARCHAR[] AS birth_near_tokens_l, ?::VARCHAR[] AS birth_near_tokens_r,
+        ?::VARCHAR AS birth_date_token_l, ?::VARCHAR AS birth_date_token_r""",
+        [1, 2, left["year"], right["year"], left["near"], right["near"], left["date"],
+         right["date"]],
+    )  # fmt: skip
+    got = con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
+    assert got == "null"
 
 
 def _edit_tokens(number: str | None) -> list[str]:
