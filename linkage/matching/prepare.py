@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from linkage.matching.lsh import lsh_params_label, minhash_bands
 from linkage.matching.spec import LinkageSettings, lsh_band_columns
+from schemas.vocabularies import _AGE_BAND_LOWER, AGE_BANDS, MAX_PLAUSIBLE_AGE
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +55,27 @@ _BIRTH_EXPRESSIONS = {
 }
 _BIRTH_HASHED = ("birth_year_token", "birth_date_token")
 _BIRTH_NEAR = (
-    f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS}"
-    " ELSE coalesce(r.birth_year_pm1_tokens, []) END"
+    f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS} ELSE coalesce(r.birth_year_pm1_tokens, []) END"
 )
+# The birth years the record's clear age band allows at its clear contact date (the same
+# data the warehouse shows; nothing the tokens add): birth_year_low .. birth_year_high, NULL
+# without a band. An age from a birth date is the age on the contact day, hence one more
+# year below for day precision. The comparison uses it to split the coarse window levels.
+_AGE_UPPER = (*(lower - 1 for lower in _AGE_BAND_LOWER[1:]), MAX_PLAUSIBLE_AGE)
+
+
+def _age_case(bounds: tuple[int, ...]) -> str:
+    whens = " ".join(
+        f"WHEN '{band}' THEN {bound}" for band, bound in zip(AGE_BANDS, bounds, strict=True)
+    )  # band labels and ages are code constants, not data
+    return f"CASE r.age_band {whens} END"
+
+
+_BIRTH_RANGE = {
+    "birth_year_low": f"year(r.contact_date) - ({_age_case(_AGE_UPPER)})"
+    " - CASE WHEN r.birth_precision = 'day' THEN 1 ELSE 0 END",
+    "birth_year_high": f"year(r.contact_date) - ({_age_case(_AGE_BAND_LOWER)})",
+}
 # Short clear codes (inline strings in DuckDB already): kept as they are.
 _PLAIN_COLUMNS = ("sex", "local_level_code")
 _SUBSET_FILTERS: dict[str, str] = {
@@ -152,6 +171,7 @@ def prepare_input(
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
+            *(f"{expression} AS {name}" for name, expression in _BIRTH_RANGE.items()),
             *(f"r.{c}" for c in _PLAIN_COLUMNS),
             *bands,
         ]

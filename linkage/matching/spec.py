@@ -303,6 +303,14 @@ def birth_comparison() -> dict[str, Any]:
     (same date, same year, within 2 years). A pair of one of each has no birth evidence
     (null level): their tokens are of different kinds and never equal.
     """
+    # enc-2 only: do the birth years the two clear age bands allow at their contact dates
+    # overlap (prepare's birth_year_low/high)? Splits the coarse cell and window levels
+    # with data the warehouse holds in the clear anyway. Without a band: taken as agreeing.
+    # enc-1 pairs always agree (their exact levels are unchanged).
+    ages_agree = (
+        "(birth_scheme_l = 1 OR coalesce(birth_year_low_l <= birth_year_high_r"
+        " AND birth_year_low_r <= birth_year_high_l, TRUE))"
+    )
     return {
         "output_column_name": "birth",
         "comparison_description": "Birth date or year, compared through keyed tokens",
@@ -318,12 +326,21 @@ def birth_comparison() -> dict[str, Any]:
                 "label_for_charts": "same birth date",
             },
             {
+                "sql_condition": f"birth_year_token_l = birth_year_token_r AND {ages_agree}",
+                "label_for_charts": "same birth year (enc-2: same window cell, ages agree)",
+            },
+            {
                 "sql_condition": "birth_year_token_l = birth_year_token_r",
-                "label_for_charts": "same birth year (enc-2: same window cell)",
+                "label_for_charts": "same birth year (enc-2: same window cell, ages disagree)",
+            },
+            {
+                "sql_condition": "list_has_any(birth_near_tokens_l, birth_near_tokens_r)"
+                f" AND {ages_agree}",
+                "label_for_charts": "birth year near (enc-1: +-2, enc-2: a shared window)",
             },
             {
                 "sql_condition": "list_has_any(birth_near_tokens_l, birth_near_tokens_r)",
-                "label_for_charts": "birth year near (enc-1: +-2, enc-2: a shared window)",
+                "label_for_charts": "birth year near (enc-2: a shared window, ages disagree)",
             },
             _else_level(),
         ],

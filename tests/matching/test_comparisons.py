@@ -65,13 +65,28 @@ def _years(year: int | None, spread: int) -> list[str]:
 def _birth(encoding: int, year: int | None, day: str) -> dict:
     """One side's prepared birth columns, as `linkage.matching.prepare` derives them."""
     if year is None:
-        return {"scheme": None, "year": None, "date": None, "near": []}
+        return {"scheme": None, "year": None, "date": None, "near": [], "low": None, "high": None}
     if encoding == 1:
         return {"scheme": 1, "year": _token("yob", str(year)), "near": _years(year, 1),
                 "date": _token("dob", f"{year}-{day}")}  # fmt: skip
     windows = birth_windows(year)
     cell = "/".join(windows)
     return {"scheme": 2, "year": cell, "near": windows, "date": f"{_token('day', day)}/{cell}"}
+
+
+def _levels(left: dict, right: dict) -> str:
+    con = duckdb.connect()
+    columns = {"scheme": "INTEGER", "year": "VARCHAR", "near": "VARCHAR[]", "date": "VARCHAR",
+               "low": "INTEGER", "high": "INTEGER"}  # fmt: skip
+    names = {"scheme": "birth_scheme", "year": "birth_year_token",
+             "near": "birth_near_tokens", "date": "birth_date_token",
+             "low": "birth_year_low", "high": "birth_year_high"}  # fmt: skip
+    select = ", ".join(
+        f"?::{kind} AS {names[key]}_{side}" for key, kind in columns.items() for side in "lr"
+    )
+    values = [side.get(key) for key in columns for side in (left, right)]
+    con.execute(f"CREATE TABLE p AS SELECT {select}", values)
+    return con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
 
 
 # Fake windows (tests.matching.fake_encoder): 16 years, grids 8 apart, shift 5, so cells are
@@ -99,33 +114,30 @@ def test_birth_year_levels(encoding, year_l, year_r, same_day, label):
     left, right = _birth(encoding, year_l, "01-02"), _birth(encoding, year_r, "01-02")
     if not same_day and right["date"] is not None:
         right["date"] += "x"
-    con = duckdb.connect()
-    con.execute(
-        """CREATE TABLE p AS SELECT ?::INTEGER AS birth_scheme_l, ?::INTEGER AS birth_scheme_r,
-        ?::VARCHAR AS birth_year_token_l, ?::VARCHAR AS birth_year_token_r,
-        ?::VARCHAR[] AS birth_near_tokens_l, ?::VARCHAR[] AS birth_near_tokens_r,
-        ?::VARCHAR AS birth_date_token_l, ?::VARCHAR AS birth_date_token_r""",
-        [left["scheme"], right["scheme"], left["year"], right["year"], left["near"],
-         right["near"], left["date"], right["date"]],
-    )  # fmt: skip
-    got = con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
-    assert got.split(" (")[0] == label
+    assert _levels(left, right).split(" (")[0] == label
+
+
+@pytest.mark.parametrize(
+    ("ranges", "year_r", "label"),
+    [
+        # Clear age bands at the contact dates: birth years 1985-1991 and 1990-1996 overlap.
+        (((1985, 1991), (1990, 1996)), 1993, "same window cell, ages agree)"),
+        (((1985, 1991), (1992, 1998)), 1993, "same window cell, ages disagree)"),
+        (((1985, 1991), (None, None)), 1993, "same window cell, ages agree)"),
+        (((1985, 1991), (1990, 1996)), 1996, "a shared window)"),
+        (((1985, 1991), (1995, 2001)), 1996, "a shared window, ages disagree)"),
+    ],
+)
+def test_birth_window_levels_split_by_clear_age_bands(ranges, year_r, label):
+    left, right = _birth(2, 1990, "01-02"), _birth(2, year_r, "03-04")
+    (left["low"], left["high"]), (right["low"], right["high"]) = ranges
+    assert _levels(left, right).endswith(label)
 
 
 def test_birth_levels_do_not_compare_across_encodings():
     """An enc-1 record and an enc-2 record have tokens of different kinds: no evidence."""
     left, right = _birth(1, 1990, "01-02"), _birth(2, 1990, "01-02")
-    con = duckdb.connect()
-    con.execute(
-        """CREATE TABLE p AS SELECT ?::INTEGER AS birth_scheme_l, ?::INTEGER AS birth_scheme_r,
-        ?::VARCHAR AS birth_year_token_l, ?::VARCHAR AS birth_year_token_r,
-        ?::VARCHAR[] AS birth_near_tokens_l, ?::VARCHAR[] AS birth_near_tokens_r,
-        ?::VARCHAR AS birth_date_token_l, ?::VARCHAR AS birth_date_token_r""",
-        [1, 2, left["year"], right["year"], left["near"], right["near"], left["date"],
-         right["date"]],
-    )  # fmt: skip
-    got = con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
-    assert got == "null"
+    assert _levels(left, right) == "null"
 
 
 def _edit_tokens(number: str | None) -> list[str]:
