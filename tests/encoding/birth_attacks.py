@@ -25,7 +25,7 @@ Each function returns, per record, an inclusive (lowest, highest) year range; a 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -150,6 +150,18 @@ def window_years(ranges: Ranges, window_lists: Sequence[Sequence[str]], width: i
                 cover = (min(starts), max(starts) + width - 1)
                 out[i] = (max(out[i][0], cover[0]), min(out[i][1], cover[1]))
     return out
+
+
+def fixpoint(ranges: Ranges, steps: Sequence[Callable[[Ranges], Ranges]]) -> Ranges:
+    """Apply the steps in turn until no range narrows: each pinned record tightens the
+    windows and classes it belongs to, which may pin others."""
+    while True:
+        narrowed = ranges
+        for step in steps:
+            narrowed = step(narrowed)
+        if (narrowed == ranges).all():
+            return narrowed
+        ranges = narrowed
 
 
 def recovered(ranges: Ranges, truth: Sequence[int]) -> float:

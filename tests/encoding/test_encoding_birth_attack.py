@@ -9,7 +9,8 @@ Asserted: no combination of the attacks recovers the exact birth year of 5% of r
 Printed: each attack's rate and, for scale, what the clear age band alone gives.
 On `pahichan-enc-1` batches (ordered +-2 lists and an exact year token) chaining recovered
 96.0% (every record with a year) and class anchoring 81.5%; with windows of 16 years
-the combination recovers 4.5% (10 years: 6.2%, 12: 5.6%);
+the combination recovers 3.7-4.5% depending on the keyed shift (all 16 shifts measured;
+iterating adds nothing), windows of 10 years 6.2%, of 12 years 5.6%;
 `test_attack_breaks_year_ordered_lists` keeps
 that construction as a control, so the attack code itself is shown to work.
 """
@@ -34,6 +35,7 @@ from .birth_attacks import (
     anchor_classes,
     band_years,
     chain_years,
+    fixpoint,
     recovered,
     window_years,
 )
@@ -109,6 +111,11 @@ def attack_rates(table: pa.Table, truth: np.ndarray) -> dict[str, float]:
         for day, tokens in zip(_column(table, "birth_day_token"), windows, strict=True)
     ]
     combined = anchor_classes(combined, day_and_window)
+    # Iterated: windows pinned by some records narrow the others on them, and so on.
+    iterated = fixpoint(combined, [
+        lambda r: window_years(r, windows, BIRTH_WINDOW_YEARS),
+        lambda r: anchor_classes(r, day_and_window),
+    ])  # fmt: skip
     return {
         "age band alone": recovered(bands, truth),
         "chaining the ordered lists": recovered(chained, truth),
@@ -116,6 +123,7 @@ def attack_rates(table: pa.Table, truth: np.ndarray) -> dict[str, float]:
         "exact-date token classes": recovered(by_date, truth),
         "keyed windows": recovered(windowed, truth),
         "all combined": recovered(combined, truth),
+        "all combined, iterated": recovered(iterated, truth),
     }
 
 
@@ -126,7 +134,7 @@ def test_birth_tokens_do_not_reveal_exact_birth_years(outbound) -> None:  # type
     for label, rate in rates.items():
         print(f"  {label:<28} {rate:6.1%}")
     assert table.num_rows > 10_000
-    assert rates["all combined"] < LIMIT
+    assert max(rates.values()) < LIMIT
 
 
 def test_attack_breaks_year_ordered_lists(outbound) -> None:  # type: ignore[no-untyped-def]
