@@ -179,3 +179,29 @@ def test_deletion_variants_are_distinct_and_skip_short_numbers():
     assert deletion_variants("112345") == [
         "11234", "112345", "11235", "11245", "11345", "12345",
     ]  # fmt: skip
+
+
+def test_enc1_and_enc2_batches_load_and_prepare_side_by_side():
+    """A pahichan-enc-1 batch (no window columns at all, as the older tool wrote it) and an
+    enc-2 batch load into one store; each record gets the birth scheme of its encoding."""
+    import linkage.matching as lm
+    from linkage.matching.prepare import prepare_input
+    from linkage.matching.spec import LinkageSettings
+    from tests.matching.fake_encoder import encode_records
+
+    con = duckdb.connect()
+    lm.ensure_linkage_schema(con)
+    person = {"record_id": "1", "given_name": "sita", "family_name": "tamang",
+              "date_of_birth": "1990-01-02"}  # fmt: skip
+    old = encode_records([person], agency_id="A1", encoding=1)
+    old = old.drop_columns(["birth_window_tokens", "birth_day_token"])
+    new = encode_records([person], agency_id="A2", encoding=2)
+    for batch, agency in ((old, "A1"), (new, "A2")):
+        lm.add_records(con, batch, batch_id=f"b-{agency}", source_type="shelter",
+                       agency_id=agency, key_id="k")  # fmt: skip
+    prepare_input(con, "prepared", LinkageSettings())
+    rows = con.execute(
+        "SELECT birth_scheme, len(birth_near_tokens), birth_year_token IS NOT NULL,"
+        " birth_date_token IS NOT NULL FROM prepared ORDER BY birth_scheme"
+    ).fetchall()
+    assert rows == [(1, 3, True, True), (2, 2, True, True)]
