@@ -15,8 +15,8 @@ never in the inbox. On a (re)load the batch checks ask `vouched_rows`, before pa
 hash mismatch passes only when the sidecar verifies under that key AND chains from the signed
 manifest's hash to the bytes just read, whose row count must then be the one it vouches for.
 Why a MAC and not "recompute the original minus the rows": the original is gone by design,
-so nothing else could vouch for the new file; the MAC binds the exact new hash, so an attacker with write access to the inbox can
-neither alter a redacted file nor forge or move a sidecar (it names its batch's inbox path).
+so nothing else could vouch for the new file; the MAC binds the exact new hash, so an
+attacker with write access to the inbox can neither alter a redacted file nor forge or move a sidecar (it names its batch's inbox path).
 Trust rests on the agency's signature for the original and on the warehouse key for each
 redaction step; whoever holds the warehouse key could forge a redaction (and could already
 rewrite the whole warehouse: see docs/threat-model.md).
