@@ -12,14 +12,15 @@ the signed manifest states them), then one entry per rewrite (new SHA-256, rows 
 rows removed, when, the withdrawal reference; never a token or a row number), and an
 HMAC-SHA256 over all of it under a warehouse sub-key (`pipelines.warehouse_secret`) that is
 never in the inbox. On a (re)load the batch checks ask `vouched_rows`, before parsing: a
-hash mismatch passes only when the sidecar verifies under that key AND chains from the signed
-manifest's hash to the bytes just read, whose row count must then be the one it vouches for.
-Why a MAC and not "recompute the original minus the rows": the original is gone by design,
-so nothing else could vouch for the new file; the MAC binds the exact new hash, so an
-attacker with write access to the inbox can neither alter a redacted file nor forge or move a sidecar (it names its batch's inbox path).
-Trust rests on the agency's signature for the original and on the warehouse key for each
-redaction step; whoever holds the warehouse key could forge a redaction (and could already
-rewrite the whole warehouse: see docs/threat-model.md).
+hash mismatch passes only when the sidecar verifies under that key AND chains from the
+signed manifest's hash to the bytes just read, whose row count must then be the one it
+vouches for. Why a MAC and not "recompute the original minus the rows": the original is gone
+by design, so nothing else could vouch for the new file; the MAC binds the exact new hash,
+so an attacker with write access to the inbox can neither alter a redacted file nor forge or
+move a sidecar (it names its batch's inbox path). Trust rests on the agency's signature for
+the original and on the warehouse key for each redaction step; whoever holds the warehouse
+key could forge a redaction (and could already rewrite the whole warehouse: see docs/threat-
+model.md).
 
 Crash safety: the new file is written to a temporary file and fsynced, the sidecar is
 replaced atomically first (so a crash leaves the old file, which the chain still explains),
