@@ -19,7 +19,9 @@ import hmac
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-ENCODING_VERSION = "pahichan-enc-1"
+# enc-2 changed the birth tokens only; sub-key labels keep the enc-1 prefix so every other
+# token and filter stays byte-identical (and comparable) across the two versions.
+ENCODING_VERSION = "pahichan-enc-2"
 SECRET_BYTES = 32
 _INFO_PREFIX = b"pahichan/enc-1/"
 _KEY_ID_MESSAGE = b"pahichan key id"

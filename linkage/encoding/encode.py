@@ -293,12 +293,6 @@ def _encode_frame(
     record_tokens = encoder.record_tokens(agency_id, kept_ids)
     years = pick(birth_years)
 
-    # Tokens of year - 2 .. year + 2 (the birth year itself is the middle one); none if unknown.
-    def year_tokens(year: int | None) -> list[str]:
-        if year is None:
-            return []
-        return [tok["birth_year"](str(y)) for y in range(year - 2, year + 3)]
-
     sexes = codes("sex")
     districts = codes("district")
     provinces = [
@@ -329,11 +323,17 @@ def _encode_frame(
             lambda pair: tok["name_key/set"](name_key_set(*pair)),
             list(zip(given, family, strict=True)),
         ),
-        "birth_year_token": _taken(lambda y: (year_tokens(y) or [None] * 3)[2], years, _TOKEN),
-        "birth_year_pm1_tokens": _taken(lambda y: year_tokens(y)[1:4], years, _TOKENS),
-        "birth_year_pm2_tokens": _taken(year_tokens, years, _TOKENS),
-        "birth_date_token": mapped(
-            lambda date: tok["birth_date"](date.isoformat()) if date else None,
+        # pahichan-enc-2: no exact year or date token and no year-ordered neighbour lists
+        # (chained, they gave every record's exact birth year away); the columns stay in
+        # the schema, empty, for batches of the older tool.
+        "birth_year_token": [None] * len(years),
+        "birth_year_pm1_tokens": _taken(lambda _: [], [None] * len(years), _TOKENS),
+        "birth_year_pm2_tokens": _taken(lambda _: [], [None] * len(years), _TOKENS),
+        "birth_date_token": [None] * len(years),
+        "birth_window_tokens": _taken(encoder.birth_window_tokens, years, _TOKENS),
+        # Day and month only: a year-free class (1/366 of all records, of every age).
+        "birth_day_token": mapped(
+            lambda date: tok["birth_day"](f"{date.month:02d}-{date.day:02d}") if date else None,
             [
                 date if precision == "day" else None
                 for (date, _), precision in zip(births, kept_precisions, strict=True)

@@ -3,8 +3,11 @@
 Contract 1.1 (`schemas.contract`): a row is a contact episode or a reintegration follow-up
 visit (`record_kind`), and a follow-up row carries one canonical answer per indicator of
 `schemas/reintegration/indicators-v1.yaml` in an `ri_<indicator>` column (text; null on
-episodes). The encoding of names and identifiers is unchanged, so the encoding version stays
-`pahichan-enc-1`: tokens and filters of old and new batches compare with each other.
+episodes).
+
+Encoding `pahichan-enc-2` changed the birth columns only (keyed windows and day token
+instead of exact year/date tokens and year-ordered lists); names, identifiers and places
+are encoded as in `pahichan-enc-1`, so those tokens and filters still compare across both.
 
 Contract 1.2 adds `consent_scope` (a later, optional column): `services_only` rows are
 withheld by the encoder, the others carry `linkage_and_statistics` or `statistics_only`.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from linkage.encoding.crypto import ENCODING_VERSION
 from schemas.contract import CONTRACT_VERSION as _EXTRACT_CONTRACT_VERSION
 from schemas.contract import followup_columns
 
@@ -42,6 +46,11 @@ LATER_COLUMNS: tuple[str, ...] = (
     "consent_scope",
 )  # fmt: skip
 
+# Birth columns of pahichan-enc-2: a pahichan-enc-1 batch lacks them and keeps its exact
+# year/date tokens and +-1/+-2 lists, which the model compares among enc-1 records only.
+BIRTH_WINDOW_COLUMNS: tuple[str, ...] = ("birth_window_tokens", "birth_day_token")
+LATER_COLUMNS = (*LATER_COLUMNS, *BIRTH_WINDOW_COLUMNS)
+
 _TOKEN = pa.string()
 BATCH_SCHEMA = pa.schema(
     [
@@ -61,6 +70,10 @@ BATCH_SCHEMA = pa.schema(
         pa.field("birth_year_pm1_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("birth_year_pm2_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("birth_date_token", _TOKEN),
+        # pahichan-enc-2 (the four birth columns above are then null / empty): the keyed
+        # window of the birth year on each grid, and the keyed day and month of birth.
+        pa.field("birth_window_tokens", pa.list_(pa.string()), nullable=False),
+        pa.field("birth_day_token", _TOKEN),
         pa.field("sex_token", _TOKEN),
         pa.field("district_token", _TOKEN),
         # Local level and ward together (a ward number alone names nothing).
@@ -90,5 +103,5 @@ BATCH_SCHEMA = pa.schema(
         # withheld by the encoder and never appear here.
         pa.field("consent_scope", pa.string()),
     ],
-    metadata={"encoding_version": "pahichan-enc-1", "contract_version": CONTRACT_VERSION},
+    metadata={"encoding_version": ENCODING_VERSION, "contract_version": CONTRACT_VERSION},
 )

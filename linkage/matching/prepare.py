@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from linkage.matching.lsh import lsh_params_label, minhash_bands
 from linkage.matching.spec import LinkageSettings, lsh_band_columns
+from schemas.vocabularies import _AGE_BAND_LOWER, AGE_BANDS, MAX_PLAUSIBLE_AGE
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ _TOKEN_COLUMNS = (
     "family_name_key",
     "full_name_key",
     "name_set_key",
-    "birth_year_token",
-    "birth_date_token",
     "sex_token",
     "district_token",
     "ward_token",
@@ -39,10 +38,44 @@ _TOKEN_COLUMNS = (
     "passport_token",
     "phone_token",
 )
-_TOKEN_LIST_COLUMNS = (
-    "birth_year_pm1_tokens", "birth_year_pm2_tokens", "citizenship_edit_tokens",
-    "passport_edit_tokens",
-)  # fmt: skip
+_TOKEN_LIST_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
+# Birth, one set of columns for both encodings (the model compares like with like only):
+# - birth_scheme: 2 (keyed windows, pahichan-enc-2), 1 (exact year tokens, enc-1), NULL;
+# - birth_year_token: enc-1 exact year, enc-2 the cell (both window tokens together);
+# - birth_date_token: enc-1 exact date, enc-2 day token + cell;
+# - birth_near_tokens: enc-1 the +-1 list (two of them intersect when the years are at
+#   most 2 apart), enc-2 the window tokens (shared when less than a window apart).
+_WINDOWS = "coalesce(r.birth_window_tokens, [])"
+_CELL = f"nullif(array_to_string({_WINDOWS}, '/'), '')"
+_BIRTH_EXPRESSIONS = {
+    "birth_scheme": f"CASE WHEN len({_WINDOWS}) > 0 THEN 2"
+    " WHEN r.birth_year_token IS NOT NULL THEN 1 END",
+    "birth_year_token": f"coalesce(r.birth_year_token, {_CELL})",
+    "birth_date_token": f"coalesce(r.birth_date_token, r.birth_day_token || '/' || {_CELL})",
+}
+_BIRTH_HASHED = ("birth_year_token", "birth_date_token")
+_BIRTH_NEAR = (
+    f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS} ELSE coalesce(r.birth_year_pm1_tokens, []) END"
+)
+# The birth years the record's clear age band allows at its clear contact date (the same
+# data the warehouse shows; nothing the tokens add): birth_year_low .. birth_year_high, NULL
+# without a band. An age from a birth date is the age on the contact day, hence one more
+# year below for day precision. The comparison uses it to split the coarse window levels.
+_AGE_UPPER = (*(lower - 1 for lower in _AGE_BAND_LOWER[1:]), MAX_PLAUSIBLE_AGE)
+
+
+def _age_case(bounds: tuple[int, ...]) -> str:
+    whens = " ".join(
+        f"WHEN '{band}' THEN {bound}" for band, bound in zip(AGE_BANDS, bounds, strict=True)
+    )  # band labels and ages are code constants, not data
+    return f"CASE r.age_band {whens} END"
+
+
+_BIRTH_RANGE = {
+    "birth_year_low": f"year(r.contact_date) - ({_age_case(_AGE_UPPER)})"
+    " - CASE WHEN r.birth_precision = 'day' THEN 1 ELSE 0 END",
+    "birth_year_high": f"year(r.contact_date) - ({_age_case(_AGE_BAND_LOWER)})",
+}
 # Short clear codes (inline strings in DuckDB already): kept as they are.
 _PLAIN_COLUMNS = ("sex", "local_level_code")
 # Contract 1.2: only records whose consent covers linkage enter training and scoring.
@@ -140,6 +173,10 @@ def prepare_input(
             *bit_columns,
             *(f"{_hashed(f'r.{c}')} AS {c}" for c in _TOKEN_COLUMNS),
             *(f"list_transform(r.{c}, t -> {_hashed('t')}) AS {c}" for c in _TOKEN_LIST_COLUMNS),
+            f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
+            *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
+            f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
+            *(f"{expression} AS {name}" for name, expression in _BIRTH_RANGE.items()),
             *(f"r.{c}" for c in _PLAIN_COLUMNS),
             *bands,
         ]

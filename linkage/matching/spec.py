@@ -19,11 +19,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ENCODING_VERSION = "pahichan-enc-1"
+ENCODING_VERSION = "pahichan-enc-2"
 # 2: order-free name key level and rule, ID numbers one keystroke apart, blocking at scale.
 # 3: same-ward level of the place comparison.
+# 4: birth through keyed windows (pahichan-enc-2), enc-1 levels kept for enc-1 pairs.
 # A model keeps the spec it was trained with (its Splink settings travel in its JSON).
-SPEC_VERSION = "pahichan-link-3"
+SPEC_VERSION = "pahichan-link-4"
 
 # The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
 NAME_FILTERS = ("given_name", "family_name", "father_name")
@@ -103,11 +104,16 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
     # `list_has_any` of the two +-2 lists meant +-4 and cost ~70% of prediction time on
     # 100k synthetic records (25 string comparisons on every pair the join forms), for
     # pairs the birth comparison then scores as "else" (-11 bits).
-    near_year = "list_contains(l.birth_year_pm2_tokens, r.birth_year_token)"
+    # pahichan-enc-2 (keyed birth-year windows, linkage.encoding.keyed): "near" is a shared
+    # window (years less than a window apart); for enc-1 records it is +-2 years (their
+    # +-1 lists intersect). Windows are two tokens each: list_has_any stays cheap.
+    near_year = "list_has_any(l.birth_near_tokens, r.birth_near_tokens)"
     # The widest rule (both name keys) takes +-1 year: at 500k synthetic records +-2 gave
     # the same pairwise and cluster F1 (its year-2 pairs are held by the rules that fix a
     # place) from a join of 8.4M pairs, the largest of all rules.
-    near_year_1 = "list_contains(l.birth_year_pm1_tokens, r.birth_year_token)"
+    # With windows it is the same cell (both window tokens; enc-1: the same year), which
+    # the prepared birth_year_token holds.
+    near_year_1 = "l.birth_year_token = r.birth_year_token"
     # Sex as a filter where a rule is otherwise loose; null-safe, so records without a sex
     # (all of FEBRL) still pair with each other.
     same_sex = "l.sex_token IS NOT DISTINCT FROM r.sex_token"
@@ -128,8 +134,10 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
         # formed 8.2M candidate pairs (a quarter of all) for 32k true ones. Without them
         # (and with +-1 here) linking took 86 s instead of 108 s, pairwise F1 0.912 instead of
         # 0.914, cluster F1 0.917 instead of 0.914.
+        # pahichan-link-4: a shared birth window (enc-1: +-2 years) rather than the same
+        # cell, so that years one apart on either side of a cell edge still pair.
         "l.given_name_key = r.given_name_key AND l.district_token = r.district_token"
-        f" AND l.sex_token = r.sex_token AND {near_year_1}",
+        f" AND l.sex_token = r.sex_token AND {near_year}",
         # One name key in the same ward, whatever the birth year and ID say: a ward is small
         # enough to look at every namesake. On FEBRL4 (postcode as stand-in ward) these
         # rules held 6-7 of 12 true pairs no other rule held (F1 0.9977-0.9980 -> 0.9981-
@@ -288,27 +296,51 @@ def father_comparison(settings: LinkageSettings) -> dict[str, Any]:
 
 
 def birth_comparison() -> dict[str, Any]:
-    """Birth: same day / same year / year +-1 / year +-2 / else, all via HMAC tokens."""
+    """Birth: same day / same year (cell) / near / else, via the prepared birth columns.
+
+    pahichan-enc-2 records carry keyed windows (`linkage.matching.prepare`): same cell and
+    same day-month, same cell, one window shared. enc-1 records keep their exact levels
+    (same date, same year, within 2 years). A pair of one of each has no birth evidence
+    (null level): their tokens are of different kinds and never equal.
+    """
+    # enc-2 only: do the birth years the two clear age bands allow at their contact dates
+    # overlap (prepare's birth_year_low/high)? Splits the coarse cell and window levels
+    # with data the warehouse holds in the clear anyway. Without a band: taken as agreeing.
+    # enc-1 pairs always agree (their exact levels are unchanged).
+    ages_agree = (
+        "(birth_scheme_l = 1 OR coalesce(birth_year_low_l <= birth_year_high_r"
+        " AND birth_year_low_r <= birth_year_high_l, TRUE))"
+    )
     return {
         "output_column_name": "birth",
-        "comparison_description": "Birth date or year, compared through tokens",
+        "comparison_description": "Birth date or year, compared through keyed tokens",
         "comparison_levels": [
-            _null_level("birth_year_token"),
+            {
+                "sql_condition": "birth_scheme_l IS NULL OR birth_scheme_r IS NULL"
+                " OR birth_scheme_l <> birth_scheme_r",
+                "label_for_charts": "null",
+                "is_null_level": True,
+            },
             {
                 "sql_condition": "birth_date_token_l = birth_date_token_r",
                 "label_for_charts": "same birth date",
             },
             {
+                "sql_condition": f"birth_year_token_l = birth_year_token_r AND {ages_agree}",
+                "label_for_charts": "same birth year (enc-2: same window cell, ages agree)",
+            },
+            {
                 "sql_condition": "birth_year_token_l = birth_year_token_r",
-                "label_for_charts": "same birth year",
+                "label_for_charts": "same birth year (enc-2: same window cell, ages disagree)",
             },
             {
-                "sql_condition": "list_contains(birth_year_pm1_tokens_l, birth_year_token_r)",
-                "label_for_charts": "birth year +-1",
+                "sql_condition": "list_has_any(birth_near_tokens_l, birth_near_tokens_r)"
+                f" AND {ages_agree}",
+                "label_for_charts": "birth year near (enc-1: +-2, enc-2: a shared window)",
             },
             {
-                "sql_condition": "list_contains(birth_year_pm2_tokens_l, birth_year_token_r)",
-                "label_for_charts": "birth year +-2",
+                "sql_condition": "list_has_any(birth_near_tokens_l, birth_near_tokens_r)",
+                "label_for_charts": "birth year near (enc-2: a shared window, ages disagree)",
             },
             _else_level(),
         ],

@@ -59,6 +59,8 @@ BATCH_COLUMNS: dict[str, str] = {
     "birth_year_pm1_tokens": "VARCHAR[]",
     "birth_year_pm2_tokens": "VARCHAR[]",
     "birth_date_token": "VARCHAR",
+    "birth_window_tokens": "VARCHAR[]",
+    "birth_day_token": "VARCHAR",
     "sex_token": "VARCHAR",
     "district_token": "VARCHAR",
     "ward_token": "VARCHAR",
@@ -197,7 +199,7 @@ def check_batch_columns(batch: pa.Table) -> None:
         raise ValueError(
             "The batch lacks columns the linkage model needs: "
             + ", ".join(missing)
-            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-1)."
+            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-2)."
         )
 
 

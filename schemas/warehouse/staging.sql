@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
     birth_date_token        VARCHAR,
+    birth_window_tokens     VARCHAR[],
+    birth_day_token         VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
     ward_token              VARCHAR,
@@ -84,6 +86,8 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
     birth_date_token        VARCHAR,
+    birth_window_tokens     VARCHAR[],
+    birth_day_token         VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
     ward_token              VARCHAR,
@@ -145,6 +149,8 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
     birth_date_token        VARCHAR,
+    birth_window_tokens     VARCHAR[],
+    birth_day_token         VARCHAR,
     sex_token               VARCHAR,
     district_token          VARCHAR,
     ward_token              VARCHAR,
@@ -253,3 +259,10 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS ward_token VARCHAR;
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS consent_scope VARCHAR;
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS consent_scope VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS consent_scope VARCHAR;
+-- Warehouses created before pahichan-enc-2 (keyed birth-year windows) gain its columns.
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS birth_window_tokens VARCHAR[];
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS birth_window_tokens VARCHAR[];
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS birth_window_tokens VARCHAR[];
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;

@@ -17,6 +17,7 @@ from linkage.encoding import encode_frame
 from linkage.encoding.batch import pseudonymise_file
 from linkage.encoding.bloom import BloomEncoder, dice
 from linkage.encoding.identifiers import normalise_document_number, normalise_phone
+from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS, RecordEncoder
 from linkage.encoding.keys import read_key, write_key
 from linkage.encoding.names import canonical_name
 from linkage.encoding.schema import BATCH_SCHEMA
@@ -117,12 +118,14 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert len(row["given_name_bf"]) == 128
     assert "date_of_birth" not in table.column_names and "ward" not in table.column_names
     for rec in table.to_pylist():
-        if rec["birth_year_token"]:
-            assert len(rec["birth_year_pm2_tokens"]) == 5
-            assert rec["birth_year_pm1_tokens"] == rec["birth_year_pm2_tokens"][1:4]
-            assert rec["birth_year_token"] == rec["birth_year_pm2_tokens"][2]
+        # pahichan-enc-2: no exact year/date tokens, no year-ordered lists (threat model,
+        # "Birth years"); one keyed window token per grid and a day-month token instead.
+        assert rec["birth_year_token"] is None and rec["birth_date_token"] is None
+        assert rec["birth_year_pm1_tokens"] == [] and rec["birth_year_pm2_tokens"] == []
         assert rec["birth_precision"] in {"day", "year", "age", "unknown"}
-        assert (rec["birth_date_token"] is not None) == (rec["birth_precision"] == "day")
+        assert len(rec["birth_window_tokens"]) == (0 if rec["birth_precision"] == "unknown"
+                                                   else BIRTH_WINDOW_GRIDS)  # fmt: skip
+        assert (rec["birth_day_token"] is not None) == (rec["birth_precision"] == "day")
     manifest = json.loads(written.manifest.read_text())
     assert set(manifest) == {
         "batch_id", "contract_version", "encoding_version", "source_type", "agency_id",
@@ -135,7 +138,7 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert signature_is_valid(manifest, public_key)
     assert manifest["sha256"] == hashlib.sha256(written.parquet.read_bytes()).hexdigest()
     assert manifest["row_count"] == table.num_rows == 40
-    assert manifest["encoding_version"] == "pahichan-enc-1"
+    assert manifest["encoding_version"] == "pahichan-enc-2"
 
 
 def test_same_key_same_input_gives_identical_bytes(tmp_path: Path, secret: bytes) -> None:
@@ -190,9 +193,16 @@ def test_birth_year_from_date_or_age(calendar: str, secret: bytes) -> None:
                         calendar=calendar).table.to_pylist()  # fmt: skip
     assert [r["birth_precision"] for r in rows] == ["day", "age"]
     assert [r["age_band"] for r in rows] == ["25-34", "25-34"]
-    # 1995 (from the date) and 2024 - 28 = 1996 (from age) are neighbours:
-    assert rows[0]["birth_year_token"] != rows[1]["birth_year_token"]
-    assert rows[0]["birth_year_token"] in rows[1]["birth_year_pm1_tokens"]
+    # pahichan-enc-2: no exact year/date token and no neighbour lists, only the keyed
+    # windows of 1995 (from the date, BS dates converted first) and of 2024 - 28 = 1996 (from
+    # the age), which share at least one window; the day token only where the date is known.
+    assert all(r["birth_year_token"] is None and r["birth_date_token"] is None for r in rows)
+    assert all(r["birth_year_pm1_tokens"] == r["birth_year_pm2_tokens"] == [] for r in rows)
+    encoder = RecordEncoder(secret)
+    assert rows[0]["birth_window_tokens"] == encoder.birth_window_tokens(1995)
+    assert rows[1]["birth_window_tokens"] == encoder.birth_window_tokens(1996)
+    assert set(rows[0]["birth_window_tokens"]) & set(rows[1]["birth_window_tokens"])
+    assert rows[0]["birth_day_token"] is not None and rows[1]["birth_day_token"] is None
     assert rows[0]["contact_date"] == dt.date(2024, 5, 1)
 
 

@@ -23,7 +23,7 @@ PLAIN_FILTER_SETTINGS = LinkageSettings(
 def load(con: duckdb.DuckDBPyConnection, records: list[dict], batch_id: str, **kw) -> int:
     return lm.add_records(
         con,
-        encode_records(records),
+        encode_records(records, encoding=kw.get("encoding", 1)),
         batch_id=batch_id,
         source_type=kw.get("source_type", "shelter"),
         agency_id=kw.get("agency_id", "A1"),

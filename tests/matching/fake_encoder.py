@@ -14,6 +14,7 @@ from datetime import date
 import pyarrow as pa
 
 from linkage.encoding.identifiers import deletion_variants
+from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS, BIRTH_WINDOW_YEARS
 
 TEST_KEY = b"pahichan-test-key-not-a-secret!!"
 FILTER_BITS = 1024
@@ -50,10 +51,26 @@ def _phonetic(name: str | None) -> str | None:
     return collapsed[:6]
 
 
+def birth_windows(year: int | None, key: bytes = TEST_KEY) -> list[str]:
+    """pahichan-enc-2 birth windows (`linkage.encoding.keyed`): the window holding the year on
+    each grid; the grids' keyed shift here is a fixed 5 years."""
+    if year is None:
+        return []
+    step = BIRTH_WINDOW_YEARS // BIRTH_WINDOW_GRIDS
+    return [
+        _token("window", f"{grid}/{(year + 5 + grid * step) // BIRTH_WINDOW_YEARS}", key)
+        for grid in range(BIRTH_WINDOW_GRIDS)
+    ]
+
+
 def encode_records(
-    records: list[dict], *, key: bytes = TEST_KEY, agency_id: str = "A1"
+    records: list[dict], *, key: bytes = TEST_KEY, agency_id: str = "A1", encoding: int = 1
 ) -> pa.Table:
-    """Encode clear dicts (record_id, given_name, family_name, birth_year|date_of_birth, ...)."""
+    """Encode clear dicts (record_id, given_name, family_name, birth_year|date_of_birth, ...).
+
+    `encoding` 1 writes the birth columns of pahichan-enc-1 (exact year and date tokens,
+    +-1/+-2 lists), 2 those of pahichan-enc-2 (keyed windows and a day-month token).
+    """
     rows = []
     for i, rec in enumerate(records, start=1):
         dob = rec.get("date_of_birth")
@@ -81,12 +98,29 @@ def encode_records(
                     if _phonetic(given) and _phonetic(family)
                     else None
                 ),
-                "birth_year_token": tok("yob", yob),
-                "birth_year_pm1_tokens": [tok("yob", yob + d) for d in (-1, 0, 1)] if yob else [],
-                "birth_year_pm2_tokens": (
-                    [tok("yob", yob + d) for d in (-2, -1, 0, 1, 2)] if yob else []
+                **(
+                    {
+                        "birth_year_token": tok("yob", yob),
+                        "birth_year_pm1_tokens": (
+                            [tok("yob", yob + d) for d in (-1, 0, 1)] if yob else []
+                        ),
+                        "birth_year_pm2_tokens": (
+                            [tok("yob", yob + d) for d in (-2, -1, 0, 1, 2)] if yob else []
+                        ),
+                        "birth_date_token": tok("dob", dob),
+                        "birth_window_tokens": [],
+                        "birth_day_token": None,
+                    }
+                    if encoding == 1
+                    else {
+                        "birth_year_token": None,
+                        "birth_year_pm1_tokens": [],
+                        "birth_year_pm2_tokens": [],
+                        "birth_date_token": None,
+                        "birth_window_tokens": birth_windows(yob, key),
+                        "birth_day_token": tok("day", dob[5:] if dob else None),
+                    }
                 ),
-                "birth_date_token": tok("dob", dob),
                 "sex_token": tok("sex", rec.get("sex")),
                 "district_token": tok("district", rec.get("district")),
                 "ward_token": (
@@ -138,6 +172,8 @@ SCHEMA = pa.schema(
         ("birth_year_pm1_tokens", pa.list_(pa.string())),
         ("birth_year_pm2_tokens", pa.list_(pa.string())),
         ("birth_date_token", pa.string()),
+        ("birth_window_tokens", pa.list_(pa.string())),
+        ("birth_day_token", pa.string()),
         ("sex_token", pa.string()),
         ("district_token", pa.string()),
         ("ward_token", pa.string()),

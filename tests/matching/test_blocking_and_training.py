@@ -81,8 +81,10 @@ BASE = {"sex": "F", "district": "101"}
         ),
     ],
 )  # fmt: skip
-def test_blocking_rules_catch_one_strong_field(con, model, left, right, caught):
-    load(con, [{**BASE, **left, "record_id": "l"}, {**BASE, **right, "record_id": "r"}], "b1")
+@pytest.mark.parametrize("encoding", [1, 2])
+def test_blocking_rules_catch_one_strong_field(con, model, left, right, caught, encoding):
+    records = [{**BASE, **left, "record_id": "l"}, {**BASE, **right, "record_id": "r"}]
+    load(con, records, "b1", encoding=encoding)
     pair = tuple(sorted((_record_token("l"), _record_token("r"))))
     assert blocking_recall(con, model, {pair}) == (1.0 if caught else 0.0)
 

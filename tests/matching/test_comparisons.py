@@ -12,7 +12,7 @@ from linkage.matching.spec import (
     document_comparison,
     name_comparison,
 )
-from tests.matching.fake_encoder import _token
+from tests.matching.fake_encoder import _token, birth_windows
 
 
 def _case_sql(comparison: dict) -> str:
@@ -62,38 +62,82 @@ def _years(year: int | None, spread: int) -> list[str]:
     return [_token("yob", str(year + d)) for d in range(-spread, spread + 1)] if year else []
 
 
+def _birth(encoding: int, year: int | None, day: str) -> dict:
+    """One side's prepared birth columns, as `linkage.matching.prepare` derives them."""
+    if year is None:
+        return {"scheme": None, "year": None, "date": None, "near": [], "low": None, "high": None}
+    if encoding == 1:
+        return {"scheme": 1, "year": _token("yob", str(year)), "near": _years(year, 1),
+                "date": _token("dob", f"{year}-{day}")}  # fmt: skip
+    windows = birth_windows(year)
+    cell = "/".join(windows)
+    return {"scheme": 2, "year": cell, "near": windows, "date": f"{_token('day', day)}/{cell}"}
+
+
+def _levels(left: dict, right: dict) -> str:
+    con = duckdb.connect()
+    columns = {"scheme": "INTEGER", "year": "VARCHAR", "near": "VARCHAR[]", "date": "VARCHAR",
+               "low": "INTEGER", "high": "INTEGER"}  # fmt: skip
+    names = {"scheme": "birth_scheme", "year": "birth_year_token",
+             "near": "birth_near_tokens", "date": "birth_date_token",
+             "low": "birth_year_low", "high": "birth_year_high"}  # fmt: skip
+    select = ", ".join(
+        f"?::{kind} AS {names[key]}_{side}" for key, kind in columns.items() for side in "lr"
+    )
+    values = [side.get(key) for key in columns for side in (left, right)]
+    con.execute(f"CREATE TABLE p AS SELECT {select}", values)
+    return con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
+
+
+# Fake windows (tests.matching.fake_encoder): 16 years, grids 8 apart, shift 5, so cells are
+# 1987-1994, 1995-2002, ...; years 3-15 apart share one window when a grid holds both.
 @pytest.mark.parametrize(
-    ("year_l", "year_r", "same_date", "label"),
+    ("encoding", "year_l", "year_r", "same_day", "label"),
     [
-        (1990, 1990, True, "same birth date"),
-        (1990, 1990, False, "same birth year"),
-        (1990, 1991, False, "birth year +-1"),
-        (1991, 1989, False, "birth year +-2"),
-        (1990, 1993, False, "else"),
-        (1990, None, False, "null"),
+        (1, 1990, 1990, True, "same birth date"),
+        (1, 1990, 1990, False, "same birth year"),
+        (1, 1990, 1991, False, "birth year near"),
+        (1, 1991, 1989, False, "birth year near"),
+        (1, 1990, 1993, False, "else"),
+        (1, 1990, None, False, "null"),
+        (2, 1990, 1990, True, "same birth date"),
+        (2, 1988, 1993, True, "same birth date"),  # same day and cell: the finest there is
+        (2, 1990, 1990, False, "same birth year"),
+        (2, 1987, 1994, False, "same birth year"),
+        (2, 1994, 1995, False, "birth year near"),
+        (2, 1990, 2001, False, "birth year near"),
+        (2, 1990, 2003, False, "else"),
+        (2, 1990, None, False, "null"),
     ],
 )
-def test_birth_year_levels(year_l, year_r, same_date, label):
-    con = duckdb.connect()
-    con.execute(
-        """CREATE TABLE p AS SELECT ?::VARCHAR AS birth_year_token_l,
-        ?::VARCHAR AS birth_year_token_r,
-        ?::VARCHAR[] AS birth_year_pm1_tokens_l, ?::VARCHAR[] AS birth_year_pm1_tokens_r,
-        ?::VARCHAR[] AS birth_year_pm2_tokens_l, ?::VARCHAR[] AS birth_year_pm2_tokens_r,
-        ? AS birth_date_token_l, ? AS birth_date_token_r""",
-        [
-            _token("yob", str(year_l)) if year_l else None,
-            _token("yob", str(year_r)) if year_r else None,
-            _years(year_l, 1),
-            _years(year_r, 1),
-            _years(year_l, 2),
-            _years(year_r, 2),
-            "d1",
-            "d1" if same_date else "d2",
-        ],
-    )
-    got = con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
-    assert got == label
+def test_birth_year_levels(encoding, year_l, year_r, same_day, label):
+    left, right = _birth(encoding, year_l, "01-02"), _birth(encoding, year_r, "01-02")
+    if not same_day and right["date"] is not None:
+        right["date"] += "x"
+    assert _levels(left, right).split(" (")[0] == label
+
+
+@pytest.mark.parametrize(
+    ("ranges", "year_r", "label"),
+    [
+        # Clear age bands at the contact dates: birth years 1985-1991 and 1990-1996 overlap.
+        (((1985, 1991), (1990, 1996)), 1993, "same window cell, ages agree)"),
+        (((1985, 1991), (1992, 1998)), 1993, "same window cell, ages disagree)"),
+        (((1985, 1991), (None, None)), 1993, "same window cell, ages agree)"),
+        (((1985, 1991), (1990, 1996)), 1996, "a shared window)"),
+        (((1985, 1991), (1995, 2001)), 1996, "a shared window, ages disagree)"),
+    ],
+)
+def test_birth_window_levels_split_by_clear_age_bands(ranges, year_r, label):
+    left, right = _birth(2, 1990, "01-02"), _birth(2, year_r, "03-04")
+    (left["low"], left["high"]), (right["low"], right["high"]) = ranges
+    assert _levels(left, right).endswith(label)
+
+
+def test_birth_levels_do_not_compare_across_encodings():
+    """An enc-1 record and an enc-2 record have tokens of different kinds: no evidence."""
+    left, right = _birth(1, 1990, "01-02"), _birth(2, 1990, "01-02")
+    assert _levels(left, right) == "null"
 
 
 def _edit_tokens(number: str | None) -> list[str]:
@@ -135,3 +179,29 @@ def test_deletion_variants_are_distinct_and_skip_short_numbers():
     assert deletion_variants("112345") == [
         "11234", "112345", "11235", "11245", "11345", "12345",
     ]  # fmt: skip
+
+
+def test_enc1_and_enc2_batches_load_and_prepare_side_by_side():
+    """A pahichan-enc-1 batch (no window columns at all, as the older tool wrote it) and an
+    enc-2 batch load into one store; each record gets the birth scheme of its encoding."""
+    import linkage.matching as lm
+    from linkage.matching.prepare import prepare_input
+    from linkage.matching.spec import LinkageSettings
+    from tests.matching.fake_encoder import encode_records
+
+    con = duckdb.connect()
+    lm.ensure_linkage_schema(con)
+    person = {"record_id": "1", "given_name": "sita", "family_name": "tamang",
+              "date_of_birth": "1990-01-02"}  # fmt: skip
+    old = encode_records([person], agency_id="A1", encoding=1)
+    old = old.drop_columns(["birth_window_tokens", "birth_day_token"])
+    new = encode_records([person], agency_id="A2", encoding=2)
+    for batch, agency in ((old, "A1"), (new, "A2")):
+        lm.add_records(con, batch, batch_id=f"b-{agency}", source_type="shelter",
+                       agency_id=agency, key_id="k")  # fmt: skip
+    prepare_input(con, "prepared", LinkageSettings())
+    rows = con.execute(
+        "SELECT birth_scheme, len(birth_near_tokens), birth_year_token IS NOT NULL,"
+        " birth_date_token IS NOT NULL FROM prepared ORDER BY birth_scheme"
+    ).fetchall()
+    assert rows == [(1, 3, True, True), (2, 2, True, True)]

@@ -31,7 +31,6 @@ from pipelines.defs.ingest.batch_checks import (
 )
 from pipelines.defs.ingest.inbox import BatchFiles
 from pipelines.defs.ingest.limits import DEFAULT_LIMITS, IngestLimits
-from pipelines.defs.ingest.redactions import accept_explained_redaction
 from pipelines.defs.ingest.validation import ValidationOutcome, validate_rows
 from pipelines.defs.ingest.warehouse import (
     current_key_id,
@@ -97,8 +96,8 @@ def load_batch(
         ),
         agency_keys=active_agency_keys(con),
         limits=limits,
+        redaction_key=redaction_key,
     )
-    inspection = accept_explained_redaction(inspection, redaction_key)
     table = inspection.table
     received = table.num_rows if table is not None else 0
     validation = None

@@ -11,15 +11,16 @@ cannot be re-signed by the agency. So the warehouse records the rewrite in a sid
 the signed manifest states them), then one entry per rewrite (new SHA-256, rows left,
 rows removed, when, the withdrawal reference; never a token or a row number), and an
 HMAC-SHA256 over all of it under a warehouse sub-key (`pipelines.warehouse_secret`) that is
-never in the inbox. On a (re)load `explain_redaction` turns a hash / row-count mismatch into
-a pass only when the sidecar verifies under that key AND chains from the signed manifest's
-hash to the file's current hash AND the row counts add up. Why a MAC and not "recompute the
-original minus the rows": the original is gone by design, so nothing else could vouch for the
-new file; the MAC binds the exact new hash, so an attacker with write access to the inbox can
-neither alter a redacted file nor forge or move a sidecar (it names its batch's inbox path).
-Trust rests on the agency's signature for the original and on the warehouse key for each
-redaction step; whoever holds the warehouse key could forge a redaction (and could already
-rewrite the whole warehouse: see docs/threat-model.md).
+never in the inbox. On a (re)load the batch checks ask `vouched_rows`, before parsing: a
+hash mismatch passes only when the sidecar verifies under that key AND chains from the
+signed manifest's hash to the bytes just read, whose row count must then be the one it
+vouches for. Why a MAC and not "recompute the original minus the rows": the original is gone
+by design, so nothing else could vouch for the new file; the MAC binds the exact new hash,
+so an attacker with write access to the inbox can neither alter a redacted file nor forge or
+move a sidecar (it names its batch's inbox path). Trust rests on the agency's signature for
+the original and on the warehouse key for each redaction step; whoever holds the warehouse
+key could forge a redaction (and could already rewrite the whole warehouse: see docs/threat-
+model.md).
 
 Crash safety: the new file is written to a temporary file and fsynced, the sidecar is
 replaced atomically first (so a crash leaves the old file, which the chain still explains),
@@ -56,7 +57,6 @@ logger = logging.getLogger(__name__)
 SIDECAR_SUFFIX = ".redactions.json"
 SIDECAR_FORMAT = "pahichan-redactions-1"
 # The batch checks a verified redaction explains (names as in batch_checks).
-_EXPLAINED = ("sha256_matches_manifest", "rows_match_manifest")
 
 
 @dataclass
@@ -108,59 +108,35 @@ def _chain(record: dict[str, Any], files: BatchFiles, key: bytes) -> list[tuple[
     return chain
 
 
-def explain_redaction(
-    files: BatchFiles, manifest: dict[str, Any] | None, sha256: str, rows: int | None,
-    key: bytes | None,
-) -> tuple[bool, str]:  # fmt: skip
-    """(explained, reason): does a verified redaction record explain why this batch file's
-    hash and row count differ from its signed manifest?"""
+def vouched_rows(
+    files: BatchFiles, manifest: dict[str, Any], sha256: str, key: bytes | None
+) -> tuple[int | None, str]:
+    """(rows, reason): the row count a verified redaction record vouches for the file with
+    this hash, so the ingest can check the bytes it read before parsing them; (None, why
+    not) otherwise, and (None, "") when the batch has no redaction record."""
     record = _read_sidecar(sidecar_path(files))
     if record is None:
-        return False, ""
+        return None, ""
     if key is None:
-        return False, (
+        return None, (
             "the warehouse redacted this batch but has no warehouse key to verify its redaction "
             "record: run with the warehouse's key (--warehouse-key)"
         )
     chain = _chain(record, files, key)
-    if chain is None or manifest is None:
-        return False, (
+    if chain is None:
+        return None, (
             "its redaction record does not verify under this warehouse's key (forged or "
             "altered): the batch is refused"
         )
     if chain[0] != (str(manifest["sha256"]).lower(), manifest["row_count"]):
-        return False, "its redaction record is for another version of the batch: refused"
-    if (sha256, rows) not in chain[1:]:
-        return False, (
-            "the file is not the one its redaction record vouches for (altered after the "
-            "warehouse redacted it): the batch is refused"
-        )
-    return True, ""
-
-
-def accept_explained_redaction(inspection: Any, key: bytes | None) -> Any:
-    """The batch inspection with its hash and row-count checks passed when (and only when) a
-    verified redaction record explains them; otherwise the reason says why not.
-
-    `inspection` is a `batch_checks.BatchInspection`; its other checks (the agency's
-    signature over the manifest above all) are left as they are.
-    """
-    failed = {check.name for check in inspection.checks if not check.passed}
-    if not failed & set(_EXPLAINED) or not sidecar_path(inspection.files).exists():
-        return inspection
-    rows = inspection.table.num_rows if inspection.table is not None else None
-    explained, reason = explain_redaction(
-        inspection.files, inspection.manifest, inspection.sha256, rows, key
+        return None, "its redaction record is for another version of the batch: refused"
+    for vouched_sha, vouched_rows_count in chain[1:]:
+        if vouched_sha == sha256:
+            return vouched_rows_count, ""
+    return None, (
+        "the file is not the one its redaction record vouches for (altered after the "
+        "warehouse redacted it): the batch is refused"
     )
-    for index, check in enumerate(inspection.checks):
-        if check.name in _EXPLAINED and not check.passed:
-            if explained:
-                inspection.checks[index] = type(check)(check.name, True)
-            elif check.name == _EXPLAINED[0] and reason:
-                inspection.checks[index] = type(check)(
-                    check.name, False, f"{check.reason}; {reason}"
-                )
-    return inspection
 
 
 def _fsync_directory(path: Path) -> None:

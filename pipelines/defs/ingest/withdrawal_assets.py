@@ -99,7 +99,7 @@ def withdrawals(
             try:
                 done = complete_withdrawal(con, files, key, run_id=context.run_id)
                 inbox_rows += done.rows_removed
-            except (duckdb.Error, OSError) as error:
+            except (duckdb.Error, OSError, ValueError) as error:
                 context.log.error(f"Withdrawal {files.inbox_path}: inbox not redacted: {error}")
                 failed.append(files.inbox_path)
     if applied or rejected or failed:

@@ -458,8 +458,23 @@ def complete_withdrawal(
     con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, key: bytes, *, run_id: str | None
 ) -> RedactionSummary:
     """After its erasure committed: redact the agency's inbox batches, then replace the
-    withdrawal file and manifest by a tombstone that holds no token (see module doc)."""
-    tokens, _ = _read_tokens(files)
+    withdrawal file and manifest by a tombstone that holds no token (see module doc).
+
+    The file is read once and its tokens are taken only if these bytes are the ones an
+    applied receipt names: a file swapped since cannot steer the redaction."""
+    received = receive_file(files.data_path, root=files.root)
+    applied = con.execute(
+        "SELECT count(*) FROM ops.withdrawals WHERE inbox_path = ? AND sha256 = ? "
+        "AND status = 'applied'",
+        [files.inbox_path, received.sha256],
+    ).fetchone()[0]
+    if not applied or received.data is None:
+        raise ValueError(
+            f"{files.inbox_path} is not the withdrawal file that was applied (changed since): "
+            "its inbox batches were not redacted; check the file with the agency"
+        )
+    rows = pq.ParquetFile(pa.BufferReader(received.data)).metadata.num_rows
+    tokens, _ = _read_tokens(received.data, rows)
     reference = withdrawal_reference(files, key)
     summary = redact_inbox(
         con, files.root, tokens or [], key, reference=reference, agency_id=files.agency_id,
