@@ -530,3 +530,38 @@ def feasible_ranges(problem: Problem, hidden: np.ndarray, cells: list[int]
             bounds.append(np.inf if result.status == 3 else sign * float(result.fun))
         out[cell] = (bounds[0], bounds[1])
     return out
+
+
+@dataclass(frozen=True)
+class SmallCellAudit:
+    """The feasible ranges of (a deterministic sample of) the hidden cells holding 1..k-1."""
+
+    cells_checked: int
+    narrowest_range: float  # nan when none was checked
+    highest_lower_bound: float
+
+    def passed(self, threshold: int) -> bool:
+        return self.cells_checked == 0 or (
+            self.narrowest_range >= threshold - _LP_TOLERANCE
+            and self.highest_lower_bound <= _LP_TOLERANCE
+        )
+
+
+def audit_small_cells(
+    problem: Problem, status: np.ndarray, threshold: int, sample: int = 0
+) -> SmallCellAudit:
+    """LP ranges of the hidden small cells of a protected problem (`sample` > 0: that many,
+    drawn with a fixed seed, so the same publication gives the same audit)."""
+    hidden = ~problem.published | (status != 0)
+    small = np.flatnonzero(hidden & problem.published & (problem.values >= 1)
+                           & (problem.values < threshold))  # fmt: skip
+    if sample and len(small) > sample:
+        small = np.sort(np.random.default_rng(0).choice(small, sample, replace=False))
+    ranges = feasible_ranges(problem, hidden, small.tolist())
+    if not ranges:
+        return SmallCellAudit(0, float("nan"), float("nan"))
+    return SmallCellAudit(
+        len(ranges),
+        min(high - low for low, high in ranges.values()),
+        max(low for low, _ in ranges.values()),
+    )

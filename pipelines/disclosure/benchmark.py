@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import click
-import numpy as np
 import pandas as pd
 
 LEVELS = ("national", "province", "district", "local_level")
@@ -55,9 +54,8 @@ def benchmark_disclosure(
     from rich.table import Table
 
     from pipelines.defs.marts.build import MART_TABLES
-    from pipelines.disclosure.audit import feasible_ranges
+    from pipelines.disclosure.audit import audit_small_cells
     from pipelines.disclosure.history import load_history
-    from pipelines.disclosure.suppression import PUBLISHED, primary_mask
     from pipelines.disclosure.tables import protect_tables
     from pipelines.resources import resources_from_env
 
@@ -78,17 +76,10 @@ def benchmark_disclosure(
         tables = protect_tables(marts, threshold, history.shown, kept_hidden=history.hidden,
                                 stats=stats)  # fmt: skip
         protect_seconds = time.perf_counter() - started
-    problem, status = stats["problem"], stats["status"]
-    hidden = ~problem.published | (status != PUBLISHED)
-    small = np.flatnonzero(hidden & problem.published & primary_mask(problem.values, threshold))
-    if sample and len(small) > sample:
-        small = np.sort(np.random.default_rng(0).choice(small, sample, replace=False))
-    with console.status(f"Feasible ranges of {len(small)} hidden small cells ..."):
+    with console.status("Feasible ranges of the hidden small cells ..."):
         started = time.perf_counter()
-        ranges = feasible_ranges(problem, hidden, small.tolist())
+        audit = audit_small_cells(stats["problem"], stats["status"], threshold, sample)
         audit_seconds = time.perf_counter() - started
-    widths = [high - low for low, high in ranges.values()]
-    lows = [low for low, _ in ranges.values()]
 
     levels = level_table(tables)
     table = Table(title=f"Publication of {warehouse.name} (k = {threshold})")
@@ -98,11 +89,10 @@ def benchmark_disclosure(
         table.add_row(row.level, f"{row.cells:,}", f"{row.shown:,}", f"{row.hidden:,}",
                       f"{row.shown_pct:.1f}")  # fmt: skip
     Console().print(table)
-    narrowest = min(widths) if widths else float("nan")
-    highest_low = max(lows) if lows else float("nan")
     click.echo(
         f"{int(levels['cells'].sum()):,} cells, {int(levels['hidden'].sum()):,} hidden; "
-        f"protection {protect_seconds:.1f} s; {len(ranges):,} hidden small cells checked in "
-        f"{audit_seconds:.1f} s: narrowest feasible range {narrowest:.1f} (>= {threshold} "
-        f"required), highest lower bound {highest_low:.1f} (0 required)"
+        f"protection {protect_seconds:.1f} s; {audit.cells_checked:,} hidden small cells "
+        f"checked in {audit_seconds:.1f} s: narrowest feasible range "
+        f"{audit.narrowest_range:.1f} (>= {threshold} required), highest lower bound "
+        f"{audit.highest_lower_bound:.1f} (0 required)"
     )
