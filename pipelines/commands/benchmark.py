@@ -19,6 +19,10 @@ BENCHMARKS: dict[str, SubCommand] = {
         "pipelines.benchmark:benchmark_pipeline",
         "End-to-end synth -> pseudonymise -> run: time and peak memory.",
     ),
+    "disclosure": SubCommand(
+        "pipelines.disclosure.benchmark:benchmark_disclosure",
+        "Cells shown per level, protection time, narrowest range of a hidden small cell.",
+    ),
     "dashboard": SubCommand(
         "dashboards.benchmark:benchmark_dashboard",
         "Time to first render of the overview page, warm.",

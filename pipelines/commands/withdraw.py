@@ -8,10 +8,12 @@ Steps: rewrite every inbox batch holding the records without them (`ingest.redac
 so a warehouse rebuilt from the inbox cannot bring them back; done first, so a crash
 leaves the records in the warehouse, where a re-run finds and erases them), erase every row
 naming the tokens (`pipelines.erasure.erase_records`; linkage is
-re-clustered with the stable-ID rules), append the audit row in the same transaction (who,
-when, a reference, counts and a reason category: never the token), then rebuild core and
-marts and re-publish both reader files in this process (the `rebuild_and_publish` job, as
-`pahichan run` does). The reference printed at the end is what the officer files with the
+re-clustered with the stable-ID rules) and append the audit row in the same transaction (who,
+when, a reference, counts and a reason category: never the token). The reader files are not
+re-published here: an erasure published on its own would show as "one person fewer" between
+two files, so it is folded into the next scheduled publication (`pahichan run` or the
+nightly job, which rebuilds core and marts and protects the difference against the files
+already published). The reference printed at the end is what the officer files with the
 paper request; the token itself is not kept anywhere.
 """
 
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 import click
 import duckdb
 
-from pipelines.commands.options import publish_dir_option, warehouse_options
+from pipelines.commands.options import warehouse_options
 from pipelines.resources import resources_from_env
 
 if TYPE_CHECKING:
@@ -52,7 +54,6 @@ REASONS = ("survivor_request", "guardian_request", "agency_request", "legal_orde
 @click.option("--inbox", envvar="PAHICHAN_INBOX", show_envvar=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Inbox folder: the records are removed from its batches too.")  # fmt: skip
-@publish_dir_option
 @click.option("--by", "actor", required=True, help="The data officer doing this (audited).")
 @click.option("--reason", type=click.Choice(REASONS), default="survivor_request",
               show_default=True,
@@ -63,13 +64,13 @@ def withdraw(
     warehouse: Path | None,
     inbox: Path | None,
     warehouse_key: Path | None,
-    publish_dir: Path | None,
     actor: str,
     reason: str,
 ) -> None:
-    """Erase records everywhere after consent withdrawal, then rebuild and re-publish.
+    """Erase records everywhere after consent withdrawal (warehouse and inbox batches).
 
     The erasure is final: nothing that names the records is kept, not even their tokens.
+    The reader files follow at the next scheduled publication, never on their own.
     """
     from rich.console import Console
 
@@ -81,7 +82,6 @@ def withdraw(
     resources = resources_from_env(
         inbox=str(inbox) if inbox else None,
         warehouse=str(warehouse) if warehouse else None,
-        publish_dir=str(publish_dir) if publish_dir else None,
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
     )
     store = resources["warehouse"]
@@ -95,26 +95,26 @@ def withdraw(
     reference = f"wd-{uuid.uuid4().hex[:12]}"
     console = Console(stderr=True)
     try:
-        # Held from the erasure to the re-publication: no run sees the one without the other.
-        with clear_warehouse_errors(store.path, must_exist=True), store.hold("pahichan withdraw"):
-            with store.connect() as con:
-                in_inbox = batches_holding(inbox_root, set(tokens))
-                if not tokens_present(con, tokens) and not in_inbox:
-                    raise click.ClickException(
-                        "none of the given record tokens is in the warehouse or the inbox "
-                        "(already erased, never sent, or a typo); nothing was changed"
-                    )
-                key = store.redaction_key(create=True)
-                assert key is not None  # create=True always gives one
-                with console.status("Removing the records from the inbox batches ..."):
-                    redaction = redact_inbox(con, inbox_root, tokens, key, reference=reference)
-                with console.status("Erasing records and re-clustering ..."):
-                    erasure = _erase(
-                        con, tokens, actor=actor, reason=reason, reference=reference,
-                        redaction=redaction,
-                    )  # fmt: skip
-            with console.status("Rebuilding core and marts, re-publishing reader files ..."):
-                published = _rebuild(resources, reference, actor)
+        with (
+            clear_warehouse_errors(store.path, must_exist=True),
+            store.hold("pahichan withdraw"),
+            store.connect() as con,
+        ):
+            in_inbox = batches_holding(inbox_root, set(tokens))
+            if not tokens_present(con, tokens) and not in_inbox:
+                raise click.ClickException(
+                    "none of the given record tokens is in the warehouse or the inbox "
+                    "(already erased, never sent, or a typo); nothing was changed"
+                )
+            key = store.redaction_key(create=True)
+            assert key is not None  # create=True always gives one
+            with console.status("Removing the records from the inbox batches ..."):
+                redaction = redact_inbox(con, inbox_root, tokens, key, reference=reference)
+            with console.status("Erasing records and re-clustering ..."):
+                erasure = _erase(
+                    con, tokens, actor=actor, reason=reason, reference=reference,
+                    redaction=redaction,
+                )  # fmt: skip
     except ErasureIncomplete as error:
         raise click.ClickException(str(error)) from error
     line = (
@@ -123,10 +123,10 @@ def withdraw(
         f"{redaction.rows_removed} row(s) removed from {redaction.batches_rewritten} inbox "
         "batch(es))"
     )
-    if not published:
-        click.echo(line + "; rebuild FAILED: run `pahichan run` to re-publish", err=True)
-        raise SystemExit(1)
-    click.echo(line + "; reader files rebuilt")
+    click.echo(
+        line + "; the reader files change at the next scheduled publication "
+        "(`pahichan run` or the nightly job)"
+    )
 
 
 def _checked_tokens(record_tokens: tuple[str, ...]) -> list[str]:
@@ -169,22 +169,3 @@ def _erase(
         )  # fmt: skip
 
     return erase_records(con, tokens, run_id=f"withdraw-{reference}", on_commit=audit)
-
-
-def _rebuild(resources: dict, reference: str, actor: str) -> bool:
-    """Rebuild and publish in process; True when both reader files were re-published."""
-
-    from pipelines.commands.run import _QUIET_DAGSTER, RunSummary, _record_run, rebuild_and_publish
-    from pipelines.definitions import build_definitions
-    from pipelines.instance import cli_instance
-
-    warehouse = resources["warehouse"]
-    summary = RunSummary(run_id=f"withdraw-{reference}")
-    _record_run(warehouse, summary, "running", actor)
-    definitions = build_definitions(resources)
-    with cli_instance() as instance:
-        ok = rebuild_and_publish(
-            definitions, instance, summary, run_config=_QUIET_DAGSTER, actor=actor
-        )
-    _record_run(warehouse, summary, "failed" if summary.failed_steps else "succeeded", actor)
-    return ok and summary.published

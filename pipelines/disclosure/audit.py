@@ -310,3 +310,258 @@ def find_recoverable_cells(
         extra = pd.DataFrame({"is_residual": [True] * sensitive})
         rows = pd.concat([rows, extra], ignore_index=True)
     return rows
+
+
+# ----------------------------------------------------------------------------------------
+# Interval audit: the feasible range of each sensitive hidden cell.
+#
+# Exactness is not enough: a hidden 2 known to lie in [1, 3] is nearly disclosed. The
+# attacker's knowledge is a polytope: every relation (equalities, with published values as
+# constants), every bound (inequalities), and non-negativity. For a sensitive hidden cell the
+# auditor asks HiGHS for its smallest and largest feasible value. The cell is protected when
+# that range includes every reference point (0 for a count of 1..k-1: "nobody" must stay
+# possible; the previously published value for a cell whose change since then is small) and
+# is at least k wide (tau-ARGUS protection levels: lower = the value, upper >= k - value).
+#
+# Speed: hidden cells split into groups (no relation or bound links two groups), only groups
+# holding a sensitive cell are solved, and one LP serves many cells: minimising the sum of
+# the unverified cells shows every cell that reaches 0 at once; maximising the sum of
+# min(x, k) shows every cell that reaches k. Only cells left unverified get their own LP.
+# ----------------------------------------------------------------------------------------
+
+_LP_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a sensitive hidden cell's feasible range must satisfy."""
+
+    width: int  # max - min >= width
+    points: tuple[float, ...] = (0.0,)  # min <= p <= max for each p
+
+
+def _lp_groups(eq: sparse.csr_matrix, ub: sparse.csr_matrix, hidden: np.ndarray
+               ) -> tuple[np.ndarray, int]:
+    """Group label per hidden column (position in `np.flatnonzero(hidden)`), and the count."""
+    columns = np.flatnonzero(hidden)
+    incidence = sparse.vstack([abs(eq[:, columns]), abs(ub[:, columns])]).tocsr()
+    incidence.data[:] = 1.0
+    count, labels = connected_components((incidence.T @ incidence).tocsr(), directed=False)
+    return labels, count
+
+
+def _solve(c, a_ub, b_ub, a_eq, b_eq, bounds):
+    from scipy.optimize import linprog
+
+    return linprog(c, A_ub=a_ub if a_ub.shape[0] else None,
+                   b_ub=b_ub if a_ub.shape[0] else None,
+                   A_eq=a_eq if a_eq.shape[0] else None,
+                   b_eq=b_eq if a_eq.shape[0] else None,
+                   bounds=bounds, method="highs")
+
+
+def _group_violations(a_eq, b_eq, a_ub, b_ub, targets: list[int],
+                      requirements: list[Requirement]) -> list[int]:
+    """Targets (local column numbers) whose feasible range misses its requirement."""
+    n = a_eq.shape[1]
+    lows: dict[int, float] = {}
+    highs: dict[int, float] = {}
+    simple = [t for t, r in zip(targets, requirements, strict=True) if r.points == (0.0,)]
+    width = {t: r.width for t, r in zip(targets, requirements, strict=True)}
+    # Batched: minimise the sum of unverified simple cells; those at 0 reach 0.
+    pending = set(simple)
+    while pending:
+        c = np.zeros(n)
+        c[sorted(pending)] = 1.0
+        result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
+        if result.status != 0:
+            raise RuntimeError(f"interval audit LP failed: {result.message}")
+        reached = {t for t in pending if result.x[t] <= _LP_TOLERANCE}
+        for t in reached:
+            lows[t] = 0.0
+        if not reached:
+            break
+        pending -= reached
+    # Batched: maximise sum(min(x_t, width_t)) over unverified simple cells (extra y_t).
+    pending = set(simple)
+    while pending:
+        order = sorted(pending)
+        m = len(order)
+        y = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)],
+                               (np.r_[np.arange(m), np.arange(m)],
+                                np.r_[n + np.arange(m), order])), shape=(m, n + m))
+        ub_rows = sparse.vstack([sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], m))]),
+                                 y]).tocsr()
+        eq_rows = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], m))]).tocsr()
+        c = np.r_[np.zeros(n), -np.ones(m)]
+        bounds = [(0, None)] * n + [(0, width[t]) for t in order]
+        result = _solve(c, ub_rows, np.r_[b_ub, np.zeros(m)], eq_rows, b_eq, bounds)
+        if result.status != 0:
+            raise RuntimeError(f"interval audit LP failed: {result.message}")
+        reached = {t for t in order if result.x[t] >= width[t] - _LP_TOLERANCE}
+        for t in reached:
+            highs[t] = float(width[t])
+        if not reached:
+            break
+        pending -= reached
+    violated = []
+    for t, requirement in zip(targets, requirements, strict=True):
+        need_low = min(requirement.points)
+        if t not in lows:
+            c = np.zeros(n)
+            c[t] = 1.0
+            result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
+            if result.status != 0:
+                raise RuntimeError(f"interval audit LP failed: {result.message}")
+            lows[t] = float(result.fun)
+        if t not in highs or highs[t] < max(requirement.points) \
+                or highs[t] - lows[t] < requirement.width:
+            c = np.zeros(n)
+            c[t] = -1.0
+            result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
+            if result.status == 3:
+                highs[t] = np.inf
+            elif result.status != 0:
+                raise RuntimeError(f"interval audit LP failed: {result.message}")
+            else:
+                highs[t] = float(-result.fun)
+        low, high = lows[t], highs[t]
+        if (low > need_low + _LP_TOLERANCE or high < max(requirement.points) - _LP_TOLERANCE
+                or high - low < requirement.width - _LP_TOLERANCE):
+            violated.append(t)
+    return violated
+
+
+def interval_violations(
+    problem: Problem,
+    hidden: np.ndarray,
+    requirements: dict[int, Requirement],
+    *,
+    matrices: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
+    cache: dict | None = None,
+) -> list[int]:
+    """Sensitive hidden cells (keys of `requirements`) whose feasible range, derived from
+    everything published with every relation and bound, misses their requirement.
+
+    `cache` (kept by the caller) reuses the answer of groups unchanged since an earlier call.
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    eq, ub = matrices if matrices is not None else (problem.matrix(), problem.bound_matrix())
+    columns = np.flatnonzero(hidden)
+    if not len(columns):
+        return []
+    labels, count = _lp_groups(eq, ub, hidden)
+    known = np.where(hidden, 0.0, problem.values.astype(np.float64))
+    eq_rhs = -(eq @ known)
+    ub_rhs = -(ub @ known)
+    position = np.full(problem.size, -1, dtype=np.int64)
+    position[columns] = np.arange(len(columns))
+    targets_by_group: dict[int, list[int]] = {}
+    for cell in sorted(requirements):
+        if hidden[cell]:
+            targets_by_group.setdefault(int(labels[position[cell]]), []).append(cell)
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(count + 1))
+    eq_h = eq[:, columns].tocsc()
+    ub_h = ub[:, columns].tocsc()
+    violated: list[int] = []
+    with single_threaded_blas():
+        for label, cells in sorted(targets_by_group.items()):
+            members = order[starts[label]:starts[label + 1]]  # positions among hidden columns
+            eq_rows = np.unique(eq_h[:, members].indices)
+            ub_rows = np.unique(ub_h[:, members].indices)
+            key = (columns[members].tobytes(), tuple(cells))
+            if cache is not None and key in cache:
+                violated += cache[key]
+                continue
+            coefs = (eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1
+                     else np.zeros(0))
+            if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1 and all(
+                    requirements[c].points == (0.0,) for c in cells):
+                # One sum of hidden cells (all on the same side), nothing else: each ranges
+                # over [0, that sum] when it has two or more cells, else it is exact.
+                total = float(eq_rhs[eq_rows[0]]) / float(coefs[0])
+                ranged = len(members) >= 2
+                result = [c for c in cells
+                          if not ranged or abs(total) < requirements[c].width - _LP_TOLERANCE]
+                if cache is not None:
+                    cache[key] = result
+                violated += result
+                continue
+            a_eq = eq_h[:, members].tocsr()[eq_rows]
+            a_ub = ub_h[:, members].tocsr()[ub_rows]
+            local = {int(columns[m]): j for j, m in enumerate(members)}
+            found = _group_violations(
+                a_eq, eq_rhs[eq_rows], a_ub, ub_rhs[ub_rows], [local[c] for c in cells],
+                [requirements[c] for c in cells])
+            inverse = {j: c for c, j in local.items()}
+            result = sorted(inverse[j] for j in found)
+            if cache is not None:
+                cache[key] = result
+            violated += result
+    return sorted(violated)
+
+
+def feasible_ranges(problem: Problem, hidden: np.ndarray, cells: list[int]
+                    ) -> dict[int, tuple[float, float]]:
+    """(min, max) of each hidden cell in `cells` (one pair of LPs per cell; for audits and
+    benchmarks, not for the protection loop)."""
+    hidden = np.asarray(hidden, dtype=bool)
+    eq, ub = problem.matrix(), problem.bound_matrix()
+    columns = np.flatnonzero(hidden)
+    labels, _ = _lp_groups(eq, ub, hidden)
+    known = np.where(hidden, 0.0, problem.values.astype(np.float64))
+    eq_rhs, ub_rhs = -(eq @ known), -(ub @ known)
+    position = np.full(problem.size, -1, dtype=np.int64)
+    position[columns] = np.arange(len(columns))
+    eq_h, ub_h = eq[:, columns].tocsc(), ub[:, columns].tocsc()
+    out: dict[int, tuple[float, float]] = {}
+    for cell in cells:
+        members = np.flatnonzero(labels == labels[position[cell]])
+        eq_rows = np.unique(eq_h[:, members].indices)
+        ub_rows = np.unique(ub_h[:, members].indices)
+        a_eq, a_ub = eq_h[:, members].tocsr()[eq_rows], ub_h[:, members].tocsr()[ub_rows]
+        target = int(np.searchsorted(members, position[cell]))
+        bounds = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(members))
+            c[target] = sign
+            result = _solve(c, a_ub, ub_rhs[ub_rows], a_eq, eq_rhs[eq_rows], (0, None))
+            bounds.append(np.inf if result.status == 3 else sign * float(result.fun))
+        out[cell] = (bounds[0], bounds[1])
+    return out
+
+
+@dataclass(frozen=True)
+class SmallCellAudit:
+    """The feasible ranges of (a deterministic sample of) the hidden cells holding 1..k-1."""
+
+    cells_checked: int
+    narrowest_range: float  # nan when none was checked
+    highest_lower_bound: float
+
+    def passed(self, threshold: int) -> bool:
+        return self.cells_checked == 0 or (
+            self.narrowest_range >= threshold - _LP_TOLERANCE
+            and self.highest_lower_bound <= _LP_TOLERANCE
+        )
+
+
+def audit_small_cells(
+    problem: Problem, status: np.ndarray, threshold: int, sample: int = 0
+) -> SmallCellAudit:
+    """LP ranges of the hidden small cells of a protected problem (`sample` > 0: that many,
+    drawn with a fixed seed, so the same publication gives the same audit)."""
+    hidden = ~problem.published | (status != 0)
+    small = np.flatnonzero(hidden & problem.published & (problem.values >= 1)
+                           & (problem.values < threshold))  # fmt: skip
+    if sample and len(small) > sample:
+        small = np.sort(np.random.default_rng(0).choice(small, sample, replace=False))
+    ranges = feasible_ranges(problem, hidden, small.tolist())
+    if not ranges:
+        return SmallCellAudit(0, float("nan"), float("nan"))
+    return SmallCellAudit(
+        len(ranges),
+        min(high - low for low, high in ranges.values()),
+        max(low for low, _ in ranges.values()),
+    )

@@ -22,12 +22,15 @@ class Problem:
     """Cells (index 0..n-1) and relations over them.
 
     `values`: true counts; `published`: False for virtual (never published) cells;
-    `relations`: each an int array `[total, child, child, ...]`.
+    `relations`: each an int array `[total, child, child, ...]`; `bounds`: inequalities
+    `(small, large)` meaning sum(values[small]) <= sum(values[large]) (known to an attacker,
+    used by the interval audit; the exact auditor and `parts` look at relations only).
     """
 
     values: np.ndarray
     published: np.ndarray
     relations: list[np.ndarray] = field(default_factory=list)
+    bounds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -42,6 +45,20 @@ class Problem:
                     f"relation {relation.tolist()} does not add up: "
                     f"{self.values[total]} != {self.values[children].tolist()}"
                 )
+        for small, large in self.bounds:
+            if self.values[small].sum() > self.values[large].sum():
+                raise ValueError(f"bound {small.tolist()} <= {large.tolist()} does not hold")
+
+    def bound_matrix(self) -> sparse.csr_matrix:
+        """Bounds as a sparse matrix B with `B @ values <= 0` (+1 small, -1 large)."""
+        rows, cols, data = [], [], []
+        for r, (small, large) in enumerate(self.bounds):
+            rows += [r] * (len(small) + len(large))
+            cols += [*small.tolist(), *large.tolist()]
+            data += [1.0] * len(small) + [-1.0] * len(large)
+        matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(self.bounds), self.size))
+        matrix.sum_duplicates()
+        return matrix
 
     def matrix(self) -> sparse.csr_matrix:
         """Relations as a sparse matrix (one row per relation): +1 on the total, -1 on each
@@ -74,7 +91,9 @@ class Problem:
         position = np.full(self.size, -1, dtype=np.int64)
         position[cells] = np.arange(len(cells))
         relations = [position[r] for r in self.relations if position[r[0]] >= 0]
-        return Problem(self.values[cells], self.published[cells], relations)
+        bounds = [(position[s], position[t]) for s, t in self.bounds
+                  if (position[s] >= 0).all() and (position[t] >= 0).all()]
+        return Problem(self.values[cells], self.published[cells], relations, bounds)
 
     def memberships(self) -> list[list[int]]:
         """For every cell, the indices of the relations it takes part in."""

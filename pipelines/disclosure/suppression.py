@@ -33,7 +33,12 @@ import logging
 import numpy as np
 from scipy import sparse
 
-from pipelines.disclosure.audit import LAST_STATS, recoverable_in_problem
+from pipelines.disclosure.audit import (
+    LAST_STATS,
+    Requirement,
+    interval_violations,
+    recoverable_in_problem,
+)
 from pipelines.disclosure.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -103,18 +108,202 @@ def suppress(
     threshold: int = DEFAULT_THRESHOLD,
     *,
     max_rounds: int = 10_000,
+    references: np.ndarray | None = None,
+    intervals: bool = True,
+    kept: np.ndarray | None = None,
 ) -> np.ndarray:
     """Status per cell: PUBLISHED, PRIMARY or SECONDARY (virtual cells stay PUBLISHED).
 
-    Primary suppression of published cells holding 1..threshold-1, then secondary
-    suppression until no suppressed cell and no sensitive residual can be computed (the
-    exact auditor confirms it for every group, however large). Independent parts of the
-    problem (no relation between them) are protected separately.
+    Primary suppression of published cells holding 1..threshold-1 (and, with `references`,
+    of cells whose value moved by 1..threshold-1 since the value published before: NaN where
+    none), then secondary suppression until no suppressed cell and no sensitive residual can
+    be computed (the exact auditor confirms it for every group, however large), then, with
+    `intervals`, until every sensitive hidden cell's feasible range (LP over all relations
+    and bounds) includes 0 (and its reference) and is at least `threshold` wide.
+    `kept` marks cells that stay hidden whatever their value (earlier suppressions in force).
+    Deterministic: ties are broken by cell number (the caller numbers cells in key order).
     """
     if threshold < 1:
         raise ValueError("threshold must be at least 1")
     status = np.full(problem.size, PUBLISHED, dtype=np.int8)
     status[problem.published & primary_mask(problem.values, threshold)] = PRIMARY
+    moved = _moved(problem, references, threshold)
+    status[moved] = PRIMARY
+    if kept is not None:
+        # Hidden by the latest publication and unchanged since: showing it now would reveal
+        # what that file hid.
+        status[np.asarray(kept, dtype=bool) & problem.published] = PRIMARY
+    if not problem.relations and not problem.bounds:
+        return status
+    status = _exact_stage(problem, status, threshold, max_rounds)
+    if intervals:
+        status = _interval_stage(problem, status, threshold, references, moved, max_rounds)
+        # Complements the interval stage added must not be exactly computable either; hiding
+        # more only widens ranges, so the interval guarantee survives this second pass.
+        status = _exact_stage(problem, status, threshold, max_rounds)
+    return status
+
+
+def _moved(problem: Problem, references: np.ndarray | None, threshold: int) -> np.ndarray:
+    """Published cells whose change since their last published value is 1..threshold-1."""
+    if references is None:
+        return np.zeros(problem.size, dtype=bool)
+    references = np.asarray(references, dtype=np.float64)
+    change = np.abs(problem.values - np.nan_to_num(references, nan=0.0))
+    return problem.published & ~np.isnan(references) & (change >= 1) & (change < threshold)
+
+
+def requirements_for(
+    problem: Problem,
+    hidden: np.ndarray,
+    threshold: int,
+    references: np.ndarray | None = None,
+    moved: np.ndarray | None = None,
+) -> dict[int, Requirement]:
+    """What each sensitive hidden cell's feasible range must satisfy: a count of
+    1..threshold-1 (published or virtual) must reach 0 and span `threshold`; a cell that
+    moved by a small amount since its last published value must also reach that value."""
+    small = primary_mask(problem.values, threshold) & hidden
+    moved = np.zeros(problem.size, dtype=bool) if moved is None else moved & hidden
+    out: dict[int, Requirement] = {}
+    for cell in np.flatnonzero(small | moved).tolist():
+        points: tuple[float, ...] = (0.0,) if small[cell] else ()
+        if moved[cell]:
+            points = (*points, float(references[cell]))
+        out[cell] = Requirement(threshold, points)
+    return out
+
+
+def _interval_stage(
+    problem: Problem,
+    status: np.ndarray,
+    threshold: int,
+    references: np.ndarray | None,
+    moved: np.ndarray,
+    max_rounds: int,
+) -> np.ndarray:
+    """Add complements until every sensitive hidden cell passes the interval audit."""
+    status = status.copy()
+    matrices = (problem.matrix(), problem.bound_matrix())
+    member = problem.memberships()
+    bound_member: list[list[int]] = [[] for _ in range(problem.size)]
+    for b, (small, large) in enumerate(problem.bounds):
+        for cell in {*small.tolist(), *large.tolist()}:
+            bound_member[cell].append(b)
+    cache: dict = {}
+    seen: dict[int, int] = {}
+    for _ in range(max_rounds):
+        hidden = ~problem.published | (status != PUBLISHED)
+        requirements = requirements_for(problem, hidden, threshold, references, moved)
+        violated = interval_violations(problem, hidden, requirements, matrices=matrices,
+                                       cache=cache)
+        logger.debug("interval audit: %d of %d sensitive cells violated", len(violated),
+                     len(requirements))
+        if not violated:
+            return status
+        touched: set[int] = set()
+        added = 0
+        for cell in violated:
+            around = {int(c) for r in member[cell] for c in problem.relations[r]}
+            if touched & around:
+                continue  # a complement added this round already changed its relations
+            seen[cell] = seen.get(cell, 0) + 1
+            # A cell still too narrow after one complement gets one in each of its
+            # relations: one more small cell per round converged in ~30 rounds.
+            complements = [
+                _interval_complement(problem, status, cell, member, bound_member, threshold)
+            ]
+            if seen[cell] > 1:
+                complements += _frontier_complements(problem, status, cell, member, threshold)
+            for complement in complements:
+                if complement is not None and status[complement] == PUBLISHED:
+                    status[complement] = SECONDARY
+                    touched.add(complement)
+                    added += 1
+        if not added:
+            raise RuntimeError(f"cannot widen {len(violated)} ranges: no publishable cell left")
+    raise RuntimeError("interval protection did not converge")
+
+
+def _wide_complement(
+    problem: Problem, status: np.ndarray, relation: np.ndarray, threshold: int
+) -> int | None:
+    """The cell of `relation` to hide for a too-narrow range: the smallest that holds at
+    least `threshold` (one such cell gives the hidden cells of the relation room to span
+    the threshold), else the largest; children before the total; never a zero first."""
+    candidates = [int(c) for c in relation if problem.published[c] and status[c] == PUBLISHED]
+    if not candidates:
+        return None
+    total = int(relation[0])
+
+    def rank(cell: int) -> tuple[bool, bool, bool, int, int]:
+        value = int(problem.values[cell])
+        wide = value >= threshold
+        return (value == 0, cell == total, not wide, value if wide else -value, cell)
+
+    return min(candidates, key=rank)
+
+
+def _frontier_complements(
+    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]], threshold: int
+) -> list[int | None]:
+    """For a cell one complement did not widen: breadth-first through the hidden cells around
+    it, one wide complement in every relation of the nearest ring that has a publishable
+    cell. Hiding a whole ring at once converges in a round or two where one cell per round
+    took ~30 rounds (the narrowing came from relations several steps away)."""
+    seen_cells, seen_relations = {cell}, set()
+    frontier = [cell]
+    while frontier:
+        found: list[int | None] = []
+        next_frontier = []
+        for current in frontier:
+            for r in member[current]:
+                if r in seen_relations:
+                    continue
+                seen_relations.add(r)
+                candidate = _wide_complement(problem, status, problem.relations[r], threshold)
+                if candidate is not None:
+                    found.append(candidate)
+                for other in problem.relations[r]:
+                    if int(other) not in seen_cells:
+                        seen_cells.add(int(other))
+                        next_frontier.append(int(other))
+        if found:
+            return found
+        frontier = next_frontier
+    return []
+
+
+def _interval_complement(
+    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]],
+    bound_member: list[list[int]], threshold: int,
+) -> int | None:
+    """The next cell to hide for a cell whose range is too narrow: in its relation with the
+    fewest unknowns, else in a bound holding it, else the nearest publishable cell."""
+    options = sorted(
+        member[cell],
+        key=lambda r: (int((~(problem.published[problem.relations[r]]
+                              & (status[problem.relations[r]] == PUBLISHED))).sum()), r),
+    )
+    for r in options:
+        complement = _wide_complement(problem, status, problem.relations[r], threshold)
+        if complement is not None:
+            return complement
+    for b in bound_member[cell]:
+        small, large = problem.bounds[b]
+        candidates = [int(c) for c in np.concatenate([small, large])
+                      if problem.published[c] and status[c] == PUBLISHED]
+        if candidates:
+            return min(candidates, key=lambda c: (int(problem.values[c]) == 0,
+                                                  int(problem.values[c]), c))
+    return _nearest_complement(problem, status, cell, member)
+
+
+def _exact_stage(
+    problem: Problem, status: np.ndarray, threshold: int, max_rounds: int
+) -> np.ndarray:
+    """Secondary suppression until nothing sensitive is exactly recoverable."""
+    status = status.copy()
     if not problem.relations:
         return status
     parts = [p for p in problem.parts() if len(p) > 1]

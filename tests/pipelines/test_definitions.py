@@ -76,6 +76,7 @@ EXPECTED_CHECKS = sorted(
         *(f"{stage}:{check}" for stage in STAGING for check in CHECKS),
         *(f"core/{table}:grain_is_unique_and_not_null" for table in CORE),
         *(f"marts/{table}:grain_is_unique_and_not_null" for table in MARTS),
+        "publish/public:hidden_small_cells_have_wide_ranges",
         "publish/public:no_published_count_is_small",
     ]
 )

@@ -44,8 +44,6 @@ COMMANDS: dict[str, Callable[[World, Path], list[str]]] = {
         _token(w),
         "--by",
         "asha",
-        "--publish-dir",
-        str(tmp / "pub"),
         "--inbox",
         str(_empty_inbox(tmp)),
     ],

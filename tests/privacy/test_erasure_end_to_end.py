@@ -186,16 +186,20 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     survivors_before, episodes_before = _analyst_counts(world)
     secrets = _encodings_of(world, token)
     assert any(len(secret) == 128 for secret in secrets)  # Bloom filters of this record only
+    readers = sorted(world.publish_dir.glob("*.duckdb"))
+    before = {path: path.read_bytes() for path in readers}
     result = CliRunner().invoke(
         withdraw,
         ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
-         str(world.key_file), "--publish-dir", str(world.publish_dir), "--by", "officer-asha",
-         "--reason", "survivor_request"],
+         str(world.key_file), "--by", "officer-asha", "--reason", "survivor_request"],
         env={"PAHICHAN_INBOX": str(world.inbox)},
     )  # fmt: skip
     print(result.output)
     assert result.exit_code == 0, result.output
-    assert "1 record(s) erased" in result.output and "reader files rebuilt" in result.output
+    assert "1 record(s) erased" in result.output
+    assert "next scheduled publication" in result.output
+    # Not re-published on its own: the files would differ by exactly this one person.
+    assert {path: path.read_bytes() for path in readers} == before
     assert token not in result.output
     _assert_gone_everywhere(world, token)
     _assert_gone_from_inbox(world, secrets)
@@ -204,6 +208,9 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
                     e.actor == "officer-asha"]  # fmt: skip
     assert event.detail["reason"] == "survivor_request" and event.detail["records_erased"] == 1
     assert event.object in result.output  # the reference the officer files
+    assert _analyst_counts(world) == (survivors_before, episodes_before)
+    # The next scheduled publication (here `pahichan run` with nothing new) folds it in.
+    assert run_pipeline(world.resources).published
     assert _analyst_counts(world) == (survivors_before - 1, episodes_before - 1)
 
     again = CliRunner().invoke(
@@ -384,15 +391,16 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
         record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("shelter-a"),
     )  # fmt: skip
-    # The officer's command re-runs the `rebuild_and_publish` job, which applies the pending
-    # withdrawal batch as well: both routes in one run.
+    # The officer's erasure, then the next run, which applies the pending withdrawal batch
+    # and publishes both: the two routes in one publication.
     result = CliRunner().invoke(
         withdraw,
         ["--record-token", officer_token, "--warehouse", str(world.warehouse),
-         "--warehouse-key", str(world.key_file), "--publish-dir", str(world.publish_dir),
-         "--by", "officer-asha", "--inbox", str(world.inbox)],
+         "--warehouse-key", str(world.key_file), "--by", "officer-asha",
+         "--inbox", str(world.inbox)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    run_pipeline(world.resources)
     with world.connect() as con:
         assert tokens_present(con, [agency_token, officer_token]) == set()
     _assert_gone_from_inbox(world, secrets)

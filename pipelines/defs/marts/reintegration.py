@@ -79,31 +79,31 @@ WITH units AS (
 ),
 grouped AS (
     SELECT period_type, period, period_start,
-        CASE grouping(origin_province, origin_district)
-            WHEN 3 THEN 'national' WHEN 1 THEN 'province' ELSE 'district' END AS geo_level,
-        CASE grouping(origin_province, origin_district)
-            WHEN 3 THEN 'NP' WHEN 1 THEN origin_province ELSE origin_district END AS geo_code,
+        CASE grouping(origin_province) WHEN 1 THEN 'national' ELSE 'province' END AS geo_level,
+        CASE grouping(origin_province) WHEN 1 THEN 'NP' ELSE origin_province END AS geo_code,
         dimension, category, score_dimension,
         count(*) AS survivors_scored,
         count(*) FILTER (WHERE score * 100 < 25) AS score_band_0_25,
         count(*) FILTER (WHERE score * 100 >= 25 AND score * 100 < 50) AS score_band_25_50,
         count(*) FILTER (WHERE score * 100 >= 50 AND score * 100 < 75) AS score_band_50_75,
         count(*) FILTER (WHERE score * 100 >= 75) AS score_band_75_100,
-        CAST(round(avg(score) * 100) AS BIGINT) AS mean_score_pct
+        -- An exact DECIMAL sum, not avg(DOUBLE): a parallel float sum depends on row order
+        -- and moved a published mean by one between two runs on the same data.
+        CAST(round(sum(CAST(score AS DECIMAL(18, 9))) * 100 / count(*)) AS BIGINT)
+            AS mean_score_pct
     FROM units
     GROUP BY GROUPING SETS (
         (period_type, period, period_start, dimension, category, score_dimension),
         (period_type, period, period_start, dimension, category, score_dimension,
-         origin_province),
-        (period_type, period, period_start, dimension, category, score_dimension,
-         origin_province, origin_district)
+         origin_province)
     )
     HAVING (grouping(origin_province) = 1 OR origin_province IS NOT NULL)
-       AND (grouping(origin_district) = 1 OR origin_district IS NOT NULL)
-       -- Scores move slowly and follow-ups are few: years and fiscal years only, and
-       -- districts without breakdowns (docs/interfaces.md section 4).
+       -- Scores move slowly and follow-ups are few: the nation and provinces, years and
+       -- fiscal years only (docs/interfaces.md section 4).
        AND period_type IN ('year', 'bs_fiscal_year')
-       AND (grouping(origin_district) = 1 OR dimension = 'all')
+       -- By sex only: the other breakdowns of a few hundred scored survivors were nearly all
+       -- hidden cells, each one more link in the disclosure problem.
+       AND dimension IN ('all', 'sex')
 )
 SELECT period_type, period, period_start, geo_level, geo_code, dimension, category,
     score_dimension, measure, value
@@ -136,7 +136,8 @@ grouped AS (
     FROM cohort
     GROUP BY GROUPING SETS ((period_type, period, period_start),
                             (period_type, period, period_start, origin_province))
-    HAVING grouping(origin_province) = 1 OR origin_province IS NOT NULL
+    HAVING (grouping(origin_province) = 1 OR origin_province IS NOT NULL)
+       AND period_type IN ('year', 'bs_fiscal_year')
 )
 SELECT period_type, period, period_start, geo_level, geo_code, measure, value
 FROM grouped UNPIVOT (value FOR measure IN (survivors_first_contact, followed_within_6m,

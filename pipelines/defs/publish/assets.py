@@ -33,6 +33,14 @@ RUN_ID_TAG = "pahichan/run_id"
                      "referrals, k-anonymous on each survivor's whole history. Grain: one row "
                      "per survivor / episode / ..."),
     ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "hidden_small_cells_have_wide_ranges", asset=["publish", "public"],
+            description="A sample of the hidden cells holding 1..k-1 people: each one's "
+            "feasible range from everything published (LP over every relation and bound) "
+            "includes 0 and is at least k wide.",
+        ),
+    ],
     can_subset=False,
 )
 def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
@@ -56,6 +64,15 @@ def reader_files(context: AssetExecutionContext, warehouse: WarehouseResource,
         asset_key=["publish", "public"],
         metadata={"path": str(result.public_path), "suppressed_cells": result.suppressed_cells,
                   "threshold": result.threshold},
+    )
+    audit = result.small_cells
+    assert audit is not None
+    yield dg.AssetCheckResult(
+        asset_key=["publish", "public"], check_name="hidden_small_cells_have_wide_ranges",
+        passed=audit.passed(result.threshold),
+        metadata={"cells_checked": audit.cells_checked,
+                  "narrowest_range": float(audit.narrowest_range),
+                  "highest_lower_bound": float(audit.highest_lower_bound)},
     )
     anonymity = result.analyst.anonymised.report if result.analyst else None
     yield dg.MaterializeResult(asset_key=["publish", "analyst"], metadata={

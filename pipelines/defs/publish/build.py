@@ -32,12 +32,16 @@ from pipelines.defs.publish.analyst import (
     record_anonymity,
     write_analyst,
 )
+from pipelines.disclosure.audit import SmallCellAudit, audit_small_cells
+from pipelines.disclosure.history import load_history, save_history
 from pipelines.disclosure.tables import protect_tables
 from pipelines.resources import DEFAULT_READER_FILE_MODE
 
 logger = logging.getLogger(__name__)
 
 PUBLIC_FILE = "public.duckdb"
+# Hidden small cells whose LP range is re-checked after each publication (fixed seed).
+SMALL_CELL_SAMPLE = 100
 ANALYST_FILE = "analyst.duckdb"
 CONTRACT_VERSION = "1"
 # Every mart but the reference geography holds counts, so every other mart goes through
@@ -85,14 +89,13 @@ PUBLIC_COMMENTS = {
 }  # fmt: skip
 SUPPRESSION_COMMENTS = {
     "value": "The count; NULL when suppressed. A published value is 0 or at least the threshold",
-    "is_suppressed": "True when the value is withheld",
-    "suppression": (
-        "primary (a count of 1..threshold-1) | secondary (withheld so that a primary one "
-        "cannot be computed) | NULL"
+    "is_suppressed": (
+        "True when the value is withheld (for whatever reason: the file does not say which "
+        "withheld cells are small)"
     ),
 }  # fmt: skip
 
-PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN", "suppression": "VARCHAR"}
+PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN"}
 
 @dataclass(frozen=True)
 class Publication:
@@ -105,6 +108,7 @@ class Publication:
     threshold: int
     suppressed_cells: int
     analyst: AnalystRelease | None = None
+    small_cells: SmallCellAudit | None = None
 
 
 def _write_atomically(target: Path, write, mode: int = DEFAULT_READER_FILE_MODE) -> None:
@@ -159,13 +163,21 @@ def published_grid(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sort_values(columns, ignore_index=True)
 
 
-def public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> dict[str, pd.DataFrame]:
-    """The marts after disclosure control, as frames (the public.duckdb tables but one)."""
+def public_tables(
+    con: duckdb.DuckDBPyConnection, threshold: int, stats: dict | None = None
+) -> dict[str, pd.DataFrame]:
+    """The marts after disclosure control, as frames (the public.duckdb tables but one),
+    protected against this publication and what earlier ones showed (`disclosure.history`)."""
     marts = {
         name: con.execute(f"SELECT * FROM marts.{name}").df()  # noqa: S608 - fixed names
         for name in MART_TABLES
     }
-    return protect_tables(marts, threshold)
+    history = load_history(con)
+    stats = {} if stats is None else stats
+    stats["history"] = history
+    return protect_tables(
+        marts, threshold, history.shown, kept_hidden=history.hidden, stats=stats
+    )
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -211,7 +223,8 @@ def publish(
     published_at = dt.datetime.now(dt.UTC)
     # Anonymised and checked before any file is replaced (raises KAnonymityError).
     analyst = prepare_analyst(con, analyst_policy(threshold))
-    tables = public_tables(con, threshold)
+    protection: dict = {}
+    tables = public_tables(con, threshold, protection)
     tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
     model_version = None
@@ -254,10 +267,17 @@ def publish(
     record_publication(con, run_id, published_at, threshold, public_path, analyst_path,
                        suppressed)
     record_anonymity(con, run_id, published_at, analyst)
+    # What this file showed and hid, for the next publication's protection.
+    save_history(con, protection["frames"], tables, protection["history"], run_id)
+    # The protector ends only when every hidden small cell passes; this re-checks a sample
+    # of the result for the publish asset's check (a bug in the loop would show here).
+    small_cells = audit_small_cells(
+        protection["problem"], protection["status"], threshold, sample=SMALL_CELL_SAMPLE
+    )
     logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path,
                 suppressed)
     return Publication(run_id, published_at, public_path, analyst_path, threshold, suppressed,
-                       analyst)
+                       analyst, small_cells)
 
 
 def record_publication(
