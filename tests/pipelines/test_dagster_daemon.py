@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -57,7 +58,7 @@ def _graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> 
     return body["data"]
 
 
-RUNS = """{ runsOrError { ... on Runs { results { runId jobName status
+RUNS = """{ runsOrError { ... on Runs { results { runId jobName status startTime endTime
     tags { key value } } } } }"""
 CHECKS = """query ($path: [String!]!) { assetNodes(assetKeys: [{path: $path}]) {
     assetChecksOrError { ... on AssetChecks { checks { name
@@ -201,6 +202,10 @@ def test_sensor_and_schedule_path_after_the_cli_run(agency_batches: dict[str, Pa
             if any(t["key"] == "dagster/sensor_name" for t in r["tags"])
         ]  # fmt: skip
         assert {r["jobName"] for r in sensor_runs} == {"ingest_migration_batch"}
+        # The run queue started each run after the previous one ended: no two overlapped.
+        spans = sorted((r["startTime"], r["endTime"]) for r in runs)
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert end <= start, f"two runs overlapped: {spans}"
 
         for source in ("shelter", "ocmc", "migration"):
             (node,) = _graphql(port, CHECKS, {"path": ["staging", source]})["assetNodes"]
