@@ -292,16 +292,27 @@ def find_recoverable_cells(
 
     keys = [c for c in unsuppressed.columns if c != "value"]
     aligned = unsuppressed.merge(
-        published[[*keys, "value"]].rename(columns={"value": "published_value"}),
+        published[[*keys, "value"]].assign(in_file=True).rename(
+            columns={"value": "published_value"}),
         on=keys, how="left", validate="one_to_one",
     )
-    if aligned["published_value"].isna().sum() != published["value"].isna().sum():
-        raise ValueError("published and unsuppressed tables do not have the same rows")
+    in_file = aligned["in_file"].fillna(False).astype(bool).to_numpy()
+    aligned = aligned.drop(columns="in_file")
+    # Rows of slices left out of the publication (`grid.dense_slices`) are unknowns here, like
+    # hidden cells; every shown value must sit on a row of the unsuppressed table.
+    if aligned["published_value"].notna().sum() != published["value"].notna().sum():
+        raise ValueError("published rows missing from the unsuppressed table")
     problem = problem_for(kind, aligned[[*keys, "value"]])
     n = len(aligned)
     hidden = np.concatenate([aligned["published_value"].isna().to_numpy(),
                              np.ones(problem.size - n, dtype=bool)])
     cells = recoverable_in_problem(problem, hidden)
+    # A hidden cell of the file is a finding whatever its value; a row of a slice left out of
+    # the file only when it holds 1..threshold-1 (computing a left-out count of 7 is no more
+    # than publishing it would have been).
+    values = aligned["value"].to_numpy()
+    cells = [c for c in cells if c >= n or in_file[c]
+             or 1 <= values[c] < threshold]  # fmt: skip
     rows = aligned.iloc[[c for c in cells if c < n]].copy()
     rows["is_residual"] = False
     residual_values = problem.values[[c for c in cells if c >= n]]

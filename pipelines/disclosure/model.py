@@ -209,7 +209,7 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
             other = {**{k: row[k] for k in shared}, **dict(right_fixed), "measure": right_measure}
             other_cell = index[right].get(tuple(other.get(k) for k in KEYS[right]))
             if other_cell is None:
-                raise ValueError(f"{left} {key}: no matching {right} cell")
+                continue  # its slice is not published (`grid.dense_slices`): no equation
             relations.append(np.asarray([index[left][key], other_cell], dtype=np.int64))
 
     # Period identities in the first period of each period type.
@@ -224,7 +224,7 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
             row = dict(zip(KEYS[name], key, strict=True))
             other = index[name].get(tuple({**row, "measure": equal_to}[k] for k in KEYS[name]))
             if other is None:
-                raise ValueError(f"{name} {key}: no {equal_to} cell in the first period")
+                continue  # its slice is not published
             relations.append(np.asarray([index[name][key], other], dtype=np.int64))
 
     bounds = _bounds(frames, index)
@@ -260,9 +260,12 @@ def _bounds(frames: dict[str, pd.DataFrame],
                     continue
                 other = {**row, **dict(bound.fixed), "measure": bound.measure}
                 cell = index[bound.table].get(tuple(other.get(k) for k in KEYS[bound.table]))
+                if cell is None:
+                    # Both count the same people or events, so a non-zero smaller count has
+                    # a non-zero larger one: absent means its slice is not published.
+                    continue
                 small = np.asarray([index[name][key]], dtype=np.int64)
-                # An absent larger cell is a published zero: the smaller one is zero too.
-                large = np.asarray([] if cell is None else [cell], dtype=np.int64)
+                large = np.asarray([cell], dtype=np.int64)
                 bounds.append((small, large))
         if "period_type" not in keys:
             continue
@@ -281,7 +284,7 @@ def _bounds(frames: dict[str, pd.DataFrame],
             parent = index[name].get(tuple({**row, "period_type": pt, "period": pp}[k]
                                            for k in keys))
             if parent is None:
-                raise ValueError(f"{name} {key}: no enclosing period cell")
+                continue  # the enclosing period's slice is not published
             children[parent].append(index[name][key])
         for parent, kids in sorted(children.items()):
             for kid in kids:

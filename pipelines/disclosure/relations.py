@@ -60,7 +60,7 @@ KEYS: dict[str, list[str]] = {
 # Tables with a (dimension, category) breakdown whose categories add up to `all`.
 _CATEGORY_TABLES = ("survivor_statistics", "reintegration_statistics")
 # reintegration_statistics: the score bands of a cell add up to its survivors_scored.
-_BAND_MEASURES = ("score_band_0_25", "score_band_25_50", "score_band_50_75",
+BAND_MEASURES = ("score_band_0_25", "score_band_25_50", "score_band_50_75",
                   "score_band_75_100")
 _QUALITY_SUMS = {
     "batches_received": ("batches_accepted", "batches_rejected"),
@@ -147,7 +147,7 @@ def problem_for(kind: str, frame: pd.DataFrame) -> Problem:
         groups += _group_relations(frame, keys, parent, index)
     if kind == "reintegration_statistics":
         parent = key_frame.copy()
-        is_band = key_frame["measure"].isin(_BAND_MEASURES)
+        is_band = key_frame["measure"].isin(BAND_MEASURES)
         parent.loc[is_band, "measure"] = "survivors_scored"
         parent.loc[~is_band, "measure"] = pd.NA
         groups += _group_relations(frame, keys, parent, index)

@@ -14,6 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from pipelines.disclosure.grid import dense_slices
 from pipelines.disclosure.model import TABLES, count_rows, joint_problem
 from pipelines.disclosure.relations import KEYS
 from pipelines.disclosure.suppression import PRIMARY, suppress
@@ -57,7 +58,11 @@ def protect_tables(
     include that value. `kept_hidden[name][cell key]` is the value of a cell the latest
     publication hid: while unchanged it stays hidden (and protected like a small cell from
     exact recovery). Output rows are in key order (same data, same file)."""
-    counted = {name: frame for name, frame in tables.items() if name in KEYS}
+    counted = {
+        name: dense_slices(name, frame, threshold)
+        for name, frame in tables.items()
+        if name in KEYS
+    }
     joint = joint_problem(counted)
     problem = joint.problem
     problem.check()
@@ -97,7 +102,7 @@ def _with_means(frame: pd.DataFrame, counts: pd.DataFrame, threshold: int) -> pd
     cell = [c for c in KEYS["reintegration_statistics"] if c != "measure"]
     scored = counts.loc[counts["measure"] == "survivors_scored", [*cell, "value"]].rename(
         columns={"value": "scored"})
-    means = means.merge(scored, on=cell, how="left", validate="one_to_one")
+    means = means.merge(scored, on=cell, how="inner", validate="one_to_one")
     publish = means["scored"].notna() & (means["scored"] >= threshold)
     means["value"] = means["value"].astype("Int64").where(publish)
     means["is_suppressed"] = ~publish.to_numpy()

@@ -75,7 +75,8 @@ def test_auditor_recovers_nothing(published, kind):
     if kind == "reintegration_statistics":  # means are not counts: checked on their own
         public = public[public["measure"] != "mean_score_pct"]
         mart = mart[mart["measure"] != "mean_score_pct"]
-    assert public["is_suppressed"].any()
+    # Not vacuous: something is hidden, or left out with its sparse slice (grid.dense_slices).
+    assert public["is_suppressed"].any() or len(public) < len(mart)
     assert find_recoverable_cells(public, mart, kind, threshold=THRESHOLD).empty
 
 

@@ -4,7 +4,9 @@ It reads only the published tables (and, for the "lucky guess" below, which geog
 have no unknown place) and the definitions in docs/interfaces.md section 4, and writes its
 own equations and inequalities from them: nothing is imported from the protector, so a
 relation the protector forgets is still used here. Every hidden cell (value NULL) is an
-unknown >= 0; absent rows are zeros. For each hidden cell it asks HiGHS (`linprog`) for the
+unknown >= 0; an absent row is a zero when its slice (place level, period type, dimension)
+is listed in `published_grid`, and an unknown >= 0 when the slice is not published at all.
+For each hidden cell it asks HiGHS (`linprog`) for the
 smallest and largest value consistent with everything published: the cell's feasible range.
 
 Relations it uses (each follows from the definition of the counts):
@@ -66,11 +68,26 @@ class Attacker:
     tables: dict[str, pd.DataFrame]
     parents: dict[str, str]  # geo_code -> parent_code (from the published geography)
     closed: set[tuple] = field(default_factory=set)  # geo sums the attacker guesses are exact
+    # (table, geo_level, period_type, dimension) published; None: every absent row is a zero.
+    grid: set[tuple[str, str, str, str]] | None = None
     variables: list[tuple[str, int]] = field(default_factory=list)
     equations: list[tuple[dict[int, float], float]] = field(default_factory=list)
     inequalities: list[tuple[dict[int, float], float]] = field(default_factory=list)
 
+    def _slice_published(self, name: str, key: tuple) -> bool:
+        if self.grid is None:
+            return True
+        row = dict(zip(self.keys[name], key, strict=True))
+        if "geo_code" not in row or "period_type" not in row:
+            return True
+        code = row["geo_code"]
+        level = {2: "national", 1: "province", 3: "district", 5: "local_level"}[len(code)]
+        return (name, level, row["period_type"], row.get("dimension", "all")) in self.grid
+
     def __post_init__(self) -> None:
+        # Rows of unpublished slices the relations name: unknowns numbered after the hidden
+        # cells (variables 0..len(variables)-1 are the published hidden cells).
+        self.unpublished: dict[tuple[str, tuple], int] = {}
         self.var_of: dict[tuple[str, int], int] = {}
         self.keys: dict[str, list[str]] = {}
         self.index: dict[str, dict[tuple, int]] = {}
@@ -91,10 +108,15 @@ class Attacker:
 
     # -- terms -------------------------------------------------------------------------
     def _term(self, name: str, key: tuple) -> tuple[int | None, float]:
-        """(variable, 0) for a hidden row, (None, value) for a published or absent one."""
+        """(variable, 0) for a hidden row or a row of an unpublished slice, (None, value) for
+        a published row, (None, 0) for a row absent from a published slice."""
         i = self.index[name].get(key)
         if i is None:
-            return None, 0.0
+            if self._slice_published(name, key):
+                return None, 0.0
+            if (name, key) not in self.unpublished:
+                self.unpublished[(name, key)] = len(self.variables) + len(self.unpublished)
+            return self.unpublished[(name, key)], 0.0
         var = self.var_of.get((name, i))
         if var is not None:
             return var, 0.0
@@ -264,7 +286,7 @@ class Attacker:
 
     # -- the attack --------------------------------------------------------------------
     def _matrices(self):
-        n = len(self.variables)
+        n = len(self.variables) + len(self.unpublished)
 
         def build(rows):
             data, ri, ci, rhs = [], [], [], []
@@ -281,7 +303,7 @@ class Attacker:
     def ranges(self, cells: list[int] | None = None) -> dict[int, tuple[float, float]]:
         """Feasible (min, max) of each hidden variable in `cells` (default: all)."""
         (a_eq, b_eq), (a_ub, b_ub) = self._matrices()
-        n = len(self.variables)
+        n = len(self.variables)  # the published hidden cells; unpublished rows follow them
         incidence = sparse.vstack([abs(a_eq), abs(a_ub)]).tocsr()
         incidence.data[:] = 1.0
         _, labels = connected_components(incidence.T @ incidence, directed=False)
