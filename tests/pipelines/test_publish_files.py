@@ -65,9 +65,11 @@ def test_no_published_count_below_threshold(published):
             assert (frame["value"].isna() == frame["is_suppressed"]).all()
 
 
+# followup_coverage is published for the nation and provinces by year only: this fixture
+# has no cell of it to hide (the joint attack tests cover it with the other tables).
 @pytest.mark.parametrize("kind", ["survivor_statistics", "service_statistics",
                                   "referral_statistics", "quality_statistics",
-                                  "reintegration_statistics", "followup_coverage"])
+                                  "reintegration_statistics"])
 def test_auditor_recovers_nothing(published, kind):
     con, folder, _ = published
     public = _tables(folder / "public.duckdb")[kind]
