@@ -46,8 +46,17 @@ def _parent_slices(row: dict[str, object]) -> list[dict[str, object]]:
     return parents
 
 
-def dense_slices(name: str, frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """`frame` without its sparse slices (rows of the dense ones, order kept).
+def slice_key(name: str, frame: pd.DataFrame, row: int) -> tuple | None:
+    """The slice of row `row` of `frame` (None for tables that are one slice)."""
+    columns = slice_columns(name, frame)
+    return tuple(frame.iloc[row][c] for c in columns) if columns else None
+
+
+def dense_slices(
+    name: str, frame: pd.DataFrame, threshold: int, left_out: set[tuple] = frozenset()
+) -> pd.DataFrame:
+    """`frame` without its sparse slices, nor the slices in `left_out` (rows of the others,
+    order kept).
 
     A slice is also left out when a slice holding its totals is (a district slice without
     its province slice): every published child then has its published or hidden total, so
@@ -61,7 +70,8 @@ def dense_slices(name: str, frame: pd.DataFrame, threshold: int) -> pd.DataFrame
     small = ((value >= 1) & (value < threshold)).groupby(by_slice, dropna=False).sum()
     nonzero = (value > 0).groupby(by_slice, dropna=False).sum()
     dense = small <= MAX_SMALL_SHARE * nonzero
-    kept = {key for key, ok in dense.items() if ok}
+    kept = {key for key, ok in dense.items()
+            if ok and (key if isinstance(key, tuple) else (key,)) not in left_out}
     present = set(dense.index)
     changed = True
     while changed:  # top-down: a slice goes when any present parent slice went

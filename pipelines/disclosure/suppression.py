@@ -44,6 +44,15 @@ from pipelines.disclosure.problem import Problem
 logger = logging.getLogger(__name__)
 
 PUBLISHED, PRIMARY, SECONDARY = 0, 1, 2
+
+
+class CannotWiden(RuntimeError):
+    """Hidden small cells whose range stays too narrow with every cell around them hidden:
+    the caller leaves their slices out of the publication (`tables.protect_tables`)."""
+
+    def __init__(self, cells: list[int]) -> None:
+        super().__init__(f"cannot widen {len(cells)} ranges: no publishable cell left")
+        self.cells = cells
 DEFAULT_THRESHOLD = 5
 
 
@@ -221,7 +230,7 @@ def _interval_stage(
                     touched.add(complement)
                     added += 1
         if not added:
-            raise RuntimeError(f"cannot widen {len(violated)} ranges: no publishable cell left")
+            raise CannotWiden(violated)
     raise RuntimeError("interval protection did not converge")
 
 

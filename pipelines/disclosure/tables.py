@@ -14,14 +14,16 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pipelines.disclosure.grid import dense_slices
+from pipelines.disclosure.grid import dense_slices, slice_key
 from pipelines.disclosure.model import TABLES, count_rows, joint_problem
 from pipelines.disclosure.relations import KEYS
-from pipelines.disclosure.suppression import PRIMARY, suppress
+from pipelines.disclosure.suppression import PRIMARY, CannotWiden, suppress
 
 logger = logging.getLogger(__name__)
 
 MEAN_MEASURE = "mean_score_pct"
+# Rounds of leaving out a slice whose small cell cannot be protected, before giving up.
+MAX_LEFT_OUT_ROUNDS = 20
 
 
 def cell_keys(name: str, frame: pd.DataFrame) -> pd.Series:
@@ -58,18 +60,37 @@ def protect_tables(
     include that value. `kept_hidden[name][cell key]` is the value of a cell the latest
     publication hid: while unchanged it stays hidden (and protected like a small cell from
     exact recovery). Output rows are in key order (same data, same file)."""
-    counted = {
-        name: dense_slices(name, frame, threshold)
-        for name, frame in tables.items()
-        if name in KEYS
-    }
-    joint = joint_problem(counted)
-    problem = joint.problem
-    problem.check()
-    references = _per_cell(joint, problem.size, previous)
-    hidden_before = _per_cell(joint, problem.size, kept_hidden)
-    kept = problem.published & (hidden_before == problem.values)
-    status = suppress(problem, threshold, references=references, kept=kept)
+    left_out: dict[str, set[tuple]] = {}
+    for _ in range(MAX_LEFT_OUT_ROUNDS):
+        counted = {
+            name: dense_slices(name, frame, threshold, left_out.get(name, set()))
+            for name, frame in tables.items()
+            if name in KEYS
+        }
+        joint = joint_problem(counted)
+        problem = joint.problem
+        problem.check()
+        references = _per_cell(joint, problem.size, previous)
+        hidden_before = _per_cell(joint, problem.size, kept_hidden)
+        kept = problem.published & (hidden_before == problem.values)
+        try:
+            status = suppress(problem, threshold, references=references, kept=kept)
+            break
+        except CannotWiden as stuck:
+            # Hidden small cells that stay too narrow with everything around them hidden:
+            # their slices are left out (deterministic: the same data leaves out the same).
+            for cell in stuck.cells:
+                for name, frame in joint.frames.items():
+                    offset = joint.offsets[name]
+                    if offset <= cell < offset + len(frame):
+                        key = slice_key(name, frame, cell - offset)
+                        if key is None:
+                            raise
+                        left_out.setdefault(name, set()).add(key)
+                        logger.warning("%s slice %s left out: a small cell in it cannot be "
+                                       "protected", name, key)  # fmt: skip
+    else:
+        raise RuntimeError("disclosure control did not converge")
     if stats is not None:
         stats["frames"] = joint.frames
         stats["problem"] = problem

@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.defs.core.build import build_core
 from pipelines.defs.marts.build import MART_TABLES, build_marts
-from pipelines.disclosure.model import SAME_COUNT, TABLES
+from pipelines.disclosure.model import SAME_COUNT, TABLES, joint_problem
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
 SEEDS = (3, 11, 19)
@@ -80,3 +80,35 @@ def test_measures_equal_in_the_data_are_declared(all_marts):
     always = set.intersection(*[_equal_pairs(m) for m in all_marts])
     assert always - declared - bounded == set()
     assert declared <= always  # the declared identity does hold in the data
+
+
+def test_a_slice_whose_small_cell_cannot_be_protected_is_left_out(marts, monkeypatch):
+    """When every cell around a small hidden cell is hidden and its range is still too
+    narrow, the protector leaves that cell's slice out of the publication instead of failing
+    the publication."""
+    from pipelines.disclosure import tables as tables_module
+    from pipelines.disclosure.suppression import CannotWiden, suppress
+
+    calls = []
+
+    def stuck_once(problem, threshold, **kwargs):
+        calls.append(problem.size)
+        if len(calls) == 1:
+            raise CannotWiden([0])  # the first cell: the first row of the first table
+        return suppress(problem, threshold, **kwargs)
+
+    from pipelines.disclosure.grid import dense_slices
+    from pipelines.disclosure.relations import KEYS
+
+    joint = joint_problem({n: dense_slices(n, f, 5) for n, f in marts.items() if n in KEYS})
+    first = next(n for n, f in joint.frames.items() if joint.offsets[n] == 0 and len(f))
+    row = joint.frames[first].iloc[0]  # cell 0 of the joint problem
+    monkeypatch.setattr(tables_module, "suppress", stuck_once)
+    protected = tables_module.protect_tables(marts, 5)
+    assert len(calls) == 2 and calls[1] < calls[0]
+    shown = protected[first]
+    same_slice = (shown["geo_level"] == row["geo_level"]) & (
+        shown["period_type"] == row["period_type"])
+    if "dimension" in shown:
+        same_slice &= shown["dimension"] == row["dimension"]
+    assert not same_slice.any()
