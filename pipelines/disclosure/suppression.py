@@ -29,6 +29,7 @@ caches its answer for groups that did not change between rounds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 from scipy import sparse
@@ -253,35 +254,41 @@ def _wide_complement(
     return min(candidates, key=rank)
 
 
-def _frontier_complements(
-    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]], threshold: int
-) -> list[int | None]:
-    """For a cell one complement did not widen: breadth-first through the hidden cells around
-    it, one wide complement in every relation of the nearest ring that has a publishable
-    cell. Hiding a whole ring at once converges in a round or two where one cell per round
-    took ~30 rounds (the narrowing came from relations several steps away)."""
+def _rings(problem: Problem, cell: int, member: list[list[int]]) -> Iterator[list[int]]:
+    """Breadth-first through the cells around `cell`: the relations of each ring, nearest
+    first (ring 1: the relations of `cell`; ring 2: those of their other cells; ...)."""
     seen_cells, seen_relations = {cell}, set()
     frontier = [cell]
     while frontier:
-        found: list[int | None] = []
+        ring: list[int] = []
         next_frontier = []
         for current in frontier:
             for r in member[current]:
                 if r in seen_relations:
                     continue
                 seen_relations.add(r)
-                candidate = _wide_complement(problem, status, problem.relations[r], threshold)
-                if candidate is not None:
-                    found.append(candidate)
+                ring.append(r)
                 for other in problem.relations[r]:
                     if int(other) not in seen_cells:
                         seen_cells.add(int(other))
                         next_frontier.append(int(other))
-        if found:
-            return found
+        yield ring
         frontier = next_frontier
-    return []
 
+
+def _frontier_complements(
+    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]], threshold: int
+) -> list[int | None]:
+    """For a cell one complement did not widen: one wide complement in every relation of the
+    nearest ring that has a publishable cell. Hiding a whole ring at once converges in a
+    round or two where one cell per round took ~30 rounds (the narrowing came from relations
+    several steps away)."""
+    for ring in _rings(problem, cell, member):
+        found = [_wide_complement(problem, status, problem.relations[r], threshold)
+                 for r in ring]  # fmt: skip
+        if any(c is not None for c in found):
+            return found
+    return []
 
 def _interval_complement(
     problem: Problem, status: np.ndarray, cell: int, member: list[list[int]],
@@ -397,25 +404,12 @@ def _nearest_complement(
     problem: Problem, status: np.ndarray, cell: int, member: list[list[int]]
 ) -> int | None:
     """Breadth-first through hidden cells: the first relation with a publishable cell."""
-    seen_cells, seen_relations = {cell}, set()
-    frontier = [cell]
-    while frontier:
-        next_frontier = []
-        for current in frontier:
-            for r in member[current]:
-                if r in seen_relations:
-                    continue
-                seen_relations.add(r)
-                candidate = _complement(problem, status, problem.relations[r])
-                if candidate is not None:
-                    return candidate
-                for other in problem.relations[r]:
-                    if int(other) not in seen_cells:
-                        seen_cells.add(int(other))
-                        next_frontier.append(int(other))
-        frontier = next_frontier
+    for ring in _rings(problem, cell, member):
+        for r in ring:
+            candidate = _complement(problem, status, problem.relations[r])
+            if candidate is not None:
+                return candidate
     return None
-
 
 def member_cells(relation: np.ndarray) -> set[int]:
     """The cells of a relation as a set of ints."""
