@@ -138,17 +138,22 @@ def test_statistics_only_records_are_never_linked_even_as_exact_duplicates(
         assert flagged == len(restricted)
 
 
+def _survivors_and_restricted(con: Any, roles: dict[str, Any]) -> tuple[int, list[str]]:
+    """Survivors in core, and the survivor ids of the statistics-only records."""
+    survivors = con.execute("SELECT count(*) FROM core.survivors").fetchone()[0]
+    restricted = con.execute(
+        "SELECT list(survivor_id) FROM linkage.memberships WHERE list_contains(?, record_token)",
+        [list(roles["statistics_only"].values())],
+    ).fetchone()[0]
+    return survivors, restricted
+
+
 def test_statistics_only_survivors_are_counted_in_the_public_aggregates(
     consent_world: dict[str, Any],
 ) -> None:
     roles = consent_world["roles"]
     with consent_world["resources"]["warehouse"].connect() as con:
-        survivors = con.execute("SELECT count(*) FROM core.survivors").fetchone()[0]
-        restricted_survivors = con.execute(
-            "SELECT list(survivor_id) FROM linkage.memberships "
-            "WHERE list_contains(?, record_token)",
-            [list(roles["statistics_only"].values())],
-        ).fetchone()[0]
+        survivors, restricted_survivors = _survivors_and_restricted(con, roles)
         in_core = con.execute(
             "SELECT count(*) FROM core.survivors WHERE list_contains(?, survivor_id)",
             [restricted_survivors],
@@ -171,12 +176,7 @@ def test_statistics_only_survivors_are_not_in_the_ctdc_export_or_the_analyst_fil
 ) -> None:
     roles = consent_world["roles"]
     with consent_world["resources"]["warehouse"].connect() as con:
-        survivors = con.execute("SELECT count(*) FROM core.survivors").fetchone()[0]
-        restricted_survivors = con.execute(
-            "SELECT list(survivor_id) FROM linkage.memberships "
-            "WHERE list_contains(?, record_token)",
-            [list(roles["statistics_only"].values())],
-        ).fetchone()[0]
+        survivors, restricted_survivors = _survivors_and_restricted(con, roles)
         ctdc = read_ctdc_rows(con)
     assert len(ctdc) == survivors - len(restricted_survivors)
     analyst = duckdb.connect(str(consent_world["root"] / "published" / "analyst.duckdb"),
