@@ -14,28 +14,42 @@ install, not a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 
 import click
 
-# What to install when a command's part is missing (`SubCommand.needs`).
-WAREHOUSE = 'the warehouse part: pip install "pahichan[warehouse]"'
-CHECKOUT = "a checkout of the repository (benchmarks/ is not in the wheel): uv sync"
-# Our own top-level packages: a missing one of these is a missing part, not a missing library.
-OWN_PACKAGES = frozenset({"linkage", "pipelines", "dashboards", "schemas", "benchmarks"})
+
+@dataclass(frozen=True)
+class Part:
+    """A part of Pahichan beyond the agency tool: the modules it brings and how to get it."""
+
+    modules: tuple[str, ...]  # top-level modules importable when the part is installed
+    install: str  # what to tell the user when one is missing
+
+
+# The wheel's extra `warehouse` (pyproject.toml): the pipeline, checks, linkage engine, dashboard.
+WAREHOUSE = Part(
+    ("dagster", "duckdb", "splink", "great_expectations", "streamlit", "plotly"),
+    'install the warehouse part: pip install "pahichan[warehouse]"',
+)
+# benchmarks/ and its dependency group are not in the wheel.
+BENCH = Part(
+    ("benchmarks", "recordlinkage", *WAREHOUSE.modules),
+    "run it from a checkout of the repository after `uv sync` (benchmarks are not in the wheel)",
+)
 
 
 @dataclass(frozen=True)
 class SubCommand:
     """Where a sub-command's click object lives and what it does, for `--help`.
 
-    `needs` says what to install if its imports are missing; None for the agency commands,
-    which the base install always has (a missing import there is a broken install).
+    `needs` is the part it runs in; None for the agency commands, which every install has.
     """
 
     target: str  # "package.module:attribute"
     summary: str
-    needs: str | None = WAREHOUSE
+    needs: Part | None = WAREHOUSE
 
 
 SUBCOMMANDS: dict[str, SubCommand] = {
@@ -93,7 +107,7 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "benchmark": SubCommand(
         "benchmarks.cli:benchmark",
         "Measure speed and accuracy; prints a table (pseudonymise, linkage, pipeline, dashboard).",
-        needs=CHECKOUT,
+        needs=BENCH,
     ),
 }
 
@@ -112,20 +126,15 @@ class LazyGroup(click.Group):
         entry = self.lazy.get(cmd_name)
         if entry is None:
             return None
+        # Checked before importing, without importing: some commands reach their libraries
+        # only when run (the dashboard starts Streamlit in a subprocess).
+        missing = _missing_modules(entry.needs)
+        if missing:
+            return _not_installed(cmd_name, entry, missing)
         module_name, attribute = entry.target.split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
-            missing = (error.name or "").split(".")[0]
-            # A missing library, or a whole package of ours left out of this install (benchmarks
-            # in the wheel), is a part not installed; a missing module inside our packages is a
-            # command not built yet.
-            if (
-                entry.needs is not None
-                and missing
-                and (missing not in OWN_PACKAGES or error.name == missing)
-            ):
-                return _not_installed(cmd_name, entry, missing)
             if error.name and module_name.startswith(error.name):
                 return _not_built(cmd_name, entry)
             raise
@@ -138,15 +147,22 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-def _not_installed(name: str, entry: SubCommand, missing: str) -> click.Command:
+def _missing_modules(part: Part | None) -> list[str]:
+    if part is None:
+        return []
+    return [name for name in part.modules if importlib.util.find_spec(name) is None]
+
+
+def _not_installed(name: str, entry: SubCommand, missing: list[str]) -> click.Command:
     """Stands in for a command whose part is not installed: one line naming what to install."""
+    assert entry.needs is not None
 
     @click.command(name=name, help=entry.summary, context_settings={"ignore_unknown_options": True})
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def placeholder(args: tuple[str, ...]) -> None:
         raise click.ClickException(
-            f"`pahichan {name}` is not in this install (no module {missing!r}); it needs "
-            f"{entry.needs}"
+            f"`pahichan {name}` is not in this install (no {', '.join(missing)}); "
+            f"{entry.needs.install}"
         )
 
     return placeholder
