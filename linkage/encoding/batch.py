@@ -197,7 +197,10 @@ def batch_id_of(agency_id: str, raw_bytes: bytes, key_id: str) -> str:
 
 def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # O_BINARY (Windows only): otherwise the descriptor is in text mode and "\n" -> "\r\n",
+    # which would corrupt the Parquet bytes the manifest's hash and signature cover.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(temporary, flags, mode)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
