@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -53,6 +54,15 @@ def _ok(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess
     return done
 
 
+def _export_base(uv: str, output: Path) -> None:
+    """The locked versions of the base dependencies (no extras, no groups) as requirements."""
+    _ok(
+        [uv, "export", "--locked", "--no-default-groups", "--no-emit-project", "--no-hashes",
+         "--format", "requirements-txt", "--output-file", output],
+        cwd=ROOT,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def agency_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv holding only the pahichan wheel and its base dependencies."""
@@ -60,13 +70,9 @@ def agency_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uv = _uv()
     _ok([uv, "build", "--wheel", "--out-dir", work / "dist", ROOT])
     (wheel,) = (work / "dist").glob("pahichan-*-py3-none-any.whl")
-    # The locked versions of the base dependencies: what the suite tests, and in uv's cache.
+    # The locked versions: what the suite tests, and what uv's cache holds.
     constraints = work / "constraints.txt"
-    _ok(
-        [uv, "export", "--locked", "--no-default-groups", "--no-emit-project", "--no-hashes",
-         "--format", "requirements-txt", "--output-file", constraints],
-        cwd=ROOT,
-    )  # fmt: skip
+    _export_base(uv, constraints)
     venv = work / "venv"
     _ok([uv, "venv", "--python", sys.executable, venv])
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -161,3 +167,27 @@ def test_warehouse_commands_say_what_to_install(
     done = _run([_bin(agency_venv, "pahichan"), command, "--inbox", "x"])
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().count("\n") == 0 and advice in done.stderr
+
+
+def test_every_agency_dependency_has_a_windows_wheel(tmp_path: Path) -> None:
+    """Agencies run Windows: each locked base dependency must install there without a compiler."""
+    _export_base(_uv(), tmp_path / "base.txt")
+    pinned = dict(
+        line.split(";")[0].strip().split("==")
+        for line in (tmp_path / "base.txt").read_text().splitlines()
+        if "==" in line
+    )
+    assert {"pandas", "pyarrow", "cryptography"} <= pinned.keys()
+    locked = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))["package"]
+    wheels = {
+        (p["name"], p["version"]): [w["url"].rsplit("/", 1)[-1] for w in p.get("wheels", [])]
+        for p in locked
+    }
+
+    def installs_on_windows(name: str) -> bool:
+        return any(
+            w.endswith("-none-any.whl") or ("win_amd64" in w and ("-cp311-" in w or "abi3" in w))
+            for w in wheels[(name, pinned[name])]
+        )
+
+    assert [name for name in pinned if not installs_on_windows(name)] == []
