@@ -68,13 +68,23 @@ def run_model(
     Only the parameters the file uses (`$name`, outside comments) are bound: DuckDB refuses
     a named value the statement does not take.
     """
-    sql = model_sql(layer, name)
+    execute_sql(con, model_sql(layer, name), parameters, label=f"{layer}.{name}")
+
+
+def execute_sql(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    parameters: Mapping[str, object] | None = None,
+    *,
+    label: str = "statement",
+) -> None:
+    """Execute `sql`, binding the named parameters it uses (`$name` outside comments)."""
     code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     wanted = sorted(set(_PARAMETER.findall(code)))
     given = parameters or {}
     missing = [p for p in wanted if p not in given]
     if missing:
-        raise ValueError(f"model {layer}.{name} needs parameter(s) {missing}")
+        raise ValueError(f"{label} needs parameter(s) {missing}")
     if wanted:
         con.execute(sql, {p: given[p] for p in wanted})
     else:
