@@ -97,14 +97,15 @@ def test_each_model_states_the_grain_of_its_table(layer):
 
 
 @pytest.mark.parametrize("layer", ["core", "marts"])
-def test_models_fill_every_column_whatever_the_ddl_column_order(layer, built, tmp_path,
-                                                                 monkeypatch):
+def test_models_fill_every_column_whatever_the_ddl_column_order(
+    layer, built, tmp_path, monkeypatch
+):
     expected = _rows_by_name(built, layer)
-    assert all(expected[t] for t in ("survivors", "episodes", "followups")
-               if t in expected), "the fixture must fill the tables compared"
+    assert all(expected[t] for t in ("survivors", "episodes", "followups") if t in expected), (
+        "the fixture must fill the tables compared"
+    )
     shuffled = tmp_path / f"{layer}.sql"
-    shuffled.write_text(reverse_columns(DDL[layer].read_text(encoding="utf-8")),
-                        encoding="utf-8")
+    shuffled.write_text(reverse_columns(DDL[layer].read_text(encoding="utf-8")), encoding="utf-8")
     module = core_build if layer == "core" else marts_build
     monkeypatch.setattr(module, "CORE_DDL" if layer == "core" else "MARTS_DDL", shuffled)
 
@@ -135,8 +136,11 @@ def test_each_model_names_every_column_of_its_table(layer, built, monkeypatch):
     def probing(con, model_layer, name, parameters=None):
         if not name.startswith("_"):
             sql = warehouse_models.model_sql(model_layer, name)
-            probe = sql.replace(f"INSERT INTO {model_layer}.{name} BY NAME",
-                                "CREATE OR REPLACE TEMP TABLE model_probe AS", 1)
+            probe = sql.replace(
+                f"INSERT INTO {model_layer}.{name} BY NAME",
+                "CREATE OR REPLACE TEMP TABLE model_probe AS",
+                1,
+            )
             warehouse_models.execute_sql(con, probe, parameters)
             made = {r[0] for r in con.execute("DESCRIBE model_probe").fetchall()}
             con.execute("DROP TABLE model_probe")
