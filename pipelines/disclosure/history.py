@@ -21,18 +21,7 @@ import pandas as pd
 
 from pipelines.catalog import table_exists
 from pipelines.disclosure.tables import cell_keys
-
-HISTORY_DDL = """
-CREATE TABLE IF NOT EXISTS ops.published_cells (
-    table_name            VARCHAR NOT NULL,
-    cell_key              VARCHAR NOT NULL,   -- the table's key columns joined by '|'
-    value                 BIGINT NOT NULL,    -- true count at the latest publication
-    is_hidden             BOOLEAN NOT NULL,
-    last_shown_value      BIGINT,             -- value last shown by any publication
-    run_id                VARCHAR,
-    PRIMARY KEY (table_name, cell_key)
-)
-"""
+from pipelines.migrations import migrate
 
 
 @dataclass
@@ -89,8 +78,7 @@ def save_history(
             "table_name": name, "cell_key": keys.to_numpy(), "value": values,
             "is_hidden": hidden, "last_shown_value": last_shown.to_numpy(), "run_id": run_id,
         }))  # fmt: skip
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute(HISTORY_DDL)
+    migrate(con)  # ops.published_cells is created by migration 0001
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM ops.published_cells")

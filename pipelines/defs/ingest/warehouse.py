@@ -1,7 +1,8 @@
 """The ingest stage's warehouse tables: creating them and the queries over them.
 
-DDL lives in `schemas/warehouse/ops.sql` and `schemas/warehouse/staging.sql` (reviewable
-SQL, idempotent); this module applies it and answers the questions ingest asks.
+The `ops` and `staging` tables are made by the numbered migrations (`pipelines.migrations`,
+`schemas/warehouse/migrations/`); this module runs them and answers the questions ingest
+asks.
 """
 
 from __future__ import annotations
@@ -25,10 +26,21 @@ def apply_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `ops` and `staging` schemas and tables (and the audit log) if missing."""
-    apply_sql_file(con, WAREHOUSE_SQL / "ops.sql")
+    """Bring the `ops`, `staging` and audit tables to the latest schema version (the
+    pending migrations; nothing when there are none)."""
+    from pipelines.migrations import migrate
+
+    migrate(con)
+
+
+def apply_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the staging tables and add the batch columns they lack, keeping every row.
+
+    The hook the staging migrations call (`schemas/warehouse/migrations/0003_staging.py`):
+    where the staging DDL is generated from the batch column list, this runs the generated
+    CREATE and ADD COLUMN statements (`staging_ddl()`, `staging_upgrade_statements()`).
+    """
     apply_sql_file(con, WAREHOUSE_SQL / "staging.sql")
-    apply_sql_file(con, WAREHOUSE_SQL / "audit.sql")
 
 
 def staging_table(source_type: str) -> str:

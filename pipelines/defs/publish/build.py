@@ -289,13 +289,12 @@ def record_publication(
     analyst_path: Path,
     suppressed: int,
 ) -> None:
-    """Append a row to ops.publications (created here when missing)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    """Append a row to ops.publications (migration 0001)."""
+    from pipelines.migrations import migrate
+
+    migrate(con)
     con.execute(
-        "CREATE TABLE IF NOT EXISTS ops.publications (run_id VARCHAR, published_at TIMESTAMPTZ, "
-        "threshold INTEGER, public_path VARCHAR, analyst_path VARCHAR, suppressed_cells INTEGER)"
-    )
-    con.execute(
-        "INSERT INTO ops.publications VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ops.publications (run_id, published_at, threshold, public_path, "
+        "analyst_path, suppressed_cells) VALUES (?, ?, ?, ?, ?, ?)",
         [run_id, published_at, threshold, str(public_path), str(analyst_path), suppressed],
     )
