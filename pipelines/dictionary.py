@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO / "docs" / "data-dictionary.md"
-WAREHOUSE_DDL = ("staging.sql", "ops.sql", "audit.sql")
+WAREHOUSE_DDL = ("ops.sql", "audit.sql")
 REQUIRED_SCHEMAS = ("core", "marts")
 OPTIONAL_SCHEMAS = ("staging", "ops", "audit")
 
@@ -98,12 +98,14 @@ def render(sections: list[tuple[str, str, list[Table]]]) -> str:
 def build_dictionary() -> str:
     """Build an empty warehouse from the DDL, publish it, and render every store."""
     from pipelines.defs.core.build import build_core
+    from pipelines.defs.ingest.staging_schema import ensure_staging_schema
     from pipelines.defs.marts.build import build_marts
     from pipelines.defs.publish.build import ANALYST_FILE, PUBLIC_FILE, publish
 
     ddl = REPO / "schemas" / "warehouse"
     con = duckdb.connect()
     try:
+        ensure_staging_schema(con)
         for name in WAREHOUSE_DDL:
             if (ddl / name).exists():
                 con.execute((ddl / name).read_text(encoding="utf-8"))

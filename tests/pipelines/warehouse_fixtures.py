@@ -16,12 +16,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.defs.ingest.staging_schema import ensure_staging_schema
 from schemas.geography import load_geography
 from schemas.reintegration import load_indicator_config
 from schemas.vocabularies import AGE_BANDS, SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
-STAGING_DDL = REPO / "schemas" / "warehouse" / "staging.sql"
 OPS_DDL = REPO / "schemas" / "warehouse" / "ops.sql"
 
 SOURCES = ("shelter", "ocmc", "migration")
@@ -88,7 +88,7 @@ def build_warehouse(
     `ri_<indicator>` columns.
     """
     rng = random.Random(seed)
-    con.execute(STAGING_DDL.read_text(encoding="utf-8"))
+    ensure_staging_schema(con)
     con.execute(OPS_DDL.read_text(encoding="utf-8"))
     con.execute(LINKAGE_DDL)
     geo = load_geography()

@@ -1,7 +1,8 @@
 """The ingest stage's warehouse tables: creating them and the queries over them.
 
-DDL lives in `schemas/warehouse/ops.sql` and `schemas/warehouse/staging.sql` (reviewable
-SQL, idempotent); this module applies it and answers the questions ingest asks.
+DDL lives in `schemas/warehouse/ops.sql` (reviewable SQL, idempotent) and, for staging,
+is generated from the one batch definition (`pipelines.defs.ingest.staging_schema`); this
+module applies both and answers the questions ingest asks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.defs.ingest.inbox import SOURCE_TYPES
+from pipelines.defs.ingest.staging_schema import ensure_staging_schema
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ def apply_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the `ops` and `staging` schemas and tables (and the audit log) if missing."""
     apply_sql_file(con, WAREHOUSE_SQL / "ops.sql")
-    apply_sql_file(con, WAREHOUSE_SQL / "staging.sql")
+    ensure_staging_schema(con)
     apply_sql_file(con, WAREHOUSE_SQL / "audit.sql")
 
 
