@@ -95,9 +95,7 @@ class BatchColumn:
 _STRING = pa.string()
 _TOKENS = pa.list_(pa.string())
 _FILTER = pa.binary(128)
-_BLOOM = (
-    "hardened 1024-bit Bloom filters; DuckDB: `CAST(col AS BIT)` then `bit_count`"
-)
+_BLOOM = "hardened 1024-bit Bloom filters; DuckDB: `CAST(col AS BIT)` then `bit_count`"
 _NAME_KEY = "HMAC of the phonetic name key (blocking)"
 _REFERRAL = "agency type: `shelter`, `ocmc`, `migration`, `police`, `other`"
 _IDENTIFIER_TOKEN = "HMAC of the normalised identifier"

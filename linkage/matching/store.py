@@ -160,7 +160,8 @@ def records_upgrade_statements(present: Collection[str]) -> list[str]:
 def _columns_present(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
     rows = con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
-        "current_database() AND table_schema = ? AND table_name = ?", [schema, table]
+        "current_database() AND table_schema = ? AND table_name = ?",
+        [schema, table],
     ).fetchall()
     return {row[0] for row in rows}
 
