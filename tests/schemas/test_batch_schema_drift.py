@@ -307,3 +307,24 @@ def test_interfaces_doc_batch_table_is_generated() -> None:
 def test_render_refuses_a_document_without_markers() -> None:
     with pytest.raises(ValueError, match="markers"):
         render("# no markers here\n")
+
+
+# --- (e) the expectation suites name only columns that exist --------------------------------
+
+
+def test_expectation_suites_name_batch_columns_or_derived_ones() -> None:
+    """A renamed or dropped batch column must not leave a rule checking nothing."""
+    import json
+
+    from pipelines.defs.ingest.contract import FILTER_COLUMNS
+
+    # Computed from the batch before validation (pipelines/defs/ingest/validation.py).
+    derived = {"services_unknown", "name_filter_count", *(f"{c}_bytes" for c in FILTER_COLUMNS)}
+    named = set()
+    for path in sorted((REPO / "schemas" / "expectations").glob("*.json")):
+        for expectation in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            kwargs = expectation["kwargs"]
+            named |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
+            named |= set(kwargs.get("column_list", ()))
+    assert named, "no expectation names a column: the suites moved?"
+    assert named - set(BATCH_COLUMN_NAMES) - derived == set()
