@@ -5,8 +5,9 @@ type, nullability, what added it and its meaning. Everything else is derived fro
 encoder's Arrow schema (`BATCH_SCHEMA`), the warehouse's staging tables
 (`pipelines.defs.ingest.staging_schema`), the linkage store's `linkage.records`
 (`linkage.matching.store`), the columns an older batch may lack, and the table in
-docs/interfaces.md (`python -m pipelines.interface_doc`). tests/test_schema_drift.py fails
-when a copy appears elsewhere or the warehouse disagrees.
+docs/interfaces.md (`python -m pipelines.interface_doc`). A drift test
+(tests/schemas/test_batch_schema_drift.py) fails when a copy appears elsewhere or the
+warehouse disagrees.
 
 This module is on the agency tool's import path: pyarrow only, never duckdb or dagster. The
 few SQL helpers here build text from these constant definitions (identifiers only, checked
