@@ -328,3 +328,16 @@ def test_expectation_suites_name_batch_columns_or_derived_ones() -> None:
             named |= set(kwargs.get("column_list", ()))
     assert named, "no expectation names a column: the suites moved?"
     assert named - set(BATCH_COLUMN_NAMES) - derived == set()
+
+
+def test_the_definition_is_importable_without_the_warehouse() -> None:
+    """The agency tool installs without duckdb and dagster; the definition must not need them."""
+    import sys
+
+    probe = (
+        "import sys, linkage.encoding.schema; "
+        "print(sorted(m for m in ('duckdb', 'dagster', 'pipelines') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout.strip()  # fmt: skip
+    assert out == "[]"
