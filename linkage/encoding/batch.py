@@ -36,8 +36,9 @@ import pyarrow.parquet as pq
 
 from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.encode import EncodedBatch, Reject, encode_frame
-from linkage.encoding.schema import CONTRACT_VERSION, INPUT_COLUMNS, NAME_COLUMNS
+from linkage.encoding.schema import INPUT_COLUMNS, NAME_COLUMNS
 from linkage.encoding.signing import AgencySigningKey, sign_manifest
+from schemas.contract import CONTRACT_VERSION
 
 # The one definition of an agency id, used by the agency tool and by the warehouse
 # (registration and ingest): ASCII letters and digits, '-' and '_', matched whole. `\A...\Z`

@@ -19,14 +19,15 @@ import pandas as pd
 from pipelines.catalog import table_exists
 from pipelines.defs.core.followups import SCORE_COLUMNS, answer_columns_sql, score_visits
 from pipelines.warehouse_models import drop_temporary, run_model, source_view
+from pipelines.defs.ingest.staging_schema import STAGING_COLUMN_TYPES
 from schemas.calendar import bs_fiscal_year, bs_fiscal_year_start, bs_month_label, bs_month_start
 from schemas.geography import load_geography
-from schemas.vocabularies import SERVICES
+from schemas.vocabularies import SERVICES, SOURCE_TYPES
 
 logger = logging.getLogger(__name__)
 
 CORE_DDL = Path(__file__).resolve().parents[3] / "schemas" / "warehouse" / "core.sql"
-STAGING_SOURCES = ("shelter", "ocmc", "migration")
+STAGING_SOURCES = SOURCE_TYPES
 # The core tables in build order: each model (schemas/warehouse/models/core/<table>.sql)
 # reads only the tables before it and the temp views `build_core` sets up first.
 CORE_TABLES = (
@@ -45,12 +46,14 @@ CORE_TABLES = (
 # after an earlier episode; shorter gaps are one episode of care spread over several agencies.
 RETURNING_GAP = "6 months"
 
-_STAGING_COLUMNS = (
-    "record_token, source_type, agency_id, batch_id, source_row, record_kind, contact_date, "
-    "sex, age_band, province_code, district_code, local_level_code, caste_ethnicity, "
-    "exploitation_type, destination_country, services, referred_from, referred_to, loaded_at, "
-    "consent_scope"
-)
+# The staging columns core reads (types from the one batch definition).
+_STAGING_COLUMN_NAMES = (
+    "record_token", "source_type", "agency_id", "batch_id", "source_row", "record_kind",
+    "contact_date", "sex", "age_band", "province_code", "district_code", "local_level_code",
+    "caste_ethnicity", "exploitation_type", "destination_country", "services",
+    "referred_from", "referred_to", "loaded_at", "consent_scope",
+)  # fmt: skip
+_STAGING_COLUMNS = ", ".join(_STAGING_COLUMN_NAMES)
 
 
 def _staged_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -61,17 +64,10 @@ def _staged_sql(con: duckdb.DuckDBPyConnection) -> str:
         if table_exists(con, "staging", source)
     ]
     if not parts:
-        return (
-            "SELECT NULL::VARCHAR AS record_token, NULL::VARCHAR AS source_type, "
-            "NULL::VARCHAR AS agency_id, NULL::VARCHAR AS batch_id, NULL::INTEGER AS source_row, "
-            "NULL::VARCHAR AS record_kind, NULL::DATE AS contact_date, NULL::VARCHAR AS sex, "
-            "NULL::VARCHAR AS age_band, NULL::VARCHAR AS province_code, "
-            "NULL::VARCHAR AS district_code, NULL::VARCHAR AS local_level_code, "
-            "NULL::VARCHAR AS caste_ethnicity, NULL::VARCHAR AS exploitation_type, "
-            "NULL::VARCHAR AS destination_country, NULL::VARCHAR[] AS services, "
-            "NULL::VARCHAR AS referred_from, NULL::VARCHAR AS referred_to, "
-            "NULL::TIMESTAMPTZ AS loaded_at, NULL::VARCHAR AS consent_scope WHERE false"
+        typed_nulls = ", ".join(
+            f"NULL::{STAGING_COLUMN_TYPES[name]} AS {name}" for name in _STAGING_COLUMN_NAMES
         )
+        return f"SELECT {typed_nulls} WHERE false"
     return " UNION ALL ".join(parts)
 
 

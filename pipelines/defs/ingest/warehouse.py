@@ -1,8 +1,9 @@
 """The ingest stage's warehouse tables: creating them and the queries over them.
 
 The `ops` and `staging` tables are made by the numbered migrations (`pipelines.migrations`,
-`schemas/warehouse/migrations/`); this module runs them and answers the questions ingest
-asks.
+`schemas/warehouse/migrations/`; the staging DDL is generated from the one batch definition by
+`pipelines.defs.ingest.staging_schema`); this module runs them and answers the questions
+ingest asks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.defs.ingest.inbox import SOURCE_TYPES
+from pipelines.defs.ingest.staging_schema import ensure_staging_schema
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,9 @@ def apply_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the staging tables and add the batch columns they lack, keeping every row.
 
     The hook the staging migrations call (`schemas/warehouse/migrations/0003_staging.py`):
-    where the staging DDL is generated from the batch column list, this runs the generated
-    CREATE and ADD COLUMN statements (`staging_ddl()`, `staging_upgrade_statements()`).
+    the CREATE and ADD COLUMN statements generated from the one batch definition.
     """
-    apply_sql_file(con, WAREHOUSE_SQL / "staging.sql")
+    ensure_staging_schema(con)
 
 
 def staging_table(source_type: str) -> str:

@@ -43,7 +43,9 @@ PUBLIC_FILE = "public.duckdb"
 # Hidden small cells whose LP range is re-checked after each publication (fixed seed).
 SMALL_CELL_SAMPLE = 100
 ANALYST_FILE = "analyst.duckdb"
-CONTRACT_VERSION = "1"
+# Version of the reader files' layout (docs/interfaces.md section 4), written to their
+# `publication.contract_version`; unrelated to the agency extract's CONTRACT_VERSION.
+READER_CONTRACT_VERSION = "1"
 # Every mart but the reference geography holds counts, so every other mart goes through
 # disclosure control.
 COUNT_TABLES = tuple(name for name in MART_TABLES if name != "geography")
@@ -232,7 +234,7 @@ def publish(
         model_version = con.execute("SELECT max(model_version) FROM linkage.pairs").fetchone()[0]
     tables["publication"] = pd.DataFrame([{
         "published_at": published_at, "run_id": run_id, "threshold": threshold,
-        "data_through": data_through, "contract_version": CONTRACT_VERSION,
+        "data_through": data_through, "contract_version": READER_CONTRACT_VERSION,
         "model_version": model_version,
     }])
     comments = {name: _column_comments(con, "marts", name) for name in tables}
