@@ -97,7 +97,6 @@ def render(sections: list[tuple[str, str, list[Table]]]) -> str:
 def build_dictionary() -> str:
     """Build an empty warehouse by its migrations, publish it, and render every store."""
     from pipelines.defs.core.build import build_core
-    from pipelines.defs.ingest.staging_schema import ensure_staging_schema
     from pipelines.defs.marts.build import build_marts
     from pipelines.defs.publish.build import ANALYST_FILE, PUBLIC_FILE, publish
     from pipelines.migrations import migrate

@@ -18,8 +18,8 @@ import pandas as pd
 
 from pipelines.catalog import table_exists
 from pipelines.defs.core.followups import SCORE_COLUMNS, answer_columns_sql, score_visits
-from pipelines.warehouse_models import drop_temporary, run_model, source_view
 from pipelines.defs.ingest.staging_schema import STAGING_COLUMN_TYPES
+from pipelines.warehouse_models import drop_temporary, run_model, source_view
 from schemas.calendar import bs_fiscal_year, bs_fiscal_year_start, bs_month_label, bs_month_start
 from schemas.geography import load_geography
 from schemas.vocabularies import SERVICES, SOURCE_TYPES
