@@ -178,7 +178,8 @@ def public_tables(
     stats = {} if stats is None else stats
     stats["history"] = history
     return protect_tables(
-        marts, threshold, history.shown, kept_hidden=history.hidden, stats=stats
+        marts, threshold, history.shown, kept_hidden=history.hidden,
+        left_out_before=history.left_out, stats=stats,
     )
 
 
@@ -270,7 +271,8 @@ def publish(
                        suppressed)
     record_anonymity(con, run_id, published_at, analyst)
     # What this file showed and hid, for the next publication's protection.
-    save_history(con, protection["frames"], tables, protection["history"], run_id)
+    save_history(con, protection["frames"], tables, protection["history"], run_id,
+                 left_out=protection["left_out"])
     # The protector ends only when every hidden small cell passes; this re-checks a sample
     # of the result for the publish asset's check (a bug in the loop would show here).
     small_cells = audit_small_cells(
