@@ -96,6 +96,8 @@ def protect_tables(
         leaves out the same slices)."""
         before = taken_out.copy()
         for cell in cells:
+            if taken_out[cell]:
+                continue  # its slice is already out (two small cells of one slice)
             name = next((n for n, f in joint.frames.items()
                          if joint.offsets[n] <= cell < joint.offsets[n] + len(f)), None)
             if name is None:
