@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.matching.clustering import Edge, cluster
+from linkage.matching.evidence import chain_conflicts
 from linkage.matching.scoring import SCORED_TABLE, check_key_id, score_new_records
 from linkage.matching.spec import TrainedModel
 from linkage.matching.stable_ids import IdAssignment, assign_ids, new_survivor_id
@@ -42,6 +43,7 @@ class LinkResult:
     ids_minted: int = 0
     ids_retired: int = 0
     links_demoted: int = 0
+    chain_conflicts: int = 0  # unlinked pairs in linked components held apart (evidence)
     events: dict[str, int] = field(default_factory=dict)
 
 
@@ -286,10 +288,14 @@ def recluster_affected(
     """Re-cluster the closure of AFFECTED_TABLE and write IDs (inside the caller's txn)."""
     result.records_reclustered = _expand_affected(con)
     nodes, edges, cannot = _load_graph(con)
+    # Records chained through others whose own data say "two people" (issue 18): held
+    # apart like reviewed cannot-links for this run, never stored as decisions.
+    inferred = chain_conflicts(con, model, nodes, edges)
+    result.chain_conflicts = len(inferred - cannot)
     clustered = cluster(
         nodes,
         edges,
-        cannot_links=cannot,
+        cannot_links=cannot | inferred,
         upper_match_weight=model.upper_match_weight,
         max_cluster_size=model.settings.max_cluster_size,
         bridge_margin=model.settings.bridge_margin,

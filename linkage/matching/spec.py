@@ -69,6 +69,10 @@ class LinkageSettings:
     lsh_rows: int = 4
     lsh_seed: int = 20240611
     max_cluster_size: int = 25
+    # Two records of one linked component that were not linked directly are kept apart
+    # when their own father's name, birth and ID number comparisons weigh at least this
+    # many bits against (log2(m/u) as trained; linkage.matching.evidence).
+    cannot_link_bits: float = 8.0
     # A bridge edge joining two groups of >= 2 records is "weak" unless its weight clears
     # the auto-link threshold by this margin (in bits of match weight).
     bridge_margin: float = 4.0
