@@ -452,6 +452,10 @@ def benchmark_linkage(
             click.echo(f"FEBRL mapping: {out['mapping']}")
         if "cases" in main:  # issue 18
             _print_case_table(main["cases"])
+        click.echo(  # issue 18: the sized review queue
+            f"Review queue: {main['review_pairs']} pairs "
+            f"({100 * int(main['review_pairs']) / records:.2f}% of records)"
+        )
         threshold = main["threshold"]
         click.echo(
             f"Auto-link threshold: rule {threshold.get('rule')}, probability "

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from linkage.matching.clustering import Edge, cluster
 from linkage.matching.evidence import chain_conflicts
+from linkage.matching.review import size_review_queue
 from linkage.matching.scoring import SCORED_TABLE, check_key_id, score_new_records
 from linkage.matching.spec import TrainedModel
 from linkage.matching.stable_ids import IdAssignment, assign_ids, new_survivor_id
@@ -37,7 +38,10 @@ class LinkResult:
     new_records: int = 0
     pairs_scored: int = 0
     auto_links: int = 0
+    # Pairs awaiting review after this run (the sized queue, issue 18), and this run's
+    # scored pairs below the auto-link threshold (the review band before sizing).
     review_pairs: int = 0
+    scored_below_threshold: int = 0
     records_reclustered: int = 0
     clusters: int = 0
     ids_minted: int = 0
@@ -345,7 +349,7 @@ def link_pending(con: duckdb.DuckDBPyConnection, model: TrainedModel, *, run_id:
                        count(*) FILTER (WHERE match_weight < ?) FROM {SCORED_TABLE}""",  # noqa: S608
             [model.upper_match_weight, model.upper_match_weight],
         ).fetchone()
-        result.auto_links, result.review_pairs = int(counts[0]), int(counts[1])
+        result.auto_links, result.scored_below_threshold = int(counts[0]), int(counts[1])
         _seed_affected(
             con,
             """SELECT record_token FROM linkage.records WHERE record_token NOT IN
@@ -353,6 +357,7 @@ def link_pending(con: duckdb.DuckDBPyConnection, model: TrainedModel, *, run_id:
                UNION ALL SELECT record_token FROM linkage.recluster_queue""",
         )
         recluster_affected(con, model, result)
+        result.review_pairs = size_review_queue(con, model.settings.review_queue_share)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -408,6 +413,7 @@ def remove_record(
                 [record_token],
             )
         recluster_affected(con, model, result, extra_prior_members=extra)
+        result.review_pairs = size_review_queue(con, model.settings.review_queue_share)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

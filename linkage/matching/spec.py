@@ -60,6 +60,9 @@ class LinkageSettings:
     min_auto_link_probability: float = 0.2
     max_auto_link_probability: float = 0.999
     review_probability: float = 0.05
+    # Most pairs the review queue may hold, as a share of the linkable records: the pairs
+    # of highest expected gain (linkage.matching.review.size_review_queue).
+    review_queue_share: float = 0.02
     # Records sampled to estimate the expected-F1 curve at training time.
     threshold_sample_records: int = 50_000
     # MinHash bands on the full-name filter. Off by default: on hardened filters (~45% of
