@@ -21,7 +21,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # enc-2 changed the birth tokens only; sub-key labels keep the enc-1 prefix so every other
 # token and filter stays byte-identical (and comparable) across the two versions.
-ENCODING_VERSION = "pahichan-enc-2"
+# enc-3 (issue 18) only adds the name edit tokens (schema.NAME_EDIT_COLUMNS); every enc-2
+# column is encoded as before.
+ENCODING_VERSION = "pahichan-enc-3"
 SECRET_BYTES = 32
 _INFO_PREFIX = b"pahichan/enc-1/"
 _KEY_ID_MESSAGE = b"pahichan key id"

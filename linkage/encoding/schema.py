@@ -9,6 +9,9 @@ Encoding `pahichan-enc-2` changed the birth columns only (keyed windows and day 
 instead of exact year/date tokens and year-ordered lists); names, identifiers and places
 are encoded as in `pahichan-enc-1`, so those tokens and filters still compare across both.
 
+Encoding `pahichan-enc-3` (issue 18) adds `name_edit_tokens` only (a later, optional column);
+every enc-2 column is encoded as before.
+
 Contract 1.2 adds `consent_scope` (a later, optional column): `services_only` rows are
 withheld by the encoder, the others carry `linkage_and_statistics` or `statistics_only`.
 """
@@ -50,6 +53,9 @@ LATER_COLUMNS: tuple[str, ...] = (
 # year/date tokens and +-1/+-2 lists, which the model compares among enc-1 records only.
 BIRTH_WINDOW_COLUMNS: tuple[str, ...] = ("birth_window_tokens", "birth_day_token")
 LATER_COLUMNS = (*LATER_COLUMNS, *BIRTH_WINDOW_COLUMNS)
+# pahichan-enc-3 (issue 18): a batch without it links by exact and phonetic names as before.
+NAME_EDIT_COLUMNS: tuple[str, ...] = ("name_edit_tokens",)
+LATER_COLUMNS = (*LATER_COLUMNS, *NAME_EDIT_COLUMNS)
 
 _TOKEN = pa.string()
 BATCH_SCHEMA = pa.schema(
@@ -66,6 +72,9 @@ BATCH_SCHEMA = pa.schema(
         pa.field("full_name_key", _TOKEN),
         # Both name keys, order-free: equal when given and family name were swapped.
         pa.field("name_set_key", _TOKEN),
+        # pahichan-enc-3: keyed tokens of the full name with one field's one-letter deletion
+        # variants, sorted (empty unless both given and family name are present).
+        pa.field("name_edit_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("birth_year_token", _TOKEN),
         pa.field("birth_year_pm1_tokens", pa.list_(pa.string()), nullable=False),
         pa.field("birth_year_pm2_tokens", pa.list_(pa.string()), nullable=False),

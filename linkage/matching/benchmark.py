@@ -109,14 +109,14 @@ def blocking_recall(
     import pyarrow as pa
 
     from linkage.matching.prepare import prepare_input
-    from linkage.matching.spec import blocking_rules
+    from linkage.matching.spec import blocking_conditions  # issue 18: + exploded rule
 
     if not truth:
         return 1.0
     prepare_input(con, "__bench_input", model.settings, "all")  # type: ignore[attr-defined]
     left, right = zip(*truth, strict=True)
     con.register("__bench_truth", pa.table({"a": list(left), "b": list(right)}))
-    rules = blocking_rules(model.settings)  # type: ignore[attr-defined]
+    rules = blocking_conditions(model.settings)  # type: ignore[attr-defined]
     condition = " OR ".join(f"({rule})" for rule in rules)
     caught = con.execute(
         f"""SELECT count(*) FROM __bench_truth AS t

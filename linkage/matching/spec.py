@@ -19,12 +19,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ENCODING_VERSION = "pahichan-enc-2"
+ENCODING_VERSION = "pahichan-enc-3"
 # 2: order-free name key level and rule, ID numbers one keystroke apart, blocking at scale.
 # 3: same-ward level of the place comparison.
 # 4: birth through keyed windows (pahichan-enc-2), enc-1 levels kept for enc-1 pairs.
+# 5: full names one letter apart in one field (pahichan-enc-3 name edit tokens): a name
+#    level and a blocking rule (issue 18).
 # A model keeps the spec it was trained with (its Splink settings travel in its JSON).
-SPEC_VERSION = "pahichan-link-4"
+SPEC_VERSION = "pahichan-link-5"
 
 # The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
 NAME_FILTERS = ("given_name", "family_name", "father_name")
@@ -177,8 +179,33 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
     return rules
 
 
+# pahichan-link-5 (issue 18): full names one letter apart in one field share a name edit
+# token (`linkage.encoding.keyed.RecordEncoder.name_edit_tokens`). Splink explodes the
+# token lists and joins on their elements; this is the pairs' only rule when the typo
+# changed a phonetic key and the birth year or district differs too (age only, moved).
+# Identical full names share every token: those pairs are left to the rules above, which
+# hold them with a birth or place condition, so the rule does not pair every namesake.
+EDIT_TOKEN_RULE = (
+    "l.name_edit_tokens = r.name_edit_tokens"
+    " AND NOT (l.given_name_bits = r.given_name_bits AND l.family_name_bits = r.family_name_bits)"
+)
+EXPLODED_COLUMNS = ("name_edit_tokens",)
+
+
+def blocking_conditions(settings: LinkageSettings) -> list[str]:
+    """Every prediction rule as a condition on one pair of prepared records (to measure
+    blocking recall); the exploded rule becomes list overlap."""
+    return [
+        *blocking_rules(settings),
+        "list_has_any(l.name_edit_tokens, r.name_edit_tokens)"
+        " AND NOT (l.given_name_bits = r.given_name_bits"
+        " AND l.family_name_bits = r.family_name_bits)",
+    ]
+
+
 def blocking_rule_settings(settings: LinkageSettings) -> list[dict[str, Any]]:
-    """The prediction rules as Splink blocking-rule dicts.
+    """The prediction rules as Splink blocking-rule dicts; the exploded rule comes last
+    (Splink excludes earlier rules' pairs from it, and later rules could not exclude its).
 
     ID numbers one keystroke apart are compared (`document_comparison`) but not blocked on:
     Splink's exploding rule over the edit-token lists took 38 s of 127 s of scoring at 500k
@@ -188,7 +215,14 @@ def blocking_rule_settings(settings: LinkageSettings) -> list[dict[str, Any]]:
     shared with tests; the same rules without it took 103 s alone) for 2-3 FEBRL4 pairs
     (F1 +0.0003).
     """
-    return [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules(settings)]
+    return [
+        *({"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules(settings)),
+        {
+            "blocking_rule": EDIT_TOKEN_RULE,
+            "sql_dialect": "duckdb",
+            "arrays_to_explode": list(EXPLODED_COLUMNS),
+        },
+    ]
 
 
 def deterministic_rules() -> list[str]:
@@ -237,7 +271,13 @@ def _else_level() -> dict[str, Any]:
 def name_comparison(
     column: str, settings: LinkageSettings, *, swapped_level: bool = False
 ) -> dict[str, Any]:
-    """null / exact filter / Dice >= high / same phonetic key / Dice >= low / [swap] / else.
+    """null / exact / one letter apart / Dice >= high / same phonetic key / Dice >= low /
+    [swap] / else.
+
+    "One letter apart" (pahichan-link-5, issue 18): the two full names share a name edit
+    token while this field's filters differ, so this field is one letter apart (a typo) and
+    the other field is the same. On hardened filters such a typo scored a Dice like an
+    unrelated name's. Records of older batches (no tokens) skip the level.
 
     The phonetic key level sits above the low Dice level: on hardened filters a shared
     phonetic key (e.g. "laxmi" / "luxmi") is stronger evidence than a middling Dice.
@@ -267,6 +307,10 @@ def name_comparison(
         "comparison_levels": [
             _null_level(f"{column}_bits"),
             {"sql_condition": f"{column}_bits_l = {column}_bits_r", "label_for_charts": "exact"},
+            {
+                "sql_condition": "list_has_any(name_edit_tokens_l, name_edit_tokens_r)",
+                "label_for_charts": "one letter apart",
+            },
             {
                 "sql_condition": f"{_dice(column)} >= {settings.dice_high}",
                 "label_for_charts": f"dice >= {settings.dice_high}",

@@ -55,6 +55,7 @@ BATCH_COLUMNS: dict[str, str] = {
     "family_name_key": "VARCHAR",
     "full_name_key": "VARCHAR",
     "name_set_key": "VARCHAR",
+    "name_edit_tokens": "VARCHAR[]",
     "birth_year_token": "VARCHAR",
     "birth_year_pm1_tokens": "VARCHAR[]",
     "birth_year_pm2_tokens": "VARCHAR[]",
@@ -199,7 +200,7 @@ def check_batch_columns(batch: pa.Table) -> None:
         raise ValueError(
             "The batch lacks columns the linkage model needs: "
             + ", ".join(missing)
-            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-2)."
+            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-3)."
         )
 
 

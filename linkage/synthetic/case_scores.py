@@ -31,7 +31,7 @@ def caught_pairs(
     import pyarrow as pa
 
     from linkage.matching.prepare import prepare_input
-    from linkage.matching.spec import blocking_rules
+    from linkage.matching.spec import blocking_conditions  # with the exploded rule
 
     pairs = list(pairs)
     if not pairs:
@@ -39,7 +39,7 @@ def caught_pairs(
     prepare_input(con, "__case_input", settings, "all")  # type: ignore[arg-type]
     left, right = zip(*pairs, strict=True)
     con.register("__case_pairs", pa.table({"a": list(left), "b": list(right)}))
-    condition = " OR ".join(f"({rule})" for rule in blocking_rules(settings))  # type: ignore[arg-type]
+    condition = " OR ".join(f"({rule})" for rule in blocking_conditions(settings))  # type: ignore[arg-type]
     try:
         rows = con.execute(
             f"""SELECT t.a, t.b FROM __case_pairs AS t

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS staging.shelter (
     family_name_key         VARCHAR,
     full_name_key           VARCHAR,
     name_set_key            VARCHAR,
+    name_edit_tokens        VARCHAR[],
     birth_year_token        VARCHAR,
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
@@ -82,6 +83,7 @@ CREATE TABLE IF NOT EXISTS staging.ocmc (
     family_name_key         VARCHAR,
     full_name_key           VARCHAR,
     name_set_key            VARCHAR,
+    name_edit_tokens        VARCHAR[],
     birth_year_token        VARCHAR,
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
@@ -145,6 +147,7 @@ CREATE TABLE IF NOT EXISTS staging.migration (
     family_name_key         VARCHAR,
     full_name_key           VARCHAR,
     name_set_key            VARCHAR,
+    name_edit_tokens        VARCHAR[],
     birth_year_token        VARCHAR,
     birth_year_pm1_tokens   VARCHAR[],
     birth_year_pm2_tokens   VARCHAR[],
@@ -266,3 +269,7 @@ ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS birth_window_tokens VARCH
 ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
 ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
 ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS birth_day_token VARCHAR;
+-- Warehouses created before pahichan-enc-3 (name edit tokens, issue 18) gain its column.
+ALTER TABLE staging.shelter ADD COLUMN IF NOT EXISTS name_edit_tokens VARCHAR[];
+ALTER TABLE staging.ocmc ADD COLUMN IF NOT EXISTS name_edit_tokens VARCHAR[];
+ALTER TABLE staging.migration ADD COLUMN IF NOT EXISTS name_edit_tokens VARCHAR[];

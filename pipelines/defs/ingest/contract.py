@@ -16,7 +16,9 @@ from schemas.contract import COMPATIBLE_CONTRACT_VERSIONS
 
 # Versions this warehouse knows how to read; a batch with any other is rejected whole.
 SUPPORTED_CONTRACT_VERSIONS: frozenset[str] = frozenset(COMPATIBLE_CONTRACT_VERSIONS)
-SUPPORTED_ENCODING_VERSIONS: frozenset[str] = frozenset({"pahichan-enc-1", "pahichan-enc-2"})
+SUPPORTED_ENCODING_VERSIONS: frozenset[str] = frozenset(
+    {"pahichan-enc-1", "pahichan-enc-2", "pahichan-enc-3"}
+)
 
 MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
     "batch_id": str,

@@ -33,6 +33,7 @@ ROW_INDEX = "row_index"
 _NOT_FOR_GX = (
     *FILTER_COLUMNS, "services", "birth_year_pm1_tokens", "birth_year_pm2_tokens",
     "citizenship_edit_tokens", "passport_edit_tokens", "birth_window_tokens",
+    "name_edit_tokens",
 )  # fmt: skip
 
 
