@@ -68,9 +68,9 @@ def _name_edits(given: str | None, family: str | None, key: bytes) -> set[str]:
     """pahichan-enc-3 name edit tokens (`RecordEncoder.name_edit_tokens`)."""
     if not given or not family:
         return set()
-    return {
-        _token("name_edit", f"{v}\x1f{family}", key) for v in name_deletion_variants(given)
-    } | {_token("name_edit", f"{given}\x1f{v}", key) for v in name_deletion_variants(family)}
+    return {_token("name_edit", f"{v}\x1f{family}", key) for v in name_deletion_variants(given)} | {
+        _token("name_edit", f"{given}\x1f{v}", key) for v in name_deletion_variants(family)
+    }
 
 
 def encode_records(
