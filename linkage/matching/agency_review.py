@@ -6,7 +6,8 @@ The warehouse cannot see names; the agency that wrote both records can. Round tr
    (`decision = 'review'`, no decision yet) whose two records that agency sent: review id
    and the two record tokens, nothing else (the tokens are the agency's own; no scores,
    no other agency's data).
-2. Agency, on its own machine: `side_by_side` joins each request to its crosswalk (record
+2. Agency, on its own machine (`linkage.encoding.review`, `pahichan review-decide`):
+   `side_by_side` joins each request to its crosswalk (record
    token -> local record id, written by the agency tool at encoding) and its own register,
    so a caseworker sees her agency's two clear records; `write_review_decisions` writes
    the decisions (`must_link` / `cannot_link` per review id) as a manifest signed with the
@@ -23,19 +24,28 @@ Cross-agency pairs stay in the warehouse queue with the non-identifying context 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from linkage.encoding.signing import AgencySigningKey, sign_manifest, signature_is_valid
-from linkage.matching.review import DECISIONS, record_review_decision, review_id
+# The agency side lives with the agency tool (no warehouse imports); re-exported here.
+from linkage.encoding.review import (
+    DECISION_KIND,
+    REQUEST_KIND,
+    side_by_side,
+    write_review_decisions,
+)
+from linkage.encoding.signing import signature_is_valid
+from linkage.matching.review import record_review_decision, review_id
 
-REQUEST_KIND = "review_request"
-DECISION_KIND = "review_decisions"
+__all__ = [
+    "agency_review_requests",
+    "apply_review_decisions",
+    "side_by_side",
+    "write_review_decisions",
+    "write_review_requests",
+]
 
 
 def agency_review_requests(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, str]]]:
@@ -69,62 +79,6 @@ def write_review_requests(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[
         path.chmod(0o600)
         written[agency] = path
     return written
-
-
-def side_by_side(
-    request: Mapping[str, Any], crosswalk: pd.DataFrame, register: pd.DataFrame
-) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """Agency side: (review id, left clear record, right clear record) per requested pair.
-
-    `crosswalk` has `record_token` and `record_id` (the agency tool's crosswalk); `register`
-    the agency's own records with `record_id`. A pair whose tokens the crosswalk does not
-    know is left out (not this agency's records, or records it has since deleted).
-    """
-    ids = dict(zip(crosswalk["record_token"], crosswalk["record_id"], strict=True))
-    rows = register.set_index("record_id", drop=False)
-    out = []
-    for pair in request["pairs"]:
-        left, right = ids.get(pair["record_token_l"]), ids.get(pair["record_token_r"])
-        if left is None or right is None or left not in rows.index or right not in rows.index:
-            continue
-        out.append((pair["review_id"], rows.loc[left].to_dict(), rows.loc[right].to_dict()))
-    return out
-
-
-def write_review_decisions(
-    request: Mapping[str, Any],
-    decisions: Mapping[str, str],
-    key: AgencySigningKey,
-    path: Path,
-    *,
-    decided_by: str,
-) -> Path:
-    """Agency side: the decisions on requested pairs, signed with the agency's key."""
-    pairs = {p["review_id"]: p for p in request["pairs"]}
-    entries = []
-    for rid, decision in sorted(decisions.items()):
-        if decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
-        if rid not in pairs:
-            raise ValueError(f"{rid} is not a pair of this review request")
-        pair = pairs[rid]
-        entries.append(
-            {
-                "review_id": rid,
-                "record_token_l": pair["record_token_l"],
-                "record_token_r": pair["record_token_r"],
-                "decision": decision,
-            }
-        )
-    manifest = {
-        "kind": DECISION_KIND,
-        "agency_id": request["agency_id"],
-        "decided_by": decided_by,
-        "decisions": entries,
-    }
-    path.write_text(json.dumps(sign_manifest(manifest, key), indent=2), encoding="utf-8")
-    path.chmod(0o600)
-    return path
 
 
 def apply_review_decisions(
