@@ -23,7 +23,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # token and filter stays byte-identical (and comparable) across the two versions.
 # enc-3 (issue 18) only adds the name edit tokens (schema.NAME_EDIT_COLUMNS); every enc-2
 # column is encoded as before.
-ENCODING_VERSION = "pahichan-enc-3"
+# Every encoding version a warehouse still reads, oldest first; the encoder writes the last.
+ENCODING_VERSIONS: tuple[str, ...] = ("pahichan-enc-1", "pahichan-enc-2", "pahichan-enc-3")
+ENCODING_VERSION = ENCODING_VERSIONS[-1]
 SECRET_BYTES = 32
 _INFO_PREFIX = b"pahichan/enc-1/"
 _KEY_ID_MESSAGE = b"pahichan key id"
