@@ -176,7 +176,7 @@ def _case_table(
     """Per-case precision/recall/F1 and blocking recall, when the data set has case labels."""
     if not dataset.cases:
         return None
-    from linkage.synthetic.case_scores import (
+    from benchmarks.linkage.case_scores import (
         caught_pairs,
         hard_case_blocking_recall,
         scores_by_case,

@@ -7,7 +7,10 @@ and link by exact and phonetic names, as before).
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the agency tool imports schemas/ and must not need duckdb
+    import duckdb
 
 # sha256 of the staging columns this migration brings a warehouse to (name, type per table);
 # see `pipelines.migrations.staging_fingerprint`.
