@@ -39,6 +39,9 @@ ACTIONS = frozenset(
         "agency_key_registered",
         "erasure_check",
         "inbox_redaction",
+        # Agency review round trip (issue 18): request files written, signed decisions stored.
+        "review_requests",
+        "review_import",
     }
 )
 PIPELINE_ACTOR = "pipeline"

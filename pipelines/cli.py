@@ -85,6 +85,19 @@ SUBCOMMANDS: dict[str, SubCommand] = {
         "pipelines.commands.review:review",
         "List linkage pairs awaiting review or record a must-link / cannot-link decision.",
     ),
+    "review-requests": SubCommand(
+        "pipelines.commands.review:review_requests",
+        "Write per-agency review requests: queued pairs whose two records one agency sent.",
+    ),
+    "review-import": SubCommand(
+        "pipelines.commands.review:review_import",
+        "Verify and store an agency's signed review decisions (the next run applies them).",
+    ),
+    "review-decide": SubCommand(
+        "linkage.encoding.review:review_decide",
+        "Agency side: show requested pairs as your own clear records; sign the decisions.",
+        needs=None,
+    ),
     "warehouse-key": SubCommand(
         "pipelines.commands.warehouse_key:warehouse_key",
         "Create the data office's key that encrypts the warehouse file at rest.",

@@ -23,7 +23,7 @@ PRODUCTION = ("linkage", "pipelines", "dashboards", "schemas")
 # need its session), and the boundary builder is a maintenance script with its own libraries.
 SCRIPTS = ("dashboards/app_pages/*.py", "dashboards/streamlit_app.py", "dashboards/geo/build_*.py")
 WAREHOUSE_LIBRARIES = ("dagster", "splink", "great_expectations", "streamlit", "duckdb", "plotly")
-AGENCY_COMMANDS = ("keys", "pseudonymise", "withdrawal", "synth")
+AGENCY_COMMANDS = ("keys", "pseudonymise", "withdrawal", "synth", "review-decide")
 
 
 def _module_name(path: Path) -> str:

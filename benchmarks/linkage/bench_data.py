@@ -28,6 +28,8 @@ class Dataset:
     name: str
     frames: list[tuple[str, str, pd.DataFrame]]  # agency_id, source_type, records
     truth: dict[tuple[str, str], str]  # (agency_id, record_id) -> person
+    # Synthetic only: (agency_id, record_id) -> hard-case labels (linkage.synthetic.cases).
+    cases: dict[tuple[str, str], str] | None = None
 
 
 def _febrl_birth_dates(raw: pd.Series) -> pd.Series:
@@ -124,11 +126,13 @@ def load_dataset(name: str, size: int | None, *, febrl_place: bool = True) -> Da
     data = generate(max(1, math.ceil(wanted / RECORDS_PER_PERSON)), seed=7)
     total = sum(len(frame) for frame in data.extracts.values())
     share = min(1.0, wanted / total)
-    frames, truth = [], {}
+    frames, truth, cases = [], {}, {}
     person = {(row.source, row.record_id): str(row.person_id) for row in data.truth.itertuples()}
+    labels = {(row.source, row.record_id): row.cases for row in data.truth.itertuples()}
     for source_type, full in data.extracts.items():
         frame = full.head(round(len(full) * share))
         agency = f"SYN-{source_type}"
         frames.append((agency, source_type, frame))
         truth.update({(agency, r): person[(source_type, r)] for r in frame["record_id"]})
-    return Dataset(name, frames, truth)
+        cases.update({(agency, r): labels[(source_type, r)] for r in frame["record_id"]})
+    return Dataset(name, frames, truth, cases)

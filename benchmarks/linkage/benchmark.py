@@ -109,14 +109,14 @@ def blocking_recall(
     import pyarrow as pa
 
     from linkage.matching.prepare import prepare_input
-    from linkage.matching.spec import blocking_rules
+    from linkage.matching.spec import blocking_conditions  # issue 18: + exploded rule
 
     if not truth:
         return 1.0
     prepare_input(con, "__bench_input", model.settings, "all")  # type: ignore[attr-defined]
     left, right = zip(*truth, strict=True)
     con.register("__bench_truth", pa.table({"a": list(left), "b": list(right)}))
-    rules = blocking_rules(model.settings)  # type: ignore[attr-defined]
+    rules = blocking_conditions(model.settings)  # type: ignore[attr-defined]
     condition = " OR ".join(f"({rule})" for rule in rules)
     caught = con.execute(
         f"""SELECT count(*) FROM __bench_truth AS t
@@ -143,6 +143,7 @@ def _encode_to_files(
     secret = secrets.token_bytes(32)
     started = time.perf_counter()
     batches, token_person, rejected = [], {}, 0
+    token_record: dict[str, tuple[str, str]] = {}  # issue 18: token -> (agency, record_id)
     for index, (agency, source_type, frame) in enumerate(dataset.frames):
         batch = encode_frame(frame, secret=secret, agency_id=agency, source_type=source_type)
         rejected += batch.rejected_rows
@@ -150,10 +151,61 @@ def _encode_to_files(
             batch.crosswalk["record_id"], batch.crosswalk["record_token"], strict=True
         ):
             token_person[token] = dataset.truth[(agency, rid)]
+            token_record[token] = (agency, rid)
         path = folder / f"batch-{index}.parquet"
         pq.write_table(batch.table, path)
         batches.append({"path": str(path), "agency": agency, "source_type": source_type})
+    _TOKEN_RECORDS.clear()
+    _TOKEN_RECORDS.update(token_record)
     return batches, token_person, key_id_of(secret), time.perf_counter() - started, rejected
+
+
+# --- issue 18: per-case scores (hard cases of the synthetic generator) -------------------
+# Kept apart so that it carries over to the moved benchmark module as one block: the
+# token -> (agency, record_id) map of the last encoding, and the per-case table.
+_TOKEN_RECORDS: dict[str, tuple[str, str]] = {}
+
+
+def _case_table(
+    con: duckdb.DuckDBPyConnection,
+    model: object,
+    dataset: Dataset,
+    auto: set[tuple[str, str]],
+    truth: set[tuple[str, str]],
+) -> dict[str, object] | None:
+    """Per-case precision/recall/F1 and blocking recall, when the data set has case labels."""
+    if not dataset.cases:
+        return None
+    from benchmarks.linkage.case_scores import (
+        caught_pairs,
+        hard_case_blocking_recall,
+        scores_by_case,
+    )
+    from linkage.synthetic.cases import parse
+
+    labels = {
+        token: parse(dataset.cases.get(record, "")) for token, record in _TOKEN_RECORDS.items()
+    }
+    caught = caught_pairs(con, model.settings, truth)  # type: ignore[attr-defined]
+    table = scores_by_case(auto, truth, labels, caught)
+    return {"by_case": table, "hard_case_blocking_recall": hard_case_blocking_recall(table)}
+
+
+def _print_case_table(cases: dict[str, object]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Hard cases (a pair is in a case when either record is)")
+    columns = ("true_pairs", "predicted_pairs", "precision", "recall", "f1", "blocking_recall")
+    for column in ("case", *columns):
+        table.add_column(column)
+    for case, row in cases["by_case"].items():  # type: ignore[union-attr]
+        table.add_row(case, *(str(row.get(c, "")) for c in columns))
+    Console().print(table)
+    click.echo(f"Blocking recall on the hard cases: {cases['hard_case_blocking_recall']}")
+
+
+# --- end of issue 18 block ----------------------------------------------------------------
 
 
 def link_encoded_batches(
@@ -244,6 +296,7 @@ def run_pahichan(dataset: Dataset, memory_limit: str | None = None) -> dict[str,
             groups.setdefault(person, []).append(token)
         truth = _true_pairs(groups)
         recall_of_blocking = blocking_recall(con, model, truth)
+        by_case = _case_table(con, model, dataset, auto, truth)  # issue 18
         clusters: dict[str, list[str]] = {}
         memberships = con.execute("SELECT record_token, survivor_id FROM linkage.memberships")
         for token, sid in memberships.fetchall():
@@ -258,6 +311,7 @@ def run_pahichan(dataset: Dataset, memory_limit: str | None = None) -> dict[str,
         "blocking_recall": recall_of_blocking,
         "upper_match_weight": round(model.upper_match_weight, 2),
         "threshold": model.training_log.get("threshold", {}),
+        **({"cases": by_case} if by_case else {}),  # issue 18
     }
 
 
@@ -396,6 +450,12 @@ def benchmark_linkage(
         Console().print(table)
         if "mapping" in out:
             click.echo(f"FEBRL mapping: {out['mapping']}")
+        if "cases" in main:  # issue 18
+            _print_case_table(main["cases"])
+        click.echo(  # issue 18: the sized review queue
+            f"Review queue: {main['review_pairs']} pairs "
+            f"({100 * int(main['review_pairs']) / records:.2f}% of records)"
+        )
         threshold = main["threshold"]
         click.echo(
             f"Auto-link threshold: rule {threshold.get('rule')}, probability "

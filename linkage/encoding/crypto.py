@@ -21,8 +21,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # enc-2 changed the birth tokens only; sub-key labels keep the enc-1 prefix so every other
 # token and filter stays byte-identical (and comparable) across the two versions.
+# enc-3 (issue 18) only adds the name edit tokens (schema.NAME_EDIT_COLUMNS); every enc-2
+# column is encoded as before.
 # Every encoding version a warehouse still reads, oldest first; the encoder writes the last.
-ENCODING_VERSIONS: tuple[str, ...] = ("pahichan-enc-1", "pahichan-enc-2")
+ENCODING_VERSIONS: tuple[str, ...] = ("pahichan-enc-1", "pahichan-enc-2", "pahichan-enc-3")
 ENCODING_VERSION = ENCODING_VERSIONS[-1]
 SECRET_BYTES = 32
 _INFO_PREFIX = b"pahichan/enc-1/"

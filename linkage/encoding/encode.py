@@ -322,6 +322,8 @@ def _encode_frame(
             lambda pair: tok["name_key/set"](name_key_set(*pair)),
             list(zip(given, family, strict=True)),
         ),
+        # pahichan-enc-3 (issue 18): full names one letter apart in one field share a token.
+        "name_edit_tokens": pa.array(list(map(encoder.name_edit_tokens, given, family)), _TOKENS),
         # pahichan-enc-2: no exact year or date token and no year-ordered neighbour lists
         # (chained, they gave every record's exact birth year away); the columns stay in
         # the schema, empty, for batches of the older tool.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from linkage.encoding.bloom import BloomEncoder
 from linkage.encoding.crypto import PreparedHmac, derive_subkey
+from linkage.encoding.names import name_deletion_variants
 
 _TOKEN_PURPOSES = (
     "name_key/given", "name_key/family", "name_key/full", "name_key/set", "birth_year",
@@ -30,6 +31,9 @@ EDIT_TOKEN_PURPOSES = ("citizenship_edit", "passport_edit")
 # windows with the clear age band, 12 left 5.6%, 16 (cells of 8) 4.5%.
 BIRTH_WINDOW_YEARS = 16
 BIRTH_WINDOW_GRIDS = 2
+# Full names one letter apart in one field (issue 18, `pahichan-enc-3`): a sub-key of its own.
+NAME_EDIT_PURPOSE = "name_edit"
+_NAME_EDIT_CACHE = 200_000
 
 
 class TokenCache:
@@ -69,6 +73,8 @@ class RecordEncoder:
             purpose: PreparedHmac(derive_subkey(secret, f"token/{purpose}"))
             for purpose in EDIT_TOKEN_PURPOSES
         }
+        self._name_edit_hmac = PreparedHmac(derive_subkey(secret, f"token/{NAME_EDIT_PURPOSE}"))
+        self._name_edits: dict[tuple[str, str], list[str]] = {}
 
     def record_token(self, agency_id: str, record_id: str) -> str:
         """32-hex token of the agency's local record id (unit separator between the two)."""
@@ -101,6 +107,32 @@ class RecordEncoder:
     def edit_tokens(self, purpose: str, variants: list[str]) -> list[str]:
         """Tokens of an ID number's deletion variants (not memoised: nearly all are unique)."""
         return self._edit_hmacs[purpose].tokens(variants)
+
+    def name_edit_tokens(self, given: str, family: str) -> list[str]:
+        """Tokens of the full name with one field's deletion variants (issue 18); sorted.
+
+        The set is {variant of given + family} and {given + variant of family}, each field
+        canonical with spaces removed; the exact full name is one member of both halves, so
+        it is sent once. Two records share a token when one field is the same and the other
+        one letter apart (a typo), or when each field is one deletion of the other's. Both
+        fields are needed: a given name alone would put its variants in the frequent
+        classes a frequency attack reads (tests/encoding/test_encoding_attack.py). Sorted
+        by token, so the position of a token tells nothing of which variant it is.
+        """
+        if not given or not family:
+            return []
+        key = (given, family)
+        cached = self._name_edits.get(key)
+        if cached is None:
+            if len(self._name_edits) >= _NAME_EDIT_CACHE:
+                self._name_edits.clear()
+            exact_given, exact_family = given.replace(" ", ""), family.replace(" ", "")
+            messages = {
+                *(f"{variant}\x1f{exact_family}" for variant in name_deletion_variants(given)),
+                *(f"{exact_given}\x1f{variant}" for variant in name_deletion_variants(family)),
+            }
+            cached = self._name_edits[key] = sorted(self._name_edit_hmac.tokens(list(messages)))
+        return cached
 
 
 _ENCODERS: dict[bytes, RecordEncoder] = {}

@@ -123,3 +123,25 @@ def phonetic_key(canonical: str) -> str:
     skeleton = compact[0] + re.sub(r"[aeiouy]", "", compact[1:])
     skeleton = re.sub(r"([a-z])\1+", r"\1", skeleton)
     return skeleton[:6]
+
+
+# Names shorter than this send their exact form only: the deletion variants of a two-letter
+# name are single letters, shared by a large share of all names.
+NAME_VARIANT_MIN_LENGTH = 3
+
+
+@lru_cache(maxsize=200_000)
+def name_deletion_variants(canonical: str) -> tuple[str, ...]:
+    """The canonical name (spaces removed) and the strings left by deleting one letter.
+
+    Two names share a variant when they are at most one letter apart after dropping one
+    letter from each: a wrong, missing, extra or swapped letter ("asa" / "aas" share "as";
+    "reka" is itself a variant of "rekah"). Sorted; empty for an empty name; the name alone
+    when it is shorter than NAME_VARIANT_MIN_LENGTH.
+    """
+    compact = canonical.replace(" ", "")
+    if not compact:
+        return ()
+    if len(compact) < NAME_VARIANT_MIN_LENGTH:
+        return (compact,)
+    return tuple(sorted({compact, *(compact[:i] + compact[i + 1 :] for i in range(len(compact)))}))

@@ -22,6 +22,9 @@ Encoding `pahichan-enc-2` changed the birth columns only (keyed windows and day 
 instead of exact year/date tokens and year-ordered lists); names, identifiers and places
 are encoded as in `pahichan-enc-1`, so those tokens and filters still compare across both.
 
+Encoding `pahichan-enc-3` (issue 18) adds `name_edit_tokens` only (a later, optional column);
+every enc-2 column is encoded as before.
+
 Contract 1.2 adds `consent_scope` (a later, optional column): `services_only` rows are
 withheld by the encoder, the others carry `linkage_and_statistics` or `statistics_only`.
 """
@@ -53,6 +56,7 @@ LATER_TOOLS = "later encoder"
 CONTRACT_1_1 = "contract 1.1"
 CONTRACT_1_2 = "contract 1.2"
 ENC_2 = "pahichan-enc-2"
+ENC_3 = "pahichan-enc-3"
 
 _IDENTIFIER = re.compile(r"\A[a-z][a-z0-9_]*\Z")
 
@@ -126,6 +130,15 @@ BATCH_COLUMNS: tuple[BatchColumn, ...] = (
                 "HMAC of the given and family name keys in sorted order: equal when the two "
                 "names were swapped. Optional (older tools lack it)",
                 added_in=LATER_TOOLS, doc_format="16 hex"),
+    # pahichan-enc-3 (issue 18): a batch without it links by exact and phonetic names as
+    # before.
+    BatchColumn("name_edit_tokens", _TOKENS,
+                "enc-3: HMACs (own sub-key) of the full name with one field's one-letter "
+                "deletion variants (given name variant + family name, given name + family "
+                "name variant), sorted: two records share one when one name is equal and the "
+                "other one letter apart. Empty unless both names are present. Absent in "
+                "enc-1/enc-2 batches (threat model: attack test, name edit tokens)",
+                nullable=False, added_in=ENC_3),
     BatchColumn("birth_year_token", _STRING,
                 "enc-1 only: HMAC of year of birth (exact or from age at contact). Always null "
                 "in enc-2", doc_format="16 hex"),
@@ -213,6 +226,8 @@ LATER_COLUMNS: tuple[str, ...] = tuple(
 # Birth columns of pahichan-enc-2: a pahichan-enc-1 batch lacks them and keeps its exact
 # year/date tokens and +-1/+-2 lists, which the model compares among enc-1 records only.
 BIRTH_WINDOW_COLUMNS: tuple[str, ...] = tuple(c.name for c in BATCH_COLUMNS if c.added_in == ENC_2)
+# pahichan-enc-3 (issue 18): the name edit tokens.
+NAME_EDIT_COLUMNS: tuple[str, ...] = tuple(c.name for c in BATCH_COLUMNS if c.added_in == ENC_3)
 
 BATCH_SCHEMA = pa.schema(
     [column.field for column in BATCH_COLUMNS],

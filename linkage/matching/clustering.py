@@ -10,9 +10,11 @@ Guards, because one wrong link can fuse two people (and then everything linked t
   >= 2 records each, with weight below the auto-link threshold + `bridge_margin`, is demoted
   to review: two groups held together by one barely-sure link are not merged automatically;
 - an *oversized* component (> `max_cluster_size` records) or one that contains a
-  cannot-link pair is rebuilt by a constrained union: must-links first, then auto-links by
-  descending weight, skipping a link that would exceed the size limit or join a cannot-link
-  pair. Skipped links become review pairs.
+  cannot-link pair (reviewed, or inferred for this run from the pair's own evidence
+  against, `linkage.matching.evidence.chain_conflicts`) is rebuilt by a constrained
+  union: must-links first, then auto-links by descending weight, skipping a link that
+  would exceed the size limit or join a cannot-link pair. Skipped links become review
+  pairs.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class ClusterResult:
     demoted: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
+def components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
     """Connected components by union-find in plain Python.
 
     Called once for the whole graph and again for each multi-record component; scipy's
@@ -167,10 +169,17 @@ def cluster(
 ) -> ClusterResult:
     """Cluster `nodes` over `edges` with the chaining guards described in the module doc."""
     result = ClusterResult(clusters=[])
+    # Cannot-link partners per record: a part is checked through its own members, not by
+    # testing every cannot-link against every part (100k records: ~30k parts).
+    cannot_of: dict[str, set[str]] = defaultdict(set)
+    for pair in cannot_links:
+        x, y = tuple(pair)
+        cannot_of[x].add(y)
+        cannot_of[y].add(x)
     by_node: dict[str, list[Edge]] = defaultdict(list)
     for e in edges:
         by_node[e.left].append(e)
-    for component in _components(nodes, edges):
+    for component in components(nodes, edges):
         if len(component) == 1:
             result.clusters.append(component)
             continue
@@ -188,13 +197,11 @@ def cluster(
                 result.demoted += [(b.left, b.right) for b in weak]
                 weak_ids = {id(b) for b in weak}
                 local = [e for e in local if id(e) not in weak_ids]
-        for part in _components(component, local):
+        for part in components(component, local):
             part_set = set(part)
             part_edges = [e for e in local if e.left in part_set]
-            has_conflict = (
-                any(pair <= part_set for pair in cannot_links if len(part) > 1)
-                if cannot_links
-                else False
+            has_conflict = len(part) > 1 and any(
+                not cannot_of[x].isdisjoint(part_set) for x in part if x in cannot_of
             )
             if len(part) > max_cluster_size or has_conflict:
                 groups, skipped = _constrained_union(

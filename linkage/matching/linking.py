@@ -17,6 +17,8 @@ import duckdb
 import pyarrow as pa
 
 from linkage.matching.clustering import Edge, cluster
+from linkage.matching.evidence import chain_conflicts
+from linkage.matching.review import size_review_queue
 from linkage.matching.scoring import SCORED_TABLE, check_key_id, score_new_records
 from linkage.matching.spec import TrainedModel
 from linkage.matching.stable_ids import IdAssignment, assign_ids, new_survivor_id
@@ -36,12 +38,16 @@ class LinkResult:
     new_records: int = 0
     pairs_scored: int = 0
     auto_links: int = 0
+    # Pairs awaiting review after this run (the sized queue, issue 18), and this run's
+    # scored pairs below the auto-link threshold (the review band before sizing).
     review_pairs: int = 0
+    scored_below_threshold: int = 0
     records_reclustered: int = 0
     clusters: int = 0
     ids_minted: int = 0
     ids_retired: int = 0
     links_demoted: int = 0
+    chain_conflicts: int = 0  # unlinked pairs in linked components held apart (evidence)
     events: dict[str, int] = field(default_factory=dict)
 
 
@@ -286,10 +292,14 @@ def recluster_affected(
     """Re-cluster the closure of AFFECTED_TABLE and write IDs (inside the caller's txn)."""
     result.records_reclustered = _expand_affected(con)
     nodes, edges, cannot = _load_graph(con)
+    # Records chained through others whose own data say "two people" (issue 18): held
+    # apart like reviewed cannot-links for this run, never stored as decisions.
+    inferred = chain_conflicts(con, model, nodes, edges)
+    result.chain_conflicts = len(inferred - cannot)
     clustered = cluster(
         nodes,
         edges,
-        cannot_links=cannot,
+        cannot_links=cannot | inferred,
         upper_match_weight=model.upper_match_weight,
         max_cluster_size=model.settings.max_cluster_size,
         bridge_margin=model.settings.bridge_margin,
@@ -339,7 +349,7 @@ def link_pending(con: duckdb.DuckDBPyConnection, model: TrainedModel, *, run_id:
                        count(*) FILTER (WHERE match_weight < ?) FROM {SCORED_TABLE}""",  # noqa: S608
             [model.upper_match_weight, model.upper_match_weight],
         ).fetchone()
-        result.auto_links, result.review_pairs = int(counts[0]), int(counts[1])
+        result.auto_links, result.scored_below_threshold = int(counts[0]), int(counts[1])
         _seed_affected(
             con,
             """SELECT record_token FROM linkage.records WHERE record_token NOT IN
@@ -347,6 +357,7 @@ def link_pending(con: duckdb.DuckDBPyConnection, model: TrainedModel, *, run_id:
                UNION ALL SELECT record_token FROM linkage.recluster_queue""",
         )
         recluster_affected(con, model, result)
+        result.review_pairs = size_review_queue(con, model.settings.review_queue_share)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -402,6 +413,7 @@ def remove_record(
                 [record_token],
             )
         recluster_affected(con, model, result, extra_prior_members=extra)
+        result.review_pairs = size_review_queue(con, model.settings.review_queue_share)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -39,6 +39,9 @@ _TOKEN_COLUMNS = (
     "phone_token",
 )
 _TOKEN_LIST_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
+# pahichan-enc-3 name edit tokens; NULL for a record of an older batch (never blocked or
+# compared on them: the name comparison falls through to its Dice and key levels).
+_NAME_EDIT = "name_edit_tokens"
 # Birth, one set of columns for both encodings (the model compares like with like only):
 # - birth_scheme: 2 (keyed windows, pahichan-enc-2), 1 (exact year tokens, enc-1), NULL;
 # - birth_year_token: enc-1 exact year, enc-2 the cell (both window tokens together);
@@ -173,6 +176,8 @@ def prepare_input(
             *bit_columns,
             *(f"{_hashed(f'r.{c}')} AS {c}" for c in _TOKEN_COLUMNS),
             *(f"list_transform(r.{c}, t -> {_hashed('t')}) AS {c}" for c in _TOKEN_LIST_COLUMNS),
+            f"CASE WHEN len(r.{_NAME_EDIT}) > 0 THEN list_transform(r.{_NAME_EDIT},"
+            f" t -> {_hashed('t')}) END AS {_NAME_EDIT}",
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",

@@ -25,6 +25,57 @@ from linkage.matching.spec import TrainedModel
 from linkage.matching.store import utc_now
 
 DECISIONS = ("must_link", "cannot_link")
+# linkage.pairs.decision of a pair below the auto-link threshold that is kept as evidence
+# but not put before a reviewer (beyond the queue's size, or already in one cluster).
+UNQUEUED = "unqueued"
+
+# Expected gain of reviewing a pair: the expected number of true record pairs a must-link
+# would add, P(match) x the sizes of the two survivors it would join; 0 when both records
+# already share a survivor ID (nothing to gain from a must-link). Needs p, ml, mr, sl, sr.
+_GAIN = (
+    "CASE WHEN ml.survivor_id = mr.survivor_id THEN 0.0 ELSE p.match_probability * sl.n * sr.n END"
+)
+_GAIN_JOINS = """JOIN linkage.memberships AS ml ON ml.record_token = p.record_token_l
+        JOIN linkage.memberships AS mr ON mr.record_token = p.record_token_r
+        JOIN (SELECT survivor_id, count(*) AS n FROM linkage.memberships GROUP BY 1) AS sl
+          ON sl.survivor_id = ml.survivor_id
+        JOIN (SELECT survivor_id, count(*) AS n FROM linkage.memberships GROUP BY 1) AS sr
+          ON sr.survivor_id = mr.survivor_id"""
+
+
+def size_review_queue(con: duckdb.DuckDBPyConnection, share: float) -> int:
+    """Put the pairs of highest expected gain in the queue, at most `share` of the records.
+
+    Every pair below the auto-link threshold without a reviewer's decision is ranked by
+    expected gain (`_GAIN`); the first `floor(share x linkable records)` with a gain above
+    0 are `review`, the rest `unqueued` (kept: a later run may queue them once clusters
+    change). Runs inside the caller's transaction after clustering; returns the queue size.
+    A data office cannot review a quarter of its records, and an unbounded queue hides the
+    pairs that matter most behind pairs that cannot change anything.
+    """
+    records = con.execute(
+        f"SELECT count(*) FROM linkage.records AS r WHERE {LINKABLE}"  # noqa: S608 - constant
+    ).fetchone()[0]
+    cap = math.floor(share * records)
+    con.execute(
+        f"""UPDATE linkage.pairs AS t SET decision = CASE
+                WHEN q.rank <= ? AND q.gain > 0 THEN 'review' ELSE '{UNQUEUED}' END
+        FROM (
+            SELECT p.record_token_l, p.record_token_r, {_GAIN} AS gain,
+                   row_number() OVER (ORDER BY {_GAIN} DESC, p.match_weight DESC,
+                                      p.record_token_l, p.record_token_r) AS rank
+            FROM linkage.pairs AS p
+            {_GAIN_JOINS}
+            LEFT JOIN linkage.review_decisions AS d
+              ON d.record_token_l = p.record_token_l AND d.record_token_r = p.record_token_r
+            WHERE p.decision IN ('review', '{UNQUEUED}') AND d.decision IS NULL
+        ) AS q
+        WHERE t.record_token_l = q.record_token_l AND t.record_token_r = q.record_token_r""",  # noqa: S608 - constants
+        [cap],
+    )
+    return int(
+        con.execute("SELECT count(*) FROM linkage.pairs WHERE decision = 'review'").fetchone()[0]
+    )
 
 
 def review_id(left: str, right: str) -> str:
@@ -113,34 +164,37 @@ def level_weights(model: TrainedModel) -> dict[str, dict[int, tuple[str, float]]
 def review_queue(
     con: duckdb.DuckDBPyConnection, model: TrainedModel, *, limit: int = 50
 ) -> pd.DataFrame:
-    """Pairs awaiting review, strongest first, one row per pair, no tokens or filters."""
+    """Pairs awaiting review, highest expected gain first (`size_review_queue`), one row per
+    pair, no tokens or filters."""
     weights = level_weights(model)
     comparisons = list(weights)
     gamma_select = ", ".join(f"p.gamma_{c}" for c in comparisons)
     rows = con.execute(
         f"""SELECT p.record_token_l, p.record_token_r, p.match_weight, p.match_probability,
-               {gamma_select},
+               {_GAIN} AS expected_gain, {gamma_select},
                l.source_type, l.sex, l.age_band, l.district_code, l.contact_date,
                r.source_type, r.sex, r.age_band, r.district_code, r.contact_date
         FROM linkage.pairs AS p
         JOIN linkage.records AS l ON l.record_token = p.record_token_l
         JOIN linkage.records AS r ON r.record_token = p.record_token_r
+        {_GAIN_JOINS}
         LEFT JOIN linkage.review_decisions AS d
           ON d.record_token_l = p.record_token_l AND d.record_token_r = p.record_token_r
         WHERE p.decision = 'review' AND d.decision IS NULL
-        ORDER BY p.match_weight DESC LIMIT ?""",  # noqa: S608 - names from the model spec
+        ORDER BY expected_gain DESC, p.match_weight DESC, p.record_token_l LIMIT ?""",  # noqa: S608 - names from the model spec
         [limit],
     ).fetchall()
     records = []
     context = ("source_type", "sex", "age_band", "district_code", "contact_date")
     for row in rows:
-        left, right, weight, probability = row[:4]
-        gammas = row[4 : 4 + len(comparisons)]
-        sides = row[4 + len(comparisons) :]
+        left, right, weight, probability, gain = row[:5]
+        gammas = row[5 : 5 + len(comparisons)]
+        sides = row[5 + len(comparisons) :]
         entry: dict[str, object] = {
             "review_id": review_id(left, right),
             "match_weight": round(weight, 2),
             "match_probability": round(probability, 4),
+            "expected_gain": round(gain, 4),
         }
         for name, gamma in zip(comparisons, gammas, strict=True):
             label, contribution = weights[name].get(-1 if gamma is None else gamma, ("?", 0.0))

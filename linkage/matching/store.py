@@ -177,7 +177,7 @@ def check_batch_columns(batch: pa.Table) -> None:
         raise ValueError(
             "The batch lacks columns the linkage model needs: "
             + ", ".join(missing)
-            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-2)."
+            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-3)."
         )
 
 

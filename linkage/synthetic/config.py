@@ -46,6 +46,12 @@ class SynthConfig:
     sibling_share: float = 0.06  # persons who are the younger sibling of another person
     sibling_together_share: float = 0.5  # of those: met with their sibling (same dates/agencies)
     namesake_share: float = 0.05  # unrelated persons sharing given+family name and district
+    # Of the namesakes: their father's name is also the same (common names run in families
+    # of one district), so only birth data and identifiers tell them apart.
+    namesake_same_father_share: float = 0.3
+    # Persons seen more than once whose later records give another district (they moved,
+    # or a later agency wrote where they were found); drawn per person with >= 2 records.
+    moved_share: float = 0.05
     married_share: float = 0.30  # of women aged >= 20: a married surname unlike the maiden one
     married_surname_record_rate: float = 0.5  # of such a woman's records: written with it
     married_min_age: int = 20

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from linkage.synthetic import cases as hard_cases
 from linkage.synthetic.config import DEFAULT_CONFIG, RECORD_ID_PREFIX, SOURCE_TYPES, SynthConfig
 from linkage.synthetic.episodes import generate_episodes
 from linkage.synthetic.followups import TRAJECTORIES, FollowupPlan, plan_followups
@@ -36,7 +37,8 @@ class SyntheticData:
 
     - `extracts`: source type -> frame of CONTRACT_COLUMNS (all text, "" = blank), one row
       per contact episode or follow-up visit (`record_kind`), what the agency would send.
-    - `truth`: one row per record: `source`, `record_id`, `person_id`. Evaluation only.
+    - `truth`: one row per record: `source`, `record_id`, `person_id`, `cases` (the hard
+      cases the record belongs to, `linkage.synthetic.cases`). Evaluation only.
     - `people`: one row per person with the true attributes (canonical names, birth date,
       district code, sibling/namesake links, returning flag, reintegration `trajectory` and
       `followup_source`, "" when not followed up). Evaluation only.
@@ -120,6 +122,10 @@ def generate(
     rng = np.random.default_rng(seed)
 
     population = generate_people(people, config, rng)
+    # The hard-case passes draw from a stream of their own: the main stream, and so every
+    # other column for this seed, stays as it was before they existed.
+    extra = hard_cases.cases_rng(seed)
+    same_father = hard_cases.share_fathers(population, config, extra)
     notify("people")
     episodes = generate_episodes(population, config, rng)
     followups = plan_followups(episodes, config, rng)
@@ -132,6 +138,12 @@ def generate(
     episodes = episodes.take(order)
     notify("episodes")
     records = build_records(population, episodes, config, rng)
+    moved = hard_cases.move_districts(
+        records.columns, records.person, records.contact_date, population, config, extra
+    )
+    labels = hard_cases.label_records(
+        records.columns, records.person, population, moved, same_father
+    )
     notify("records")
 
     person_ids = _person_ids(people)
@@ -155,7 +167,12 @@ def generate(
         )
         truth_parts.append(
             pd.DataFrame(
-                {"source": source_type, "record_id": ids, "person_id": person_ids[person[block]]}
+                {
+                    "source": source_type,
+                    "record_id": ids,
+                    "person_id": person_ids[person[block]],
+                    "cases": labels[block],
+                }
             )
         )
     truth = pd.concat(truth_parts, ignore_index=True)

@@ -2,8 +2,9 @@
 
 Files: `shelter.csv`, `ocmc.csv`, `migration.csv` (UTF-8, header row, one row per episode,
 contract columns in contract order, blank = missing) and `truth.csv` (`source, record_id,
-person_id`). The truth file exists for evaluation only: it says which records are the same
-person, so it must never be sent with the extracts, pseudonymised or not.
+person_id, cases`; `cases` lists the record's hard cases, `linkage.synthetic.cases`). The
+truth file exists for evaluation only: it says which records are the same person, so it
+must never be sent with the extracts, pseudonymised or not.
 """
 
 from __future__ import annotations

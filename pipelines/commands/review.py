@@ -6,6 +6,7 @@ The list never shows record tokens or encodings: a pair is named by its review i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -94,3 +95,86 @@ def _print_queue(queue: object) -> None:
             elif column.endswith("_l"):
                 field = column.removesuffix("_l")
                 click.echo(f"    {field}: {record[column]} | {record.get(field + '_r')}")
+
+
+# --- Agency review round trip (issue 18) ----------------------------------------------------
+
+
+@click.command(
+    name="review-requests",
+    epilog=(
+        "Example: pahichan review-requests --out review-requests/  (then give each agency "
+        "its <agency>.review-request.json; it answers with `pahichan review-decide`)"
+    ),
+)
+@warehouse_options(must_exist=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for one <agency>.review-request.json per agency.")  # fmt: skip
+def review_requests(warehouse: Path | None, warehouse_key: Path | None, out_dir: Path) -> None:
+    """Write, per agency, the queued pairs whose two records that agency sent.
+
+    A file holds review ids and the agency's own record tokens only (no scores, no other
+    agency's data). Cross-agency pairs stay in `pahichan review`.
+    """
+    from linkage.matching.agency_review import write_review_requests
+    from pipelines.audit import append_event
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
+
+    resources = resources_from_env(
+        warehouse=str(warehouse) if warehouse else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
+    )
+    store = resources["warehouse"]
+    with clear_warehouse_errors(store.path, must_exist=True), store.connect() as con:
+        written = write_review_requests(con, out_dir)
+        for agency, path in written.items():
+            pairs = len(json.loads(path.read_text(encoding="utf-8"))["pairs"])
+            append_event(
+                con, actor="data-office", action="review_requests", object_name=agency,
+                detail={"pairs": pairs},
+            )  # fmt: skip
+            click.echo(f"{agency}: {pairs} pair(s) -> {path}")
+    if not written:
+        click.echo("No queued pair has both records from one agency.")
+
+
+@click.command(
+    name="review-import",
+    epilog="Example: pahichan review-import --agency shelter-07 --file shelter-07.decisions.json",
+)
+@warehouse_options(must_exist=True)
+@click.option("--agency", "agency_id", required=True, help="The agency that signed the file.")
+@click.option("--file", "decision_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The signed decision file from `pahichan review-decide`.")  # fmt: skip
+def review_import(
+    warehouse: Path | None, warehouse_key: Path | None, agency_id: str, decision_path: Path
+) -> None:
+    """Verify an agency's signed review decisions and store them; the next run applies them.
+
+    Refused whole when the agency's registered signing key does not verify it, or when a
+    pair is not two records of that agency.
+    """
+    from linkage.matching.agency_review import apply_review_decisions
+    from pipelines.audit import append_event
+    from pipelines.commands.warehouse_key import clear_warehouse_errors
+    from pipelines.defs.ingest.agency_keys import active_agency_keys
+
+    resources = resources_from_env(
+        warehouse=str(warehouse) if warehouse else None,
+        warehouse_key_file=str(warehouse_key) if warehouse_key else None,
+    )
+    store = resources["warehouse"]
+    with clear_warehouse_errors(store.path, must_exist=True), store.connect() as con:
+        registered = active_agency_keys(con).get(agency_id)
+        if registered is None:
+            raise click.ClickException(f"no signing key is registered for agency {agency_id}")
+        try:
+            stored = apply_review_decisions(con, decision_path, agency_id, registered.public_key)
+        except (ValueError, KeyError, json.JSONDecodeError) as error:
+            raise click.ClickException(str(error)) from error
+        append_event(
+            con, actor=f"agency:{agency_id}", action="review_import", object_name=agency_id,
+            detail={"decisions": stored},
+        )  # fmt: skip
+    click.echo(f"Stored {stored} decision(s) of {agency_id}; the next run applies them.")

@@ -74,7 +74,10 @@ class RunSummary:
 
 
 # Audited actions after which the reader files no longer show the warehouse as it is.
-CHANGING_ACTIONS = ("batch_received", "withdrawal", "review_decision", "key_id_pinned")
+# review_import: an agency's signed review decisions (issue 18), applied by the next run.
+CHANGING_ACTIONS = (
+    "batch_received", "withdrawal", "review_decision", "review_import", "key_id_pinned",
+)  # fmt: skip
 
 
 def publication_is_current(

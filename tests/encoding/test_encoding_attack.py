@@ -21,9 +21,15 @@ import pytest
 
 from linkage.encoding import encode_frame, keyed
 from linkage.encoding.bloom import BloomEncoder
-from linkage.encoding.names import canonical_name
+from linkage.encoding.crypto import PreparedHmac, derive_subkey
+from linkage.encoding.names import canonical_name, name_deletion_variants
 
-from .attacks import frequency_alignment, pattern_mining
+from .attacks import (
+    edit_graph,
+    edit_token_frequency,
+    frequency_alignment,
+    pattern_mining,
+)
 from .golden_names import DISTINCT_NAMES
 
 PEOPLE = 10_000
@@ -138,7 +144,72 @@ def test_frequency_and_pattern_attacks_reidentify_under_one_percent(
     unhardened = _attack(population, plain, "mining")  # type: ignore[arg-type]
     _report("pattern mining on UNHARDENED filters (for comparison)", unhardened)
 
+    # Full-name encodings: aligned with the full names ranked by their probability.
+    priors_given = dict(zip(given, _zipf(len(given)), strict=True))
+    priors_family = dict(zip(family, _zipf(len(family)), strict=True))
+    full_ranked = sorted(
+        ((g, f) for g in given for f in family),
+        key=lambda n: -priors_given[n[0]] * priors_family[n[1]],
+    )
+    for column in ("full_name_bf", "full_name_key", "name_set_key"):
+        values = table.column(column).to_pylist()
+        mapping = frequency_alignment(values, full_ranked)
+        guessed = [mapping.get(v) or (None, None) for v in values]
+        _report(
+            f"frequency alignment on {column}",
+            _rates(population, [g for g, _ in guessed], [f for _, f in guessed]),
+        )
+
+    # pahichan-enc-3 name edit tokens (issue 18), both attacks of attacks.py; the graph
+    # attack starts from the name-key guesses above (the attacker's best per-record seeds).
+    edit_lists = table.column("name_edit_tokens").to_pylist()
+    seeds = [
+        (g, f) if g is not None and f is not None else None
+        for g, f in zip(*token_guesses, strict=True)
+    ]
+    edit_rates = {}
+    for label, tokens, messages in (
+        ("name edit tokens", edit_lists, _full_name_messages),
+        # The design not taken, for comparison: each field's variants as tokens of their own.
+        ("per-field edit tokens (NOT sent, for comparison)", _per_field_tokens(population),
+         _per_field_messages),
+    ):  # fmt: skip
+        aligned = edit_token_frequency(tokens, messages, priors_given, priors_family)
+        edit_rates[label, "frequency"] = _rates(population, *_split(aligned))
+        _report(f"frequency alignment on {label}", edit_rates[label, "frequency"])
+        graph = edit_graph(tokens, seeds, messages, priors_given, priors_family)
+        edit_rates[label, "graph"] = _rates(population, *_split(graph))
+        _report(f"edit-graph propagation on {label}", edit_rates[label, "graph"])
+
     assert frequency["reidentified"] < 0.01
     assert mining["reidentified"] < 0.01
+    assert edit_rates["name edit tokens", "frequency"]["reidentified"] < 0.01
+    assert edit_rates["name edit tokens", "graph"]["reidentified"] < 0.01
     # The hardening is what keeps bit-pattern decoding from reaching rare names:
     assert unhardened["reidentified"] > mining["reidentified"]
+
+
+def _split(guesses: list) -> tuple[list, list]:  # type: ignore[type-arg]
+    pairs = [guess or (None, None) for guess in guesses]
+    return [g for g, _ in pairs], [f for _, f in pairs]
+
+
+def _full_name_messages(given: str, family: str) -> set[str]:
+    """The attacker's copy of keyed.RecordEncoder.name_edit_tokens' messages (public code)."""
+    return {f"{v}\x1f{family}" for v in name_deletion_variants(given)} | {
+        f"{given}\x1f{v}" for v in name_deletion_variants(family)
+    }
+
+
+def _per_field_messages(given: str, family: str) -> set[str]:
+    return {f"g\x1f{v}" for v in name_deletion_variants(given)} | {
+        f"f\x1f{v}" for v in name_deletion_variants(family)
+    }
+
+
+def _per_field_tokens(frame: pd.DataFrame) -> list[list[str]]:
+    hmac = PreparedHmac(derive_subkey(SECRET, "token/per_field_edit"))
+    return [
+        sorted(hmac.tokens(sorted(_per_field_messages(g, f))))
+        for g, f in zip(frame["given_name"], frame["family_name"], strict=True)
+    ]

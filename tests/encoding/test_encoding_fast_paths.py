@@ -23,7 +23,7 @@ from linkage.encoding.crypto import (
     token,
 )
 from linkage.encoding.keyed import RecordEncoder
-from linkage.encoding.schema import BIRTH_WINDOW_COLUMNS
+from linkage.encoding.schema import BIRTH_WINDOW_COLUMNS, NAME_EDIT_COLUMNS
 
 from .conftest import TEST_SECRET
 from .extract_factory import clear_extract
@@ -51,6 +51,9 @@ GOLDEN_BIRTH_COLUMNS = "d964db6a7ed6edd381cb6e02acd357380a7e2013845ab442f7d7a76f
 # Digest of the later columns but the ward token (this extract has no local levels, so its
 # wards are all null; test_encoding_ward checks the token against its construction).
 GOLDEN_LATER_COLUMNS = "11642c4f73e3768c3e3807aa216b1bb36acb708dadae22e2110b9d2016133d25"
+# pahichan-enc-3 added the name edit tokens only (issue 18): every column above keeps its
+# digest, so enc-2 and enc-3 batches compare token for token.
+GOLDEN_NAME_EDIT_COLUMNS = "dc1dd932983ac568775e360d390045b3d20c4588eef2ee881ee16c8851732247"
 
 
 def _reference_filter(secret: bytes, field: str, value: str, *, hardened: bool) -> bytes:
@@ -128,11 +131,12 @@ def test_encoded_table_matches_golden_digest() -> None:
             digest.update(repr(table.column(name).to_pylist()).encode())
         return digest.hexdigest()
 
-    later = (*LATER_COLUMNS, *CONSENT_COLUMNS)
+    later = (*LATER_COLUMNS, *CONSENT_COLUMNS, *NAME_EDIT_COLUMNS)
     older = [name for name in table.column_names if name not in later and name not in BIRTH_COLUMNS]
     assert digest_of(older) == GOLDEN_TABLE
     assert digest_of(list(BIRTH_COLUMNS)) == GOLDEN_BIRTH_COLUMNS
     assert digest_of([c for c in LATER_COLUMNS if c != "ward_token"]) == GOLDEN_LATER_COLUMNS
+    assert digest_of(list(NAME_EDIT_COLUMNS)) == GOLDEN_NAME_EDIT_COLUMNS
     assert set(table.column("consent_scope").to_pylist()) == {"linkage_and_statistics"}
     assert table.column("citizenship_edit_tokens").to_pylist().count([]) < table.num_rows
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from linkage.encoding.identifiers import deletion_variants
 from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS, BIRTH_WINDOW_YEARS
+from linkage.encoding.names import name_deletion_variants
 
 TEST_KEY = b"pahichan-test-key-not-a-secret!!"
 FILTER_BITS = 1024
@@ -63,13 +64,23 @@ def birth_windows(year: int | None, key: bytes = TEST_KEY) -> list[str]:
     ]
 
 
+def _name_edits(given: str | None, family: str | None, key: bytes) -> set[str]:
+    """pahichan-enc-3 name edit tokens (`RecordEncoder.name_edit_tokens`)."""
+    if not given or not family:
+        return set()
+    return {_token("name_edit", f"{v}\x1f{family}", key) for v in name_deletion_variants(given)} | {
+        _token("name_edit", f"{given}\x1f{v}", key) for v in name_deletion_variants(family)
+    }
+
+
 def encode_records(
     records: list[dict], *, key: bytes = TEST_KEY, agency_id: str = "A1", encoding: int = 1
 ) -> pa.Table:
     """Encode clear dicts (record_id, given_name, family_name, birth_year|date_of_birth, ...).
 
     `encoding` 1 writes the birth columns of pahichan-enc-1 (exact year and date tokens,
-    +-1/+-2 lists), 2 those of pahichan-enc-2 (keyed windows and a day-month token).
+    +-1/+-2 lists), 2 those of pahichan-enc-2 (keyed windows and a day-month token), 3 as 2
+    plus the name edit tokens of pahichan-enc-3 (names as given, taken as canonical).
     """
     rows = []
     for i, rec in enumerate(records, start=1):
@@ -137,6 +148,9 @@ def encode_records(
                     for field in ("citizenship", "passport")
                 },
                 "phone_token": tok("phone", rec.get("phone")),
+                "name_edit_tokens": (
+                    sorted(_name_edits(given, family, key)) if encoding >= 3 else None
+                ),
                 "sex": rec.get("sex"),
                 "age_band": None,
                 "birth_precision": "day" if dob else ("year" if yob else "unknown"),
@@ -182,6 +196,7 @@ SCHEMA = pa.schema(
         ("citizenship_edit_tokens", pa.list_(pa.string())),
         ("passport_edit_tokens", pa.list_(pa.string())),
         ("phone_token", pa.string()),
+        ("name_edit_tokens", pa.list_(pa.string())),
         ("sex", pa.string()),
         ("age_band", pa.string()),
         ("birth_precision", pa.string()),

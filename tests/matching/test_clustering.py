@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from linkage.matching.clustering import Edge, _bridges, _components, cluster
+from linkage.matching.clustering import Edge, _bridges, cluster, components
 
 UPPER = 10.0
 
@@ -49,6 +49,6 @@ def test_bridge_side_sizes_match_removing_the_bridge() -> None:
         edges = [Edge(nodes[i], nodes[rng.randrange(i)], 1.0) for i in range(1, n)]
         edges += [Edge(*rng.sample(nodes, 2), 1.0) for _ in range(rng.randint(0, n // 3))]
         for bridge, far_side in _bridges(nodes, edges):
-            parts = _components(nodes, [e for e in edges if e is not bridge])
+            parts = components(nodes, [e for e in edges if e is not bridge])
             assert len(parts) == 2
             assert sorted(map(len, parts)) == sorted((far_side, n - far_side))

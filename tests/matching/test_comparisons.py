@@ -43,7 +43,10 @@ def _filter(*positions: int) -> bytes:
 )
 def test_dice_sql_on_bloom_filters(left, right, dice):
     comparison = name_comparison("given_name", LinkageSettings())
-    dice_sql = comparison["comparison_levels"][2]["sql_condition"].split(" >= ")[0]
+    dice_level = next(
+        lv for lv in comparison["comparison_levels"] if lv["label_for_charts"].startswith("dice")
+    )
+    dice_sql = dice_level["sql_condition"].split(" >= ")[0]
     con = duckdb.connect()
     con.execute(
         """CREATE TABLE p AS SELECT CAST(?::BLOB AS BIT) AS given_name_bits_l,

@@ -172,3 +172,42 @@ def test_missing_identifiers_follow_agency_practice(records: pd.DataFrame) -> No
     assert present.loc["migration", "passport_no"] > 0.75
     assert present.loc["shelter", "passport_no"] < 0.1
     assert 0.3 < present.loc["shelter", "phone"] < 0.8
+
+
+def test_case_labels_in_the_truth_match_the_records(
+    data: SyntheticData, records: pd.DataFrame, names: pd.DataFrame
+) -> None:
+    """The truth's `cases` column says which hard case each record is (issue 18)."""
+    from linkage.synthetic.cases import CASES, parse
+
+    labels = records["cases"].map(parse)
+    assert set().union(*labels) <= set(CASES)
+    has = {case: labels.map(lambda s, c=case: c in s) for case in CASES}
+    assert (has["typo"] == names["typo"]).all()
+    assert (has["age_only"] == ((records["age"] != "") & (records["date_of_birth"] == ""))).all()
+    assert (has["no_birth"] == ((records["age"] == "") & (records["date_of_birth"] == ""))).all()
+    people = data.people.set_index("person_id")
+    related = set(people.index[people["namesake_of"] != ""]) | set(people["namesake_of"])
+    assert (has["namesake"] == records["person_id"].isin(related)).all()
+    assert (has["married"] == (records["true_married_family_name"] != "")).all()
+
+
+def test_people_move_district_between_records(data: SyntheticData, records: pd.DataFrame) -> None:
+    moved = records["cases"].str.contains("moved")
+    per_person = records.groupby("person_id").size()
+    movers = records.loc[moved, "person_id"].unique()
+    several = (per_person >= 2).sum()
+    assert abs(len(movers) / several - data.config.moved_share) < 0.015
+    # Only later records move: each mover's first contact keeps the home district.
+    first = records.sort_values("contact_date").groupby("person_id").head(1)
+    assert not first["cases"].str.contains("moved").any()
+
+
+def test_some_namesakes_share_the_father(data: SyntheticData) -> None:
+    people = data.people.set_index("person_id")
+    copies = people[people["namesake_of"] != ""]
+    originals = people.loc[copies["namesake_of"]]
+    same = copies["father_name"].to_numpy() == originals["father_name"].to_numpy()
+    # The share given the same father, plus those whose fathers match by chance.
+    assert abs(same.mean() - data.config.namesake_same_father_share) < 0.06
+    assert same.mean() >= data.config.namesake_same_father_share - 0.03

@@ -10,7 +10,10 @@ same function (tests/pipelines/test_migrations.py fails until one records the ne
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the agency tool imports schemas/ and must not need duckdb
+    import duckdb
 
 # sha256 of the staging columns this migration brings a warehouse to (name, type per table);
 # see `pipelines.migrations.staging_fingerprint`.

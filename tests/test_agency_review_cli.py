@@ -1,0 +1,131 @@
+"""The agency review round trip through the real commands (issue 18):
+`pahichan review-requests` (warehouse) -> `pahichan review-decide` (agency, its own clear
+records side by side, a signed decision file) -> `pahichan review-import` -> the next
+`pahichan run` honours every decision."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import main
+
+AGENCY = "shelter-rv"
+
+
+def _invoke(*arguments: str, allowed: tuple[int, ...] = (0,), stdin: str | None = None) -> str:
+    result = CliRunner().invoke(main, list(arguments), input=stdin)
+    assert result.exit_code in allowed, result.output
+    return result.output
+
+
+def _survivors(warehouse: Path) -> dict[str, str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(
+            con.execute("SELECT record_token, survivor_id FROM linkage.memberships").fetchall()
+        )
+
+
+@pytest.mark.slow  # synth, pseudonymise and two linked runs
+def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> None:
+    extracts, inbox, agency = tmp_path / "extracts", tmp_path / "inbox", tmp_path / "agency"
+    warehouse = tmp_path / "warehouse" / "pahichan.duckdb"
+    _invoke("synth", "--people", "600", "--seed", "11", "--out", str(extracts),
+            "--truth-out", str(agency / "truth"))  # fmt: skip
+    key, signing = agency / "linkage.key", agency / f"{AGENCY}.signing.pem"
+    _invoke("keys", "new", "--out", str(key))
+    _invoke("keys", "new-signing", "--out", str(signing))
+    _invoke("agency-key", "register", "--agency", AGENCY, "--by", "test",
+            "--source-type", "shelter", "--public-key", str(agency / f"{AGENCY}.signing.pub.pem"),
+            "--warehouse", str(warehouse))  # fmt: skip
+    register = extracts / "shelter.csv"
+    _invoke("pseudonymise", "--source-type", "shelter", "--agency", AGENCY, "--key", str(key),
+            "--signing-key", str(signing), "--in", str(register),
+            "--out", str(inbox / "shelter" / AGENCY), "--crosswalk-dir", str(agency / "cw"),
+            allowed=(0, 3))  # fmt: skip
+    _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
+
+    # Warehouse: the request file holds review ids and the agency's own tokens only.
+    out = _invoke("review-requests", "--out", str(tmp_path / "requests"),
+                  "--warehouse", str(warehouse))  # fmt: skip
+    request_path = tmp_path / "requests" / f"{AGENCY}.review-request.json"
+    assert request_path.exists(), out
+    request = json.loads(request_path.read_text(encoding="utf-8"))
+    assert request["pairs"]
+    assert all(
+        set(p) == {"review_id", "record_token_l", "record_token_r"} for p in request["pairs"]
+    )
+
+    # Agency: decide each pair as the truth says (a caseworker reading the two records).
+    with (agency / "truth" / "truth.csv").open(encoding="utf-8", newline="") as handle:
+        person = {
+            row["record_id"]: row["person_id"]
+            for row in csv.DictReader(handle)
+            if row["source"] == "shelter"
+        }
+    crosswalk = {}
+    for path in (agency / "cw").glob("*.crosswalk.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            crosswalk.update({r["record_token"]: r["record_id"] for r in csv.DictReader(handle)})
+    decisions = {
+        p["review_id"]: "must_link"
+        if person[crosswalk[p["record_token_l"]]] == person[crosswalk[p["record_token_r"]]]
+        else "cannot_link"
+        for p in request["pairs"]
+    }
+    decision_path = agency / "decisions.json"
+    shown = _invoke(
+        "review-decide", "--request", str(request_path), "--crosswalk-dir", str(agency / "cw"),
+        "--register", str(register), "--signing-key", str(signing), "--by", "caseworker-1",
+        "--out", str(decision_path),
+        *(f"--decision={rid}={decision}" for rid, decision in decisions.items()),
+    )  # fmt: skip
+    first = crosswalk[request["pairs"][0]["record_token_l"]]
+    assert first in shown  # the agency's own record id, on its own screen
+    body = decision_path.read_text(encoding="utf-8")
+    assert first not in body  # clear ids never go back, tokens and decisions only
+    assert len(json.loads(body)["decisions"]) == len(decisions)
+
+    # Warehouse: verified with the agency's registered key, stored, applied by the next run.
+    _invoke("review-import", "--agency", AGENCY, "--file", str(decision_path),
+            "--warehouse", str(warehouse))  # fmt: skip
+    _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
+    survivors = _survivors(warehouse)
+    for pair in request["pairs"]:
+        together = survivors[pair["record_token_l"]] == survivors[pair["record_token_r"]]
+        assert together == (decisions[pair["review_id"]] == "must_link"), pair["review_id"]
+    again = _invoke("review-requests", "--out", str(tmp_path / "again"),
+                    "--warehouse", str(warehouse))  # fmt: skip
+    repeated = tmp_path / "again" / f"{AGENCY}.review-request.json"
+    if repeated.exists():
+        left = {p["review_id"] for p in json.loads(repeated.read_text())["pairs"]}
+        assert not left & set(decisions), again
+
+    # A file altered after signing is refused whole.
+    tampered = json.loads(decision_path.read_text(encoding="utf-8"))
+    tampered["decided_by"] = "someone else"
+    altered = agency / "altered.json"
+    altered.write_text(json.dumps(tampered), encoding="utf-8")
+    refused = _invoke("review-import", "--agency", AGENCY, "--file", str(altered),
+                      "--warehouse", str(warehouse), allowed=(1,))  # fmt: skip
+    assert "signature" in refused
+
+
+def test_the_agency_command_imports_no_warehouse_package() -> None:
+    code = (
+        "import sys; from pipelines.cli import main; "
+        "main(['review-decide', '--help'], standalone_mode=False); "
+        "heavy = {'dagster', 'duckdb', 'splink', 'streamlit', 'great_expectations'}; "
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().endswith("[]"), result.stdout
