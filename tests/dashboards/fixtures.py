@@ -293,19 +293,22 @@ def quarantine_rows() -> pd.DataFrame:
 
 
 def geography_rows() -> pd.DataFrame:
-    """One row per place, with synthetic populations (NULL for one province's districts)."""
+    """One row per place, population NULL as the pipeline publishes it today
+    (`pipelines/defs/core/build.py`): the dashboard takes sourced census figures from
+    `schemas/reference/population_2021.csv` instead."""
     geography = load_geography()
-    rows = [("national", "NP", None, "Nepal", "नेपाल", 29_164_578)]
-    for i, p in enumerate(geography.provinces):
-        rows.append(("province", p.code, "NP", p.name_en, p.name_ne, 2_000_000 + 300_000 * i))
-    for i, d in enumerate(geography.districts):
-        population = None if d.province_code == "7" else 100_000 + 7_919 * i
-        rows.append(("district", d.code, d.province_code, d.name_en, d.name_ne, population))
+    rows = [("national", "NP", None, "Nepal", "नेपाल", None)]
+    for p in geography.provinces:
+        rows.append(("province", p.code, "NP", p.name_en, p.name_ne, None))
+    for d in geography.districts:
+        rows.append(("district", d.code, d.province_code, d.name_en, d.name_ne, None))
     for unit in geography.local_levels:
         rows.append(("local_level", unit.code, unit.district_code, unit.name_en, unit.name_ne,
                      None))
-    return pd.DataFrame(rows, columns=[
+    frame = pd.DataFrame(rows, columns=[
         "geo_level", "geo_code", "parent_code", "name_en", "name_ne", "population"])
+    frame["population"] = frame["population"].astype("Int64")
+    return frame
 
 
 def write_public_db(path: Path, seed: int = 11) -> Path:
