@@ -23,6 +23,7 @@ from pipelines.defs.marts.build import (
 )
 from pipelines.defs.publish.build import published_grid
 from schemas.geography import load_geography
+from schemas.vocabularies import SERVICES as VOCABULARY_SERVICES
 
 THRESHOLD = 5
 # (period_type, period, period_start)
@@ -47,10 +48,10 @@ CATEGORIES = {
     "agency_type": ["shelter", "ocmc", "migration"],
 }
 MEASURES = ["survivors", "new_survivors", "returning_survivors", "records"]
+# The service codes of schemas.vocabularies.SERVICES, by tier, as the pipeline publishes them.
 SERVICES = {
-    "immediate": ["assessment", "counselling", "health_check", "shelter", "family_contact"],
-    "short_term": ["health", "legal_aid", "psychosocial", "seed_money"],
-    "long_term": ["education", "skills_training", "job_placement"],
+    tier: [code for code, service in VOCABULARY_SERVICES.items() if service.tier == tier]
+    for tier in ("immediate", "short_term", "long_term")
 }
 AGENCY_TYPES = ["shelter", "ocmc", "migration", "police", "other"]
 SOURCE_TYPES = ["shelter", "ocmc", "migration"]
@@ -311,7 +312,9 @@ def geography_rows() -> pd.DataFrame:
     return frame
 
 
-def write_public_db(path: Path, seed: int = 11) -> Path:
+def write_public_db(
+    path: Path, seed: int = 11, data_through: dt.date = dt.date(2024, 12, 31)
+) -> Path:
     """Write the fixture file (the pipeline's atomic publish is not modelled)."""
     con = duckdb.connect(str(path))
     try:
@@ -336,9 +339,9 @@ def write_public_db(path: Path, seed: int = 11) -> Path:
         con.execute("ALTER TABLE quarantine_reasons ALTER value TYPE INTEGER")
         con.execute(
             "CREATE TABLE publication AS SELECT TIMESTAMP '2025-01-05 06:30:00' AS published_at, "
-            "'run-fixture' AS run_id, ? AS threshold, DATE '2024-12-28' AS data_through, "
+            "'run-fixture' AS run_id, ? AS threshold, ?::DATE AS data_through, "
             "'1' AS contract_version, 'model-fixture' AS model_version",
-            [THRESHOLD],
+            [THRESHOLD, data_through],
         )
     finally:
         con.close()
