@@ -18,6 +18,9 @@ from dashboards.state import SESSION_KEY, Filters, demographic_selection
 st.set_page_config(page_title="Pahichan", layout="wide")
 ui.style()
 
+# `?lang=ne` opens the dashboard in Nepali (a link to share; the switch still works).
+if "lang" not in st.session_state and st.query_params.get("lang") in LANGUAGES:
+    st.session_state["lang"] = st.query_params["lang"]
 lang = st.sidebar.radio(
     "Language / भाषा", list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True, key="lang"
 )

@@ -76,11 +76,11 @@ def _open(page, url: str) -> None:
     for _ in range(2):
         page.goto(url, wait_until="domcontentloaded")
         try:
-            page.wait_for_selector('[data-testid="stMetric"], .js-plotly-plot', timeout=TIMEOUT_MS)
+            page.wait_for_selector('[data-testid="stMetric"], .js-plotly-plot, [data-testid="stTable"]', timeout=TIMEOUT_MS)
             return
         except Exception:
             continue
-    page.wait_for_selector('[data-testid="stMetric"], .js-plotly-plot', timeout=TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stMetric"], .js-plotly-plot, [data-testid="stTable"]', timeout=TIMEOUT_MS)
 
 
 def test_pages_render_in_chromium(dashboard_url: str, browser, tmp_path: Path) -> None:
@@ -93,13 +93,14 @@ def test_pages_render_in_chromium(dashboard_url: str, browser, tmp_path: Path) -
 
     _open(page, f"{dashboard_url}/where")
     page.wait_for_selector(".js-plotly-plot .choroplethlocation", timeout=TIMEOUT_MS)
+    # The nation's map shows its provinces first (issue 19: one level at a time).
     page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length >= 77",
+        "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length >= 7",
         timeout=TIMEOUT_MS,
     )
     shapes = page.locator(".js-plotly-plot path.choroplethlocation").count()
-    assert shapes == 77, f"expected 77 district shapes, found {shapes}"
-    page.screenshot(path=str(tmp_path / "map_districts.png"), full_page=True)
+    assert shapes == 7, f"expected 7 province shapes, found {shapes}"
+    page.screenshot(path=str(tmp_path / "map_provinces.png"), full_page=True)
     assert small_counts([_page_text(page)]) == []
 
     # Change a filter: the province drill-down leaves only that province's districts.
@@ -153,3 +154,83 @@ def test_hidden_cells_show_one_symbol_and_a_legend_in_chromium(dashboard_url: st
     page.get_by_text(HIDDEN_LEGEND, exact=False).first.wait_for(
         state="visible", timeout=TIMEOUT_MS)
     assert threshold_marks([_page_text(page), _chart_text(page)]) == []
+
+
+# --- issue 19: a real browser at 1280 px and 390 px, in both languages -----------------------
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # git-ignored, kept by CI
+PAGES19 = ("", "/where", "/services", "/reintegration", "/quality")
+
+
+def _select(page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_default_period_drill_down_legend_and_language_in_chromium(
+    dashboard_url: str, browser
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _open(page, dashboard_url)
+    # Default period: the newest complete year of the fixture (data to 2024-12-31).
+    page.wait_for_selector(
+        '[data-testid="stSidebar"] [data-testid="stSelectbox"]:has-text("2024")',
+        timeout=TIMEOUT_MS)
+    # No truncated metric label at 1280 px: every label fits its box.
+    page.wait_for_selector('[data-testid="stMetricLabel"]', timeout=TIMEOUT_MS)
+    cut = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[data-testid="stMetricLabel"] p'))
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+    assert cut == []
+    # Icons: Material Symbols from Streamlit's bundle, not emoji that need a system font.
+    icons = page.locator('[data-testid="stSidebarNav"] [data-testid="stIconMaterial"]').count()
+    assert icons >= 5
+
+    # Drill-down: provinces first, then a province's districts.
+    _open(page, f"{dashboard_url}/where")
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 7",
+        timeout=TIMEOUT_MS)
+    _select(page, "Province", "Bagmati Province")
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 13",
+        timeout=TIMEOUT_MS)
+    # Legend: hidden, zero and not published are distinct entries with distinct fills.
+    legend = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(
+            g => g.data.filter(t => t.showlegend).map(t => [t.name, t.colorscale[0][1]]))""")
+    names = dict(legend)
+    assert any(name.startswith("✱") for name in names)
+    assert len(set(names.values())) == len(names)
+
+    # Language switch keeps the province and the map level.
+    page.get_by_text("नेपाली").first.click()
+    page.wait_for_selector("h2:has-text('बागमती प्रदेश')", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 13",
+        timeout=TIMEOUT_MS)
+    checked = page.locator('[data-testid="stRadio"] input:checked').count()
+    radios = page.locator('[data-testid="stRadio"]').count()
+    assert checked == radios  # every radio group still has its selection
+    assert "Choose an option" not in _page_text(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "ne"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_screenshot_every_page(dashboard_url: str, browser, lang: str, width: int) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    for path in PAGES19:
+        name = path.strip("/") or "overview"
+        _open(page, f"{dashboard_url}{path}?lang={lang}")
+        if lang == "ne":
+            page.wait_for_selector("h1:has-text('पहिचान')", timeout=TIMEOUT_MS)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / f"{name}_{lang}_{width}.png"), full_page=True)
+        text = _page_text(page)
+        assert "Traceback" not in text and "Choose an option" not in text
+        # Nothing wider than the screen (no sideways scrolling on a phone).
+        overflow = page.evaluate(
+            "document.querySelector('[data-testid=\"stMain\"]').scrollWidth"
+            " - window.innerWidth")
+        assert overflow <= 1, f"{name} overflows by {overflow} px at {width} px"
