@@ -21,14 +21,12 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 logger = logging.getLogger(__name__)
 
-AUDIT_SQL = Path(__file__).resolve().parents[1] / "schemas" / "warehouse" / "audit.sql"
 GENESIS_HASH = "0" * 64
 ACTIONS = frozenset(
     {
@@ -72,8 +70,11 @@ class AuditEvent:
 
 
 def ensure_audit_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create `ops.audit_log` and `ops.withdrawals` if missing (idempotent)."""
-    con.execute(AUDIT_SQL.read_text(encoding="utf-8"))
+    """Make sure `ops.audit_log` and `ops.withdrawals` exist: the pending migrations
+    (`pipelines.migrations`; baseline 0001 creates both), nothing when there are none."""
+    from pipelines.migrations import migrate
+
+    migrate(con)
 
 
 def _canonical_detail(detail: dict[str, Any]) -> str:

@@ -1,13 +1,13 @@
 """Generate docs/data-dictionary.md from the DuckDB table and column comments.
 
-The comments in the DDL (`schemas/warehouse/*.sql`) and those `publish` writes into the
-reader files are the single source: this module only collects and renders them, so the
-dictionary cannot drift from the tables. Covered: the warehouse schemas `core` and `marts`
-(every table), `staging`, `ops` and `audit` tables that carry a comment, and the reader files
-`public.duckdb` and `analyst.duckdb`.
+The comments in the DDL (`schemas/warehouse/*.sql` and its migrations) and those `publish`
+writes into the reader files are the single source: this module only collects and renders
+them, so the dictionary cannot drift from the tables. Covered: the warehouse schemas `core`
+and `marts` (every table), `staging`, `ops` and `audit` tables that carry a comment, and the
+reader files `public.duckdb` and `analyst.duckdb`.
 
-`python -m pipelines.dictionary [output]` builds a throwaway in-memory warehouse from the DDL
-(no data), rebuilds core and marts, publishes both reader files to a temporary folder and
+`python -m pipelines.dictionary [output]` builds a throwaway in-memory warehouse by the
+migrations (no data), rebuilds core and marts, publishes both reader files to a temporary folder and
 writes the document (default `docs/data-dictionary.md`). A test checks the committed file
 is what this produces.
 """
@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO / "docs" / "data-dictionary.md"
-WAREHOUSE_DDL = ("staging.sql", "ops.sql", "audit.sql")
 REQUIRED_SCHEMAS = ("core", "marts")
 OPTIONAL_SCHEMAS = ("staging", "ops", "audit")
 
@@ -96,17 +95,15 @@ def render(sections: list[tuple[str, str, list[Table]]]) -> str:
 
 
 def build_dictionary() -> str:
-    """Build an empty warehouse from the DDL, publish it, and render every store."""
+    """Build an empty warehouse by its migrations, publish it, and render every store."""
     from pipelines.defs.core.build import build_core
     from pipelines.defs.marts.build import build_marts
     from pipelines.defs.publish.build import ANALYST_FILE, PUBLIC_FILE, publish
+    from pipelines.migrations import migrate
 
-    ddl = REPO / "schemas" / "warehouse"
     con = duckdb.connect()
     try:
-        for name in WAREHOUSE_DDL:
-            if (ddl / name).exists():
-                con.execute((ddl / name).read_text(encoding="utf-8"))
+        migrate(con)
         build_core(con)
         build_marts(con)
         with tempfile.TemporaryDirectory() as folder:

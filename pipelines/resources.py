@@ -28,6 +28,7 @@ import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 
 from pipelines.alerts import alert_sink_from_env
+from pipelines.migrations import migrate
 from pipelines.warehouse_lock import hold_warehouse
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ class WarehouseResource(ConfigurableResource):
 
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The DuckDB connection itself; only ever called with the run lock held."""
+        """The DuckDB connection itself, migrated; only ever called with the run lock held."""
         _make_private(Path(self.path), self.spill_dir)
         config = {**DUCKDB_OFFLINE_CONFIG, "temp_directory": str(self.spill_dir)}
         if self.memory_limit:
@@ -164,6 +165,9 @@ class WarehouseResource(ConfigurableResource):
         else:
             con = duckdb.connect(self.path, config=config)
         try:
+            # Every write connection brings the schema to the latest version first (one
+            # transaction; a failed migration leaves the warehouse as it was).
+            migrate(con)
             yield con
         finally:
             con.close()

@@ -189,6 +189,9 @@ def resolve_service(text: object) -> str | None:
 
 
 # --- agency type ---------------------------------------------------------------------------
+# The agency types that send batches (inbox folders, staging tables, manifests'
+# `source_type`); police and other agencies appear only as referral partners.
+SOURCE_TYPES: tuple[str, ...] = ("shelter", "ocmc", "migration")
 AGENCY_TYPES: dict[str, str] = {
     "shelter": "Shelter",
     "ocmc": "One-stop Crisis Management Centre",

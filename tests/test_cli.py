@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.cli import BENCHMARKS
 from pipelines.cli import SUBCOMMANDS, main
-from pipelines.commands.benchmark import BENCHMARKS
 
 
 def test_help_lists_every_subcommand_with_its_summary() -> None:

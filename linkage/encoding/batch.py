@@ -36,8 +36,9 @@ import pyarrow.parquet as pq
 
 from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.encode import EncodedBatch, Reject, encode_frame
-from linkage.encoding.schema import CONTRACT_VERSION, INPUT_COLUMNS, NAME_COLUMNS
+from linkage.encoding.schema import INPUT_COLUMNS, NAME_COLUMNS
 from linkage.encoding.signing import AgencySigningKey, sign_manifest
+from schemas.contract import CONTRACT_VERSION
 
 # The one definition of an agency id, used by the agency tool and by the warehouse
 # (registration and ingest): ASCII letters and digits, '-' and '_', matched whole. `\A...\Z`
@@ -197,7 +198,10 @@ def batch_id_of(agency_id: str, raw_bytes: bytes, key_id: str) -> str:
 
 def _atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # O_BINARY (Windows only): otherwise the descriptor is in text mode and "\n" -> "\r\n",
+    # which would corrupt the Parquet bytes the manifest's hash and signature cover.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(temporary, flags, mode)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

@@ -20,6 +20,7 @@ from linkage.encoding.signing import (
     read_signing_key,
     write_signing_key,
 )
+from schemas.vocabularies import SOURCE_TYPES
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
@@ -118,7 +119,7 @@ def keys_new_signing(out: Path) -> None:
 )
 @click.option(
     "--source-type",
-    type=click.Choice(["shelter", "ocmc", "migration"]),
+    type=click.Choice(SOURCE_TYPES),
     required=True,
     help="Kind of agency that made the export.",
 )

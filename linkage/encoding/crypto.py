@@ -21,7 +21,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # enc-2 changed the birth tokens only; sub-key labels keep the enc-1 prefix so every other
 # token and filter stays byte-identical (and comparable) across the two versions.
-ENCODING_VERSION = "pahichan-enc-2"
+# Every encoding version a warehouse still reads, oldest first; the encoder writes the last.
+ENCODING_VERSIONS: tuple[str, ...] = ("pahichan-enc-1", "pahichan-enc-2")
+ENCODING_VERSION = ENCODING_VERSIONS[-1]
 SECRET_BYTES = 32
 _INFO_PREFIX = b"pahichan/enc-1/"
 _KEY_ID_MESSAGE = b"pahichan key id"

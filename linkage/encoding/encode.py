@@ -54,11 +54,10 @@ from linkage.encoding.schema import (
 from schemas.contract import record_kind_problems
 from schemas.reintegration import canonical_answer
 from schemas.text import normalise_key
-from schemas.vocabularies import resolve_record_kind
+from schemas.vocabularies import SOURCE_TYPES, resolve_record_kind
 
 logger = logging.getLogger(__name__)
 
-SOURCE_TYPES = ("shelter", "ocmc", "migration")
 CALENDARS = ("ad", "bs")
 
 

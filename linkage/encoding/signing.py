@@ -97,9 +97,14 @@ def write_signing_key(path: Path) -> tuple[str, Path]:
     if public_path.exists():
         raise FileExistsError(public_path)
     # O_EXCL: fail if anything is already there (including a planted symlink).
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # O_BINARY (Windows only): otherwise the descriptor is in text mode and "\n" -> "\r\n".
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags, 0o600)
     try:
-        os.fchmod(descriptor, 0o600)
+        # The umask could only narrow the mode; make it exact. Windows (Python < 3.13) has no
+        # fchmod: there the file's protection is the ACL of the folder it is created in.
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, 0o600)
         os.write(descriptor, pem)
     finally:
         os.close(descriptor)

@@ -35,13 +35,14 @@ from linkage.encoding.batch import AGENCY_ID_RULE, _atomic_write, is_agency_id, 
 from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.keyed import encoder_for
 from linkage.encoding.keys import KeyFileError, read_key
-from linkage.encoding.schema import CONTRACT_VERSION
 from linkage.encoding.signing import (
     AgencySigningKey,
     SigningKeyError,
     read_signing_key,
     sign_manifest,
 )
+from schemas.contract import CONTRACT_VERSION
+from schemas.vocabularies import SOURCE_TYPES
 
 WITHDRAWAL_KIND = "withdrawal"
 WITHDRAWAL_SUFFIX = ".withdrawal.parquet"
@@ -162,7 +163,7 @@ def _fail(message: str) -> None:
         "records in your register so they are never exported again."
     ),
 )
-@click.option("--source-type", type=click.Choice(["shelter", "ocmc", "migration"]),
+@click.option("--source-type", type=click.Choice(SOURCE_TYPES),
               required=True, help="Kind of agency that sent the records.")  # fmt: skip
 @click.option("--agency", "agency_id", required=True, help="Agency id, as in earlier batches.")
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path),

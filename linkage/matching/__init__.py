@@ -20,7 +20,7 @@ Modules: spec (model as data), training, calibration (lambda, u and the auto-lin
 from the model's own scores), parameters (m/u adjustments), threshold (label-free auto-link
 threshold),
 scoring (incremental), clustering (chaining guards), stable_ids, review, store (DDL),
-linking (transactions), benchmark (CLI) and baseline (plaintext Splink for the benchmark).
+linking (transactions). The benchmark and its plaintext baseline are in benchmarks/linkage/.
 """
 
 from __future__ import annotations

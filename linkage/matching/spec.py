@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ENCODING_VERSION = "pahichan-enc-2"
+from linkage.encoding.crypto import ENCODING_VERSION
+
 # 2: order-free name key level and rule, ID numbers one keystroke apart, blocking at scale.
 # 3: same-ward level of the place comparison.
 # 4: birth through keyed windows (pahichan-enc-2), enc-1 levels kept for enc-1 pairs.

@@ -20,12 +20,18 @@ All statements bind values as parameters; identifiers come only from code consta
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
-from linkage.encoding.schema import LATER_COLUMNS
+from linkage.encoding.schema import (
+    BATCH_COLUMNS,
+    BatchColumn,
+    add_column_statements,
+    column_definitions_sql,
+)
 from linkage.matching.spec import NAME_FILTERS
 
 logger = logging.getLogger(__name__)
@@ -42,52 +48,11 @@ GAMMA_COLUMNS = (
     "gamma_phone",
 )
 
-# Columns of the pseudonymised batch (docs/interfaces.md section 2) with their DuckDB types.
-BATCH_COLUMNS: dict[str, str] = {
-    "record_token": "VARCHAR",
-    "record_kind": "VARCHAR",
-    "source_row": "INTEGER",
-    "given_name_bf": "BLOB",
-    "family_name_bf": "BLOB",
-    "father_name_bf": "BLOB",
-    "full_name_bf": "BLOB",
-    "given_name_key": "VARCHAR",
-    "family_name_key": "VARCHAR",
-    "full_name_key": "VARCHAR",
-    "name_set_key": "VARCHAR",
-    "birth_year_token": "VARCHAR",
-    "birth_year_pm1_tokens": "VARCHAR[]",
-    "birth_year_pm2_tokens": "VARCHAR[]",
-    "birth_date_token": "VARCHAR",
-    "birth_window_tokens": "VARCHAR[]",
-    "birth_day_token": "VARCHAR",
-    "sex_token": "VARCHAR",
-    "district_token": "VARCHAR",
-    "ward_token": "VARCHAR",
-    "citizenship_token": "VARCHAR",
-    "passport_token": "VARCHAR",
-    "citizenship_edit_tokens": "VARCHAR[]",
-    "passport_edit_tokens": "VARCHAR[]",
-    "phone_token": "VARCHAR",
-    "sex": "VARCHAR",
-    "age_band": "VARCHAR",
-    "birth_precision": "VARCHAR",
-    "province_code": "VARCHAR",
-    "district_code": "VARCHAR",
-    "local_level_code": "VARCHAR",
-    "caste_ethnicity": "VARCHAR",
-    "contact_date": "DATE",
-    "exploitation_type": "VARCHAR",
-    "destination_country": "VARCHAR",
-    "services": "VARCHAR[]",
-    "referred_from": "VARCHAR",
-    "referred_to": "VARCHAR",
-    # Contract 1.2 (NULL = linkage_and_statistics); statistics_only records are never
-    # compared (prepare.LINKABLE), so each is a survivor of its own.
-    "consent_scope": "VARCHAR",
-}
-# Stores created before the later batch columns existed gain them (ADD COLUMN in _ddl).
-_LATER_COLUMN_TYPES = {name: BATCH_COLUMNS[name] for name in LATER_COLUMNS}
+# Batch columns the store keeps (docs/interfaces.md section 2; follow-up answers are not
+# linked on), from the one definition. consent_scope NULL = linkage_and_statistics;
+# statistics_only records are never compared (prepare.LINKABLE), so each is a survivor of
+# its own.
+RECORD_COLUMNS: tuple[BatchColumn, ...] = tuple(c for c in BATCH_COLUMNS if c.in_linkage_store)
 # Columns the linkage model needs; a batch missing one of these is refused.
 REQUIRED_COLUMNS = (
     "record_token",
@@ -104,10 +69,7 @@ REQUIRED_COLUMNS = (
 
 
 def _ddl() -> list[str]:
-    record_columns = ",\n    ".join(
-        f"{name} {kind}{' PRIMARY KEY' if name == 'record_token' else ''}"
-        for name, kind in BATCH_COLUMNS.items()
-    )
+    record_columns = ",\n".join(column_definitions_sql(RECORD_COLUMNS)).lstrip()
     gammas = ",\n    ".join(f"{g} INTEGER" for g in GAMMA_COLUMNS)
     return [
         "CREATE SCHEMA IF NOT EXISTS linkage",
@@ -117,13 +79,9 @@ def _ddl() -> list[str]:
     source_type VARCHAR NOT NULL,
     agency_id VARCHAR NOT NULL,
     key_id VARCHAR NOT NULL,
-    added_at TIMESTAMP NOT NULL
+    added_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (record_token)
 )""",
-        # Stores created before these columns arrived gain them (NULL for old records).
-        *(
-            f"ALTER TABLE linkage.records ADD COLUMN IF NOT EXISTS {name} {kind}"
-            for name, kind in _LATER_COLUMN_TYPES.items()
-        ),
         """CREATE TABLE IF NOT EXISTS linkage.record_blocking_keys (
     record_token VARCHAR PRIMARY KEY,
     lsh_params VARCHAR NOT NULL,
@@ -186,6 +144,26 @@ def ensure_linkage_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the `linkage` schema and its tables if missing (safe to call repeatedly)."""
     for statement in _ddl():
         con.execute(statement)
+    for statement in records_upgrade_statements(_columns_present(con, "linkage", "records")):
+        con.execute(statement)
+
+
+def records_upgrade_statements(present: Collection[str]) -> list[str]:
+    """ALTERs giving a `linkage.records` created by an older version the later batch columns.
+
+    `present` is the table's current column names; empty for an up-to-date store (old
+    records read NULL in the added columns).
+    """
+    return add_column_statements("linkage.records", RECORD_COLUMNS, present)
+
+
+def _columns_present(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+        "current_database() AND table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def utc_now() -> datetime:
@@ -219,10 +197,10 @@ def insert_records(
     """
     check_batch_columns(batch)
     select_list = ", ".join(
-        f"CAST(incoming.{name} AS {kind}) AS {name}"
-        if name in batch.column_names
-        else f"CAST(NULL AS {kind}) AS {name}"
-        for name, kind in BATCH_COLUMNS.items()
+        f"CAST(incoming.{c.name} AS {c.duckdb_type}) AS {c.name}"
+        if c.name in batch.column_names
+        else f"CAST(NULL AS {c.duckdb_type}) AS {c.name}"
+        for c in RECORD_COLUMNS
     )
     before = con.execute("SELECT count(*) FROM linkage.records").fetchone()[0]
     con.register("__pahichan_incoming", batch)

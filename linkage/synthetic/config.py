@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-SOURCE_TYPES: tuple[str, ...] = ("shelter", "ocmc", "migration")
+from schemas.vocabularies import SOURCE_TYPES as SOURCE_TYPES
+
 RECORD_ID_PREFIX: Mapping[str, str] = MappingProxyType(
     {"shelter": "SH", "ocmc": "OC", "migration": "MG"}
 )

@@ -41,6 +41,7 @@ import scipy.linalg
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from pipelines.disclosure.lp import minimise
 from pipelines.disclosure.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -362,85 +363,207 @@ def _lp_groups(eq: sparse.csr_matrix, ub: sparse.csr_matrix, hidden: np.ndarray
 
 
 def _solve(c, a_ub, b_ub, a_eq, b_eq, bounds):
-    from scipy.optimize import linprog
+    return minimise(c, a_ub, b_ub, a_eq, b_eq, bounds)
 
-    return linprog(c, A_ub=a_ub if a_ub.shape[0] else None,
-                   b_ub=b_ub if a_ub.shape[0] else None,
-                   A_eq=a_eq if a_eq.shape[0] else None,
-                   b_eq=b_eq if a_eq.shape[0] else None,
-                   bounds=bounds, method="highs")
+
+# A group larger than this many hidden cells checks what its batched LPs left open on a local
+# LP (the cells nearest the target free, every other hidden cell fixed at its true value)
+# instead of on LPs over the whole group: HiGHS time grows fast with the group, and the
+# largest groups of a 100k-record publication hold thousands of hidden cells.
+LOCAL_CELLS = 200
+# Up to this many targets in a large group: local LPs first (see `_group_violations`).
+FEW_TARGETS = 100
+# Up to this many targets left open by the restrictions: settled on the whole group.
+CONFIRM_TARGETS = 25
 
 
 def _group_violations(a_eq, b_eq, a_ub, b_ub, targets: list[int],
-                      requirements: list[Requirement]) -> list[int]:
-    """Targets (local column numbers) whose feasible range misses its requirement."""
+                      requirements: list[Requirement], values: np.ndarray,
+                      exact: bool = False, confirm: bool = False) -> list[int]:
+    """Targets (local column numbers) whose feasible range misses its requirement.
+
+    Exact (every range over the whole group) when `exact` or the group is small. A large
+    group combines batched LPs over the whole group with local restrictions (the cells
+    nearest a target free, every other cell fixed at its true value): fixing cells can only
+    narrow a range, so a local range that meets the requirement proves the whole one does.
+    With `confirm`, when at most `CONFIRM_TARGETS` are left open, they are settled on the
+    whole group; otherwise a target neither shows is reported violated (safe: it gets a
+    complement, or `exact` settles it when no complement is left). Asked about many targets,
+    the batched LPs go first; asked about a few (the later rounds of the protection), the
+    local LPs do, and the batched LPs, which cost as much for two targets as for two
+    thousand, run only for the targets the local ones left open."""
     n = a_eq.shape[1]
-    lows: dict[int, float] = {}
-    highs: dict[int, float] = {}
-    simple = [t for t, r in zip(targets, requirements, strict=True) if r.points == (0.0,)]
-    width = {t: r.width for t, r in zip(targets, requirements, strict=True)}
-    # Batched: minimise the sum of unverified simple cells; those at 0 reach 0.
-    pending = set(simple)
-    while pending:
-        c = np.zeros(n)
-        c[sorted(pending)] = 1.0
-        result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
-        if result.status != 0:
-            raise RuntimeError(f"interval audit LP failed: {result.message}")
-        reached = {t for t in pending if result.x[t] <= _LP_TOLERANCE}
-        for t in reached:
-            lows[t] = 0.0
-        if not reached:
+    requirement_of = dict(zip(targets, requirements, strict=True))
+    lows = {t: float(values[t]) for t in targets}
+    highs = dict(lows)
+
+    def open_targets() -> dict[int, Requirement]:
+        return {t: r for t, r in requirement_of.items() if not _meets(lows[t], highs[t], r)}
+
+    def batched() -> None:
+        low, high = _batched_ranges(a_eq, b_eq, a_ub, b_ub, open_targets(), values)
+        for t in low:
+            lows[t], highs[t] = min(lows[t], low[t]), max(highs[t], high[t])
+
+    def one_by_one(neighbours: _Neighbourhoods | None) -> None:
+        for t in open_targets():
+            if neighbours is None:
+                low = _optimum(a_eq, b_eq, a_ub, b_ub, t, 1.0)
+                high = _optimum(a_eq, b_eq, a_ub, b_ub, t, -1.0)
+            else:
+                cells = neighbours.around(t, LOCAL_CELLS)
+                low, high = _local_range(a_eq, b_eq, a_ub, b_ub, values, cells)
+            # The true range is an interval holding every value shown feasible.
+            lows[t], highs[t] = min(lows[t], low), max(highs[t], high)
+
+    if exact or n <= LOCAL_CELLS:
+        batched()
+        one_by_one(None)
+        return sorted(open_targets())
+    if len(targets) <= FEW_TARGETS:
+        one_by_one(_Neighbourhoods(a_eq, a_ub))
+        if open_targets():
+            batched()
+    else:
+        batched()
+        one_by_one(_Neighbourhoods(a_eq, a_ub))
+    if confirm and len(open_targets()) <= CONFIRM_TARGETS:
+        # Few left: settle them on the whole group, so a cell is reported only when its
+        # range truly misses (a publication of unchanged data, whose cells all passed
+        # before, then reports none and gives the same file).
+        one_by_one(None)
+    return sorted(open_targets())
+
+
+def _meets(low: float, high: float, requirement: Requirement) -> bool:
+    """Whether a feasible range [low, high] holds every point and is wide enough."""
+    return (low <= min(requirement.points) + _LP_TOLERANCE
+            and high >= max(requirement.points) - _LP_TOLERANCE
+            and high - low >= requirement.width - _LP_TOLERANCE)
+
+
+# Batched LPs per direction: each verifies fewer targets than the one before (those left
+# need a LP of their own sooner or later); the first two verify nearly all of them.
+_BATCH_ROUNDS = 2
+
+
+def _batched_ranges(a_eq, b_eq, a_ub, b_ub, requirement_of: dict[int, Requirement],
+                    values: np.ndarray) -> tuple[dict[int, float], dict[int, float]]:
+    """The lowest and highest value seen feasible for each target, from the true values and a
+    few LPs for all targets at once: minimising the sum of the targets not yet verified, then
+    maximising the sum of min(x_t, the value t needs to reach). A target whose seen range
+    meets its requirement is verified; the true range can only be wider."""
+    n = a_eq.shape[1]
+    lows = {t: float(values[t]) for t in requirement_of}
+    highs = dict(lows)
+
+    def unverified() -> list[int]:
+        return sorted(t for t, r in requirement_of.items() if not _meets(lows[t], highs[t], r))
+
+    def seen(x: np.ndarray) -> None:
+        for t in requirement_of:
+            lows[t], highs[t] = min(lows[t], float(x[t])), max(highs[t], float(x[t]))
+
+    pending = unverified()
+    for _ in range(_BATCH_ROUNDS):
+        if not pending:
             break
-        pending -= reached
-    # Batched: maximise sum(min(x_t, width_t)) over unverified simple cells (extra y_t).
-    pending = set(simple)
-    while pending:
-        order = sorted(pending)
-        m = len(order)
+        c = np.zeros(n)
+        c[pending] = 1.0
+        seen(_checked(_solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))).x)
+        still = unverified()
+        if len(still) == len(pending):
+            break
+        pending = still
+    pending = unverified()
+    for _ in range(_BATCH_ROUNDS):
+        if not pending:
+            break
+        m = len(pending)
+        needed = [max(max(requirement_of[t].points), lows[t] + requirement_of[t].width)
+                  for t in pending]  # fmt: skip
         y = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)],
                                (np.r_[np.arange(m), np.arange(m)],
-                                np.r_[n + np.arange(m), order])), shape=(m, n + m))
+                                np.r_[n + np.arange(m), pending])), shape=(m, n + m))
         ub_rows = sparse.vstack([sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], m))]),
                                  y]).tocsr()
         eq_rows = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], m))]).tocsr()
         c = np.r_[np.zeros(n), -np.ones(m)]
-        bounds = [(0, None)] * n + [(0, width[t]) for t in order]
+        bounds = [(0, None)] * n + [(0, w) for w in needed]
         result = _solve(c, ub_rows, np.r_[b_ub, np.zeros(m)], eq_rows, b_eq, bounds)
-        if result.status != 0:
-            raise RuntimeError(f"interval audit LP failed: {result.message}")
-        reached = {t for t in order if result.x[t] >= width[t] - _LP_TOLERANCE}
-        for t in reached:
-            highs[t] = float(width[t])
-        if not reached:
+        seen(_checked(result).x[:n])
+        still = unverified()
+        if len(still) == len(pending):
             break
-        pending -= reached
-    violated = []
-    for t, requirement in zip(targets, requirements, strict=True):
-        need_low = min(requirement.points)
-        if t not in lows:
-            c = np.zeros(n)
-            c[t] = 1.0
-            result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
-            if result.status != 0:
-                raise RuntimeError(f"interval audit LP failed: {result.message}")
-            lows[t] = float(result.fun)
-        if t not in highs or highs[t] < max(requirement.points) \
-                or highs[t] - lows[t] < requirement.width:
-            c = np.zeros(n)
-            c[t] = -1.0
-            result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
-            if result.status == 3:
-                highs[t] = np.inf
-            elif result.status != 0:
-                raise RuntimeError(f"interval audit LP failed: {result.message}")
-            else:
-                highs[t] = float(-result.fun)
-        low, high = lows[t], highs[t]
-        if (low > need_low + _LP_TOLERANCE or high < max(requirement.points) - _LP_TOLERANCE
-                or high - low < requirement.width - _LP_TOLERANCE):
-            violated.append(t)
-    return violated
+        pending = still
+    return lows, highs
+
+
+def _checked(result):
+    if result.status != 0:
+        raise RuntimeError(f"interval audit LP failed: {result.message}")
+    return result
+
+
+def _optimum(a_eq, b_eq, a_ub, b_ub, target: int, sign: float) -> float:
+    """The smallest (sign 1) or largest (sign -1) feasible value of one target."""
+    c = np.zeros(a_eq.shape[1])
+    c[target] = sign
+    result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
+    if sign < 0 and result.status == 3:
+        return np.inf
+    return sign * float(_checked(result).fun)
+
+
+class _Neighbourhoods:
+    """Breadth-first neighbourhoods of a group's cells over the rows (relations and bounds)
+    that hold them."""
+
+    def __init__(self, a_eq: sparse.csr_matrix, a_ub: sparse.csr_matrix) -> None:
+        incidence = sparse.vstack([abs(a_eq), abs(a_ub)]).tocsr()
+        self._rows = incidence  # row -> cells
+        self._cols = incidence.tocsc()  # cell -> rows
+
+    def around(self, cell: int, limit: int) -> np.ndarray:
+        """Up to `limit` cells nearest to `cell` (itself first), in breadth-first order."""
+        rows, cols = self._rows, self._cols
+        chosen = [cell]
+        seen_cells, seen_rows = {cell}, set()
+        frontier = [cell]
+        while frontier and len(chosen) < limit:
+            next_frontier = []
+            for current in frontier:
+                for r in cols.indices[cols.indptr[current]:cols.indptr[current + 1]].tolist():
+                    if r in seen_rows:
+                        continue
+                    seen_rows.add(r)
+                    for other in rows.indices[rows.indptr[r]:rows.indptr[r + 1]].tolist():
+                        if other not in seen_cells and len(chosen) < limit:
+                            seen_cells.add(other)
+                            chosen.append(other)
+                            next_frontier.append(other)
+            frontier = next_frontier
+        return np.asarray(chosen, dtype=np.int64)
+
+
+def _restricted(a_eq, b_eq, a_ub, b_ub, values: np.ndarray, cells: np.ndarray):
+    """The polytope with only `cells` free (columns in that order) and every other cell at
+    its true value: a restriction, so each range in it lies inside the true one."""
+    fixed = np.ones(a_eq.shape[1], dtype=bool)
+    fixed[cells] = False
+    known = np.where(fixed, values, 0.0)
+    eq_rhs, ub_rhs = b_eq - a_eq @ known, b_ub - a_ub @ known
+    eq_local, ub_local = a_eq[:, cells].tocsr(), a_ub[:, cells].tocsr()
+    eq_rows = np.flatnonzero(np.diff(eq_local.indptr) > 0)
+    ub_rows = np.flatnonzero(np.diff(ub_local.indptr) > 0)
+    return eq_local[eq_rows], eq_rhs[eq_rows], ub_local[ub_rows], ub_rhs[ub_rows]
+
+
+def _local_range(a_eq, b_eq, a_ub, b_ub, values: np.ndarray, cells: np.ndarray
+                 ) -> tuple[float, float]:
+    """Range of `cells[0]` with only `cells` free (see `_restricted`)."""
+    restricted = _restricted(a_eq, b_eq, a_ub, b_ub, values, cells)
+    return _optimum(*restricted, 0, 1.0), _optimum(*restricted, 0, -1.0)
 
 
 def interval_violations(
@@ -450,10 +573,16 @@ def interval_violations(
     *,
     matrices: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
     cache: dict | None = None,
+    exact: bool = False,
+    confirm: bool = False,
 ) -> list[int]:
     """Sensitive hidden cells (keys of `requirements`) whose feasible range, derived from
     everything published with every relation and bound, misses their requirement.
 
+    A cell reported is one whose range could not be shown to meet its requirement: in a
+    large group that may be judged on a local restriction (see `_group_violations`);
+    `exact` asks for whole-group ranges; `confirm` for them where a few cells of a large
+    group are left open. A cell not reported always meets it.
     `cache` (kept by the caller) reuses the answer of groups unchanged since an earlier call.
     """
     hidden = np.asarray(hidden, dtype=bool)
@@ -481,20 +610,18 @@ def interval_violations(
             members = order[starts[label]:starts[label + 1]]  # positions among hidden columns
             eq_rows = np.unique(eq_h[:, members].indices)
             ub_rows = np.unique(ub_h[:, members].indices)
-            key = (columns[members].tobytes(), tuple(cells))
+            key = (columns[members].tobytes(), tuple(cells), exact, confirm)
             if cache is not None and key in cache:
                 violated += cache[key]
                 continue
             coefs = (eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1
                      else np.zeros(0))
-            if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1 and all(
-                    requirements[c].points == (0.0,) for c in cells):
+            if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1:
                 # One sum of hidden cells (all on the same side), nothing else: each ranges
                 # over [0, that sum] when it has two or more cells, else it is exact.
-                total = float(eq_rhs[eq_rows[0]]) / float(coefs[0])
-                ranged = len(members) >= 2
-                result = [c for c in cells
-                          if not ranged or abs(total) < requirements[c].width - _LP_TOLERANCE]
+                total = abs(float(eq_rhs[eq_rows[0]]) / float(coefs[0]))
+                low = 0.0 if len(members) >= 2 else total
+                result = [c for c in cells if not _meets(low, total, requirements[c])]
                 if cache is not None:
                     cache[key] = result
                 violated += result
@@ -504,7 +631,8 @@ def interval_violations(
             local = {int(columns[m]): j for j, m in enumerate(members)}
             found = _group_violations(
                 a_eq, eq_rhs[eq_rows], a_ub, ub_rhs[ub_rows], [local[c] for c in cells],
-                [requirements[c] for c in cells])
+                [requirements[c] for c in cells],
+                problem.values[columns[members]].astype(np.float64), exact, confirm)
             inverse = {j: c for c, j in local.items()}
             result = sorted(inverse[j] for j in found)
             if cache is not None:

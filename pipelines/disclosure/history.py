@@ -6,7 +6,8 @@ was hidden, and the value last *shown* for it by any publication. The protector 
 - hides a cell whose value moved by 1..k-1 since it was last shown (the difference would be
   a person: a withdrawal, a correction), and requires its range to include the old value;
 - keeps a cell hidden while its value is unchanged since it was hidden: showing it now would
-  reveal what the earlier file hid (and, through that file's relations, its neighbours).
+  reveal what the earlier file hid (and, through that file's relations, its neighbours);
+- keeps a slice out of the file while all its counts are unchanged since it was left out.
 
 Restricted store (schema `ops`, data officers only): true values of hidden cells are counts
 the warehouse can recompute from core anyway; no identity.
@@ -21,27 +22,18 @@ import pandas as pd
 
 from pipelines.catalog import table_exists
 from pipelines.disclosure.tables import cell_keys
-
-HISTORY_DDL = """
-CREATE TABLE IF NOT EXISTS ops.published_cells (
-    table_name            VARCHAR NOT NULL,
-    cell_key              VARCHAR NOT NULL,   -- the table's key columns joined by '|'
-    value                 BIGINT NOT NULL,    -- true count at the latest publication
-    is_hidden             BOOLEAN NOT NULL,
-    last_shown_value      BIGINT,             -- value last shown by any publication
-    run_id                VARCHAR,
-    PRIMARY KEY (table_name, cell_key)
-)
-"""
+from pipelines.migrations import migrate
 
 
 @dataclass
 class PublishedHistory:
     """`shown[table][key]`: value last shown; `hidden[table][key]`: true value when hidden in
-    the latest publication."""
+    the latest publication; `left_out[table][key]`: true value of a cell of a slice the
+    latest publication left out."""
 
     shown: dict[str, dict[str, int]] = field(default_factory=dict)
     hidden: dict[str, dict[str, int]] = field(default_factory=dict)
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def load_history(con: duckdb.DuckDBPyConnection) -> PublishedHistory:
@@ -50,14 +42,16 @@ def load_history(con: duckdb.DuckDBPyConnection) -> PublishedHistory:
     if not table_exists(con, "ops", "published_cells"):
         return history
     rows = con.execute(
-        "SELECT table_name, cell_key, value, is_hidden, last_shown_value "
-        "FROM ops.published_cells ORDER BY table_name, cell_key"
+        "SELECT table_name, cell_key, value, is_hidden, last_shown_value, "
+        "coalesce(is_left_out, false) FROM ops.published_cells ORDER BY table_name, cell_key"
     ).fetchall()
-    for table, key, value, is_hidden, last_shown in rows:
+    for table, key, value, is_hidden, last_shown, is_left_out in rows:
         if last_shown is not None:
             history.shown.setdefault(table, {})[key] = int(last_shown)
         if is_hidden:
             history.hidden.setdefault(table, {})[key] = int(value)
+        if is_left_out:
+            history.left_out.setdefault(table, {})[key] = int(value)
     return history
 
 
@@ -67,11 +61,23 @@ def save_history(
     protected: dict[str, pd.DataFrame],
     previous: PublishedHistory,
     run_id: str,
+    left_out: dict[str, pd.DataFrame] | None = None,
 ) -> int:
     """Replace ops.published_cells by this publication's cells; returns the row count.
 
-    `true_tables` are the count rows before protection (`ProtectionStats.frames`)."""
+    `true_tables` are the count rows before protection (`ProtectionStats.frames`);
+    `left_out` the rows (true values) of the slices the publication left out."""
     frames = []
+    for name, rows in (left_out or {}).items():
+        if rows.empty:
+            continue
+        keys = cell_keys(name, rows)
+        earlier = keys.map(previous.shown.get(name, {})).astype("Int64").to_numpy()
+        frames.append(pd.DataFrame({
+            "table_name": name, "cell_key": keys.to_numpy(),
+            "value": rows["value"].astype("int64").to_numpy(), "is_hidden": False,
+            "last_shown_value": earlier, "run_id": run_id, "is_left_out": True,
+        }))  # fmt: skip
     for name, shown in protected.items():
         if name not in true_tables or shown.empty or "is_suppressed" not in shown:
             continue
@@ -88,9 +94,9 @@ def save_history(
         frames.append(pd.DataFrame({
             "table_name": name, "cell_key": keys.to_numpy(), "value": values,
             "is_hidden": hidden, "last_shown_value": last_shown.to_numpy(), "run_id": run_id,
+            "is_left_out": False,
         }))  # fmt: skip
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute(HISTORY_DDL)
+    migrate(con)  # ops.published_cells is created by migration 0001
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM ops.published_cells")

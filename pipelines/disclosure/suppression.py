@@ -29,7 +29,7 @@ caches its answer for groups that did not change between rounds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy import sparse
@@ -48,13 +48,16 @@ PUBLISHED, PRIMARY, SECONDARY = 0, 1, 2
 
 
 class CannotWiden(RuntimeError):
-    """Hidden small cells whose range stays too narrow with every cell around them hidden:
-    the caller leaves their slices out of the publication (`tables.protect_tables`)."""
+    """Hidden small cells whose range stays too narrow with every cell around them hidden,
+    and no way to leave them out of the publication (see `suppress`'s `leave_out`)."""
 
     def __init__(self, cells: list[int]) -> None:
         super().__init__(f"cannot widen {len(cells)} ranges: no publishable cell left")
         self.cells = cells
 DEFAULT_THRESHOLD = 5
+# Takes cells out of the publication: marks them never published in the problem and returns
+# the mask of every cell it took out (None when it cannot).
+LeaveOut = Callable[[list[int]], "np.ndarray | None"]
 
 
 def primary_mask(values: np.ndarray, threshold: int) -> np.ndarray:
@@ -121,6 +124,8 @@ def suppress(
     references: np.ndarray | None = None,
     intervals: bool = True,
     kept: np.ndarray | None = None,
+    leave_out: LeaveOut | None = None,
+    left_out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Status per cell: PUBLISHED, PRIMARY or SECONDARY (virtual cells stay PUBLISHED).
 
@@ -131,6 +136,12 @@ def suppress(
     `intervals`, until every sensitive hidden cell's feasible range (LP over all relations
     and bounds) includes 0 (and its reference) and is at least `threshold` wide.
     `kept` marks cells that stay hidden whatever their value (earlier suppressions in force).
+    `leave_out(cells)`, when given, is asked to take out of the publication the cells whose
+    range stays too narrow with everything around them hidden (their whole slices): it marks
+    them never published in `problem` and returns them; they then need no range, only not
+    to be exactly computable when small (like a never-published residual). Without it, or
+    when it returns None, `CannotWiden` is raised. `left_out` marks cells already out of
+    the publication (never published in `problem`, no range required).
     Deterministic: ties are broken by cell number (the caller numbers cells in key order).
     """
     if threshold < 1:
@@ -147,7 +158,8 @@ def suppress(
         return status
     status = _exact_stage(problem, status, threshold, max_rounds)
     if intervals:
-        status = _interval_stage(problem, status, threshold, references, moved, max_rounds)
+        status = _interval_stage(problem, status, threshold, references, moved, max_rounds,
+                                 leave_out, left_out)
         # Complements the interval stage added must not be exactly computable either; hiding
         # more only widens ranges, so the interval guarantee survives this second pass.
         status = _exact_stage(problem, status, threshold, max_rounds)
@@ -170,9 +182,11 @@ def requirements_for(
     references: np.ndarray | None = None,
     moved: np.ndarray | None = None,
 ) -> dict[int, Requirement]:
-    """What each sensitive hidden cell's feasible range must satisfy: a count of
-    1..threshold-1 (published or virtual) must reach 0 and span `threshold`; a cell that
-    moved by a small amount since its last published value must also reach that value."""
+    """What each hidden cell's feasible range must satisfy: a count of 1..threshold-1
+    (published or virtual) must reach 0 and span `threshold`; a cell that moved by a small
+    amount since its last published value must also reach that value; any other hidden cell
+    of the file holding people must not be pinned to its value (a range at least 1 wide:
+    the equalities alone may leave it free while bounds pin it)."""
     small = primary_mask(problem.values, threshold) & hidden
     moved = np.zeros(problem.size, dtype=bool) if moved is None else moved & hidden
     out: dict[int, Requirement] = {}
@@ -181,6 +195,9 @@ def requirements_for(
         if moved[cell]:
             points = (*points, float(references[cell]))
         out[cell] = Requirement(threshold, points)
+    others = hidden & problem.published & ~small & ~moved & (problem.values > 0)
+    for cell in np.flatnonzero(others).tolist():
+        out[cell] = Requirement(1, (float(problem.values[cell]),))
     return out
 
 
@@ -191,9 +208,14 @@ def _interval_stage(
     references: np.ndarray | None,
     moved: np.ndarray,
     max_rounds: int,
+    leave_out: LeaveOut | None = None,
+    left_out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Add complements until every sensitive hidden cell passes the interval audit."""
+    """Add complements until every sensitive hidden cell passes the interval audit (or, with
+    `leave_out`, is taken out of the publication when nothing is left to hide around it)."""
     status = status.copy()
+    # Taken out of the publication: no range required.
+    exempt = np.zeros(problem.size, dtype=bool) if left_out is None else left_out.copy()
     matrices = (problem.matrix(), problem.bound_matrix())
     member = problem.memberships()
     bound_member: list[list[int]] = [[] for _ in range(problem.size)]
@@ -202,11 +224,20 @@ def _interval_stage(
             bound_member[cell].append(b)
     cache: dict = {}
     seen: dict[int, int] = {}
+    unverified: set[int] | None = None  # None: every sensitive cell (first round)
     for _ in range(max_rounds):
         hidden = ~problem.published | (status != PUBLISHED)
         requirements = requirements_for(problem, hidden, threshold, references, moved)
+        requirements = {c: r for c, r in requirements.items() if not exempt[c]}
+        if unverified is not None:
+            # Hiding more cells only turns known numbers into unknowns, so a range that met
+            # its requirement still does: only the cells that failed are asked again.
+            requirements = {c: r for c, r in requirements.items() if c in unverified}
+        # The first round confirms what the restrictions leave open: a publication of
+        # unchanged data, whose cells all passed before, then adds nothing (same file).
         violated = interval_violations(problem, hidden, requirements, matrices=matrices,
-                                       cache=cache)
+                                       cache=cache, confirm=unverified is None)
+        unverified = set(violated)
         logger.debug("interval audit: %d of %d sensitive cells violated", len(violated),
                      len(requirements))
         if not violated:
@@ -231,7 +262,18 @@ def _interval_stage(
                     touched.add(complement)
                     added += 1
         if not added:
-            raise CannotWiden(violated)
+            # Nothing left to hide around them: judge them on their whole groups (the
+            # round's answer may have come from local restrictions) before giving up.
+            stuck = interval_violations(problem, hidden, {c: requirements[c] for c in violated},
+                                        matrices=matrices, exact=True)
+            if not stuck:
+                return status
+            taken = leave_out(stuck) if leave_out is not None else None
+            if taken is None:
+                raise CannotWiden(stuck)
+            # Never-published cells only widen every range: what passed still passes.
+            exempt |= taken
+            unverified = set(stuck)
     raise RuntimeError("interval protection did not converge")
 
 

@@ -14,16 +14,14 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pipelines.disclosure.grid import dense_slices, slice_key
+from pipelines.disclosure.grid import dense_slices, slice_columns, slice_key
 from pipelines.disclosure.model import TABLES, count_rows, joint_problem
 from pipelines.disclosure.relations import KEYS
-from pipelines.disclosure.suppression import PRIMARY, CannotWiden, suppress
+from pipelines.disclosure.suppression import PRIMARY, suppress
 
 logger = logging.getLogger(__name__)
 
 MEAN_MEASURE = "mean_score_pct"
-# Rounds of leaving out a slice whose small cell cannot be protected, before giving up.
-MAX_LEFT_OUT_ROUNDS = 20
 
 
 def cell_keys(name: str, frame: pd.DataFrame) -> pd.Series:
@@ -46,12 +44,30 @@ def _per_cell(joint, size: int, known: dict[str, dict[str, int]] | None) -> np.n
     return out
 
 
+def _still_left_out(joint, problem, left_out_before: dict[str, dict[str, int]] | None
+                    ) -> np.ndarray:
+    """Cells of the slices the latest publication left out whose counts are all unchanged."""
+    out = np.zeros(problem.size, dtype=bool)
+    before = _per_cell(joint, problem.size, left_out_before)
+    same = before == problem.values
+    for name, frame in joint.frames.items():
+        columns = slice_columns(name, frame)
+        if frame.empty or not columns or name not in (left_out_before or {}):
+            continue
+        offset = joint.offsets[name]
+        unchanged = pd.Series(same[offset:offset + len(frame)], index=frame.index)
+        whole = unchanged.groupby([frame[c] for c in columns], dropna=False).transform("all")
+        out[offset:offset + len(frame)] = whole.to_numpy()
+    return out
+
+
 def protect_tables(
     tables: dict[str, pd.DataFrame],
     threshold: int,
     previous: dict[str, dict[str, int]] | None = None,
     *,
     kept_hidden: dict[str, dict[str, int]] | None = None,
+    left_out_before: dict[str, dict[str, int]] | None = None,
     stats: dict | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Protect every count table in `tables` (keys are table kinds) jointly; others pass
@@ -59,40 +75,52 @@ def protect_tables(
     publication): a cell that moved by 1..threshold-1 since is hidden too, and its range must
     include that value. `kept_hidden[name][cell key]` is the value of a cell the latest
     publication hid: while unchanged it stays hidden (and protected like a small cell from
-    exact recovery). Output rows are in key order (same data, same file)."""
-    left_out: dict[str, set[tuple]] = {}
-    for _ in range(MAX_LEFT_OUT_ROUNDS):
-        counted = {
-            name: dense_slices(name, frame, threshold, left_out.get(name, set()))
-            for name, frame in tables.items()
-            if name in KEYS
-        }
-        joint = joint_problem(counted)
-        problem = joint.problem
-        problem.check()
-        references = _per_cell(joint, problem.size, previous)
-        hidden_before = _per_cell(joint, problem.size, kept_hidden)
-        kept = problem.published & (hidden_before == problem.values)
-        try:
-            status = suppress(problem, threshold, references=references, kept=kept)
-            break
-        except CannotWiden as stuck:
-            # Hidden small cells that stay too narrow with everything around them hidden:
-            # their slices are left out (deterministic: the same data leaves out the same).
-            for cell in stuck.cells:
-                for name, frame in joint.frames.items():
-                    offset = joint.offsets[name]
-                    if offset <= cell < offset + len(frame):
-                        key = slice_key(name, frame, cell - offset)
-                        if key is None:
-                            raise
-                        left_out.setdefault(name, set()).add(key)
-                        logger.warning("%s slice %s left out: a small cell in it cannot be "
-                                       "protected", name, key)  # fmt: skip
-    else:
-        raise RuntimeError("disclosure control did not converge")
+    exact recovery). A slice holding a small cell whose range stays too narrow with every
+    cell around it hidden is left out of the publication (its cells stay in the problem as
+    unknowns, as they are to an attacker who reads `published_grid`); it stays out while
+    every count in it equals `left_out_before[name][cell key]` (the latest publication left
+    it out). Output rows are in key order (same data, same file)."""
+    counted = {name: dense_slices(name, frame, threshold)
+               for name, frame in tables.items() if name in KEYS}  # fmt: skip
+    joint = joint_problem(counted)
+    problem = joint.problem
+    problem.check()
+    references = _per_cell(joint, problem.size, previous)
+    hidden_before = _per_cell(joint, problem.size, kept_hidden)
+    kept = problem.published & (hidden_before == problem.values)
+    taken_out = _still_left_out(joint, problem, left_out_before)
+    problem.published[taken_out] = False
+
+    def leave_out(cells: list[int]) -> np.ndarray | None:
+        """Take the slices of `cells` out of the publication (deterministic: the same data
+        leaves out the same slices)."""
+        before = taken_out.copy()
+        for cell in cells:
+            name = next((n for n, f in joint.frames.items()
+                         if joint.offsets[n] <= cell < joint.offsets[n] + len(f)), None)
+            if name is None:
+                return None  # a never-published residual: no slice to leave out
+            frame, offset = joint.frames[name], joint.offsets[name]
+            key = slice_key(name, frame, cell - offset)
+            if key is None:
+                return None  # a table that is one slice
+            in_slice = np.ones(len(frame), dtype=bool)
+            for column, value in zip(slice_columns(name, frame), key, strict=True):
+                in_slice &= (frame[column] == value).to_numpy()
+            taken_out[offset:offset + len(frame)] |= in_slice
+            logger.warning("%s slice %s left out: a small cell in it cannot be protected",
+                           name, key)
+        problem.published[taken_out] = False
+        return taken_out & ~before
+
+    status = suppress(problem, threshold, references=references, kept=kept,
+                      leave_out=leave_out, left_out=taken_out.copy())
     if stats is not None:
         stats["frames"] = joint.frames
+        stats["left_out"] = {
+            name: frame[taken_out[joint.offsets[name]:joint.offsets[name] + len(frame)]]
+            for name, frame in joint.frames.items()
+        }
         stats["problem"] = problem
         stats["status"] = status
         stats["joint"] = joint
@@ -101,14 +129,15 @@ def protect_tables(
         if name not in KEYS:
             out[name] = frame
             continue
-        protected = joint.frames[name].copy()
         offset = joint.offsets[name]
-        hidden = status[offset:offset + len(protected)] != 0
+        cells = slice(offset, offset + len(joint.frames[name]))
+        shown_slice = ~taken_out[cells]
+        protected = joint.frames[name][shown_slice].copy()
+        hidden = (status[cells] != 0)[shown_slice]
         protected["value"] = protected["value"].astype("Int64").mask(hidden)
         protected["is_suppressed"] = hidden
         logger.info("%s: %d cells, %d hidden (%d small or moved)", name, len(protected),
-                    int(hidden.sum()),
-                    int((status[offset:offset + len(protected)] == PRIMARY).sum()))
+                    int(hidden.sum()), int((status[cells][shown_slice] == PRIMARY).sum()))
         if name == "reintegration_statistics":
             protected = _with_means(frame, protected, threshold)
         out[name] = protected

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 import linkage.matching as lm
-from linkage.matching.benchmark import blocking_recall
+from benchmarks.linkage.benchmark import blocking_recall
 from linkage.matching.spec import (
     LinkageSettings,
     TrainedModel,

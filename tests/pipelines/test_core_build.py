@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from pipelines import warehouse_models
 from pipelines.defs.core import build as core_build
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
@@ -52,7 +53,14 @@ def test_rebuild_is_identical(con):
 
 def test_failed_rebuild_keeps_previous_core(con, monkeypatch):
     before = con.execute("SELECT count(*) FROM core.episodes").fetchone()
-    monkeypatch.setattr(core_build, "_SURVIVORS", "INSERT INTO core.survivors SELECT 1/0")
+    model_sql = warehouse_models.model_sql
+
+    def broken(layer: str, name: str) -> str:
+        if (layer, name) == ("core", "survivors"):
+            return "INSERT INTO core.survivors BY NAME SELECT 1/0 AS records_count"
+        return model_sql(layer, name)
+
+    monkeypatch.setattr(warehouse_models, "model_sql", broken)
     con.execute("DELETE FROM linkage.memberships WHERE survivor_id = 'S000001'")
     with pytest.raises(duckdb.Error):
         core_build.build_core(con)

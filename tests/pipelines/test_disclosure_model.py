@@ -85,16 +85,15 @@ def test_measures_equal_in_the_data_are_declared(all_marts):
 def test_a_slice_whose_small_cell_cannot_be_protected_is_left_out(marts, monkeypatch):
     """When every cell around a small hidden cell is hidden and its range is still too
     narrow, the protector leaves that cell's slice out of the publication instead of failing
-    the publication."""
+    the publication; the slice's cells stay in the problem as never-published unknowns."""
     from pipelines.disclosure import tables as tables_module
-    from pipelines.disclosure.suppression import CannotWiden, suppress
+    from pipelines.disclosure.suppression import suppress
 
-    calls = []
+    seen = {}
 
-    def stuck_once(problem, threshold, **kwargs):
-        calls.append(problem.size)
-        if len(calls) == 1:
-            raise CannotWiden([0])  # the first cell: the first row of the first table
+    def stuck_on_cell_zero(problem, threshold, **kwargs):
+        taken = kwargs["leave_out"]([0])  # the first row of the first table
+        seen["taken"], seen["published"] = taken, problem.published.copy()
         return suppress(problem, threshold, **kwargs)
 
     from pipelines.disclosure.grid import dense_slices
@@ -103,12 +102,14 @@ def test_a_slice_whose_small_cell_cannot_be_protected_is_left_out(marts, monkeyp
     joint = joint_problem({n: dense_slices(n, f, 5) for n, f in marts.items() if n in KEYS})
     first = next(n for n, f in joint.frames.items() if joint.offsets[n] == 0 and len(f))
     row = joint.frames[first].iloc[0]  # cell 0 of the joint problem
-    monkeypatch.setattr(tables_module, "suppress", stuck_once)
+    monkeypatch.setattr(tables_module, "suppress", stuck_on_cell_zero)
     protected = tables_module.protect_tables(marts, 5)
-    assert len(calls) == 2 and calls[1] < calls[0]
     shown = protected[first]
     same_slice = (shown["geo_level"] == row["geo_level"]) & (
         shown["period_type"] == row["period_type"])
     if "dimension" in shown:
         same_slice &= shown["dimension"] == row["dimension"]
     assert not same_slice.any()
+    assert seen["taken"][0] and seen["taken"].sum() > 1  # the whole slice, not the cell
+    assert not seen["published"][seen["taken"]].any()
+    assert len(shown) == len(joint.frames[first]) - int(seen["taken"].sum())

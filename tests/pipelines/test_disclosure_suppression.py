@@ -93,3 +93,21 @@ def test_random_hierarchies_leave_nothing_recoverable(problem, threshold):
     protected = (status != 0) | (~problem.published & (problem.values >= 1)
                                  & (problem.values < threshold))
     assert [c for c in recovered if protected[c]] == []
+
+
+def test_no_hidden_cell_is_pinned_by_bounds():
+    """A complement can be pinned by inequalities the equalities alone do not show (here
+    6 = f <= b <= e = 6): hiding it then protects nothing and an attacker reads its value.
+    No hidden cell holding people may have a feasible range narrower than 1."""
+    from pipelines.disclosure.audit import feasible_ranges
+    from pipelines.disclosure.problem import Problem
+
+    # 0: total 17 = 1: a (2, small) + 2: b (6) + 3: c (9); 4: e (6) and 5: f (6) bound b.
+    values = np.array([17, 2, 6, 9, 6, 6])
+    problem = Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2, 3])],
+                      [(np.array([5]), np.array([2])), (np.array([2]), np.array([4]))])
+    status = suppress(problem, threshold=5)
+    hidden = np.flatnonzero(status != 0)
+    assert 1 in hidden.tolist()
+    ranges = feasible_ranges(problem, status != 0, [c for c in hidden.tolist() if values[c]])
+    assert all(high - low >= 1 for low, high in ranges.values()), ranges

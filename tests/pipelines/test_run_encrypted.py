@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.migrations import current_version, latest_version
 from pipelines.resources import WarehouseKeyError, WarehouseResource
 
 
@@ -15,10 +16,13 @@ def test_encrypted_warehouse_round_trip_and_wrong_key(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     warehouse = WarehouseResource(path=str(path), key_file=str(key))
     with warehouse.connect() as con:
-        con.execute("CREATE SCHEMA ops; CREATE TABLE ops.t AS SELECT 'secret-token' AS v")
+        # The connection has migrated the new file: schema `ops` exists, at the latest version.
+        assert current_version(con) == latest_version()
+        con.execute("CREATE TABLE ops.t AS SELECT 'secret-token' AS v")
     assert b"secret-token" not in path.read_bytes()
     with warehouse.connect() as con:
         assert con.execute("SELECT v FROM ops.t").fetchall() == [("secret-token",)]
+        assert current_version(con) == latest_version()
     key.write_text("b2" * 32)
     with pytest.raises(WarehouseKeyError, match="does not open"), warehouse.connect():
         pass

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.migrations import migrate
 from schemas.geography import load_geography
 from schemas.reintegration import load_indicator_config
 from schemas.vocabularies import AGE_BANDS, SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
-STAGING_DDL = REPO / "schemas" / "warehouse" / "staging.sql"
-OPS_DDL = REPO / "schemas" / "warehouse" / "ops.sql"
 
 SOURCES = ("shelter", "ocmc", "migration")
 # The staging columns the fixture fills, in the order of its rows (inserts name them, so the
@@ -88,8 +87,7 @@ def build_warehouse(
     `ri_<indicator>` columns.
     """
     rng = random.Random(seed)
-    con.execute(STAGING_DDL.read_text(encoding="utf-8"))
-    con.execute(OPS_DDL.read_text(encoding="utf-8"))
+    migrate(con)
     con.execute(LINKAGE_DDL)
     geo = load_geography()
     # A few districts only, so that some places have many survivors and some one or two.

@@ -83,19 +83,11 @@ def model_json() -> str:
 
 
 def add_missing_staging_columns(con: duckdb.DuckDBPyConnection) -> None:
-    """Shim while schemas/warehouse/staging.sql lags contract 1.1 (`ri_*` follow-up columns
-    in the batch schema): add the batch columns staging lacks. A no-op once the DDL has them.
-    """
-    from pipelines.defs.ingest.contract import STAGING_SCHEMA
-    from pipelines.defs.ingest.inbox import SOURCE_TYPES
+    """Create the ingest tables; staging is generated from the batch definition, so it has
+    every batch column (`ri_*` included) and nothing is left to add."""
     from pipelines.defs.ingest.warehouse import ensure_ingest_schema
 
     ensure_ingest_schema(con)
-    for source_type in SOURCE_TYPES:
-        present = {row[0] for row in con.execute(f"DESCRIBE staging.{source_type}").fetchall()}
-        for name in STAGING_SCHEMA.names:
-            if name not in present and name.startswith("ri_"):
-                con.execute(f'ALTER TABLE staging.{source_type} ADD COLUMN "{name}" VARCHAR')
 
 
 def write_inbox(inbox: Path, world: World | None = None, people_count: int = 60) -> None:

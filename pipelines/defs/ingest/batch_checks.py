@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linkage.encoding.batch import AGENCY_ID_RULE, is_agency_id
+from linkage.encoding.schema import BATCH_COLUMN_NAMES
 from linkage.encoding.signing import SIGNING_KEY_ID_FIELD, signature_is_valid
 from pipelines.defs.ingest.agency_keys import RegisteredKey
 from pipelines.defs.ingest.contract import (
-    BATCH_COLUMNS,
     OPTIONAL_COLUMNS,
     STAGING_SCHEMA,
     SUPPORTED_CONTRACT_VERSIONS,
@@ -302,10 +302,12 @@ def _read_conforming_table(
         logger.info("Cannot read the Parquet footer: %s", error)
         checks.append(unreadable)
         return None
-    missing = [name for name in BATCH_COLUMNS if name not in names and name not in OPTIONAL_COLUMNS]
+    missing = [
+        name for name in BATCH_COLUMN_NAMES if name not in names and name not in OPTIONAL_COLUMNS
+    ]
     # Unknown columns are refused rather than dropped: they could carry clear identifiers
     # that must never enter the warehouse. Their values are never echoed.
-    extra = [name for name in names if name not in BATCH_COLUMNS]
+    extra = [name for name in names if name not in BATCH_COLUMN_NAMES]
     if missing or extra:
         parts = []
         if missing:
@@ -346,7 +348,7 @@ def _read_conforming_table(
     for name in OPTIONAL_COLUMNS - set(table.column_names):
         table = table.append_column(name, pa.nulls(rows, STAGING_SCHEMA.field(name).type))
     try:
-        table = table.select(list(BATCH_COLUMNS)).cast(STAGING_SCHEMA.remove_metadata())
+        table = table.select(list(BATCH_COLUMN_NAMES)).cast(STAGING_SCHEMA.remove_metadata())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         checks.append(
             CheckOutcome(COLUMNS_MATCH_CONTRACT, False, f"a column has the wrong type: {error}")

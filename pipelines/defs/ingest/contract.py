@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from linkage.encoding.schema import BATCH_SCHEMA, LATER_COLUMNS
+from linkage.encoding.crypto import ENCODING_VERSIONS
+from linkage.encoding.schema import BATCH_COLUMNS, BATCH_SCHEMA
 from schemas.contract import COMPATIBLE_CONTRACT_VERSIONS
 
 # Versions this warehouse knows how to read; a batch with any other is rejected whole.
 SUPPORTED_CONTRACT_VERSIONS: frozenset[str] = frozenset(COMPATIBLE_CONTRACT_VERSIONS)
-SUPPORTED_ENCODING_VERSIONS: frozenset[str] = frozenset({"pahichan-enc-1", "pahichan-enc-2"})
+SUPPORTED_ENCODING_VERSIONS: frozenset[str] = frozenset(ENCODING_VERSIONS)
 
 MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
     "batch_id": str,
@@ -41,11 +42,10 @@ def _relaxed(field: pa.Field) -> pa.Field:
 
 
 STAGING_SCHEMA: pa.Schema = pa.schema([_relaxed(field) for field in BATCH_SCHEMA])
-BATCH_COLUMNS: tuple[str, ...] = tuple(STAGING_SCHEMA.names)
-FILTER_COLUMNS: tuple[str, ...] = tuple(name for name in BATCH_COLUMNS if name.endswith("_bf"))
+FILTER_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in BATCH_COLUMNS if pa.types.is_fixed_size_binary(c.type)
+)
 # Follow-up answers arrived with contract 1.1, the order-free name key and the ID edit
 # tokens later; a batch from an older tool has none, and loads with them null rather than
 # being rejected for columns it could not have (it then links as it did before them).
-OPTIONAL_COLUMNS: frozenset[str] = frozenset(
-    name for name in BATCH_COLUMNS if name.startswith("ri_") or name in LATER_COLUMNS
-)
+OPTIONAL_COLUMNS: frozenset[str] = frozenset(c.name for c in BATCH_COLUMNS if c.optional)

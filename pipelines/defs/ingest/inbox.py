@@ -25,9 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.vocabularies import SOURCE_TYPES
+
 logger = logging.getLogger(__name__)
 
-SOURCE_TYPES: tuple[str, ...] = ("shelter", "ocmc", "migration")
 DATA_SUFFIX = ".parquet"
 MANIFEST_SUFFIX = ".manifest.json"
 # Withdrawal batches (consent withdrawn) sit beside data batches; they are found and applied

@@ -1,7 +1,9 @@
 """The ingest stage's warehouse tables: creating them and the queries over them.
 
-DDL lives in `schemas/warehouse/ops.sql` and `schemas/warehouse/staging.sql` (reviewable
-SQL, idempotent); this module applies it and answers the questions ingest asks.
+The `ops` and `staging` tables are made by the numbered migrations (`pipelines.migrations`,
+`schemas/warehouse/migrations/`; the staging DDL is generated from the one batch definition by
+`pipelines.defs.ingest.staging_schema`); this module runs them and answers the questions
+ingest asks.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.defs.ingest.inbox import SOURCE_TYPES
+from pipelines.defs.ingest.staging_schema import ensure_staging_schema
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +28,20 @@ def apply_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `ops` and `staging` schemas and tables (and the audit log) if missing."""
-    apply_sql_file(con, WAREHOUSE_SQL / "ops.sql")
-    apply_sql_file(con, WAREHOUSE_SQL / "staging.sql")
-    apply_sql_file(con, WAREHOUSE_SQL / "audit.sql")
+    """Bring the `ops`, `staging` and audit tables to the latest schema version (the
+    pending migrations; nothing when there are none)."""
+    from pipelines.migrations import migrate
+
+    migrate(con)
+
+
+def apply_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the staging tables and add the batch columns they lack, keeping every row.
+
+    The hook the staging migrations call (`schemas/warehouse/migrations/0003_staging.py`):
+    the CREATE and ADD COLUMN statements generated from the one batch definition.
+    """
+    ensure_staging_schema(con)
 
 
 def staging_table(source_type: str) -> str:

@@ -206,18 +206,16 @@ def record_anonymity(
     published_at: dt.datetime,
     release: AnalystRelease,
 ) -> None:
-    """Append the release's anonymisation figures to ops.analyst_anonymity (created here)."""
+    """Append the release's anonymisation figures to ops.analyst_anonymity (migration 0001)."""
+    from pipelines.migrations import migrate
+
     report = release.anonymised.report
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    migrate(con)
     con.execute(
-        "CREATE TABLE IF NOT EXISTS ops.analyst_anonymity (run_id VARCHAR, published_at "
-        "TIMESTAMPTZ, k INTEGER, levels JSON, survivors INTEGER, survivors_published INTEGER, "
-        "survivors_episodes_suppressed INTEGER, survivors_all_suppressed INTEGER, "
-        "survivors_left_out INTEGER, qi_values BIGINT, qi_values_suppressed BIGINT, "
-        "smallest_class INTEGER, seconds DOUBLE)"
-    )
-    con.execute(
-        "INSERT INTO ops.analyst_anonymity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ops.analyst_anonymity (run_id, published_at, k, levels, survivors, "
+        "survivors_published, survivors_episodes_suppressed, survivors_all_suppressed, "
+        "survivors_left_out, qi_values, qi_values_suppressed, smallest_class, seconds) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, published_at, report.k, json.dumps(report.levels), report.survivors,
          report.survivors_published, report.survivors_episodes_suppressed,
          report.survivors_all_suppressed, report.survivors_left_out, report.qi_values,

@@ -43,7 +43,9 @@ PUBLIC_FILE = "public.duckdb"
 # Hidden small cells whose LP range is re-checked after each publication (fixed seed).
 SMALL_CELL_SAMPLE = 100
 ANALYST_FILE = "analyst.duckdb"
-CONTRACT_VERSION = "1"
+# Version of the reader files' layout (docs/interfaces.md section 4), written to their
+# `publication.contract_version`; unrelated to the agency extract's CONTRACT_VERSION.
+READER_CONTRACT_VERSION = "1"
 # Every mart but the reference geography holds counts, so every other mart goes through
 # disclosure control.
 COUNT_TABLES = tuple(name for name in MART_TABLES if name != "geography")
@@ -176,7 +178,8 @@ def public_tables(
     stats = {} if stats is None else stats
     stats["history"] = history
     return protect_tables(
-        marts, threshold, history.shown, kept_hidden=history.hidden, stats=stats
+        marts, threshold, history.shown, kept_hidden=history.hidden,
+        left_out_before=history.left_out, stats=stats,
     )
 
 
@@ -232,7 +235,7 @@ def publish(
         model_version = con.execute("SELECT max(model_version) FROM linkage.pairs").fetchone()[0]
     tables["publication"] = pd.DataFrame([{
         "published_at": published_at, "run_id": run_id, "threshold": threshold,
-        "data_through": data_through, "contract_version": CONTRACT_VERSION,
+        "data_through": data_through, "contract_version": READER_CONTRACT_VERSION,
         "model_version": model_version,
     }])
     comments = {name: _column_comments(con, "marts", name) for name in tables}
@@ -268,7 +271,8 @@ def publish(
                        suppressed)
     record_anonymity(con, run_id, published_at, analyst)
     # What this file showed and hid, for the next publication's protection.
-    save_history(con, protection["frames"], tables, protection["history"], run_id)
+    save_history(con, protection["frames"], tables, protection["history"], run_id,
+                 left_out=protection["left_out"])
     # The protector ends only when every hidden small cell passes; this re-checks a sample
     # of the result for the publish asset's check (a bug in the loop would show here).
     small_cells = audit_small_cells(
@@ -289,13 +293,12 @@ def record_publication(
     analyst_path: Path,
     suppressed: int,
 ) -> None:
-    """Append a row to ops.publications (created here when missing)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    """Append a row to ops.publications (migration 0001)."""
+    from pipelines.migrations import migrate
+
+    migrate(con)
     con.execute(
-        "CREATE TABLE IF NOT EXISTS ops.publications (run_id VARCHAR, published_at TIMESTAMPTZ, "
-        "threshold INTEGER, public_path VARCHAR, analyst_path VARCHAR, suppressed_cells INTEGER)"
-    )
-    con.execute(
-        "INSERT INTO ops.publications VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ops.publications (run_id, published_at, threshold, public_path, "
+        "analyst_path, suppressed_cells) VALUES (?, ?, ?, ?, ?, ?)",
         [run_id, published_at, threshold, str(public_path), str(analyst_path), suppressed],
     )

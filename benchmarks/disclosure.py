@@ -74,6 +74,7 @@ def benchmark_disclosure(
     with console.status("Protecting the publication ..."):
         started = time.perf_counter()
         tables = protect_tables(marts, threshold, history.shown, kept_hidden=history.hidden,
+                                left_out_before=history.left_out,
                                 stats=stats)  # fmt: skip
         protect_seconds = time.perf_counter() - started
     with console.status("Feasible ranges of the hidden small cells ..."):

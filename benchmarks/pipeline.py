@@ -20,6 +20,8 @@ from pathlib import Path
 import click
 import psutil
 
+from schemas.vocabularies import SOURCE_TYPES
+
 # The synthetic generator writes about 2.7 records (episodes + follow-ups) per person;
 # --size is in records.
 RECORDS_PER_PERSON = 2.7
@@ -91,7 +93,7 @@ def run_benchmark(
     warehouse = workdir / "warehouse" / "pahichan.duckdb"
     secret = secrets.token_bytes(32)
     key_id = key_id_of(secret)
-    sources = ("shelter", "ocmc", "migration")
+    sources = SOURCE_TYPES
     signing_keys = {source: new_signing_key() for source in sources}
 
     def synthesise() -> str:

@@ -25,7 +25,7 @@ import pandas as pd
 from linkage.matching.threshold import expected_f1_threshold
 
 if TYPE_CHECKING:
-    from linkage.matching.benchmark import Dataset
+    from benchmarks.linkage.bench_data import Dataset
 
 _SCORING_FLOOR_PROBABILITY = 1e-4
 _ADDRESS_COLUMNS = ("street_number", "address_1", "address_2", "suburb", "postcode", "state")
@@ -182,7 +182,7 @@ def run_splink_plaintext(dataset: Dataset, memory_limit: str | None = None) -> d
     """
     from splink import DuckDBAPI, Linker, block_on
 
-    from linkage.matching.benchmark import PeakMemory, _true_pairs, scores
+    from benchmarks.linkage.benchmark import PeakMemory, _true_pairs, scores
 
     frame = plain_frame(dataset)
     truth = _true_pairs(frame.groupby("person")["unique_id"].apply(list).to_dict())

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from linkage.matching.bench_data import _febrl_birth_dates, _postcode_place, load_dataset
-from linkage.matching.benchmark import benchmark_linkage, scores
+from benchmarks.linkage.bench_data import _febrl_birth_dates, _postcode_place, load_dataset
+from benchmarks.linkage.benchmark import benchmark_linkage, scores
 
 
 def test_scores_are_pairwise_precision_recall_f1():

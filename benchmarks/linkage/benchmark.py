@@ -14,7 +14,7 @@ postcode -> same place; unrelated postcodes share a ward only when they differ b
 of 6,743; postcodes a few numbers apart share a local level, like neighbouring areas);
 `--no-febrl-place` leaves place out. The mapping is printed with the
 results. FEBRL has no sex, phone or father's name. The plaintext Splink baseline sees the
-real clear fields, addresses included (`linkage.matching.baseline`).
+real clear fields, addresses included (`benchmarks.linkage.baseline`).
 
 Both Splink arms dedupe all records (FEBRL4's two files are two agencies: the engine has no
 link-only mode) and both pick their threshold by the same label-free rule, the model's own
@@ -47,7 +47,7 @@ import duckdb
 import pandas as pd
 import psutil
 
-from linkage.matching.bench_data import Dataset, load_dataset
+from benchmarks.linkage.bench_data import Dataset, load_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def run_recordlinkage(dataset: Dataset) -> dict[str, object]:
     """recordlinkage: blocked candidate pairs, binary comparisons, ECM classifier."""
     import recordlinkage
 
-    from linkage.matching.baseline import plain_frame
+    from benchmarks.linkage.baseline import plain_frame
 
     frame = plain_frame(dataset)
     truth = _true_pairs(frame.groupby("person")["unique_id"].apply(list).to_dict())
@@ -296,7 +296,7 @@ def run_recordlinkage(dataset: Dataset) -> dict[str, object]:
 
 
 def _splink_plaintext(dataset: Dataset, memory_limit: str | None = None) -> dict[str, object]:
-    from linkage.matching.baseline import run_splink_plaintext
+    from benchmarks.linkage.baseline import run_splink_plaintext
 
     return in_own_process(run_splink_plaintext, dataset, memory_limit)
 

