@@ -24,6 +24,7 @@ if "lang" not in st.session_state and st.query_params.get("lang") in LANGUAGES:
 lang = st.sidebar.radio(
     "Language / भाषा", list(LANGUAGES), format_func=LANGUAGES.get, horizontal=True, key="lang"
 )
+ui.resend_choices_on_language_change(lang)
 st.title(t("app_title", lang))
 
 if not ui.public_db_ready():
@@ -71,7 +72,9 @@ if st.session_state.get("period_type") not in period_type_options:
     st.session_state.pop("period_type", None)  # e.g. months chosen, then a district
 period_type = sidebar.selectbox(
     t("period_type", lang), period_type_options,
-    index=period_type_options.index("year") if "year" in period_type_options else 0,
+    # The default only for a first choice (a kept choice is valid here, see above).
+    index=period_type_options.index("year")
+    if "year" in period_type_options and "period_type" not in st.session_state else 0,
     format_func=lambda code: label(code, lang), key="period_type", placeholder=t("choose", lang),
 )
 if len(period_type_options) < len(queries.PERIOD_TYPES):
@@ -87,7 +90,8 @@ default = default_period(period_type, period_options, data_through)
 period = (
     sidebar.selectbox(
         t("period", lang), period_options, key="period",
-        index=period_options.index(default) if default in period_options else 0,
+        index=period_options.index(default)
+        if default in period_options and "period" not in st.session_state else 0,
         format_func=lambda p: f"{p} ({t('partial', lang)})" if p in partial else p,
         placeholder=t("choose", lang),
     )

@@ -39,6 +39,32 @@ def style() -> None:
     st.html(_CSS)
 
 
+# Widgets whose option labels are in the chosen language (keys, or key prefixes).
+_LABELLED_KEYS = (
+    "province", "district", "period_type", "period", "filter_", "map_level_", "map_colour_",
+    "map_measure", "referral_measure",
+)
+_LABELS_LANG = "_labels_lang"
+
+
+def resend_choices_on_language_change(lang: str) -> None:
+    """After a language switch, send every selection to the browser again in the new language.
+
+    Streamlit gives the browser a select box's or radio's value as its *label text*: after a
+    switch the browser kept showing "Bagmati Province" in a Nepali select box and radios with
+    nothing selected, although the script still had the codes. Assigning each kept choice to
+    itself marks it as set by the script, so the widget is re-sent with the new label. Call
+    before any of these widgets is created in the run.
+    """
+    shown = st.session_state.get(_LABELS_LANG)
+    st.session_state[_LABELS_LANG] = lang
+    if shown is None or shown == lang:
+        return
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(_LABELLED_KEYS):
+            st.session_state[key] = st.session_state[key]
+
+
 def _version(path: Path) -> float:
     # A new publication replaces the file: its mtime keys both caches, so the dashboard
     # reopens it instead of serving the old one.

@@ -6,13 +6,17 @@ started here on a free 127.0.0.1 port in its own process session and stopped by 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from dashboards import server
+from tests.dashboards.fixtures import write_public_db
 from tests.dashboards.scan import small_counts, threshold_marks
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -163,21 +167,64 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # git-ignored, ke
 PAGES19 = ("", "/where", "/services", "/reintegration", "/quality")
 
 
+@contextmanager
+def _serve(public_db: Path, log_file: Path) -> Iterator[str]:
+    port = server.free_port()
+    process = server.start(public_db, port, log_file=log_file)
+    try:
+        server.wait_until_healthy(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop(process)
+
+
+@pytest.fixture()
+def partial_year_url(tmp_path: Path) -> Iterator[str]:
+    """A publication whose data end mid-2024: the year 2024 is partial."""
+    public_db = write_public_db(tmp_path / "public.duckdb", data_through=dt.date(2024, 6, 30))
+    with _serve(public_db, tmp_path / "streamlit.log") as url:
+        yield url
+
+
 def _select(page, label: str, option: str) -> None:
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
         has_text=label).first.click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_default_period_drill_down_legend_and_language_in_chromium(
-    dashboard_url: str, browser
+def _chosen(page, label: str) -> str:
+    """The value a sidebar select box shows (Streamlit renders it in a combobox input)."""
+    return page.locator('[data-testid="stSidebar"]').get_by_role(
+        "combobox", name=label, exact=True).input_value()
+
+
+def _idle(page) -> None:
+    """Wait until the script run has finished (Streamlit's running indicator is gone)."""
+    page.wait_for_function(
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
+
+
+def test_default_period_is_the_last_complete_one_in_chromium(
+    partial_year_url: str, browser
 ) -> None:
+    """Data end on 2024-06-30: the default is 2023, and 2024 is offered marked partial."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _open(page, partial_year_url)
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stSidebar"] input[aria-label="Period"]')
+            ?.value === '2023'""", timeout=TIMEOUT_MS)
+    assert _chosen(page, "Period") == "2023"
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+        has_text="Period").last.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert "2024 (partial)" in options and "2023" in options
+    page.get_by_role("option", name="2024 (partial)", exact=True).click()
+    page.get_by_text("not complete", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+
+
+def test_drill_down_legend_and_language_in_chromium(dashboard_url: str, browser) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _open(page, dashboard_url)
-    # Default period: the newest complete year of the fixture (data to 2024-12-31).
-    page.wait_for_selector(
-        '[data-testid="stSidebar"] [data-testid="stSelectbox"]:has-text("2024")',
-        timeout=TIMEOUT_MS)
     # No truncated metric label at 1280 px: every label fits its box.
     page.wait_for_selector('[data-testid="stMetricLabel"]', timeout=TIMEOUT_MS)
     cut = page.evaluate(
@@ -211,28 +258,41 @@ def test_default_period_drill_down_legend_and_language_in_chromium(
     page.wait_for_function(
         "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 13",
         timeout=TIMEOUT_MS)
+    _idle(page)
     checked = page.locator('[data-testid="stRadio"] input:checked').count()
     radios = page.locator('[data-testid="stRadio"]').count()
     assert checked == radios  # every radio group still has its selection
+    # Every select box shows its kept choice in Nepali (not the English text it had).
+    shown = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+            '[data-testid="stSidebar"] input[role="combobox"]')).map(e => e.value)""")
+    assert shown and shown[0] == "बागमती प्रदेश", shown
+    assert [value for value in shown if re.search("[A-Za-z]", value)] == [], shown
     assert "Choose an option" not in _page_text(page)
 
 
-@pytest.mark.parametrize("lang", ["en", "ne"])
-@pytest.mark.parametrize("width", [1280, 390])
-def test_screenshot_every_page(dashboard_url: str, browser, lang: str, width: int) -> None:
+def test_screenshot_every_page(dashboard_url: str, browser) -> None:
+    """Every page in both languages at 1280 px and 390 px, in one browser session: saved
+    under tests/artifacts/, no traceback, no untranslated placeholder, no sideways scroll."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    for path in PAGES19:
-        name = path.strip("/") or "overview"
-        _open(page, f"{dashboard_url}{path}?lang={lang}")
-        if lang == "ne":
-            page.wait_for_selector("h1:has-text('पहिचान')", timeout=TIMEOUT_MS)
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(ARTIFACTS / f"{name}_{lang}_{width}.png"), full_page=True)
-        text = _page_text(page)
-        assert "Traceback" not in text and "Choose an option" not in text
-        # Nothing wider than the screen (no sideways scrolling on a phone).
-        overflow = page.evaluate(
-            "document.querySelector('[data-testid=\"stMain\"]').scrollWidth"
-            " - window.innerWidth")
-        assert overflow <= 1, f"{name} overflows by {overflow} px at {width} px"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    for lang in ("en", "ne"):
+        for path in PAGES19:
+            name = path.strip("/") or "overview"
+            page.set_viewport_size({"width": 1280, "height": 900})
+            _open(page, f"{dashboard_url}{path}?lang={lang}")
+            if lang == "ne":
+                page.wait_for_selector("h1:has-text('पहिचान')", timeout=TIMEOUT_MS)
+            _idle(page)
+            for width in (1280, 390):
+                page.set_viewport_size({"width": width, "height": 900})
+                page.wait_for_timeout(300)  # let the layout settle at the new width
+                page.screenshot(path=str(ARTIFACTS / f"{name}_{lang}_{width}.png"),
+                                full_page=True)
+                text = _page_text(page)
+                assert "Traceback" not in text and "Choose an option" not in text, name
+                # Nothing wider than the screen (no sideways scrolling on a phone).
+                overflow = page.evaluate(
+                    "document.querySelector('[data-testid=\"stMain\"]').scrollWidth"
+                    " - window.innerWidth")
+                assert overflow <= 1, f"{name} ({lang}) overflows by {overflow} px at {width} px"
