@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,12 @@ from pipelines.defs.marts.build import (
     survivor_cell_published,
 )
 from pipelines.defs.publish.build import published_grid
+from schemas.calendar import (
+    bs_fiscal_year,
+    bs_fiscal_year_start,
+    bs_month_label,
+    bs_month_start,
+)
 from schemas.geography import load_geography
 from schemas.vocabularies import SERVICES as VOCABULARY_SERVICES
 
@@ -310,6 +317,38 @@ def geography_rows() -> pd.DataFrame:
         "geo_level", "geo_code", "parent_code", "name_en", "name_ne", "population"])
     frame["population"] = frame["population"].astype("Int64")
     return frame
+
+
+def periods_for_years(last_year: int, years: int) -> list[tuple[str, str, dt.date]]:
+    """Every published period of `years` AD years ending with `last_year`: months, quarters,
+    years, Bikram Sambat months and fiscal years (the benchmark's many-year publication)."""
+    periods: list[tuple[str, str, dt.date]] = []
+    first = last_year - years + 1
+    for year in range(first, last_year + 1):
+        periods.append(("year", str(year), dt.date(year, 1, 1)))
+        for quarter in range(1, 5):
+            periods.append(("quarter", f"{year}-Q{quarter}", dt.date(year, quarter * 3 - 2, 1)))
+        for month in range(1, 13):
+            periods.append(("month", f"{year}-{month:02d}", dt.date(year, month, 1)))
+            bs = bs_month_label(dt.date(year, month, 1))
+            periods.append(("bs_month", bs, bs_month_start(bs)))
+        fiscal = bs_fiscal_year(dt.date(year, 1, 1))
+        periods.append(("bs_fiscal_year", fiscal, bs_fiscal_year_start(fiscal)))
+    # One AD month start per BS month (the calendars' months are offset by about half a month).
+    return list(dict.fromkeys(periods))
+
+
+@contextmanager
+def shape(periods: list[tuple[str, str, dt.date]], local_level_districts: tuple[str, ...]):
+    """Write files of another shape (more periods, more places) with the same builders:
+    swaps this module's PERIODS and LOCAL_LEVEL_DISTRICTS for the duration, then restores."""
+    global PERIODS, LOCAL_LEVEL_DISTRICTS  # the builders read these
+    saved = PERIODS, LOCAL_LEVEL_DISTRICTS
+    PERIODS, LOCAL_LEVEL_DISTRICTS = periods, local_level_districts
+    try:
+        yield
+    finally:
+        PERIODS, LOCAL_LEVEL_DISTRICTS = saved
 
 
 def write_public_db(
