@@ -9,8 +9,10 @@ against the filled cache, as a second visitor would see.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +22,40 @@ from rich.table import Table
 
 from dashboards.config import PUBLIC_DB_VARIABLE, public_db_path
 from dashboards.server import APP
+
+PUBLIC_TABLES = (
+    "survivor_statistics", "service_statistics", "referral_statistics", "quality_statistics",
+    "reintegration_statistics", "followup_coverage", "published_grid", "geography",
+)
+
+
+def write_synthetic_public(path: Path, years: int) -> dict[str, int]:
+    """Write a public.duckdb of the shape a large publication has; return its row counts.
+
+    Zero cells are not published (marts models), so the number of rows is bounded by the
+    published grid times the periods covered, whatever the number of records. This file is
+    that bound: every place at every level (all 753 local levels), every category and measure,
+    over `years` years of months, quarters, years, BS months and fiscal years, in the test
+    fixture's layout (tests/dashboards/fixtures.py). A 1M-record publication cannot have more
+    rows for the same years; a 100k one (about 45k count cells) has far fewer.
+    """
+    from schemas.geography import load_geography
+    from tests.dashboards import fixtures
+
+    districts = tuple(d.code for d in load_geography().districts)
+    last_year = 2024
+    with fixtures.shape(fixtures.periods_for_years(last_year, years), districts):
+        fixtures.write_public_db(path, data_through=dt.date(last_year, 12, 31))
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in PUBLIC_TABLES
+        }
+    finally:
+        con.close()
 
 
 def render_overview_seconds() -> float:
@@ -40,11 +76,25 @@ def render_overview_seconds() -> float:
 )
 @click.option("--public", "public", type=click.Path(path_type=Path), default=None,
               help=f"The published public.duckdb (default: ${PUBLIC_DB_VARIABLE}).")
+@click.option("--synthetic-years", type=click.IntRange(1, 30), default=None,
+              help="Instead of --public, time a synthetic public file of the largest shape any "
+                   "publication of that many years can have (every place, every cell); "
+                   "prints its row counts.")
 @click.option("--repeat", type=click.IntRange(1, 50), default=5, show_default=True,
               help="Warm renders to time.")
-def benchmark_dashboard(public: Path | None, repeat: int) -> None:
+def benchmark_dashboard(public: Path | None, synthetic_years: int | None, repeat: int) -> None:
     """Time the overview's first render after start and its warm renders."""
-    public_db = public or public_db_path()
+    if synthetic_years is not None:
+        public_db = Path(tempfile.mkdtemp(prefix="pahichan-bench-")) / "public.duckdb"
+        with Console(stderr=True).status(f"writing a synthetic public file ({synthetic_years} y)"):
+            counts = write_synthetic_public(public_db, synthetic_years)
+        click.echo(
+            f"synthetic public file: {synthetic_years} years, every place and cell published, "
+            f"{public_db.stat().st_size / 1e6:.1f} MB; rows: "
+            + ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
+        )
+    else:
+        public_db = public or public_db_path()
     if not public_db.is_file():
         raise click.ClickException(f"no public file at {public_db}: pass --public FILE")
     os.environ[PUBLIC_DB_VARIABLE] = str(public_db.resolve())

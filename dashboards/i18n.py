@@ -22,7 +22,41 @@ STRINGS: dict[str, dict[str, str]] = {
     "all_places": {"en": "All", "ne": "सबै"},
     "any": {"en": "Any", "ne": "सबै"},
     "nepal": {"en": "Nepal", "ne": "नेपाल"},
-    "page_overview": {"en": "National overview", "ne": "राष्ट्रिय झलक"},
+    # Not "National overview": the page also shows a province or a district.
+    "page_overview": {"en": "Overview", "ne": "सारांश"},
+    "choose": {"en": "Choose", "ne": "छान्नुहोस्"},
+    "partial": {"en": "partial", "ne": "अपूर्ण"},
+    "partial_period_note": {
+        "en": "This period is not complete: the data run to {through}. Do not compare it "
+              "with complete periods.",
+        "ne": "यो अवधि पूरा भएको छैन: तथ्याङ्क {through} सम्मको मात्र हो। पूरा अवधिहरूसँग "
+              "तुलना नगर्नुहोस्।",
+    },
+    "partial_in_chart": {
+        "en": "Periods marked partial are not complete (data to {through}).",
+        "ne": "अपूर्ण लेखिएका अवधि पूरा भएका छैनन् (तथ्याङ्क {through} सम्म)।",
+    },
+    "no_values_to_plot": {
+        "en": "No figure to plot for this selection: every value is hidden or not published "
+              "(see the table).",
+        "ne": "यो छनोटमा देखाउन मिल्ने सङ्ख्या छैन: सबै लुकाइएका वा अप्रकाशित छन् (तालिका हेर्नुहोस्)।",
+    },
+    "zero": {"en": "zero", "ne": "शून्य"},
+    "download_excel": {"en": "CSV for Excel", "ne": "एक्सेलका लागि CSV"},
+    "rate_not_here": {
+        "en": "Rates need census populations, which are shipped for the nation and the "
+              "provinces only (CBS, census 2021).",
+        "ne": "दरका लागि जनगणनाको जनसङ्ख्या चाहिन्छ, जुन राष्ट्र र प्रदेशका लागि मात्र छ "
+              "(केन्द्रीय तथ्याङ्क विभाग, जनगणना २०७८)।",
+    },
+    "last_run": {"en": "Last run", "ne": "पछिल्लो रन"},
+    "last_publication": {"en": "Last publication (UTC)", "ne": "पछिल्लो प्रकाशन (UTC)"},
+    "operations_on_data_office": {
+        "en": "Batch ids, agencies and rejection reasons are on the data office's dashboard "
+              "(`pahichan dashboard --operations`), not in the public file.",
+        "ne": "ब्याच नम्बर, निकाय र अस्वीकृतिका कारण तथ्याङ्क कार्यालयको ड्यासबोर्डमा मात्र "
+              "हुन्छन्, सार्वजनिक फाइलमा होइन।",
+    },
     "page_where": {"en": "Where", "ne": "कहाँ"},
     "page_services": {"en": "Services", "ne": "सेवाहरू"},
     "page_quality": {"en": "Data quality", "ne": "तथ्याङ्कको गुणस्तर"},
@@ -275,26 +309,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "immediate": {"en": "Immediate", "ne": "तत्काल"},
     "short_term": {"en": "Short term", "ne": "छोटो अवधि"},
     "long_term": {"en": "Long term", "ne": "लामो अवधि"},
-    # services
-    "assessment": {"en": "Assessment", "ne": "मूल्याङ्कन"},
-    "counselling": {"en": "Counselling", "ne": "परामर्श"},
-    "health_check": {"en": "Health check", "ne": "स्वास्थ्य जाँच"},
-    "food": {"en": "Food", "ne": "खाना"},
-    "family_contact": {"en": "Family contact", "ne": "परिवार सम्पर्क"},
-    "health": {"en": "Health care", "ne": "स्वास्थ्य उपचार"},
-    "security": {"en": "Security", "ne": "सुरक्षा"},
-    "psychosocial": {"en": "Psychosocial counselling", "ne": "मनोसामाजिक परामर्श"},
-    "legal_aid": {"en": "Legal aid", "ne": "कानुनी सहायता"},
-    "seed_money": {"en": "Seed money / soft loan", "ne": "बीउ पुँजी / सहुलियत ऋण"},
-    "education": {"en": "Education", "ne": "शिक्षा"},
-    "skills_training": {"en": "Skills training", "ne": "सीप तालिम"},
-    "legal_action": {"en": "Legal action", "ne": "कानुनी कारबाही"},
-    "family_counselling": {
-        "en": "Family and community counselling", "ne": "परिवार तथा समुदाय परामर्श",
-    },
-    "market_links": {"en": "Market links", "ne": "बजार सम्बन्ध"},
-    "grants": {"en": "Grants", "ne": "अनुदान"},
-    "job_placement": {"en": "Job placement", "ne": "रोजगारी"},
+    # services: labels come from schemas.vocabularies.SERVICES (one definition)
     # reintegration score dimensions and bands
     "composite": {"en": "Composite", "ne": "समग्र"},
     "economic": {"en": "Economic", "ne": "आर्थिक"},
@@ -324,10 +339,36 @@ def t(key: str, lang: str = "en", **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def _vocabulary_labels() -> dict[str, dict[str, str]]:
+    """Labels of every code in `schemas.vocabularies` (the one definition of the codes the
+    pipeline stores), so a published code is never shown raw."""
+    from schemas import vocabularies as v
+
+    pairs = [
+        (v.SEX_LABELS, v.SEX_LABELS_NE),
+        (v.EXPLOITATION_TYPES, v.EXPLOITATION_TYPES_NE),
+        (v.AGENCY_TYPES, v.AGENCY_TYPES_NE),
+        ({c: s.label_en for c, s in v.SERVICES.items()},
+         {c: s.label_ne for c, s in v.SERVICES.items()}),
+        (v.RECORD_KINDS, v.RECORD_KINDS_NE),
+        (v.COUNTRIES, v.COUNTRIES_NE),
+    ]
+    labels: dict[str, dict[str, str]] = {}
+    for english, nepali in pairs:
+        for code, text in english.items():
+            labels.setdefault(code, {"en": text, "ne": nepali.get(code, "")})
+    return labels
+
+
+# Vocabulary labels first; CODE_LABELS names what the vocabularies do not (dimensions,
+# period types, measures) and keeps its own wording where a screen needs it shorter.
+ALL_CODE_LABELS: dict[str, dict[str, str]] = _vocabulary_labels() | CODE_LABELS
+
+
 def label(code: object, lang: str = "en") -> str:
     """A readable name for a category/metric code; the code itself when unknown."""
     text = str(code)
-    entry = CODE_LABELS.get(text)
+    entry = ALL_CODE_LABELS.get(text)
     if entry is None:
         return text
     return entry.get(lang) or entry["en"]

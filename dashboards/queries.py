@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from dashboards.population import with_population
+
 PERIOD_TYPES = ("month", "quarter", "year", "bs_month", "bs_fiscal_year")
 DEMOGRAPHIC_DIMENSIONS = ("sex", "age_band", "exploitation_type")
 BREAKDOWN_DIMENSIONS = (
@@ -58,12 +60,13 @@ def publication(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def geography(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per place: geo_level, geo_code, parent_code, name_en, name_ne, population."""
-    return _frame(
+    """One row per place: geo_level, geo_code, parent_code, name_en, name_ne, population
+    (the published one, else the 2021 census figure of `dashboards.population`)."""
+    return with_population(_frame(
         con,
         "SELECT geo_level, geo_code, parent_code, name_en, name_ne, population FROM geography "
         "ORDER BY geo_level, geo_code",
-    )
+    ))
 
 
 def periods(con: duckdb.DuckDBPyConnection, period_type: str) -> list[str]:
@@ -186,6 +189,7 @@ def places_map(
         "WHERE g.geo_level = ? AND (? IS NULL OR g.parent_code = ?) ORDER BY g.geo_code",
         [period_type, period, dimension, category, measure, geo_level, parent_code, parent_code],
     )
+    frame = with_population(frame.assign(geo_level=geo_level)).drop(columns="geo_level")
     frame["rate_per_100k"] = [
         rate_per_100k(Cell(None if pd.isna(v) else int(v), bool(s)), p)
         for v, s, p in zip(frame["value"], frame["is_suppressed"], frame["population"],

@@ -30,6 +30,22 @@ class Filters:
     # False when the one chosen group is not published at this place level and period type
     # (e.g. by sex per district, or per month): figures then fall back to all survivors.
     breakdown_published: bool = True
+    # Periods of `period_type` the data do not cover to their end (dashboards.periods).
+    partial_periods: frozenset[str] = frozenset()
+    published_at: str = ""  # publication time (UTC), for downloads
+    data_through: str = ""  # latest contact date in the data
+
+    @property
+    def period_is_partial(self) -> bool:
+        return self.period in self.partial_periods
+
+    def period_label(self, period: str | None = None) -> str:
+        """A period label, with the partial mark when the data stop before its end."""
+        from dashboards.i18n import t
+
+        period = self.period if period is None else period
+        return f"{period} ({t('partial', self.lang)})" if period in self.partial_periods \
+            else str(period)
 
     @property
     def geo_level(self) -> str:

@@ -1,5 +1,7 @@
-"""Batches and runs, for data officers: what arrived, what was rejected and why, which rules
-quarantined rows, withdrawals, runs and the review queue.
+"""Data quality for the data office: batches received, accepted and rejected (with batch id,
+agency, time and reason), rows quarantined by rule, the review queue, the last run and the
+last publication, withdrawals and runs. Replaces the public "Data quality" page in a
+dashboard started with `--operations`.
 
 Reads operations.duckdb (PAHICHAN_OPERATIONS_DB), never the warehouse. Operational counts
 (batches, rows) are shown as they are: they count files and rows, not people, and this page
@@ -18,7 +20,7 @@ from dashboards.i18n import label, t
 
 f = ui.filters()
 lang = f.lang
-st.header(t("page_operations", lang))
+st.header(t("page_quality", lang))
 st.caption(t("operations_intro", lang))
 
 
@@ -35,11 +37,22 @@ tables = _tables(str(path), path.stat().st_mtime)
 batches = tables["batches"]
 queue = tables["review_queue"]
 
-first, second, third, fourth = st.columns(4)
+first, second, third = st.columns(3)
 first.metric(t("operations_batches", lang), len(batches))
-second.metric(t("operations_rejected", lang), int((batches.status == "rejected").sum()))
-third.metric(label("rows_quarantined", lang), int(batches.rows_quarantined.fillna(0).sum()))
-fourth.metric(t("operations_review_queue", lang), int(queue.pairs_awaiting_review.iloc[0]))
+second.metric(label("batches_accepted", lang), int((batches.status == "accepted").sum()))
+third.metric(t("operations_rejected", lang), int((batches.status == "rejected").sum()))
+fourth, fifth, sixth = st.columns(3)
+fourth.metric(label("rows_quarantined", lang), int(batches.rows_quarantined.fillna(0).sum()))
+fifth.metric(t("operations_review_queue", lang), int(queue.pairs_awaiting_review.iloc[0]))
+runs = tables["runs"]
+sixth.metric(t("last_run", lang), str(runs.started_at.max())[:16] if not runs.empty else "–")
+# Full values, not metrics: metric values are cut off when long (run ids, timestamps).
+publication = ui.query("publication")
+st.markdown(
+    f"**{t('last_publication', lang)}:** {str(publication['published_at'])[:16]} · "
+    f"**{t('run_id', lang)}:** `{publication['run_id']}` · "
+    f"**{t('data_through', lang)}:** {str(publication['data_through'])[:10]}"
+)
 
 sections = {
     "operations_rejected": batches[batches.status == "rejected"][

@@ -25,11 +25,14 @@ st.caption(t("quality_intro", lang))
 
 publication = ui.query("publication")
 st.subheader(t("freshness", lang))
-first, second, third, fourth = st.columns(4)
-first.metric(t("published_at", lang), str(publication["published_at"])[:16])
-second.metric(t("data_through", lang), str(publication["data_through"])[:10])
-third.metric(t("run_id", lang), str(publication["run_id"]))
-fourth.metric(t("model_version", lang), str(publication["model_version"]))
+# A small table, not metrics: metric values were cut off ("2025-01-05 0...").
+st.table({
+    t("published_at", lang): [str(publication["published_at"])[:16]],
+    t("data_through", lang): [str(publication["data_through"])[:10]],
+    t("run_id", lang): [str(publication["run_id"])],
+    t("model_version", lang): [str(publication["model_version"])],
+})
+st.info(t("operations_on_data_office", lang))
 
 quality = ui.query("quality")
 for group, metrics in GROUPS.items():

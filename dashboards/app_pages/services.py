@@ -10,7 +10,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from dashboards import ui
+from dashboards import export, ui
 from dashboards.display import HIDDEN, pivot_text
 from dashboards.i18n import label, t
 
@@ -24,7 +24,9 @@ if f.period is None:
     st.stop()
 if f.demographics:
     st.info(t("no_demographics_here", lang))
-st.caption(f"{t('showing', lang)}: {label(f.period_type, lang)} {f.period}")
+st.caption(f"{t('showing', lang)}: {label(f.period_type, lang)} {f.period_label()}")
+if f.period_is_partial:
+    st.warning(t("partial_period_note", lang, through=f.data_through))
 
 rows = ui.query("services", f.period_type, f.period, f.geo_level, f.geo_code)
 st.subheader(t("services_by_type", lang))
@@ -56,7 +58,10 @@ else:
         wide["service_code"] = wide.service_code.map(lambda c: label(c, lang))
         wide = wide.rename(columns={"service_code": t("service", lang)}
                            | {m: t(m, lang) for m in ("survivors_served", "services_given")})
-        ui.table(wide, f"services_{tier}", f)
+        ui.table(wide, f"services_{tier}", f, data=export.tidy(
+            tier_rows.rename(columns={"service_code": "category"}).assign(dimension="service"),
+            f,
+        ))
 
 st.subheader(t("referrals_title", lang))
 referral_level, referral_code = f.geo_level, f.geo_code
@@ -77,4 +82,10 @@ else:
         columns={"from_agency_type": f"{t('from_agency', lang)} \\ {t('to_agency', lang)}"}
         | {c: label(c, lang) for c in matrix.columns if c != "from_agency_type"}
     )
-    ui.table(matrix, f"referrals_{measure}", f)
+    ui.table(matrix, f"referrals_{measure}", f, data=export.tidy(
+        referrals.assign(
+            dimension="referral", measure=measure, geo_level=referral_level,
+            geo_code=referral_code,
+            category=referrals.from_agency_type + ">" + referrals.to_agency_type,
+        ), f,
+    ))

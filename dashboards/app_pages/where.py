@@ -2,9 +2,12 @@
 sidebar's province -> district selection.
 
 Reads `survivor_statistics` (one place level at a time) and `geography` (names,
-populations). Hidden places have a style of their own (slate blue, "✱" in the table and the
-hover text), distinct from zero and from places with nothing published; rates per 100,000
-exist only where the count was published and the population is known. Boundaries are the vendored
+populations). Hidden, zero and nothing published are three styles of their own on the map
+(slate blue with "✱", pale yellow "0", light grey) and three texts in the table; rates per
+100,000 exist only where the count was published and the population is known, and the rate
+option is offered only at levels with census populations (`dashboards.population`).
+The drill-down goes one level at a time: nation -> provinces, a province -> its districts,
+a district -> its local levels. Boundaries are the vendored
 files in `dashboards/geo/` (no tile basemap: that would need the internet).
 """
 
@@ -14,15 +17,17 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import geo, ui
+from dashboards import export, geo, ui
 from dashboards.display import HIDDEN, cell_text, mark_hideable, rate_text
 from dashboards.i18n import t
+from dashboards.population import levels_with_population
 from dashboards.queries import HEADLINE_MEASURES
 
 # Counts from pale salmon (zero, visibly a value) to dark red; hidden places slate blue, a
 # hue the count scale never takes; nothing published light grey.
 COUNT_SCALE = px.colors.sequential.Reds[2:]
 HIDDEN_FILL = "#5f7396"
+ZERO_FILL = "#fff3b0"  # pale yellow: a published zero, not a shade of the count scale
 ABSENT_FILL = "#e6e6e6"
 TOPOJSON_URL = "/app/static/"  # dashboards/static/world_110m.json (server.enableStaticServing)
 
@@ -46,17 +51,25 @@ level_options = [
     level for level in level_options if f.period_type in ui.query("period_types", level)
 ] or level_options
 left, middle, right = st.columns(3)
+# The level right below the selection first (nation -> provinces -> districts -> local
+# levels); the key follows the selection so that a new province starts at its districts.
 map_level = left.radio(
     t("map_level", lang), level_options, format_func=lambda v: t(v, lang), horizontal=True,
-    key="map_level", index=min(1, len(level_options) - 1),
+    key=f"map_level_{parent or 'NP'}", index=0,
 )
 measure = middle.selectbox(
     t("measure", lang), HEADLINE_MEASURES, format_func=lambda m: t(m, lang), key="map_measure"
 )
+# Rates only where census populations are shipped; elsewhere the option is not offered.
+colour_options = ["count"]
+if map_level in levels_with_population(f.places):
+    colour_options.append("rate")
 colour = right.radio(
-    t("map_colour", lang), ["count", "rate"], horizontal=True, key="map_colour",
+    t("map_colour", lang), colour_options, horizontal=True, key=f"map_colour_{map_level}",
     format_func=lambda v: t("map_counts" if v == "count" else "map_rates", lang),
 )
+if len(colour_options) == 1:
+    right.caption(t("rate_not_here", lang))
 ui.showing(f, t(measure, lang))
 
 frame = ui.query(
@@ -79,8 +92,9 @@ frame = frame.assign(
 )
 boundaries = geo.subset(geo.load_boundaries(map_level), set(frame.geo_code))
 
-published = frame[~frame.is_suppressed & frame.has_row]
 colour_column = "value" if colour == "count" else "rate_per_100k"
+is_zero = frame.has_row & ~frame.is_suppressed & (frame.value == 0)
+published = frame[~frame.is_suppressed & frame.has_row & ~is_zero]
 published = published[published[colour_column].notna()]
 figure = px.choropleth(
     published, geojson=boundaries, locations="geo_code", featureidkey="properties.code",
@@ -90,12 +104,14 @@ figure = px.choropleth(
     labels={"value": t("value", lang), "rate_per_100k": t("rate", lang),
             "shown": t("value", lang), "rate": t("rate", lang)},
 )
-# Hidden places and places with nothing published each have a fill and a legend entry of
-# their own: never coloured as if they had a value, never confused with zero or each other.
+# Hidden places, zeros and places with nothing published each have a fill and a legend
+# entry of their own: never coloured as if they had a value, never confused with each other.
 for mask, fill, name in (
     (frame.is_suppressed, HIDDEN_FILL, f"{HIDDEN} {t('hidden', lang)}"),
-    (~frame.is_suppressed & (~frame.has_row | frame[colour_column].isna()), ABSENT_FILL,
-     t("not_published" if colour == "count" else "no_rate", lang)),
+    (is_zero.fillna(False), ZERO_FILL, f"0 — {t('zero', lang)}"),
+    (~frame.is_suppressed & ~is_zero.fillna(False)
+     & (~frame.has_row | frame[colour_column].isna()), ABSENT_FILL,
+     f"{t('not_published', lang)}" if colour == "count" else t("no_rate", lang)),
 ):
     rest = frame[mask & ~frame.geo_code.isin(published.geo_code)]
     if not rest.empty:
@@ -116,5 +132,12 @@ ui.legend(f)
 shown_table = frame[["place", "shown", "rate"]].rename(columns={
     "place": t("place", lang), "shown": t(measure, lang), "rate": t("rate", lang),
 })
-ui.table(mark_hideable(shown_table, [t(measure, lang), t("rate", lang)]),
-         f"places_{map_level}_{measure}", f)
+if "rate" not in colour_options:
+    shown_table = shown_table.drop(columns=t("rate", lang))
+data = export.tidy(
+    frame.assign(geo_level=map_level, measure=measure)
+    .astype({"value": "Float64"}).drop(columns=["place"]), f,
+)
+ui.table(mark_hideable(shown_table, [c for c in (t(measure, lang), t("rate", lang))
+                                     if c in shown_table.columns]),
+         f"places_{map_level}_{measure}", f, data=data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,14 @@ from pipelines.defs.marts.build import (
     survivor_cell_published,
 )
 from pipelines.defs.publish.build import published_grid
+from schemas.calendar import (
+    bs_fiscal_year,
+    bs_fiscal_year_start,
+    bs_month_label,
+    bs_month_start,
+)
 from schemas.geography import load_geography
+from schemas.vocabularies import SERVICES as VOCABULARY_SERVICES
 
 THRESHOLD = 5
 # (period_type, period, period_start)
@@ -47,10 +55,10 @@ CATEGORIES = {
     "agency_type": ["shelter", "ocmc", "migration"],
 }
 MEASURES = ["survivors", "new_survivors", "returning_survivors", "records"]
+# The service codes of schemas.vocabularies.SERVICES, by tier, as the pipeline publishes them.
 SERVICES = {
-    "immediate": ["assessment", "counselling", "health_check", "shelter", "family_contact"],
-    "short_term": ["health", "legal_aid", "psychosocial", "seed_money"],
-    "long_term": ["education", "skills_training", "job_placement"],
+    tier: [code for code, service in VOCABULARY_SERVICES.items() if service.tier == tier]
+    for tier in ("immediate", "short_term", "long_term")
 }
 AGENCY_TYPES = ["shelter", "ocmc", "migration", "police", "other"]
 SOURCE_TYPES = ["shelter", "ocmc", "migration"]
@@ -293,22 +301,59 @@ def quarantine_rows() -> pd.DataFrame:
 
 
 def geography_rows() -> pd.DataFrame:
-    """One row per place, with synthetic populations (NULL for one province's districts)."""
+    """One row per place, population NULL as the pipeline publishes it today
+    (`pipelines/defs/core/build.py`): the dashboard takes sourced census figures from
+    `schemas/reference/population_2021.csv` instead."""
     geography = load_geography()
-    rows = [("national", "NP", None, "Nepal", "नेपाल", 29_164_578)]
-    for i, p in enumerate(geography.provinces):
-        rows.append(("province", p.code, "NP", p.name_en, p.name_ne, 2_000_000 + 300_000 * i))
-    for i, d in enumerate(geography.districts):
-        population = None if d.province_code == "7" else 100_000 + 7_919 * i
-        rows.append(("district", d.code, d.province_code, d.name_en, d.name_ne, population))
+    rows = [("national", "NP", None, "Nepal", "नेपाल", None)]
+    for p in geography.provinces:
+        rows.append(("province", p.code, "NP", p.name_en, p.name_ne, None))
+    for d in geography.districts:
+        rows.append(("district", d.code, d.province_code, d.name_en, d.name_ne, None))
     for unit in geography.local_levels:
         rows.append(("local_level", unit.code, unit.district_code, unit.name_en, unit.name_ne,
                      None))
-    return pd.DataFrame(rows, columns=[
+    frame = pd.DataFrame(rows, columns=[
         "geo_level", "geo_code", "parent_code", "name_en", "name_ne", "population"])
+    frame["population"] = frame["population"].astype("Int64")
+    return frame
 
 
-def write_public_db(path: Path, seed: int = 11) -> Path:
+def periods_for_years(last_year: int, years: int) -> list[tuple[str, str, dt.date]]:
+    """Every published period of `years` AD years ending with `last_year`: months, quarters,
+    years, Bikram Sambat months and fiscal years (the benchmark's many-year publication)."""
+    periods: list[tuple[str, str, dt.date]] = []
+    first = last_year - years + 1
+    for year in range(first, last_year + 1):
+        periods.append(("year", str(year), dt.date(year, 1, 1)))
+        for quarter in range(1, 5):
+            periods.append(("quarter", f"{year}-Q{quarter}", dt.date(year, quarter * 3 - 2, 1)))
+        for month in range(1, 13):
+            periods.append(("month", f"{year}-{month:02d}", dt.date(year, month, 1)))
+            bs = bs_month_label(dt.date(year, month, 1))
+            periods.append(("bs_month", bs, bs_month_start(bs)))
+        fiscal = bs_fiscal_year(dt.date(year, 1, 1))
+        periods.append(("bs_fiscal_year", fiscal, bs_fiscal_year_start(fiscal)))
+    # One AD month start per BS month (the calendars' months are offset by about half a month).
+    return list(dict.fromkeys(periods))
+
+
+@contextmanager
+def shape(periods: list[tuple[str, str, dt.date]], local_level_districts: tuple[str, ...]):
+    """Write files of another shape (more periods, more places) with the same builders:
+    swaps this module's PERIODS and LOCAL_LEVEL_DISTRICTS for the duration, then restores."""
+    global PERIODS, LOCAL_LEVEL_DISTRICTS  # the builders read these
+    saved = PERIODS, LOCAL_LEVEL_DISTRICTS
+    PERIODS, LOCAL_LEVEL_DISTRICTS = periods, local_level_districts
+    try:
+        yield
+    finally:
+        PERIODS, LOCAL_LEVEL_DISTRICTS = saved
+
+
+def write_public_db(
+    path: Path, seed: int = 11, data_through: dt.date = dt.date(2024, 12, 31)
+) -> Path:
     """Write the fixture file (the pipeline's atomic publish is not modelled)."""
     con = duckdb.connect(str(path))
     try:
@@ -333,9 +378,9 @@ def write_public_db(path: Path, seed: int = 11) -> Path:
         con.execute("ALTER TABLE quarantine_reasons ALTER value TYPE INTEGER")
         con.execute(
             "CREATE TABLE publication AS SELECT TIMESTAMP '2025-01-05 06:30:00' AS published_at, "
-            "'run-fixture' AS run_id, ? AS threshold, DATE '2024-12-28' AS data_through, "
+            "'run-fixture' AS run_id, ? AS threshold, ?::DATE AS data_through, "
             "'1' AS contract_version, 'model-fixture' AS model_version",
-            [THRESHOLD],
+            [THRESHOLD, data_through],
         )
     finally:
         con.close()

@@ -119,6 +119,7 @@ def test_every_page_renders_without_small_counts(app_env: Path, page: str) -> No
 def test_where_page_lists_places_as_published(app_env: Path) -> None:
     app = _app()
     app.switch_page("app_pages/where.py").run()
+    app.radio(key="map_level_NP").set_value("district").run()
     table = app.dataframe[0].value
     assert len(table) == 77  # districts of Nepal, published or not
     shown = dict(zip(table["Place"], table["Survivors identified"], strict=True))
@@ -138,6 +139,24 @@ def test_where_page_lists_places_as_published(app_env: Path) -> None:
         app_env, "SELECT count(*) FROM geography WHERE parent_code = '303'", [])[0]
 
 
+def test_drill_down_goes_one_level_at_a_time(app_env: Path) -> None:
+    """Issue 19: nation -> provinces -> a province's districts -> a district's local levels
+    (choosing a province used to jump to the local-level map)."""
+    app = _app()
+    app.switch_page("app_pages/where.py").run()
+    assert app.radio(key="map_level_NP").value == "province"
+    assert len(app.dataframe[0].value) == 7
+    app.sidebar.selectbox(key="province").set_value("3").run()
+    assert not app.exception, app.exception
+    assert app.radio(key="map_level_3").value == "district"
+    districts = _published(
+        app_env, "SELECT count(*) FROM geography WHERE geo_level = 'district' "
+        "AND parent_code = '3'", [])[0]
+    assert len(app.dataframe[0].value) == districts == 13
+    app.sidebar.selectbox(key="district").set_value("303").run()
+    assert app.radio(key="map_level_303").value == "local_level"
+
+
 def test_services_and_quality_pages_show_published_rows(app_env: Path) -> None:
     app = _app()
     app.switch_page("app_pages/services.py").run()
@@ -149,7 +168,9 @@ def test_services_and_quality_pages_show_published_rows(app_env: Path) -> None:
     row = immediate[immediate["Service"] == "Shelter"].iloc[0]
     assert row["Services given"] == (HIDDEN if suppressed else f"{value:,}")
     app.switch_page("app_pages/quality.py").run()
-    assert _metrics(app)["Run"] == "run-fixture"
+    freshness = app.table[0].value
+    assert freshness["Run"].tolist() == ["run-fixture"]
+    assert freshness["Published at (UTC)"].tolist() == ["2025-01-05 06:30"]  # not cut off
     reasons = app.dataframe[-1].value
     assert dict(zip(reasons["Rule"], reasons["Rows"], strict=True))["unknown_district"] == HIDDEN
 
@@ -266,4 +287,4 @@ def test_the_map_offers_only_levels_published_for_the_period_type(app_env: Path)
     app.sidebar.selectbox(key="period_type").set_value("month").run()
     app.switch_page("app_pages/where.py").run()
     assert not app.exception, app.exception
-    assert app.radio(key="map_level").options == ["Province"]
+    assert app.radio(key="map_level_NP").options == ["Province"]

@@ -104,36 +104,58 @@ def test_every_hidden_cell_shows_the_same_symbol(app_env: Path) -> None:
 def test_csv_download_has_an_empty_value_and_a_hidden_flag(
     app_env: Path, downloads: dict[str, str]
 ) -> None:
+    # Tidy since issue 19: one row per figure, `value` empty and `hidden` true when hidden.
     _run("app_pages/overview.py")
-    frame = pd.read_csv(io.StringIO(downloads["breakdown_sex.csv"]), dtype=str,
+    name = "pahichan_breakdown-sex_year-2024_national-np.csv"
+    frame = pd.read_csv(io.StringIO(downloads[name]), comment="#", dtype=str,
                         keep_default_na=False)
-    assert list(frame.columns) == ["Category", "Survivors identified",
-                                   "Survivors identified: hidden"]
-    rows = frame.set_index("Category")
-    assert rows.loc["Other"].tolist() == ["", "True"]  # hidden in the fixture
-    assert rows.loc["Female"].tolist() == ["987", "False"]
+    rows = frame.set_index("category_label")
+    assert rows.loc["Other", ["value", "hidden"]].tolist() == ["", "True"]  # hidden
+    assert rows.loc["Female", ["value", "hidden"]].tolist() == ["987", "False"]
     for text in downloads.values():
         assert HIDDEN not in text and "<" not in text
 
 
-def test_map_draws_hidden_places_in_their_own_style(app_env: Path) -> None:
-    app = _run("app_pages/where.py")
-    # Rates: Sudurpashchim's districts have no population in the fixture, so no rate.
-    app.radio(key="map_colour").set_value("rate").run()
-    assert not app.exception, app.exception
+def _legend_fills(app: AppTest) -> tuple[dict[str, tuple[int, ...]], set[tuple[int, ...]]]:
+    """Legend name -> fill of the map's special traces, and the colours of the count scale."""
     spec = json.loads(app.get("plotly_chart")[0].proto.spec)
-    traces = spec["data"]
-    hidden = [tr for tr in traces if tr.get("name") == f"{HIDDEN} {LEGEND['en']}"]
-    absent = [tr for tr in traces if tr.get("name", "").startswith("no rate")]
-    assert len(hidden) == 1 and hidden[0]["showlegend"] is True
-    assert all(HIDDEN in text for text in hidden[0]["text"])
-    # Its colour is neither the "not published" fill nor any colour of the count scale
-    # (whose palest end is zero).
-    fill = _rgb(hidden[0]["colorscale"][0][1])
+    fills = {tr["name"]: _rgb(tr["colorscale"][0][1]) for tr in spec["data"]
+             if tr.get("showlegend")}  # fmt: skip
     scale = {_rgb(colour) for _, colour in spec["layout"]["coloraxis"]["colorscale"]}
-    assert fill not in scale
-    assert absent, "the fixture has places with nothing published"
-    assert _rgb(absent[0]["colorscale"][0][1]) not in scale | {fill}
+    hidden = [tr for tr in spec["data"] if tr.get("name") == f"{HIDDEN} {LEGEND['en']}"]
+    assert all(HIDDEN in text for tr in hidden for text in tr["text"])
+    return fills, scale
+
+
+def test_map_draws_hidden_zero_and_nothing_published_in_three_styles(app_env: Path) -> None:
+    """Issue 19: hidden, zero and no data are three legend entries with three fills, none of
+    them a colour of the count scale (zero used to be the scale's palest end)."""
+    app = _run("app_pages/where.py")
+    app.radio(key="map_level_NP").set_value("district").run()
+    assert not app.exception, app.exception
+    fills, scale = _legend_fills(app)
+    hidden, zero = f"{HIDDEN} {LEGEND['en']}", "0 — zero"
+    assert hidden in fills and zero in fills
+    # Nothing is published for the local levels of district 101 in the fixture.
+    app.sidebar.selectbox(key="province").set_value("1").run()
+    app.sidebar.selectbox(key="district").set_value("101").run()
+    assert not app.exception, app.exception
+    absent, _ = _legend_fills(app)
+    assert list(absent) == ["not published"]
+    styles = {fills[hidden], fills[zero], absent["not published"]}
+    assert len(styles) == 3 and not styles & scale
+
+
+def test_rates_are_offered_only_where_populations_are_shipped(app_env: Path) -> None:
+    app = _run("app_pages/where.py")
+    assert app.radio(key="map_colour_province").options == ["Count", "Rate per 100,000"]
+    app.radio(key="map_colour_province").set_value("rate").run()
+    assert not app.exception, app.exception
+    rates = app.dataframe[0].value["Per 100,000 people"].tolist()
+    assert any(r not in ("–", HIDDEN) for r in rates)
+    app.radio(key="map_level_NP").set_value("district").run()
+    assert app.radio(key="map_colour_district").options == ["Count"]
+    assert "Per 100,000 people" not in app.dataframe[0].value.columns
 
 
 def _rgb(colour: str) -> tuple[int, ...]:

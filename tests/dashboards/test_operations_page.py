@@ -44,6 +44,9 @@ def test_page_shows_rejections_with_reasons(app_env: Path, operations_db: Path, 
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Batches received"] == str(received)
     assert metrics["Rejected batches"] == str(len(rejected))
+    assert metrics["Batches accepted"] == str(received - len(rejected))
+    assert "Last run" in metrics
+    assert app.header[0].value == "Data quality"  # one page, not a second one beside it
     shown = app.dataframe[0].value
     assert sorted(zip(shown["batch_id"], shown["agency_id"], shown["reason"], strict=True)) == (
         sorted(rejected)
