@@ -24,8 +24,14 @@ from dashboards.config import PUBLIC_DB_VARIABLE, public_db_path
 from dashboards.server import APP
 
 PUBLIC_TABLES = (
-    "survivor_statistics", "service_statistics", "referral_statistics", "quality_statistics",
-    "reintegration_statistics", "followup_coverage", "published_grid", "geography",
+    "survivor_statistics",
+    "service_statistics",
+    "referral_statistics",
+    "quality_statistics",
+    "reintegration_statistics",
+    "followup_coverage",
+    "published_grid",
+    "geography",
 )
 
 
@@ -74,14 +80,28 @@ def render_overview_seconds() -> float:
 @click.command(
     epilog="Example: pahichan benchmark dashboard --public data/demo/warehouse/public.duckdb",
 )
-@click.option("--public", "public", type=click.Path(path_type=Path), default=None,
-              help=f"The published public.duckdb (default: ${PUBLIC_DB_VARIABLE}).")
-@click.option("--synthetic-years", type=click.IntRange(1, 30), default=None,
-              help="Instead of --public, time a synthetic public file of the largest shape any "
-                   "publication of that many years can have (every place, every cell); "
-                   "prints its row counts.")
-@click.option("--repeat", type=click.IntRange(1, 50), default=5, show_default=True,
-              help="Warm renders to time.")
+@click.option(
+    "--public",
+    "public",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"The published public.duckdb (default: ${PUBLIC_DB_VARIABLE}).",
+)
+@click.option(
+    "--synthetic-years",
+    type=click.IntRange(1, 30),
+    default=None,
+    help="Instead of --public, time a synthetic public file of the largest shape any "
+    "publication of that many years can have (every place, every cell); "
+    "prints its row counts.",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 50),
+    default=5,
+    show_default=True,
+    help="Warm renders to time.",
+)
 def benchmark_dashboard(public: Path | None, synthetic_years: int | None, repeat: int) -> None:
     """Time the overview's first render after start and its warm renders."""
     if synthetic_years is not None:

@@ -39,13 +39,25 @@ def level_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     epilog="Example: pahichan benchmark pipeline --size 100000 --keep /tmp/b100k && "
     "pahichan benchmark disclosure --warehouse /tmp/b100k/warehouse/pahichan.duckdb",
 )
-@click.option("--warehouse", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              required=True, help="A warehouse whose marts are built (after `pahichan run`).")
-@click.option("--warehouse-key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              envvar="PAHICHAN_WAREHOUSE_KEY_FILE", help="Its key file, if encrypted.")
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="A warehouse whose marts are built (after `pahichan run`).",
+)
+@click.option(
+    "--warehouse-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="PAHICHAN_WAREHOUSE_KEY_FILE",
+    help="Its key file, if encrypted.",
+)
 @click.option("--threshold", default=5, show_default=True, help="k: smallest count shown.")
-@click.option("--sample", default=0, show_default=True,
-              help="Hidden small cells whose range is computed (0: all of them).")
+@click.option(
+    "--sample",
+    default=0,
+    show_default=True,
+    help="Hidden small cells whose range is computed (0: all of them).",
+)
 def benchmark_disclosure(
     warehouse: Path, warehouse_key: Path | None, threshold: int, sample: int
 ) -> None:
@@ -61,9 +73,10 @@ def benchmark_disclosure(
 
     console = Console(stderr=True)
     store = resources_from_env(
-        {}, warehouse=str(warehouse),
+        {},
+        warehouse=str(warehouse),
         warehouse_key_file=str(warehouse_key) if warehouse_key else None,
-    )["warehouse"]  # fmt: skip
+    )["warehouse"]
     with store.connect() as con:
         marts = {
             name: con.execute(f"SELECT * FROM marts.{name}").df()  # noqa: S608 - fixed names
@@ -73,9 +86,14 @@ def benchmark_disclosure(
     stats: dict = {}
     with console.status("Protecting the publication ..."):
         started = time.perf_counter()
-        tables = protect_tables(marts, threshold, history.shown, kept_hidden=history.hidden,
-                                left_out_before=history.left_out,
-                                stats=stats)  # fmt: skip
+        tables = protect_tables(
+            marts,
+            threshold,
+            history.shown,
+            kept_hidden=history.hidden,
+            left_out_before=history.left_out,
+            stats=stats,
+        )
         protect_seconds = time.perf_counter() - started
     with console.status("Feasible ranges of the hidden small cells ..."):
         started = time.perf_counter()
@@ -87,8 +105,9 @@ def benchmark_disclosure(
     for column in ("level", "cells", "shown", "hidden", "shown %"):
         table.add_column(column, justify="left" if column == "level" else "right")
     for row in levels.itertuples(index=False):
-        table.add_row(row.level, f"{row.cells:,}", f"{row.shown:,}", f"{row.hidden:,}",
-                      f"{row.shown_pct:.1f}")  # fmt: skip
+        table.add_row(
+            row.level, f"{row.cells:,}", f"{row.shown:,}", f"{row.hidden:,}", f"{row.shown_pct:.1f}"
+        )
     Console().print(table)
     click.echo(
         f"{int(levels['cells'].sum()):,} cells, {int(levels['hidden'].sum()):,} hidden; "

@@ -120,9 +120,12 @@ def run_benchmark(
 
     def run() -> str:
         resources = resources_from_env(
-            environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id,
+            environ={},
+            inbox=str(inbox),
+            warehouse=str(warehouse),
+            key_id=key_id,
             memory_limit=memory_limit,
-        )  # fmt: skip
+        )
         with resources["warehouse"].connect() as con:
             for source, key in signing_keys.items():
                 register_agency_key(

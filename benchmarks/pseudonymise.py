@@ -23,8 +23,10 @@ from linkage.encoding.names import canonical_name
 def _records(count: int, seed: int) -> tuple[pd.DataFrame, str]:
     """Clear records from the shared synthetic generator, exactly `count` of them."""
     data = synthetic.generate(people=max(count // 2, 1), seed=seed)
-    frames = [frame.assign(record_id=f"{source}-" + frame["record_id"].astype(str))
-              for source, frame in data.extracts.items()]  # fmt: skip
+    frames = [
+        frame.assign(record_id=f"{source}-" + frame["record_id"].astype(str))
+        for source, frame in data.extracts.items()
+    ]
     frame = pd.concat(frames, ignore_index=True)
     while len(frame) < count:  # few records per person: top up with a second seed
         extra = synthetic.generate(people=count, seed=seed + len(frame))

@@ -16,14 +16,25 @@ from dashboards.config import PUBLIC_DB_VARIABLE, public_db_path
     epilog="Example: pahichan dashboard --public data/demo/warehouse/public.duckdb --port 8501",
 )
 @click.option(
-    "--public", "public", type=click.Path(path_type=Path), default=None,
+    "--public",
+    "public",
+    type=click.Path(path_type=Path),
+    default=None,
     help=f"The published public.duckdb (default: ${PUBLIC_DB_VARIABLE} or the demo file).",
 )
-@click.option("--port", type=click.IntRange(1024, 65535), default=8501, show_default=True,
-              help="Port on 127.0.0.1.")
 @click.option(
-    "--operations", "operations", type=click.Path(dir_okay=False, path_type=Path),
-    default=None, envvar="PAHICHAN_OPERATIONS_DB",
+    "--port",
+    type=click.IntRange(1024, 65535),
+    default=8501,
+    show_default=True,
+    help="Port on 127.0.0.1.",
+)
+@click.option(
+    "--operations",
+    "operations",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="PAHICHAN_OPERATIONS_DB",
     help="The data office's operations.duckdb: adds the 'Batches and runs' page (only for "
     "a dashboard the data office uses). [PAHICHAN_OPERATIONS_DB]",
 )

@@ -59,8 +59,10 @@ def mark_hideable(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def value_table(
-    frame: pd.DataFrame, columns: Mapping[str, str],
-    value_column: str = "value", value_header: str = "Count",
+    frame: pd.DataFrame,
+    columns: Mapping[str, str],
+    value_column: str = "value",
+    value_header: str = "Count",
     labels: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Rename `columns` (source -> header), map codes through `labels` (column -> function),
@@ -107,8 +109,10 @@ def download_frame(frame: pd.DataFrame, flag_suffix: str = ": hidden") -> pd.Dat
             out[column] = series
             continue
         out[column] = [
-            "" if is_hidden or text == MISSING
-            else text.replace(",", "") if _NUMBER_TEXT.fullmatch(text)
+            ""
+            if is_hidden or text == MISSING
+            else text.replace(",", "")
+            if _NUMBER_TEXT.fullmatch(text)
             else text
             for text, is_hidden in zip(series.astype(str), hidden, strict=True)
         ]

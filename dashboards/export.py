@@ -20,8 +20,18 @@ from dashboards.i18n import label, t
 from dashboards.state import Filters
 
 TIDY_COLUMNS = (
-    "period_type", "period", "period_is_partial", "geo_level", "geo_code", "place",
-    "dimension", "category", "category_label", "measure", "value", "hidden",
+    "period_type",
+    "period",
+    "period_is_partial",
+    "geo_level",
+    "geo_code",
+    "place",
+    "dimension",
+    "category",
+    "category_label",
+    "measure",
+    "value",
+    "hidden",
 )
 
 
@@ -30,18 +40,34 @@ def tidy(rows: pd.DataFrame, f: Filters, **fixed: Any) -> pd.DataFrame:
     rows. A column the rows lack comes from `fixed`, else from the filters (period, place,
     the chosen group). `value` is empty where the cell is hidden."""
     dimension, category = f.breakdown
-    defaults = {"period_type": f.period_type, "period": f.period, "geo_level": f.geo_level,
-                "geo_code": f.geo_code, "dimension": dimension, "category": category,
-                "measure": ""} | fixed  # fmt: skip
+    defaults = {
+        "period_type": f.period_type,
+        "period": f.period,
+        "geo_level": f.geo_level,
+        "geo_code": f.geo_code,
+        "dimension": dimension,
+        "category": category,
+        "measure": "",
+    } | fixed
     out = pd.DataFrame(index=rows.index)
-    for column in ("period_type", "period", "geo_level", "geo_code", "dimension", "category",
-                   "measure"):  # fmt: skip
+    for column in (
+        "period_type",
+        "period",
+        "geo_level",
+        "geo_code",
+        "dimension",
+        "category",
+        "measure",
+    ):
         out[column] = rows[column] if column in rows else defaults[column]
     out["period_is_partial"] = out["period"].isin(f.partial_periods)
-    out["place"] = [f.place_name(level, code) if level != "national" else f.place_name(
-        "national", "NP") for level, code in zip(out.geo_level, out.geo_code, strict=True)]
-    out["category_label"] = out["category"].map(lambda c: label(c, f.lang) if c != "all"
-                                                 else t("all_survivors", f.lang))
+    out["place"] = [
+        f.place_name(level, code) if level != "national" else f.place_name("national", "NP")
+        for level, code in zip(out.geo_level, out.geo_code, strict=True)
+    ]
+    out["category_label"] = out["category"].map(
+        lambda c: label(c, f.lang) if c != "all" else t("all_survivors", f.lang)
+    )
     hidden = rows["is_suppressed"].fillna(False).astype(bool)
     out["value"] = rows["value"].astype("Float64").where(~hidden).astype("Int64")
     out["hidden"] = hidden.to_numpy()
@@ -53,10 +79,16 @@ def from_display(frame: pd.DataFrame, f: Filters) -> pd.DataFrame:
     then the table with numbers plain and each hideable column followed by its flag."""
     data = download_frame(frame, t("hidden_flag", f.lang))
     dimension, category = f.breakdown
-    context = {"period_type": f.period_type, "period": f.period,
-               "period_is_partial": f.period_is_partial, "geo_level": f.geo_level,
-               "geo_code": f.geo_code, "place": f.place_name(), "dimension": dimension,
-               "category": category}  # fmt: skip
+    context = {
+        "period_type": f.period_type,
+        "period": f.period,
+        "period_is_partial": f.period_is_partial,
+        "geo_level": f.geo_level,
+        "geo_code": f.geo_code,
+        "place": f.place_name(),
+        "dimension": dimension,
+        "category": category,
+    }
     for position, (column, value) in enumerate(context.items()):
         data.insert(position, column, value)
     return data
@@ -94,8 +126,10 @@ def file_name(key: str, f: Filters) -> str:
     """A file name naming the table and the filters, e.g.
     `pahichan_trend_year-2024_province-6-karnali-province_sex-m.csv`."""
     parts = ["pahichan", _slug(key), f"{_slug(f.period_type)}-{_slug(f.period)}"]
-    parts.append(f"{f.geo_level}-{_slug(f.geo_code)}" + (
-        f"-{_slug(f.place_name())}" if f.lang == "en" and f.geo_level != "national" else ""))
+    parts.append(
+        f"{f.geo_level}-{_slug(f.geo_code)}"
+        + (f"-{_slug(f.place_name())}" if f.lang == "en" and f.geo_level != "national" else "")
+    )
     for dimension, category in f.demographics.items():
         parts.append(f"{_slug(dimension)}-{_slug(category)}")
     if f.period_is_partial:

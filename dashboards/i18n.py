@@ -28,9 +28,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "partial": {"en": "partial", "ne": "अपूर्ण"},
     "partial_period_note": {
         "en": "This period is not complete: the data run to {through}. Do not compare it "
-              "with complete periods.",
-        "ne": "यो अवधि पूरा भएको छैन: तथ्याङ्क {through} सम्मको मात्र हो। पूरा अवधिहरूसँग "
-              "तुलना नगर्नुहोस्।",
+        "with complete periods.",
+        "ne": "यो अवधि पूरा भएको छैन: तथ्याङ्क {through} सम्मको मात्र हो। पूरा अवधिहरूसँग तुलना नगर्नुहोस्।",
     },
     "partial_in_chart": {
         "en": "Periods marked partial are not complete (data to {through}).",
@@ -38,24 +37,24 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "no_values_to_plot": {
         "en": "No figure to plot for this selection: every value is hidden or not published "
-              "(see the table).",
+        "(see the table).",
         "ne": "यो छनोटमा देखाउन मिल्ने सङ्ख्या छैन: सबै लुकाइएका वा अप्रकाशित छन् (तालिका हेर्नुहोस्)।",
     },
     "zero": {"en": "zero", "ne": "शून्य"},
     "download_excel": {"en": "CSV for Excel", "ne": "एक्सेलका लागि CSV"},
     "rate_not_here": {
         "en": "Rates need census populations, which are shipped for the nation and the "
-              "provinces only (CBS, census 2021).",
+        "provinces only (CBS, census 2021).",
         "ne": "दरका लागि जनगणनाको जनसङ्ख्या चाहिन्छ, जुन राष्ट्र र प्रदेशका लागि मात्र छ "
-              "(केन्द्रीय तथ्याङ्क विभाग, जनगणना २०७८)।",
+        "(केन्द्रीय तथ्याङ्क विभाग, जनगणना २०७८)।",
     },
     "last_run": {"en": "Last run", "ne": "पछिल्लो रन"},
     "last_publication": {"en": "Last publication (UTC)", "ne": "पछिल्लो प्रकाशन (UTC)"},
     "operations_on_data_office": {
         "en": "Batch ids, agencies and rejection reasons are on the data office's dashboard "
-              "(`pahichan dashboard --operations`), not in the public file.",
+        "(`pahichan dashboard --operations`), not in the public file.",
         "ne": "ब्याच नम्बर, निकाय र अस्वीकृतिका कारण तथ्याङ्क कार्यालयको ड्यासबोर्डमा मात्र "
-              "हुन्छन्, सार्वजनिक फाइलमा होइन।",
+        "हुन्छन्, सार्वजनिक फाइलमा होइन।",
     },
     "page_where": {"en": "Where", "ne": "कहाँ"},
     "page_services": {"en": "Services", "ne": "सेवाहरू"},
@@ -63,12 +62,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_operations": {"en": "Batches and runs", "ne": "ब्याच र रन"},
     "operations_intro": {
         "en": "For data officers: every batch received with its status and reason, rows "
-              "quarantined by rule, withdrawals, runs and the review queue. Counts of batches "
-              "and rows, not of people: nothing here is suppressed, and nothing identifies a "
-              "record.",
+        "quarantined by rule, withdrawals, runs and the review queue. Counts of batches "
+        "and rows, not of people: nothing here is suppressed, and nothing identifies a "
+        "record.",
         "ne": "तथ्याङ्क अधिकृतका लागि: प्राप्त प्रत्येक ब्याच, यसको स्थिति र कारण, नियमअनुसार "
-              "रोकिएका पङ्क्ति, फिर्ता, रन र समीक्षा लाइन। यी ब्याच र पङ्क्तिका गणना हुन्, "
-              "व्यक्तिका होइनन्: यहाँ केही लुकाइएको छैन, र कुनै अभिलेख चिनिँदैन।",
+        "रोकिएका पङ्क्ति, फिर्ता, रन र समीक्षा लाइन। यी ब्याच र पङ्क्तिका गणना हुन्, "
+        "व्यक्तिका होइनन्: यहाँ केही लुकाइएको छैन, र कुनै अभिलेख चिनिँदैन।",
     },
     "operations_batches": {"en": "Batches received", "ne": "प्राप्त ब्याचहरू"},
     "operations_rejected": {"en": "Rejected batches", "ne": "अस्वीकृत ब्याचहरू"},
@@ -84,14 +83,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "records_per_survivor": {"en": "Records per survivor", "ne": "प्रति प्रभावित अभिलेख"},
     "records_per_survivor_help": {
         "en": "Records before linkage divided by unique survivors after it: how much double "
-              "counting across agencies linkage removed.",
+        "counting across agencies linkage removed.",
         "ne": "लिङ्केजअघिका अभिलेखलाई पछिका अद्वितीय प्रभावितले भाग गर्दा: निकायहरूबीचको "
-              "दोहोरो गणना कति हटाइयो।",
+        "दोहोरो गणना कति हटाइयो।",
     },
     "share_returning": {"en": "Share returning after a gap", "ne": "अन्तरालपछि फर्केकाको अंश"},
     "share_returning_help": {
         "en": "Survivors with an earlier episode at least six months before, as a share of "
-              "survivors in the period (re-trafficking indicator).",
+        "survivors in the period (re-trafficking indicator).",
         "ne": "कम्तीमा छ महिनाअघि पनि सेवा लिएका प्रभावित, यस अवधिका प्रभावितको अंशका रूपमा।",
     },
     # One text for every hidden cell, whatever the reason it was hidden: never the threshold.
@@ -126,11 +125,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "all_survivors": {"en": "all survivors", "ne": "सबै प्रभावित"},
     "breakdown_not_published_here": {
         "en": "Figures by sex, age band or exploitation type are published for the nation and "
-              "the provinces, by year and fiscal year: finer cells would be nearly all too small "
-              "to show. Figures below are for all survivors.",
+        "the provinces, by year and fiscal year: finer cells would be nearly all too small "
+        "to show. Figures below are for all survivors.",
         "ne": "लिङ्ग, उमेर समूह वा शोषणको प्रकार अनुसारका तथ्याङ्क राष्ट्र र प्रदेशका लागि, वर्ष र "
-              "आर्थिक वर्ष अनुसार मात्र प्रकाशित हुन्छन्: साना कोठा प्रायः देखाउन नमिल्ने हुन्छन्। "
-              "तलका तथ्याङ्क सबै प्रभावितका हुन्।",
+        "आर्थिक वर्ष अनुसार मात्र प्रकाशित हुन्छन्: साना कोठा प्रायः देखाउन नमिल्ने हुन्छन्। "
+        "तलका तथ्याङ्क सबै प्रभावितका हुन्।",
     },
     "period_types_here": {
         "en": "Districts are published by year and fiscal year only.",
@@ -138,23 +137,22 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "combination_not_published": {
         "en": "Combinations of sex, age band and exploitation type are not published: crossing "
-              "them makes cells small enough to single people out (disclosure control). "
-              "Choose one of them; figures below are for all survivors.",
+        "them makes cells small enough to single people out (disclosure control). "
+        "Choose one of them; figures below are for all survivors.",
         "ne": "लिङ्ग, उमेर समूह र शोषणको प्रकारका संयोजन प्रकाशित गरिँदैनन्: तिनलाई जोड्दा "
-              "व्यक्ति चिनिन सक्ने साना कोठा बन्छन्। एउटा मात्र छान्नुहोस्; तलका तथ्याङ्क सबै "
-              "प्रभावितका हुन्।",
+        "व्यक्ति चिनिन सक्ने साना कोठा बन्छन्। एउटा मात्र छान्नुहोस्; तलका तथ्याङ्क सबै "
+        "प्रभावितका हुन्।",
     },
     "breakdown_not_filtered": {
         "en": "Breakdowns are published one dimension at a time, so they show all survivors "
-              "at this place, not only the category chosen in the sidebar.",
+        "at this place, not only the category chosen in the sidebar.",
         "ne": "वर्गीकरण एक पटकमा एउटा आयाममा मात्र प्रकाशित हुन्छ, त्यसैले यहाँ छानिएको "
-              "वर्ग मात्र होइन सबै प्रभावित देखिन्छन्।",
+        "वर्ग मात्र होइन सबै प्रभावित देखिन्छन्।",
     },
     "no_demographics_here": {
         "en": "Service and referral figures are not broken down by sex, age or exploitation "
-              "type; the demographic filters do not apply on this page.",
-        "ne": "सेवा र प्रेषणका तथ्याङ्क लिङ्ग, उमेर वा शोषणका आधारमा छुट्याइँदैनन्; यस पृष्ठमा "
-              "ती छनोट लागू हुँदैनन्।",
+        "type; the demographic filters do not apply on this page.",
+        "ne": "सेवा र प्रेषणका तथ्याङ्क लिङ्ग, उमेर वा शोषणका आधारमा छुट्याइँदैनन्; यस पृष्ठमा ती छनोट लागू हुँदैनन्।",
     },
     "map_title": {"en": "Survivors by place", "ne": "स्थान अनुसार प्रभावित"},
     "map_level": {"en": "Map of", "ne": "नक्सा"},
@@ -163,10 +161,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "map_rates": {"en": "Rate per 100,000", "ne": "प्रति एक लाख दर"},
     "map_note": {
         "en": "Red shades: counts (the palest is zero). Slate blue: not shown to protect "
-              "survivors. Light grey: nothing published. Boundaries are simplified and for "
-              "display only.",
+        "survivors. Light grey: nothing published. Boundaries are simplified and for "
+        "display only.",
         "ne": "रातो रङ: सङ्ख्या (सबैभन्दा फिक्का शून्य)। नीलो-खैरो: प्रभावितको सुरक्षाका लागि "
-              "देखाइएको छैन। हल्का खैरो: केही प्रकाशित छैन। सीमाहरू सरलीकृत र प्रदर्शनका लागि मात्र।",
+        "देखाइएको छैन। हल्का खैरो: केही प्रकाशित छैन। सीमाहरू सरलीकृत र प्रदर्शनका लागि मात्र।",
     },
     "drill_hint": {
         "en": "Choose a province, then a district in the sidebar to drill down.",
@@ -208,43 +206,45 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_reintegration": {"en": "Reintegration", "ne": "पुनर्एकीकरण"},
     "provisional_note": {
         "en": "Provisional score: the indicator weights are equal placeholders, so this is "
-              "Pahichan's provisional reintegration score, NOT IOM's Reintegration "
-              "Sustainability Score, and scores of different indicator versions cannot be "
-              "compared.",
+        "Pahichan's provisional reintegration score, NOT IOM's Reintegration "
+        "Sustainability Score, and scores of different indicator versions cannot be "
+        "compared.",
         "ne": "अस्थायी अङ्क: सूचकका भार अस्थायी रूपमा बराबर राखिएका छन्, त्यसैले यो पहिचानको "
-              "अस्थायी पुनर्एकीकरण अङ्क हो, IOM को पुनर्एकीकरण दिगोपन अङ्क होइन; फरक संस्करणका "
-              "अङ्क तुलना गर्न मिल्दैन।",
+        "अस्थायी पुनर्एकीकरण अङ्क हो, IOM को पुनर्एकीकरण दिगोपन अङ्क होइन; फरक संस्करणका "
+        "अङ्क तुलना गर्न मिल्दैन।",
     },
     "survivors_scored": {"en": "Survivors scored", "ne": "अङ्क पाएका प्रभावित"},
     "mean_score": {"en": "Mean score (composite)", "ne": "औसत अङ्क (समग्र)"},
     "mean_score_pct": {"en": "Mean score", "ne": "औसत अङ्क"},
     "mean_score_help": {
         "en": "Mean of survivors' latest composite score in the period, out of a hundred; "
-              "published only where enough survivors were scored.",
+        "published only where enough survivors were scored.",
         "ne": "यस अवधिमा प्रभावितको पछिल्लो समग्र अङ्कको औसत (सयमा); पर्याप्त प्रभावितको अङ्क "
-              "भएमा मात्र प्रकाशित।",
+        "भएमा मात्र प्रकाशित।",
     },
     "followed_6m": {"en": "Followed up within six months", "ne": "छ महिनाभित्र अनुगमन"},
     "followed_12m": {"en": "Followed up within a year", "ne": "एक वर्षभित्र अनुगमन"},
     "followed_help": {
         "en": "Survivors of the chosen period's first-contact cohort with a follow-up visit "
-              "in time, as a share of that cohort (both counts published).",
+        "in time, as a share of that cohort (both counts published).",
         "ne": "छानिएको अवधिमा पहिलो सम्पर्क भएका मध्ये समयमै अनुगमन भ्रमण भएकाको अंश (दुवै "
-              "सङ्ख्या प्रकाशित भएमा)।",
+        "सङ्ख्या प्रकाशित भएमा)।",
     },
     "referral_completion": {"en": "Referral completion", "ne": "प्रेषण पूरा भएको दर"},
     "referral_completion_help": {
         "en": "Referrals confirmed by a later record at the receiving agency type, as a share "
-              "of referrals made; shown per pair only where both counts were published.",
+        "of referrals made; shown per pair only where both counts were published.",
         "ne": "प्रेषण पाउने निकायको पछिल्लो अभिलेखले पुष्टि गरेका प्रेषणको अंश; दुवै सङ्ख्या "
-              "प्रकाशित भएका जोडीमा मात्र।",
+        "प्रकाशित भएका जोडीमा मात्र।",
     },
     "score_distribution": {"en": "Survivors by score band", "ne": "अङ्क समूह अनुसार प्रभावित"},
     "score_trend": {"en": "Mean score over time", "ne": "समयसँगै औसत अङ्क"},
     "score_dimension": {"en": "Score", "ne": "अङ्क"},
     "band": {"en": "Score band", "ne": "अङ्क समूह"},
-    "coverage_title": {"en": "Follow-up coverage by first-contact cohort",
-                       "ne": "पहिलो सम्पर्क समूह अनुसार अनुगमन"},
+    "coverage_title": {
+        "en": "Follow-up coverage by first-contact cohort",
+        "ne": "पहिलो सम्पर्क समूह अनुसार अनुगमन",
+    },
     "cohort": {"en": "First contact in", "ne": "पहिलो सम्पर्क"},
     "survivors_first_contact": {"en": "Survivors first met", "ne": "पहिलो पटक भेटिएका"},
     "followed_within_6m": {"en": "Followed within six months", "ne": "छ महिनाभित्र अनुगमन"},
@@ -258,7 +258,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "not_yet_published": {
         "en": "Reintegration figures are not in this publication yet (the pipeline publishes "
-              "them once follow-up visits arrive).",
+        "them once follow-up visits arrive).",
         "ne": "पुनर्एकीकरणका तथ्याङ्क यो प्रकाशनमा अझै छैनन्।",
     },
     "missing_db": {
@@ -348,8 +348,10 @@ def _vocabulary_labels() -> dict[str, dict[str, str]]:
         (v.SEX_LABELS, v.SEX_LABELS_NE),
         (v.EXPLOITATION_TYPES, v.EXPLOITATION_TYPES_NE),
         (v.AGENCY_TYPES, v.AGENCY_TYPES_NE),
-        ({c: s.label_en for c, s in v.SERVICES.items()},
-         {c: s.label_ne for c, s in v.SERVICES.items()}),
+        (
+            {c: s.label_en for c, s in v.SERVICES.items()},
+            {c: s.label_ne for c, s in v.SERVICES.items()},
+        ),
         (v.RECORD_KINDS, v.RECORD_KINDS_NE),
         (v.COUNTRIES, v.COUNTRIES_NE),
     ]

@@ -20,7 +20,11 @@ from dashboards.population import with_population
 PERIOD_TYPES = ("month", "quarter", "year", "bs_month", "bs_fiscal_year")
 DEMOGRAPHIC_DIMENSIONS = ("sex", "age_band", "exploitation_type")
 BREAKDOWN_DIMENSIONS = (
-    "sex", "age_band", "exploitation_type", "destination_country", "agency_type",
+    "sex",
+    "age_band",
+    "exploitation_type",
+    "destination_country",
+    "agency_type",
 )
 HEADLINE_MEASURES = ("survivors", "new_survivors", "returning_survivors", "records")
 
@@ -62,11 +66,13 @@ def publication(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def geography(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per place: geo_level, geo_code, parent_code, name_en, name_ne, population
     (the published one, else the 2021 census figure of `dashboards.population`)."""
-    return with_population(_frame(
-        con,
-        "SELECT geo_level, geo_code, parent_code, name_en, name_ne, population FROM geography "
-        "ORDER BY geo_level, geo_code",
-    ))
+    return with_population(
+        _frame(
+            con,
+            "SELECT geo_level, geo_code, parent_code, name_en, name_ne, population FROM geography "
+            "ORDER BY geo_level, geo_code",
+        )
+    )
 
 
 def periods(con: duckdb.DuckDBPyConnection, period_type: str) -> list[str]:
@@ -89,12 +95,14 @@ def period_types(
     """
     if not has_table(con, "published_grid"):
         return list(PERIOD_TYPES)
-    found = set(_frame(
-        con,
-        "SELECT DISTINCT period_type FROM published_grid "
-        "WHERE table_name = ? AND geo_level = ? AND dimension = 'all'",
-        [table, geo_level],
-    )["period_type"])
+    found = set(
+        _frame(
+            con,
+            "SELECT DISTINCT period_type FROM published_grid "
+            "WHERE table_name = ? AND geo_level = ? AND dimension = 'all'",
+            [table, geo_level],
+        )["period_type"]
+    )
     return [p for p in PERIOD_TYPES if p in found]
 
 
@@ -123,8 +131,13 @@ def categories(con: duckdb.DuckDBPyConnection, dimension: str) -> list[str]:
 
 
 def headline(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
-    geo_code: str, dimension: str = "all", category: str = "all",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
+    geo_code: str,
+    dimension: str = "all",
+    category: str = "all",
 ) -> dict[str, Cell]:
     """Measure -> published cell, for one period, place and (dimension, category)."""
     frame = _frame(
@@ -141,8 +154,12 @@ def headline(
 
 
 def trend(
-    con: duckdb.DuckDBPyConnection, period_type: str, geo_level: str, geo_code: str,
-    dimension: str = "all", category: str = "all",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    geo_level: str,
+    geo_code: str,
+    dimension: str = "all",
+    category: str = "all",
 ) -> pd.DataFrame:
     """One row per period x measure at one place: period, period_start, measure, value,
     is_suppressed (oldest first)."""
@@ -156,8 +173,13 @@ def trend(
 
 
 def breakdown(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
-    geo_code: str, dimension: str, measure: str = "survivors",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
+    geo_code: str,
+    dimension: str,
+    measure: str = "survivors",
 ) -> pd.DataFrame:
     """One row per category of one dimension: category, value, is_suppressed."""
     return _frame(
@@ -170,8 +192,13 @@ def breakdown(
 
 
 def places_map(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
-    parent_code: str | None, dimension: str = "all", category: str = "all",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
+    parent_code: str | None,
+    dimension: str = "all",
+    category: str = "all",
     measure: str = "survivors",
 ) -> pd.DataFrame:
     """One row per place of `geo_level` (under `parent_code` when given), published or not:
@@ -192,14 +219,16 @@ def places_map(
     frame = with_population(frame.assign(geo_level=geo_level)).drop(columns="geo_level")
     frame["rate_per_100k"] = [
         rate_per_100k(Cell(None if pd.isna(v) else int(v), bool(s)), p)
-        for v, s, p in zip(frame["value"], frame["is_suppressed"], frame["population"],
-                           strict=True)
+        for v, s, p in zip(frame["value"], frame["is_suppressed"], frame["population"], strict=True)
     ]
     return frame
 
 
 def services(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
     geo_code: str,
 ) -> pd.DataFrame:
     """One row per service x measure: service_code, service_tier, measure, value,
@@ -214,8 +243,12 @@ def services(
 
 
 def referrals(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
-    geo_code: str, measure: str = "referrals",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
+    geo_code: str,
+    measure: str = "referrals",
 ) -> pd.DataFrame:
     """One row per (from, to) agency type: from_agency_type, to_agency_type, value,
     is_suppressed."""
@@ -286,8 +319,13 @@ def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def reintegration(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
-    geo_code: str, dimension: str = "all", category: str = "all",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
+    geo_code: str,
+    dimension: str = "all",
+    category: str = "all",
 ) -> pd.DataFrame:
     """One row per score_dimension x measure for one period, place and (dimension,
     category): score_dimension, measure, value, is_suppressed."""
@@ -301,8 +339,12 @@ def reintegration(
 
 
 def reintegration_trend(
-    con: duckdb.DuckDBPyConnection, period_type: str, geo_level: str, geo_code: str,
-    dimension: str = "all", category: str = "all",
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    geo_level: str,
+    geo_code: str,
+    dimension: str = "all",
+    category: str = "all",
 ) -> pd.DataFrame:
     """One row per period x score_dimension x measure (`survivors_scored`,
     `mean_score_pct`) at one place: period, period_start, score_dimension, measure, value,
@@ -332,7 +374,10 @@ def followup_coverage(
 
 
 def referral_pairs(
-    con: duckdb.DuckDBPyConnection, period_type: str, period: str, geo_level: str,
+    con: duckdb.DuckDBPyConnection,
+    period_type: str,
+    period: str,
+    geo_level: str,
     geo_code: str,
 ) -> pd.DataFrame:
     """One row per (from, to) agency type with both measures side by side:

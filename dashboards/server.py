@@ -63,8 +63,11 @@ def start(public_db: Path, port: int, log_file: Path | None = None) -> subproces
     """Start the server in a new process session (stop it with `stop`)."""
     output = log_file.open("wb") if log_file else subprocess.DEVNULL
     return subprocess.Popen(
-        streamlit_command(port), env=server_environment(public_db), stdout=output,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        streamlit_command(port),
+        env=server_environment(public_db),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 

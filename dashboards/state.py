@@ -44,8 +44,11 @@ class Filters:
         from dashboards.i18n import t
 
         period = self.period if period is None else period
-        return f"{period} ({t('partial', self.lang)})" if period in self.partial_periods \
+        return (
+            f"{period} ({t('partial', self.lang)})"
+            if period in self.partial_periods
             else str(period)
+        )
 
     @property
     def geo_level(self) -> str:

@@ -51,14 +51,20 @@ sidebar = st.sidebar
 sidebar.header(t("filters", lang))
 provinces = places[places.geo_level == "province"].geo_code.tolist()
 province = sidebar.selectbox(
-    t("province", lang), [None, *provinces], format_func=_place_label("province"), key="province",
+    t("province", lang),
+    [None, *provinces],
+    format_func=_place_label("province"),
+    key="province",
     placeholder=t("choose", lang),
 )
 districts = places[
     (places.geo_level == "district") & ((province is None) | (places.parent_code == province))
 ].geo_code.tolist()
 district = sidebar.selectbox(
-    t("district", lang), [None, *districts], format_func=_place_label("district"), key="district",
+    t("district", lang),
+    [None, *districts],
+    format_func=_place_label("district"),
+    key="district",
     placeholder=t("choose", lang),
 )
 if district is not None and province is None:
@@ -71,11 +77,15 @@ period_type_options = ui.query("period_types", geo_level) or list(queries.PERIOD
 if st.session_state.get("period_type") not in period_type_options:
     st.session_state.pop("period_type", None)  # e.g. months chosen, then a district
 period_type = sidebar.selectbox(
-    t("period_type", lang), period_type_options,
+    t("period_type", lang),
+    period_type_options,
     # The default only for a first choice (a kept choice is valid here, see above).
     index=period_type_options.index("year")
-    if "year" in period_type_options and "period_type" not in st.session_state else 0,
-    format_func=lambda code: label(code, lang), key="period_type", placeholder=t("choose", lang),
+    if "year" in period_type_options and "period_type" not in st.session_state
+    else 0,
+    format_func=lambda code: label(code, lang),
+    key="period_type",
+    placeholder=t("choose", lang),
 )
 if len(period_type_options) < len(queries.PERIOD_TYPES):
     sidebar.caption(t("period_types_here", lang))
@@ -89,13 +99,17 @@ if st.session_state.get("period") not in period_options:
 default = default_period(period_type, period_options, data_through)
 period = (
     sidebar.selectbox(
-        t("period", lang), period_options, key="period",
+        t("period", lang),
+        period_options,
+        key="period",
         index=period_options.index(default)
-        if default in period_options and "period" not in st.session_state else 0,
+        if default in period_options and "period" not in st.session_state
+        else 0,
         format_func=lambda p: f"{p} ({t('partial', lang)})" if p in partial else p,
         placeholder=t("choose", lang),
     )
-    if period_options else None
+    if period_options
+    else None
 )
 if period in partial:
     sidebar.warning(t("partial_period_note", lang, through=str(data_through)[:10]))
@@ -104,14 +118,17 @@ chosen: dict[str, str | None] = {}
 for dimension in queries.DEMOGRAPHIC_DIMENSIONS:
     categories = ui.query("categories", dimension)
     chosen[dimension] = sidebar.selectbox(
-        label(dimension, lang), [None, *categories], key=f"filter_{dimension}",
+        label(dimension, lang),
+        [None, *categories],
+        key=f"filter_{dimension}",
         format_func=lambda code: t("any", lang) if code is None else label(code, lang),
         placeholder=t("choose", lang),
     )
 
 demographics = demographic_selection(chosen)
 breakdown_published = len(demographics) != 1 or ui.query(
-    "breakdown_published", geo_level, period_type, next(iter(demographics)))
+    "breakdown_published", geo_level, period_type, next(iter(demographics))
+)
 st.session_state[SESSION_KEY] = Filters(
     lang=lang,
     period_type=period_type,
@@ -130,28 +147,55 @@ st.session_state[SESSION_KEY] = Filters(
 # Material Symbols ship with Streamlit's own frontend: the icons render without any system
 # emoji font (emoji icons showed as empty boxes on machines without one).
 ICONS = {
-    "overview": ":material/bar_chart:", "where": ":material/map:",
-    "services": ":material/volunteer_activism:", "reintegration": ":material/eco:",
+    "overview": ":material/bar_chart:",
+    "where": ":material/map:",
+    "services": ":material/volunteer_activism:",
+    "reintegration": ":material/eco:",
     "quality": ":material/fact_check:",
 }
 pages = [
-    st.Page("app_pages/overview.py", title=t("page_overview", lang), icon=ICONS["overview"],
-            default=True),
-    st.Page("app_pages/where.py", title=t("page_where", lang), icon=ICONS["where"],
-            url_path="where"),
-    st.Page("app_pages/services.py", title=t("page_services", lang), icon=ICONS["services"],
-            url_path="services"),
-    st.Page("app_pages/reintegration.py", title=t("page_reintegration", lang),
-            icon=ICONS["reintegration"], url_path="reintegration"),
+    st.Page(
+        "app_pages/overview.py",
+        title=t("page_overview", lang),
+        icon=ICONS["overview"],
+        default=True,
+    ),
+    st.Page(
+        "app_pages/where.py", title=t("page_where", lang), icon=ICONS["where"], url_path="where"
+    ),
+    st.Page(
+        "app_pages/services.py",
+        title=t("page_services", lang),
+        icon=ICONS["services"],
+        url_path="services",
+    ),
+    st.Page(
+        "app_pages/reintegration.py",
+        title=t("page_reintegration", lang),
+        icon=ICONS["reintegration"],
+        url_path="reintegration",
+    ),
 ]
 operations_db = operations_db_path()
 if operations_db is not None and operations_db.is_file():
     # The data office's dashboard (`pahichan dashboard --operations`): its data-quality page
     # reads operations.duckdb, with batch ids, agencies, reasons and unsuppressed counts of
     # batches and rows (not people).
-    pages.append(st.Page("app_pages/operations.py", title=t("page_quality", lang),
-                         icon=ICONS["quality"], url_path="quality"))
+    pages.append(
+        st.Page(
+            "app_pages/operations.py",
+            title=t("page_quality", lang),
+            icon=ICONS["quality"],
+            url_path="quality",
+        )
+    )
 else:
-    pages.append(st.Page("app_pages/quality.py", title=t("page_quality", lang),
-                         icon=ICONS["quality"], url_path="quality"))
+    pages.append(
+        st.Page(
+            "app_pages/quality.py",
+            title=t("page_quality", lang),
+            icon=ICONS["quality"],
+            url_path="quality",
+        )
+    )
 st.navigation(pages).run()

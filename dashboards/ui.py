@@ -41,8 +41,15 @@ def style() -> None:
 
 # Widgets whose option labels are in the chosen language (keys, or key prefixes).
 _LABELLED_KEYS = (
-    "province", "district", "period_type", "period", "filter_", "map_level_", "map_colour_",
-    "map_measure", "referral_measure",
+    "province",
+    "district",
+    "period_type",
+    "period",
+    "filter_",
+    "map_level_",
+    "map_colour_",
+    "map_measure",
+    "referral_measure",
 )
 _LABELS_LANG = "_labels_lang"
 
@@ -108,8 +115,11 @@ def breakdown(f: Filters) -> tuple[str, str]:
 def showing(f: Filters, *what: str) -> None:
     """Caption naming what the figures are for: `what` (e.g. a measure), period, group."""
     dimension, category = f.breakdown
-    group = (t("all_survivors", f.lang) if dimension == "all"
-             else f"{label(dimension, f.lang)}: {label(category, f.lang)}")
+    group = (
+        t("all_survivors", f.lang)
+        if dimension == "all"
+        else f"{label(dimension, f.lang)}: {label(category, f.lang)}"
+    )
     parts = [*what, f"{label(f.period_type, f.lang)} {f.period_label()}", group]
     st.caption(f"{t('showing', f.lang)}: " + " · ".join(parts))
     if f.period_is_partial:
@@ -119,8 +129,10 @@ def showing(f: Filters, *what: str) -> None:
 def legend(f: Filters) -> None:
     """The legend shown under every set of figures: one symbol for every hidden cell (never
     the threshold, never why a cell was hidden), one for nothing published."""
-    st.caption(f"{HIDDEN} {t('hidden', f.lang)} · {MISSING} {t('nothing_published', f.lang)} · "
-               f"{t('ratios_note', f.lang)}")
+    st.caption(
+        f"{HIDDEN} {t('hidden', f.lang)} · {MISSING} {t('nothing_published', f.lang)} · "
+        f"{t('ratios_note', f.lang)}"
+    )
 
 
 def table(frame: pd.DataFrame, key: str, f: Filters, data: pd.DataFrame | None = None) -> None:
@@ -134,12 +146,19 @@ def table(frame: pd.DataFrame, key: str, f: Filters, data: pd.DataFrame | None =
     left, right = st.columns(2)
     with left:
         st.download_button(
-            t("download", f.lang), data=export.to_csv(tidy, f), file_name=name,
-            mime="text/csv", key=f"download_{key}", on_click="ignore",
+            t("download", f.lang),
+            data=export.to_csv(tidy, f),
+            file_name=name,
+            mime="text/csv",
+            key=f"download_{key}",
+            on_click="ignore",
         )
     with right:
         st.download_button(
-            t("download_excel", f.lang), data=export.to_csv(tidy, f, excel=True),
-            file_name=name.replace(".csv", "_excel.csv"), mime="text/csv",
-            key=f"download_excel_{key}", on_click="ignore",
+            t("download_excel", f.lang),
+            data=export.to_csv(tidy, f, excel=True),
+            file_name=name.replace(".csv", "_excel.csv"),
+            mime="text/csv",
+            key=f"download_excel_{key}",
+            on_click="ignore",
         )

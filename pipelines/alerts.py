@@ -44,9 +44,11 @@ class AlertSinkResource(ConfigurableResource):
             delivered.append(str(path))
         if self.webhook_url:
             request = urllib.request.Request(
-                self.webhook_url, data=body.encode(), method="POST",
+                self.webhook_url,
+                data=body.encode(),
+                method="POST",
                 headers={"Content-Type": "application/json"},
-            )  # fmt: skip
+            )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds):
                     delivered.append(self.webhook_url)

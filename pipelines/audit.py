@@ -85,9 +85,14 @@ def _canonical_detail(detail: dict[str, Any]) -> str:
 
 
 def _row_hash(
-    previous_hash: str, event_id: int, event_at: dt.datetime, actor: str, action: str,
-    object_: str, detail_json: str,
-) -> str:  # fmt: skip
+    previous_hash: str,
+    event_id: int,
+    event_at: dt.datetime,
+    actor: str,
+    action: str,
+    object_: str,
+    detail_json: str,
+) -> str:
     # The timestamp is hashed as microseconds since the epoch: the same value however DuckDB
     # hands the TIMESTAMPTZ back (time zone of the session does not matter).
     micros = int(event_at.timestamp() * 1_000_000)
@@ -150,9 +155,7 @@ def append_event(
     event_id = (last[0] + 1) if last else 1
     previous_hash = last[1] if last else GENESIS_HASH
     detail_json = _canonical_detail(detail)
-    row_hash = _row_hash(
-        previous_hash, event_id, event_at, actor, action, object_name, detail_json
-    )
+    row_hash = _row_hash(previous_hash, event_id, event_at, actor, action, object_name, detail_json)
     con.execute(
         "INSERT INTO ops.audit_log (event_id, event_at, actor, action, object, detail, "
         "previous_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -171,9 +174,7 @@ def read_events(con: duckdb.DuckDBPyConnection) -> list[AuditEvent]:
         "SELECT event_id, event_at, actor, action, object, detail, previous_hash, row_hash "
         "FROM ops.audit_log ORDER BY event_id"
     ).fetchall()
-    return [
-        AuditEvent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows
-    ]
+    return [AuditEvent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7]) for r in rows]
 
 
 def verify_chain(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -185,9 +186,16 @@ def verify_chain(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     problems: list[str] = []
     expected_previous = GENESIS_HASH
-    for position, (event_id, event_at, actor, action, object_, detail, previous, stored) in (
-        enumerate(rows, start=1)
-    ):
+    for position, (
+        event_id,
+        event_at,
+        actor,
+        action,
+        object_,
+        detail,
+        previous,
+        stored,
+    ) in enumerate(rows, start=1):
         if event_id != position:
             problems.append(f"event {event_id}: expected event id {position} (row missing?)")
         if previous != expected_previous:

@@ -42,15 +42,30 @@ def demo_servers(data_dir: Path, dashboard_port: int, dagster_port: int) -> list
         DemoServer(
             "dashboard",
             dashboard_port,
-            (str(bin_dir / "pahichan"), "dashboard", "--public", str(public),
-             "--operations", str(data_dir / "warehouse" / "operations.duckdb"),
-             "--port", str(dashboard_port)),
+            (
+                str(bin_dir / "pahichan"),
+                "dashboard",
+                "--public",
+                str(public),
+                "--operations",
+                str(data_dir / "warehouse" / "operations.duckdb"),
+                "--port",
+                str(dashboard_port),
+            ),
         ),
         DemoServer(
             "dagster",
             dagster_port,
-            (str(bin_dir / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-             "-h", "127.0.0.1", "-p", str(dagster_port)),
+            (
+                str(bin_dir / "dagster"),
+                "dev",
+                "-w",
+                str(PROJECT_ROOT / "workspace.yaml"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(dagster_port),
+            ),
         ),
     ]
 
@@ -104,8 +119,13 @@ def start(data_dir: Path, dashboard_port: int, dagster_port: int) -> None:
     for server in servers:
         log = (pid_dir / f"{server.name}.log").open("w")
         process = subprocess.Popen(
-            server.command, cwd=PROJECT_ROOT, env=environment, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            server.command,
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         (pid_dir / f"{server.name}.pid").write_text(str(process.pid))
     ready = {server.name: wait_until_serving(server.url, 90) for server in servers}
@@ -113,8 +133,10 @@ def start(data_dir: Path, dashboard_port: int, dagster_port: int) -> None:
         log = pid_dir / f"{server.name}.log"
         state = "ready" if ready[server.name] else f"not answering yet, see {log}"
         click.echo(f"  {server.name:<10} {server.url}  ({state})")
-    click.echo(f"Demo servers started ({sum(ready.values())}/{len(servers)} answering); "
-               "stop them with `make stop`.")
+    click.echo(
+        f"Demo servers started ({sum(ready.values())}/{len(servers)} answering); "
+        "stop them with `make stop`."
+    )
 
 
 @cli.command()

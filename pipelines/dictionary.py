@@ -63,7 +63,9 @@ def collect(
         columns = con.execute(
             "SELECT column_name, data_type, coalesce(comment, '') FROM duckdb_columns() "
             "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
-            "ORDER BY column_index", [schema, table]).fetchall()
+            "ORDER BY column_index",
+            [schema, table],
+        ).fetchall()
         name = table if schema == "main" else f"{schema}.{table}"
         out.append(Table(name, comment, tuple(Column(*c) for c in columns)))
     return out
@@ -86,10 +88,15 @@ def render(sections: list[tuple[str, str, list[Table]]]) -> str:
     for title, intro, tables in sections:
         lines += [f"## {title}", "", intro, ""]
         for table in tables:
-            lines += [f"### `{table.name}`", "", _cell(table.comment) or "(no comment)", "",
-                      "| column | type | meaning |", "|---|---|---|"]
-            lines += [f"| `{c.name}` | {c.data_type} | {_cell(c.comment)} |"
-                      for c in table.columns]
+            lines += [
+                f"### `{table.name}`",
+                "",
+                _cell(table.comment) or "(no comment)",
+                "",
+                "| column | type | meaning |",
+                "|---|---|---|",
+            ]
+            lines += [f"| `{c.name}` | {c.data_type} | {_cell(c.comment)} |" for c in table.columns]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -109,18 +116,34 @@ def build_dictionary() -> str:
         with tempfile.TemporaryDirectory() as folder:
             publish(con, Path(folder), threshold=5, run_id="dictionary")
             sections = [
-                ("Warehouse: core", "Restricted to data officers; rebuilt from staging and "
-                 "linkage on every run.", collect(con, ("core",))),
-                ("Warehouse: marts", "Restricted: aggregates before disclosure control.",
-                 collect(con, ("marts",))),
-                ("Warehouse: staging, ops and audit", "Restricted; only commented tables.",
-                 collect(con, OPTIONAL_SCHEMAS, only_commented=True)),
+                (
+                    "Warehouse: core",
+                    "Restricted to data officers; rebuilt from staging and linkage on every run.",
+                    collect(con, ("core",)),
+                ),
+                (
+                    "Warehouse: marts",
+                    "Restricted: aggregates before disclosure control.",
+                    collect(con, ("marts",)),
+                ),
+                (
+                    "Warehouse: staging, ops and audit",
+                    "Restricted; only commented tables.",
+                    collect(con, OPTIONAL_SCHEMAS, only_commented=True),
+                ),
             ]
             for title, file, intro in (
-                ("public.duckdb", PUBLIC_FILE, "Dashboard file: every count passed "
-                 "disclosure control (docs/interfaces.md section 4)."),
-                ("analyst.duckdb", ANALYST_FILE, "Pseudonymous, coarsened row-level tables "
-                 "for analysts."),
+                (
+                    "public.duckdb",
+                    PUBLIC_FILE,
+                    "Dashboard file: every count passed "
+                    "disclosure control (docs/interfaces.md section 4).",
+                ),
+                (
+                    "analyst.duckdb",
+                    ANALYST_FILE,
+                    "Pseudonymous, coarsened row-level tables for analysts.",
+                ),
             ):
                 with duckdb.connect(str(Path(folder) / file), read_only=True) as reader:
                     sections.append((title, intro, collect(reader, ("main",))))

@@ -149,8 +149,10 @@ def migrate(con: duckdb.DuckDBPyConnection, directory: Path = MIGRATIONS_DIR) ->
         raise
     logger.info(
         "warehouse schema migrated from version %d to %d (%s)",
-        done, pending[-1].version, ", ".join(m.path.name for m in pending),
-    )  # fmt: skip
+        done,
+        pending[-1].version,
+        ", ".join(m.path.name for m in pending),
+    )
     return pending
 
 

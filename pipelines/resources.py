@@ -214,6 +214,7 @@ class PipelineSettings(ConfigurableResource):
             "max_quarantine_share": self.max_quarantine_share,
         }
         return IngestLimits(**{name: value for name, value in given.items() if value is not None})
+
     # Permission bits of public.duckdb and analyst.duckdb (PAHICHAN_READER_FILE_MODE, octal).
     reader_file_mode: int = DEFAULT_READER_FILE_MODE
 

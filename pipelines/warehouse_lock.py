@@ -126,8 +126,10 @@ def hold_warehouse(
                 if not waited:
                     logger.warning(
                         "waiting up to %.0f s for the warehouse %s%s",
-                        timeout, warehouse, describe_holder(path),
-                    )  # fmt: skip
+                        timeout,
+                        warehouse,
+                        describe_holder(path),
+                    )
                     waited = True
                 time.sleep(_POLL_SECONDS)
         os.ftruncate(descriptor, 0)

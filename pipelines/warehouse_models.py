@@ -45,9 +45,13 @@ def model_sql(layer: str, name: str) -> str:
 
 def model_tables(layer: str) -> tuple[str, ...]:
     """Tables that have a model file in `layer` (intermediates left out), sorted."""
-    return tuple(sorted(
-        path.stem for path in (MODELS_DIR / layer).glob("*.sql") if not path.stem.startswith("_")
-    ))  # fmt: skip
+    return tuple(
+        sorted(
+            path.stem
+            for path in (MODELS_DIR / layer).glob("*.sql")
+            if not path.stem.startswith("_")
+        )
+    )
 
 
 def model_grain(layer: str, name: str) -> str:

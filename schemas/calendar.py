@@ -17,13 +17,33 @@ import re
 import nepali_datetime
 
 BS_MONTHS_EN: tuple[str, ...] = (
-    "Baishakh", "Jestha", "Ashadh", "Shrawan", "Bhadra", "Ashwin",
-    "Kartik", "Mangsir", "Poush", "Magh", "Falgun", "Chaitra",
-)  # fmt: skip
+    "Baishakh",
+    "Jestha",
+    "Ashadh",
+    "Shrawan",
+    "Bhadra",
+    "Ashwin",
+    "Kartik",
+    "Mangsir",
+    "Poush",
+    "Magh",
+    "Falgun",
+    "Chaitra",
+)
 BS_MONTHS_NE: tuple[str, ...] = (
-    "बैशाख", "जेठ", "असार", "साउन", "भदौ", "असोज",
-    "कात्तिक", "मंसिर", "पुस", "माघ", "फागुन", "चैत",
-)  # fmt: skip
+    "बैशाख",
+    "जेठ",
+    "असार",
+    "साउन",
+    "भदौ",
+    "असोज",
+    "कात्तिक",
+    "मंसिर",
+    "पुस",
+    "माघ",
+    "फागुन",
+    "चैत",
+)
 FISCAL_YEAR_START_MONTH = 4  # Shrawan
 
 _DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")

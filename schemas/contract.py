@@ -222,9 +222,8 @@ def record_kind_problems(row: Mapping[str, object]) -> list[str]:
         ]
     problems = []
     answered = [
-        c for c in followup_columns()
-        if normalise_key(row.get(c)) and not _is_nan(row.get(c))
-    ]  # fmt: skip
+        c for c in followup_columns() if normalise_key(row.get(c)) and not _is_nan(row.get(c))
+    ]
     if kind == "episode" and answered:
         problems.append(
             f"follow-up answers ({', '.join(answered)}) on an episode row: "

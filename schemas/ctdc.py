@@ -38,45 +38,106 @@ from collections.abc import Iterable
 from schemas.vocabularies import EXPLOITATION_TYPES
 
 CTDC_COLUMNS: tuple[str, ...] = (
-    "yearOfRegistration", "Datasource", "gender", "ageBroad", "majorityStatus",
-    "majorityStatusAtExploit", "majorityEntry", "citizenship",
-    "meansOfControlDebtBondage", "meansOfControlTakesEarnings",
-    "meansOfControlRestrictsFinancialAccess", "meansOfControlThreats",
-    "meansOfControlPsychologicalAbuse", "meansOfControlPhysicalAbuse",
-    "meansOfControlSexualAbuse", "meansOfControlFalsePromises",
-    "meansOfControlPsychoactiveSubstances", "meansOfControlRestrictsMovement",
-    "meansOfControlRestrictsMedicalCare", "meansOfControlExcessiveWorkingHours",
-    "meansOfControlUsesChildren", "meansOfControlThreatOfLawEnforcement",
-    "meansOfControlWithholdsNecessities", "meansOfControlWithholdsDocuments",
-    "meansOfControlOther", "meansOfControlNotSpecified", "meansOfControlConcatenated",
-    "isForcedLabour", "isSexualExploit", "isOtherExploit", "isSexAndLabour",
-    "isForcedMarriage", "isForcedMilitary", "isOrganRemoval", "isSlaveryAndPractices",
+    "yearOfRegistration",
+    "Datasource",
+    "gender",
+    "ageBroad",
+    "majorityStatus",
+    "majorityStatusAtExploit",
+    "majorityEntry",
+    "citizenship",
+    "meansOfControlDebtBondage",
+    "meansOfControlTakesEarnings",
+    "meansOfControlRestrictsFinancialAccess",
+    "meansOfControlThreats",
+    "meansOfControlPsychologicalAbuse",
+    "meansOfControlPhysicalAbuse",
+    "meansOfControlSexualAbuse",
+    "meansOfControlFalsePromises",
+    "meansOfControlPsychoactiveSubstances",
+    "meansOfControlRestrictsMovement",
+    "meansOfControlRestrictsMedicalCare",
+    "meansOfControlExcessiveWorkingHours",
+    "meansOfControlUsesChildren",
+    "meansOfControlThreatOfLawEnforcement",
+    "meansOfControlWithholdsNecessities",
+    "meansOfControlWithholdsDocuments",
+    "meansOfControlOther",
+    "meansOfControlNotSpecified",
+    "meansOfControlConcatenated",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "isSexAndLabour",
+    "isForcedMarriage",
+    "isForcedMilitary",
+    "isOrganRemoval",
+    "isSlaveryAndPractices",
     "typeOfExploitConcatenated",
-    "typeOfLabourAgriculture", "typeOfLabourAquafarming", "typeOfLabourBegging",
-    "typeOfLabourConstruction", "typeOfLabourDomesticWork", "typeOfLabourHospitality",
-    "typeOfLabourIllicitActivities", "typeOfLabourManufacturing",
-    "typeOfLabourMiningOrDrilling", "typeOfLabourPeddling", "typeOfLabourTransportation",
-    "typeOfLabourOther", "typeOfLabourNotSpecified", "typeOfLabourConcatenated",
-    "typeOfSexProstitution", "typeOfSexPornography", "typeOfSexRemoteInteractiveServices",
-    "typeOfSexPrivateSexualServices", "typeOfSexConcatenated", "isAbduction",
-    "RecruiterRelationship", "CountryOfExploitation",
-    "recruiterRelationIntimatePartner", "recruiterRelationFriend", "recruiterRelationFamily",
-    "recruiterRelationOther", "recruiterRelationUnknown",
-)  # fmt: skip
+    "typeOfLabourAgriculture",
+    "typeOfLabourAquafarming",
+    "typeOfLabourBegging",
+    "typeOfLabourConstruction",
+    "typeOfLabourDomesticWork",
+    "typeOfLabourHospitality",
+    "typeOfLabourIllicitActivities",
+    "typeOfLabourManufacturing",
+    "typeOfLabourMiningOrDrilling",
+    "typeOfLabourPeddling",
+    "typeOfLabourTransportation",
+    "typeOfLabourOther",
+    "typeOfLabourNotSpecified",
+    "typeOfLabourConcatenated",
+    "typeOfSexProstitution",
+    "typeOfSexPornography",
+    "typeOfSexRemoteInteractiveServices",
+    "typeOfSexPrivateSexualServices",
+    "typeOfSexConcatenated",
+    "isAbduction",
+    "RecruiterRelationship",
+    "CountryOfExploitation",
+    "recruiterRelationIntimatePartner",
+    "recruiterRelationFriend",
+    "recruiterRelationFamily",
+    "recruiterRelationOther",
+    "recruiterRelationUnknown",
+)
 
 CTDC_AGE_BANDS: tuple[str, ...] = (
-    "0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+",
-)  # fmt: skip
+    "0--8",
+    "9--17",
+    "18--20",
+    "21--23",
+    "24--26",
+    "27--29",
+    "30--38",
+    "39--47",
+    "48+",
+)
 _BAND_BOUNDS: tuple[tuple[int, int | None], ...] = (
-    (0, 8), (9, 17), (18, 20), (21, 23), (24, 26), (27, 29), (30, 38), (39, 47), (48, None),
-)  # fmt: skip
+    (0, 8),
+    (9, 17),
+    (18, 20),
+    (21, 23),
+    (24, 26),
+    (27, 29),
+    (30, 38),
+    (39, 47),
+    (48, None),
+)
 
 # The exploitation-type flags, known together: when a survivor's type is known every flag
 # is 0 or 1; when it is unknown they all stay None.
 EXPLOITATION_FLAGS: tuple[str, ...] = (
-    "isForcedLabour", "isSexualExploit", "isOtherExploit", "isSexAndLabour",
-    "isForcedMarriage", "isForcedMilitary", "isOrganRemoval", "isSlaveryAndPractices",
-)  # fmt: skip
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "isSexAndLabour",
+    "isForcedMarriage",
+    "isForcedMilitary",
+    "isOrganRemoval",
+    "isSlaveryAndPractices",
+)
 
 # HTCDS code -> CTDC columns set to 1. CTDC has no child-labour, begging, adoption or
 # surrogacy flag: child labour and forced begging are forced labour (begging also sets
@@ -97,9 +158,16 @@ EXPLOITATION_TO_CTDC: dict[str, tuple[str, ...]] = {
 SEX_TO_CTDC: dict[str, str | None] = {"F": "Female", "M": "Male", "O": None}
 
 _FILLED = {
-    "yearOfRegistration", "Datasource", "gender", "ageBroad", "majorityStatus", "citizenship",
-    "CountryOfExploitation", "typeOfLabourBegging", *EXPLOITATION_FLAGS,
-}  # fmt: skip
+    "yearOfRegistration",
+    "Datasource",
+    "gender",
+    "ageBroad",
+    "majorityStatus",
+    "citizenship",
+    "CountryOfExploitation",
+    "typeOfLabourBegging",
+    *EXPLOITATION_FLAGS,
+}
 # Columns `to_ctdc_row` never fills (always None): the data are not collected in Nepal's
 # registers under the agency extract contract.
 UNFILLED_COLUMNS: tuple[str, ...] = tuple(c for c in CTDC_COLUMNS if c not in _FILLED)

@@ -19,9 +19,18 @@ from linkage.encoding.signing import AgencySigningKey, signing_key_id
 
 # Every agency id the tests put batches under.
 TEST_AGENCIES = (
-    "agency-a", "agency-b", "agency-c", "shelter-a", "ocmc-b", "migration-c", "shelter-01",
-    "hosp", "x", "a", "someone-else",
-)  # fmt: skip
+    "agency-a",
+    "agency-b",
+    "agency-c",
+    "shelter-a",
+    "ocmc-b",
+    "migration-c",
+    "shelter-01",
+    "hosp",
+    "x",
+    "a",
+    "someone-else",
+)
 
 
 def signing_key_for(agency_id: str) -> AgencySigningKey:

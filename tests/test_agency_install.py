@@ -57,10 +57,20 @@ def _ok(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess
 def _export_base(uv: str, output: Path) -> None:
     """The locked versions of the base dependencies (no extras, no groups) as requirements."""
     _ok(
-        [uv, "export", "--locked", "--no-default-groups", "--no-emit-project", "--no-hashes",
-         "--format", "requirements-txt", "--output-file", output],
+        [
+            uv,
+            "export",
+            "--locked",
+            "--no-default-groups",
+            "--no-emit-project",
+            "--no-hashes",
+            "--format",
+            "requirements-txt",
+            "--output-file",
+            output,
+        ],
         cwd=ROOT,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +131,25 @@ def test_agency_job_end_to_end(agency_venv: Path, tmp_path: Path) -> None:
     batches = {}
     for name, extract in (("plain", export), ("bom", with_bom)):
         done = _run(
-            [pahichan, "pseudonymise", "--source-type", "shelter", "--agency", "shelter-01",
-             "--key", tmp_path / "linkage.key",
-             "--signing-key", tmp_path / "shelter-01.signing.pem",
-             "--in", extract, "--out", tmp_path / name / "outbox",
-             "--crosswalk-dir", tmp_path / name / "crosswalk"],
-        )  # fmt: skip
+            [
+                pahichan,
+                "pseudonymise",
+                "--source-type",
+                "shelter",
+                "--agency",
+                "shelter-01",
+                "--key",
+                tmp_path / "linkage.key",
+                "--signing-key",
+                tmp_path / "shelter-01.signing.pem",
+                "--in",
+                extract,
+                "--out",
+                tmp_path / name / "outbox",
+                "--crosswalk-dir",
+                tmp_path / name / "crosswalk",
+            ],
+        )
         assert done.returncode in (0, 3), done.stderr  # 3: some rows rejected (synthetic noise)
         (manifest_path,) = (tmp_path / name / "outbox").glob("*.manifest.json")
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -145,10 +168,23 @@ def test_agency_job_end_to_end(agency_venv: Path, tmp_path: Path) -> None:
     record_ids = tmp_path / "withdrawn.txt"
     record_ids.write_text("".join(f"{record_id}\n" for record_id, _ in pairs), encoding="utf-8")
     _ok(
-        [pahichan, "withdrawal", "--source-type", "shelter", "--agency", "shelter-01",
-         "--key", tmp_path / "linkage.key", "--signing-key", tmp_path / "shelter-01.signing.pem",
-         "--record-ids", record_ids, "--out", tmp_path / "withdrawal"],
-    )  # fmt: skip
+        [
+            pahichan,
+            "withdrawal",
+            "--source-type",
+            "shelter",
+            "--agency",
+            "shelter-01",
+            "--key",
+            tmp_path / "linkage.key",
+            "--signing-key",
+            tmp_path / "shelter-01.signing.pem",
+            "--record-ids",
+            record_ids,
+            "--out",
+            tmp_path / "withdrawal",
+        ],
+    )
     (manifest_path,) = (tmp_path / "withdrawal").glob("*.manifest.json")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert signature_is_valid(manifest, public_key) and manifest["row_count"] == 2
@@ -158,9 +194,12 @@ def test_agency_job_end_to_end(agency_venv: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("command", "advice"),
-    [("run", 'pip install "pahichan[warehouse]"'), ("dashboard", "pahichan[warehouse]"),
-     ("benchmark", "uv sync")],
-)  # fmt: skip
+    [
+        ("run", 'pip install "pahichan[warehouse]"'),
+        ("dashboard", "pahichan[warehouse]"),
+        ("benchmark", "uv sync"),
+    ],
+)
 def test_warehouse_commands_say_what_to_install(
     agency_venv: Path, command: str, advice: str
 ) -> None:

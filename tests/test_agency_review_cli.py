@@ -37,24 +37,59 @@ def _survivors(warehouse: Path) -> dict[str, str]:
 def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> None:
     extracts, inbox, agency = tmp_path / "extracts", tmp_path / "inbox", tmp_path / "agency"
     warehouse = tmp_path / "warehouse" / "pahichan.duckdb"
-    _invoke("synth", "--people", "600", "--seed", "11", "--out", str(extracts),
-            "--truth-out", str(agency / "truth"))  # fmt: skip
+    _invoke(
+        "synth",
+        "--people",
+        "600",
+        "--seed",
+        "11",
+        "--out",
+        str(extracts),
+        "--truth-out",
+        str(agency / "truth"),
+    )
     key, signing = agency / "linkage.key", agency / f"{AGENCY}.signing.pem"
     _invoke("keys", "new", "--out", str(key))
     _invoke("keys", "new-signing", "--out", str(signing))
-    _invoke("agency-key", "register", "--agency", AGENCY, "--by", "test",
-            "--source-type", "shelter", "--public-key", str(agency / f"{AGENCY}.signing.pub.pem"),
-            "--warehouse", str(warehouse))  # fmt: skip
+    _invoke(
+        "agency-key",
+        "register",
+        "--agency",
+        AGENCY,
+        "--by",
+        "test",
+        "--source-type",
+        "shelter",
+        "--public-key",
+        str(agency / f"{AGENCY}.signing.pub.pem"),
+        "--warehouse",
+        str(warehouse),
+    )
     register = extracts / "shelter.csv"
-    _invoke("pseudonymise", "--source-type", "shelter", "--agency", AGENCY, "--key", str(key),
-            "--signing-key", str(signing), "--in", str(register),
-            "--out", str(inbox / "shelter" / AGENCY), "--crosswalk-dir", str(agency / "cw"),
-            allowed=(0, 3))  # fmt: skip
+    _invoke(
+        "pseudonymise",
+        "--source-type",
+        "shelter",
+        "--agency",
+        AGENCY,
+        "--key",
+        str(key),
+        "--signing-key",
+        str(signing),
+        "--in",
+        str(register),
+        "--out",
+        str(inbox / "shelter" / AGENCY),
+        "--crosswalk-dir",
+        str(agency / "cw"),
+        allowed=(0, 3),
+    )
     _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
 
     # Warehouse: the request file holds review ids and the agency's own tokens only.
-    out = _invoke("review-requests", "--out", str(tmp_path / "requests"),
-                  "--warehouse", str(warehouse))  # fmt: skip
+    out = _invoke(
+        "review-requests", "--out", str(tmp_path / "requests"), "--warehouse", str(warehouse)
+    )
     request_path = tmp_path / "requests" / f"{AGENCY}.review-request.json"
     assert request_path.exists(), out
     request = json.loads(request_path.read_text(encoding="utf-8"))
@@ -82,11 +117,21 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
     }
     decision_path = agency / "decisions.json"
     shown = _invoke(
-        "review-decide", "--request", str(request_path), "--crosswalk-dir", str(agency / "cw"),
-        "--register", str(register), "--signing-key", str(signing), "--by", "caseworker-1",
-        "--out", str(decision_path),
+        "review-decide",
+        "--request",
+        str(request_path),
+        "--crosswalk-dir",
+        str(agency / "cw"),
+        "--register",
+        str(register),
+        "--signing-key",
+        str(signing),
+        "--by",
+        "caseworker-1",
+        "--out",
+        str(decision_path),
         *(f"--decision={rid}={decision}" for rid, decision in decisions.items()),
-    )  # fmt: skip
+    )
     first = crosswalk[request["pairs"][0]["record_token_l"]]
     assert first in shown  # the agency's own record id, on its own screen
     body = decision_path.read_text(encoding="utf-8")
@@ -94,15 +139,23 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
     assert len(json.loads(body)["decisions"]) == len(decisions)
 
     # Warehouse: verified with the agency's registered key, stored, applied by the next run.
-    _invoke("review-import", "--agency", AGENCY, "--file", str(decision_path),
-            "--warehouse", str(warehouse))  # fmt: skip
+    _invoke(
+        "review-import",
+        "--agency",
+        AGENCY,
+        "--file",
+        str(decision_path),
+        "--warehouse",
+        str(warehouse),
+    )
     _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
     survivors = _survivors(warehouse)
     for pair in request["pairs"]:
         together = survivors[pair["record_token_l"]] == survivors[pair["record_token_r"]]
         assert together == (decisions[pair["review_id"]] == "must_link"), pair["review_id"]
-    again = _invoke("review-requests", "--out", str(tmp_path / "again"),
-                    "--warehouse", str(warehouse))  # fmt: skip
+    again = _invoke(
+        "review-requests", "--out", str(tmp_path / "again"), "--warehouse", str(warehouse)
+    )
     repeated = tmp_path / "again" / f"{AGENCY}.review-request.json"
     if repeated.exists():
         left = {p["review_id"] for p in json.loads(repeated.read_text())["pairs"]}
@@ -113,8 +166,16 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
     tampered["decided_by"] = "someone else"
     altered = agency / "altered.json"
     altered.write_text(json.dumps(tampered), encoding="utf-8")
-    refused = _invoke("review-import", "--agency", AGENCY, "--file", str(altered),
-                      "--warehouse", str(warehouse), allowed=(1,))  # fmt: skip
+    refused = _invoke(
+        "review-import",
+        "--agency",
+        AGENCY,
+        "--file",
+        str(altered),
+        "--warehouse",
+        str(warehouse),
+        allowed=(1,),
+    )
     assert "signature" in refused
 
 

@@ -39,36 +39,73 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("demo")
     extracts, inbox, agency = root / "extracts", root / "inbox", root / "agency"
     warehouse = root / "warehouse" / "pahichan.duckdb"
-    _invoke("synth", "--people", "400", "--seed", "5", "--out", str(extracts),
-            "--truth-out", str(agency / "truth"))
+    _invoke(
+        "synth",
+        "--people",
+        "400",
+        "--seed",
+        "5",
+        "--out",
+        str(extracts),
+        "--truth-out",
+        str(agency / "truth"),
+    )
     key = agency / "linkage.key"
     _invoke("keys", "new", "--out", str(key))
     for source in SOURCE_TYPES:
         signing_key = agency / f"{source}-e2e.signing.pem"
         _invoke("keys", "new-signing", "--out", str(signing_key))
-        _invoke("agency-key", "register", "--agency", f"{source}-e2e", "--by", "e2e",
-                "--source-type", source,
-                "--public-key", str(agency / f"{source}-e2e.signing.pub.pem"),
-                "--warehouse", str(warehouse))
-        _invoke("pseudonymise", "--source-type", source, "--agency", f"{source}-e2e",
-                "--key", str(key), "--signing-key", str(signing_key),
-                "--in", str(extracts / f"{source}.csv"),
-                "--out", str(inbox / source / f"{source}-e2e"),
-                "--crosswalk-dir", str(agency / "crosswalks"),
-                allowed=(0, 3))  # 3: some rows rejected, listed in the rejects file
+        _invoke(
+            "agency-key",
+            "register",
+            "--agency",
+            f"{source}-e2e",
+            "--by",
+            "e2e",
+            "--source-type",
+            source,
+            "--public-key",
+            str(agency / f"{source}-e2e.signing.pub.pem"),
+            "--warehouse",
+            str(warehouse),
+        )
+        _invoke(
+            "pseudonymise",
+            "--source-type",
+            source,
+            "--agency",
+            f"{source}-e2e",
+            "--key",
+            str(key),
+            "--signing-key",
+            str(signing_key),
+            "--in",
+            str(extracts / f"{source}.csv"),
+            "--out",
+            str(inbox / source / f"{source}-e2e"),
+            "--crosswalk-dir",
+            str(agency / "crosswalks"),
+            allowed=(0, 3),
+        )  # 3: some rows rejected, listed in the rejects file
     summary = _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
-    return {"extracts": extracts, "agency": agency, "warehouse": warehouse,
-            "summary": summary.strip().splitlines()[-1]}
+    return {
+        "extracts": extracts,
+        "agency": agency,
+        "warehouse": warehouse,
+        "summary": summary.strip().splitlines()[-1],
+    }
 
 
 def test_every_synthesised_row_is_loaded_or_rejected_with_a_reason(demo) -> None:
     synthesised = sum(len(_rows(demo["extracts"] / f"{s}.csv")) for s in SOURCE_TYPES)
     rejected_at_agency = sum(
-        len(_rows(path)) for path in (demo["agency"] / "crosswalks").glob("*.rejects.csv"))
+        len(_rows(path)) for path in (demo["agency"] / "crosswalks").glob("*.rejects.csv")
+    )
     with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
         loaded, quarantined = con.execute(
             "SELECT sum(rows_loaded), sum(rows_quarantined) FROM ops.batches "
-            "WHERE status = 'accepted'").fetchone()  # fmt: skip
+            "WHERE status = 'accepted'"
+        ).fetchone()
     assert loaded + quarantined + rejected_at_agency == synthesised
     assert loaded > 0.95 * synthesised
     assert demo["summary"].startswith("3 batches accepted, 0 rejected")
@@ -76,24 +113,30 @@ def test_every_synthesised_row_is_loaded_or_rejected_with_a_reason(demo) -> None
 
 def test_followups_flow_into_core_marts_and_public_file(demo) -> None:
     visits = sum(
-        1 for s in SOURCE_TYPES for row in _rows(demo["extracts"] / f"{s}.csv")
+        1
+        for s in SOURCE_TYPES
+        for row in _rows(demo["extracts"] / f"{s}.csv")
         if resolve_record_kind(row.get("record_kind")) == "followup"
     )
     assert visits > 0, "the synthetic data should hold follow-up visits"
     public = demo["warehouse"].parent / "public.duckdb"
     with duckdb.connect(str(demo["warehouse"]), read_only=True) as con:
         in_core = con.execute("SELECT count(*) FROM core.followups").fetchone()[0]
-        marts = dict(con.execute(
-            "SELECT period, value FROM marts.reintegration_statistics WHERE period_type = 'year' "
-            "AND geo_level = 'national' AND dimension = 'all' AND score_dimension = 'composite' "
-            "AND measure = 'survivors_scored'").fetchall())
+        marts = dict(
+            con.execute(
+                "SELECT period, value FROM marts.reintegration_statistics "
+                "WHERE period_type = 'year' AND geo_level = 'national' AND dimension = 'all' "
+                "AND score_dimension = 'composite' AND measure = 'survivors_scored'"
+            ).fetchall()
+        )
     assert 0.9 * visits <= in_core <= visits  # the agency tool may reject a few rows
     assert sum(marts.values()) > 0
     with duckdb.connect(str(public), read_only=True) as con:
         published = con.execute(
             "SELECT period, value, is_suppressed FROM reintegration_statistics "
             "WHERE period_type = 'year' AND geo_level = 'national' AND dimension = 'all' "
-            "AND score_dimension = 'composite' AND measure = 'survivors_scored'").fetchall()
+            "AND score_dimension = 'composite' AND measure = 'survivors_scored'"
+        ).fetchall()
     assert {period for period, _, _ in published} == set(marts)
     for period, value, suppressed in published:
         assert suppressed or value == marts[period]

@@ -193,8 +193,12 @@ def run_splink_plaintext(dataset: Dataset, memory_limit: str | None = None) -> d
         spill = tempfile.TemporaryDirectory(prefix="pahichan-bench-spill-")
         # Insertion order dropped as the encoded arm's scoring does (DuckDB's advice for
         # large joins), so the two arms run under the same DuckDB settings.
-        config = {"threads": 2, "temp_directory": spill.name, "preserve_insertion_order": False,
-                  **({"memory_limit": memory_limit} if memory_limit else {})}  # fmt: skip
+        config = {
+            "threads": 2,
+            "temp_directory": spill.name,
+            "preserve_insertion_order": False,
+            **({"memory_limit": memory_limit} if memory_limit else {}),
+        }
         con = duckdb.connect(config=config)
         linker = Linker(DuckDBAPI(con).register(frame), splink_settings(columns), log_level=None)
         deterministic = [block_on("given_name", "family_name", "date_of_birth")]

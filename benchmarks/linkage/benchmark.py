@@ -221,8 +221,11 @@ def link_encoded_batches(
     import linkage.matching as lm
 
     spill = Path(store).parent / "spill"
-    config = {"threads": 2, "temp_directory": str(spill),
-              **({"memory_limit": memory_limit} if memory_limit else {})}  # fmt: skip
+    config = {
+        "threads": 2,
+        "temp_directory": str(spill),
+        **({"memory_limit": memory_limit} if memory_limit else {}),
+    }
     con = duckdb.connect(store, config=config)
     with PeakMemory() as memory:
         started = time.perf_counter()
@@ -345,8 +348,12 @@ def run_recordlinkage(dataset: Dataset) -> dict[str, object]:
         matches = recordlinkage.ECMClassifier(binarize=0.5).fit_predict(features)
         seconds = time.perf_counter() - started
     predicted = {tuple(sorted(p)) for p in matches}
-    return {**scores(predicted, truth), "seconds": round(seconds, 2),
-            "peak_rss_mb": memory.peak_mb, "start_rss_mb": memory.start_mb}  # fmt: skip
+    return {
+        **scores(predicted, truth),
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": memory.peak_mb,
+        "start_rss_mb": memory.start_mb,
+    }
 
 
 def _splink_plaintext(dataset: Dataset, memory_limit: str | None = None) -> dict[str, object]:

@@ -37,7 +37,8 @@ columns[4].metric(
 columns[5].metric(
     t("share_returning", lang),
     ratio_text(
-        queries.safe_ratio(cells["returning_survivors"], cells["survivors"]), percent=True,
+        queries.safe_ratio(cells["returning_survivors"], cells["survivors"]),
+        percent=True,
     ),
     help=t("share_returning_help", lang),
 )
@@ -59,9 +60,16 @@ else:
         st.info(t("no_values_to_plot", lang))
     else:
         figure = px.line(
-            plotted, x="period_shown", y="plotted_value", color="measure_label", markers=True,
-            labels={"period_shown": t("period", lang), "plotted_value": t("value", lang),
-                    "measure_label": t("measure", lang)},
+            plotted,
+            x="period_shown",
+            y="plotted_value",
+            color="measure_label",
+            markers=True,
+            labels={
+                "period_shown": t("period", lang),
+                "plotted_value": t("value", lang),
+                "measure_label": t("measure", lang),
+            },
         )
         figure.update_xaxes(type="category")  # labels such as 2024 or 2081/82, not numbers
         figure.update_yaxes(rangemode="nonnegative")
@@ -72,9 +80,12 @@ else:
         value_table(
             trend.assign(period=trend.period.map(f.period_label)),
             {"period": t("period", lang), "measure": t("measure", lang)},
-            value_header=t("value", lang), labels={"measure": lambda m: t(m, lang)},
+            value_header=t("value", lang),
+            labels={"measure": lambda m: t(m, lang)},
         ),
-        "trend", f, data=export.tidy(trend, f),
+        "trend",
+        f,
+        data=export.tidy(trend, f),
     )
 
 st.subheader(t("breakdown", lang))
@@ -92,27 +103,33 @@ for tab, breakdown_dimension in zip(tabs, queries.BREAKDOWN_DIMENSIONS, strict=T
         shown = rows.assign(
             # A hidden category has no bar: its label carries the symbol, so the gap is not
             # read as zero.
-            category_label=[label(c, lang) + (f" {HIDDEN}" if hidden else "")
-                            for c, hidden in zip(rows.category, rows.is_suppressed, strict=True)],
+            category_label=[
+                label(c, lang) + (f" {HIDDEN}" if hidden else "")
+                for c, hidden in zip(rows.category, rows.is_suppressed, strict=True)
+            ],
             plotted_value=rows.value.astype("Float64").where(~rows.is_suppressed),
         )
         if shown.plotted_value.isna().all():
             st.info(t("no_values_to_plot", lang))
         else:
             bar = px.bar(
-                shown, x="plotted_value", y="category_label", orientation="h",
-                labels={"plotted_value": t("value", lang),
-                        "category_label": t("category", lang)},
+                shown,
+                x="plotted_value",
+                y="category_label",
+                orientation="h",
+                labels={"plotted_value": t("value", lang), "category_label": t("category", lang)},
             )
             bar.update_yaxes(categoryorder="total ascending")
             bar.update_xaxes(rangemode="nonnegative")
             st.plotly_chart(bar, key=f"breakdown_chart_{breakdown_dimension}")
         ui.table(
             value_table(
-                rows, {"category": t("category", lang)},
+                rows,
+                {"category": t("category", lang)},
                 value_header=t("survivors", lang),
                 labels={"category": lambda c: label(c, lang)},
             ),
-            f"breakdown_{breakdown_dimension}", f,
+            f"breakdown_{breakdown_dimension}",
+            f,
             data=export.tidy(rows.assign(dimension=breakdown_dimension, measure="survivors"), f),
         )

@@ -26,12 +26,14 @@ st.caption(t("quality_intro", lang))
 publication = ui.query("publication")
 st.subheader(t("freshness", lang))
 # A small table, not metrics: metric values were cut off ("2025-01-05 0...").
-st.table({
-    t("published_at", lang): [str(publication["published_at"])[:16]],
-    t("data_through", lang): [str(publication["data_through"])[:10]],
-    t("run_id", lang): [str(publication["run_id"])],
-    t("model_version", lang): [str(publication["model_version"])],
-})
+st.table(
+    {
+        t("published_at", lang): [str(publication["published_at"])[:16]],
+        t("data_through", lang): [str(publication["data_through"])[:10]],
+        t("run_id", lang): [str(publication["run_id"])],
+        t("model_version", lang): [str(publication["model_version"])],
+    }
+)
 st.info(t("operations_on_data_office", lang))
 
 quality = ui.query("quality")
@@ -56,10 +58,12 @@ if reasons.empty:
 else:
     ui.table(
         value_table(
-            reasons, {"source_type": t("source_type", lang), "rule": t("rule", lang)},
+            reasons,
+            {"source_type": t("source_type", lang), "rule": t("rule", lang)},
             value_header=t("rows", lang),
             labels={"source_type": lambda c: label(c, lang)},
         ),
-        "quarantine_reasons", f,
+        "quarantine_reasons",
+        f,
     )
 ui.legend(f)

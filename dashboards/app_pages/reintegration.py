@@ -23,8 +23,9 @@ st.warning(t("provisional_note", lang))
 if f.period is None:
     st.info(t("no_data", lang))
     st.stop()
-if not all(ui.query("has_table", name) for name in ("reintegration_statistics",
-                                                     "followup_coverage")):  # fmt: skip
+if not all(
+    ui.query("has_table", name) for name in ("reintegration_statistics", "followup_coverage")
+):
     st.info(t("not_yet_published", lang))
     st.stop()
 dimension, category = ui.breakdown(f)
@@ -46,8 +47,9 @@ wide_level, wide_code = f.geo_level, f.geo_code
 if wide_level == "district":
     wide_level, wide_code = "province", f.province or "NP"
 
-scores = ui.query("reintegration", f.period_type, f.period, f.geo_level, f.geo_code,
-                  dimension, category)  # fmt: skip
+scores = ui.query(
+    "reintegration", f.period_type, f.period, f.geo_level, f.geo_code, dimension, category
+)
 coverage = ui.query("followup_coverage", f.period_type, wide_level, wide_code)
 cohort = coverage[coverage.period == f.period]
 first_met = queries.cell_from(cohort, measure="survivors_first_contact")
@@ -62,11 +64,12 @@ columns[1].metric(
     mean_text(queries.cell_from(scores, score_dimension="composite", measure="mean_score_pct")),
     help=t("mean_score_help", lang),
 )
-for column, measure, key in ((columns[2], "followed_within_6m", "followed_6m"),
-                             (columns[3], "followed_within_12m", "followed_12m")):  # fmt: skip
+for column, measure, key in (
+    (columns[2], "followed_within_6m", "followed_6m"),
+    (columns[3], "followed_within_12m", "followed_12m"),
+):
     ratio = queries.safe_ratio(queries.cell_from(cohort, measure=measure), first_met)
-    column.metric(t(key, lang), ratio_text(ratio, percent=True),
-                  help=t("followed_help", lang))  # fmt: skip
+    column.metric(t(key, lang), ratio_text(ratio, percent=True), help=t("followed_help", lang))
 ui.legend(f)
 
 st.subheader(t("score_distribution", lang))
@@ -80,11 +83,18 @@ else:
         plotted_value=bands.value.astype("Float64").where(~bands.is_suppressed),
     )
     figure = px.bar(
-        chart, x="band", y="plotted_value", color="score", barmode="group",
+        chart,
+        x="band",
+        y="plotted_value",
+        color="score",
+        barmode="group",
         category_orders={"band": [label(b, lang) for b in queries.SCORE_BANDS]},
-        labels={"band": t("band", lang), "plotted_value": t("survivors_scored", lang),
-                "score": t("score_dimension", lang)},
-    )  # fmt: skip
+        labels={
+            "band": t("band", lang),
+            "plotted_value": t("survivors_scored", lang),
+            "score": t("score_dimension", lang),
+        },
+    )
     st.plotly_chart(figure, key="score_bands_chart")
     order = {d: i for i, d in enumerate(queries.SCORE_DIMENSIONS)}
     wide = pivot_text(bands, ["score_dimension"], "measure")
@@ -93,14 +103,17 @@ else:
     wide = wide.rename(
         columns={"score_dimension": t("score_dimension", lang)}
         | {b: label(b, lang) for b in queries.SCORE_BANDS}
-    )[[t("score_dimension", lang), *(label(b, lang) for b in queries.SCORE_BANDS
-                                     if b in wide.columns)]]  # fmt: skip
+    )[
+        [
+            t("score_dimension", lang),
+            *(label(b, lang) for b in queries.SCORE_BANDS if b in wide.columns),
+        ]
+    ]
     ui.table(wide, "reintegration_score_bands", f)
 ui.legend(f)
 
 st.subheader(t("score_trend", lang))
-trend = ui.query("reintegration_trend", f.period_type, f.geo_level, f.geo_code, dimension,
-                 category)  # fmt: skip
+trend = ui.query("reintegration_trend", f.period_type, f.geo_level, f.geo_code, dimension, category)
 if trend.empty:
     st.info(t("no_data", lang))
 else:
@@ -110,22 +123,33 @@ else:
         plotted_value=lambda d: d.value.astype("Float64").where(~d.is_suppressed),
     )
     figure = px.line(
-        means, x="period", y="plotted_value", color="score", markers=True,
-        labels={"period": t("period", lang), "plotted_value": t("mean_score_pct", lang),
-                "score": t("score_dimension", lang)},
-    )  # fmt: skip
+        means,
+        x="period",
+        y="plotted_value",
+        color="score",
+        markers=True,
+        labels={
+            "period": t("period", lang),
+            "plotted_value": t("mean_score_pct", lang),
+            "score": t("score_dimension", lang),
+        },
+    )
     figure.update_xaxes(type="category")
     figure.update_yaxes(range=[0, 100])
     st.plotly_chart(figure, key="score_trend_chart")
     rows = []
     for (period, score), group in trend.groupby(["period", "score_dimension"], sort=False):
         scored = queries.cell_from(group, measure="survivors_scored")
-        rows.append({
-            t("period", lang): period, t("score_dimension", lang): score_label(score),
-            t("survivors_scored", lang): cell_of(scored),
-            t("mean_score_pct", lang): mean_text(queries.cell_from(group,
-                                                                   measure="mean_score_pct")),
-        })  # fmt: skip
+        rows.append(
+            {
+                t("period", lang): period,
+                t("score_dimension", lang): score_label(score),
+                t("survivors_scored", lang): cell_of(scored),
+                t("mean_score_pct", lang): mean_text(
+                    queries.cell_from(group, measure="mean_score_pct")
+                ),
+            }
+        )
     ui.table(
         mark_hideable(pd.DataFrame(rows), [t("survivors_scored", lang), t("mean_score_pct", lang)]),
         "reintegration_trend",
@@ -144,8 +168,10 @@ else:
         base = cells["survivors_first_contact"]
         row = {t("cohort", lang): period}
         row |= {t(m, lang): cell_of(c) for m, c in cells.items()}
-        for measure, key in (("followed_within_6m", "share_6m"),
-                             ("followed_within_12m", "share_12m")):  # fmt: skip
+        for measure, key in (
+            ("followed_within_6m", "share_6m"),
+            ("followed_within_12m", "share_12m"),
+        ):
             share = queries.safe_ratio(cells[measure], base)
             row[t(key, lang)] = ratio_text(share, percent=True)
         rows.append(row)
@@ -166,17 +192,25 @@ if pairs.empty:
 else:
     rows = []
     for pair in pairs.itertuples():
-        made = queries.Cell(None if pd.isna(pair.referrals) else int(pair.referrals),
-                            bool(pair.referrals_suppressed))  # fmt: skip
-        confirmed = queries.Cell(None if pd.isna(pair.confirmed) else int(pair.confirmed),
-                                 bool(pair.confirmed_suppressed))  # fmt: skip
-        rows.append({
-            t("from_agency", lang): label(pair.from_agency_type, lang),
-            t("to_agency", lang): label(pair.to_agency_type, lang),
-            t("referrals", lang): cell_text(made.value, made.is_suppressed),
-            t("referrals_confirmed", lang): cell_text(confirmed.value, confirmed.is_suppressed),
-            t("completion", lang): ratio_text(queries.safe_ratio(confirmed, made), percent=True),
-        })  # fmt: skip
+        made = queries.Cell(
+            None if pd.isna(pair.referrals) else int(pair.referrals),
+            bool(pair.referrals_suppressed),
+        )
+        confirmed = queries.Cell(
+            None if pd.isna(pair.confirmed) else int(pair.confirmed),
+            bool(pair.confirmed_suppressed),
+        )
+        rows.append(
+            {
+                t("from_agency", lang): label(pair.from_agency_type, lang),
+                t("to_agency", lang): label(pair.to_agency_type, lang),
+                t("referrals", lang): cell_text(made.value, made.is_suppressed),
+                t("referrals_confirmed", lang): cell_text(confirmed.value, confirmed.is_suppressed),
+                t("completion", lang): ratio_text(
+                    queries.safe_ratio(confirmed, made), percent=True
+                ),
+            }
+        )
     ui.table(
         mark_hideable(
             pd.DataFrame(rows),

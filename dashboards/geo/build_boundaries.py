@@ -99,9 +99,7 @@ def build_local_levels() -> tuple[dict[str, Any], dict[str, list[Any]]]:
         props = feature["properties"]
         if "municipality_code" not in props:
             # A protected area, not a local level: no map of local levels shows it.
-            protected[reference_district_code(props["DISTRICT"])].append(
-                shape(feature["geometry"])
-            )
+            protected[reference_district_code(props["DISTRICT"])].append(shape(feature["geometry"]))
             continue
         code = reference_local_level_code(
             props["municipality_code"],
@@ -120,8 +118,9 @@ def build_local_levels() -> tuple[dict[str, Any], dict[str, list[Any]]]:
     return {code: unary_union(geoms) for code, geoms in parts.items()}, protected
 
 
-def dissolve(shapes: dict[str, Any], parent_of: dict[str, str], extra: dict[str, list[Any]]
-             ) -> dict[str, Any]:
+def dissolve(
+    shapes: dict[str, Any], parent_of: dict[str, str], extra: dict[str, list[Any]]
+) -> dict[str, Any]:
     """Union child shapes (plus `extra` pieces per parent) into their parents.
 
     The package's own district and province layers come from another survey and disagree
@@ -134,8 +133,7 @@ def dissolve(shapes: dict[str, Any], parent_of: dict[str, str], extra: dict[str,
     for code, pieces in extra.items():
         groups[parent_of.get(code, code)].extend(pieces)
     return {
-        code: unary_union(pieces).buffer(0.0005).buffer(-0.0005)
-        for code, pieces in groups.items()
+        code: unary_union(pieces).buffer(0.0005).buffer(-0.0005) for code, pieces in groups.items()
     }
 
 

@@ -176,11 +176,17 @@ def read_export(path: Path, mapping_path: Path | None = None) -> Extract:
                 continue
             row_number += 1
             if len(fields) != len(headers):
-                record_id = fields[positions["record_id"]] if len(fields) > positions[
-                    "record_id"] else ""  # fmt: skip
-                rejects.append(Reject(row_number, "*",
-                                      f"row has {len(fields)} fields, header has {len(headers)}",
-                                      record_id if record_id.isprintable() else ""))  # fmt: skip
+                record_id = (
+                    fields[positions["record_id"]] if len(fields) > positions["record_id"] else ""
+                )
+                rejects.append(
+                    Reject(
+                        row_number,
+                        "*",
+                        f"row has {len(fields)} fields, header has {len(headers)}",
+                        record_id if record_id.isprintable() else "",
+                    )
+                )
                 continue
             rows.append([fields[positions[c]] if c in positions else "" for c in INPUT_COLUMNS])
             source_rows.append(row_number)
@@ -302,12 +308,20 @@ def pseudonymise_file(
         _csv_bytes(["record_id", "record_token"], encoded.crosswalk.values.tolist()),
         mode=0o600,
     )
-    withheld = [[row, "consent_scope", WITHHELD_REASON, record_id]
-                for row, record_id in encoded.withheld]  # fmt: skip
-    _atomic_write(rejects_path, _csv_bytes(
-        ["row", "column", "reason", "record_id"],
-        sorted([[r.row, r.column, r.reason, r.record_id] for r in rejects] + withheld,
-               key=lambda line: line[0])), mode=0o600)  # fmt: skip
+    withheld = [
+        [row, "consent_scope", WITHHELD_REASON, record_id] for row, record_id in encoded.withheld
+    ]
+    _atomic_write(
+        rejects_path,
+        _csv_bytes(
+            ["row", "column", "reason", "record_id"],
+            sorted(
+                [[r.row, r.column, r.reason, r.record_id] for r in rejects] + withheld,
+                key=lambda line: line[0],
+            ),
+        ),
+        mode=0o600,
+    )
 
     data = parquet_bytes(encoded.table)
     manifest = sign_manifest(

@@ -48,8 +48,13 @@ def keys() -> None:
 
 
 @keys.command("new")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Key file to create (must not exist; written with mode 0600).")  # fmt: skip
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Key file to create (must not exist; written with mode 0600).",
+)
 def keys_new(out: Path) -> None:
     """Create a new 32-byte linkage secret in a key file and print its key id.
 
@@ -65,8 +70,13 @@ def keys_new(out: Path) -> None:
 
 
 @keys.command("id")
-@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path),
-              help="Key file written by `pahichan keys new`.")  # fmt: skip
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Key file written by `pahichan keys new`.",
+)
 def keys_id(key_path: Path) -> None:
     """Print the public key id of a key file (compare it across agencies).
 
@@ -80,8 +90,13 @@ def keys_id(key_path: Path) -> None:
 
 
 @keys.command("new-signing")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Signing key file to create (must not exist; mode 0600).")  # fmt: skip
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Signing key file to create (must not exist; mode 0600).",
+)
 def keys_new_signing(out: Path) -> None:
     """Create this agency's own signing key and its public half (.pub.pem beside it).
 
@@ -199,11 +214,17 @@ def pseudonymise(
     try:
         with console.status(f"Encoding {input_path.name} ..."):
             written = pseudonymise_file(
-                source_type=source_type, agency_id=agency_id, secret=key.secret,
-                key_id=key.key_id, input_path=input_path, out_dir=out_dir,
-                crosswalk_dir=crosswalk_dir, mapping_path=mapping_path, calendar=calendar,
+                source_type=source_type,
+                agency_id=agency_id,
+                secret=key.secret,
+                key_id=key.key_id,
+                input_path=input_path,
+                out_dir=out_dir,
+                crosswalk_dir=crosswalk_dir,
+                mapping_path=mapping_path,
+                calendar=calendar,
                 signing_key=signing_key,
-            )  # fmt: skip
+            )
     except UnusableInput as error:
         _fail(str(error))
     except OSError as error:

@@ -174,8 +174,13 @@ def _encode_frame(
             continue
         for index, value in enumerate(values):
             if value and _CONTROL.search(value):
-                flag(index, name, "undecodable bytes (export is not UTF-8?)"
-                     if _SURROGATE.search(value) else "control characters")  # fmt: skip
+                flag(
+                    index,
+                    name,
+                    "undecodable bytes (export is not UTF-8?)"
+                    if _SURROGATE.search(value)
+                    else "control characters",
+                )
                 values[index] = ""
 
     lap("character checks")
@@ -238,8 +243,11 @@ def _encode_frame(
             flag(index, "given_name", "no name (given, family and father name empty)")
         contact_date, contact_precision = contact[index]
         if contact_date is None:
-            flag(index, "contact_date", f"unparseable {label} date" if contact_precision
-                 else "missing contact_date")  # fmt: skip
+            flag(
+                index,
+                "contact_date",
+                f"unparseable {label} date" if contact_precision else "missing contact_date",
+            )
         elif contact_precision != "day":
             flag(index, "contact_date", "contact_date must be a full date")
             contact_date = None
@@ -252,8 +260,11 @@ def _encode_frame(
         if contact_date is None:
             continue
         if birth_date is not None:
-            age = (age_on(birth_date, contact_date) if birth_precision == "day"
-                   else contact_date.year - birth_date.year)  # fmt: skip
+            age = (
+                age_on(birth_date, contact_date)
+                if birth_precision == "day"
+                else contact_date.year - birth_date.year
+            )
             if birth_date > contact_date or age > attributes.MAX_PLAUSIBLE_AGE:
                 flag(index, "date_of_birth", "birth date after contact or age over 120")
             birth_years[index] = birth_date.year
@@ -267,9 +278,10 @@ def _encode_frame(
     # A services_only row never leaves the agency: withheld whatever else is wrong with it
     # (there is nothing to fix and re-send), so it is neither encoded nor rejected.
     withheld = {
-        index for index, (scope, _) in enumerate(resolved["consent_scope"])
+        index
+        for index, (scope, _) in enumerate(resolved["consent_scope"])
         if scope == "services_only"
-    }  # fmt: skip
+    }
     # 4. Encode accepted rows, column by column.
     keep = [index for index in range(count) if index not in problems and index not in withheld]
     kept = _getter(keep)
@@ -380,13 +392,20 @@ def _encode_frame(
     lap("filters and tokens")
     table = pa.Table.from_pydict(out, schema=BATCH_SCHEMA)
     crosswalk = pd.DataFrame({"record_id": kept_ids, "record_token": record_tokens})
-    logger.info("encoded %d rows, rejected %d, withheld %d (services_only)",
-                table.num_rows, len(problems.keys() - withheld), len(withheld))  # fmt: skip
+    logger.info(
+        "encoded %d rows, rejected %d, withheld %d (services_only)",
+        table.num_rows,
+        len(problems.keys() - withheld),
+        len(withheld),
+    )
     lap("arrow table")
     return EncodedBatch(
-        table=table, rejects=rejects, crosswalk=crosswalk, stage_seconds=stages,
+        table=table,
+        rejects=rejects,
+        crosswalk=crosswalk,
+        stage_seconds=stages,
         withheld=[(rows[index], record_ids[index]) for index in sorted(withheld)],
-    )  # fmt: skip
+    )
 
 
 _TOKEN = pa.string()

@@ -19,10 +19,21 @@ from linkage.encoding.crypto import PreparedHmac, derive_subkey
 from linkage.encoding.names import name_deletion_variants
 
 _TOKEN_PURPOSES = (
-    "name_key/given", "name_key/family", "name_key/full", "name_key/set", "birth_year",
-    "birth_date", "birth_window", "birth_day", "sex", "district", "ward", "citizenship",
-    "passport", "phone",
-)  # fmt: skip
+    "name_key/given",
+    "name_key/family",
+    "name_key/full",
+    "name_key/set",
+    "birth_year",
+    "birth_date",
+    "birth_window",
+    "birth_day",
+    "sex",
+    "district",
+    "ward",
+    "citizenship",
+    "passport",
+    "phone",
+)
 # One-deletion variants of ID numbers: a sub-key of their own, so a variant of one number can
 # never equal the token of another (shorter) number.
 EDIT_TOKEN_PURPOSES = ("citizenship_edit", "passport_edit")
@@ -60,8 +71,10 @@ class RecordEncoder:
             name: BloomEncoder(secret, name)
             for name in ("given_name", "family_name", "father_name", "full_name")
         }
-        self.tokens = {purpose: TokenCache(derive_subkey(secret, f"token/{purpose}"))
-                       for purpose in _TOKEN_PURPOSES}  # fmt: skip
+        self.tokens = {
+            purpose: TokenCache(derive_subkey(secret, f"token/{purpose}"))
+            for purpose in _TOKEN_PURPOSES
+        }
         self._record_hmac = PreparedHmac(derive_subkey(secret, "token/record"))
         # The keyed shift of the window grids (0 .. width - 1): without the key, which years
         # share a window is not known in advance (the clear age bands still reveal it over

@@ -27,10 +27,21 @@ _NUKTA = "\u093c"
 # IAST letters that carry a Nepali Latin spelling other than "strip the accent".
 _IAST_TO_LATIN = str.maketrans(
     {
-        "ś": "sh", "ṣ": "sh", "ṛ": "ri", "ṝ": "ri", "ḷ": "li", "ṃ": "n", "ṁ": "n",
-        "ṅ": "ng", "ñ": "n", "ḥ": "", "ṭ": "t", "ḍ": "d", "ṇ": "n",
+        "ś": "sh",
+        "ṣ": "sh",
+        "ṛ": "ri",
+        "ṝ": "ri",
+        "ḷ": "li",
+        "ṃ": "n",
+        "ṁ": "n",
+        "ṅ": "ng",
+        "ñ": "n",
+        "ḥ": "",
+        "ṭ": "t",
+        "ḍ": "d",
+        "ṇ": "n",
     }
-)  # fmt: skip
+)
 
 # Ordered spelling folds on lowercase ASCII. Order matters: clusters before single letters.
 _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(

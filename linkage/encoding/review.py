@@ -28,9 +28,21 @@ DECISIONS = ("must_link", "cannot_link")
 # What a caseworker needs to tell two records of one person from two people (and nothing
 # of the services or follow-up answers).
 SHOWN_COLUMNS = (
-    "record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth", "age",
-    "citizenship_no", "passport_no", "phone", "district", "local_level", "ward", "contact_date",
-)  # fmt: skip
+    "record_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "sex",
+    "date_of_birth",
+    "age",
+    "citizenship_no",
+    "passport_no",
+    "phone",
+    "district",
+    "local_level",
+    "ward",
+    "contact_date",
+)
 
 
 def read_review_request(path: Path) -> dict[str, Any]:
@@ -135,24 +147,55 @@ def _show(review: str, left: Mapping[str, Any], right: Mapping[str, Any]) -> Non
         "c (two people, cannot link) or s (skip). Send only the --out file back."
     ),
 )
-@click.option("--request", "request_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The warehouse's <agency>.review-request.json.")  # fmt: skip
-@click.option("--crosswalk-dir", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Where `pahichan pseudonymise` kept the crosswalks.")  # fmt: skip
-@click.option("--register", "register_paths", required=True, multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The agency's clear export(s) behind the batches; repeatable.")  # fmt: skip
-@click.option("--mapping", "mapping_path", type=click.Path(path_type=Path),
-              help="YAML mapping of the export's headers (as for pseudonymise).")  # fmt: skip
-@click.option("--signing-key", "signing_key_path", required=True,
-              type=click.Path(path_type=Path), help="This agency's signing key.")  # fmt: skip
+@click.option(
+    "--request",
+    "request_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The warehouse's <agency>.review-request.json.",
+)
+@click.option(
+    "--crosswalk-dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Where `pahichan pseudonymise` kept the crosswalks.",
+)
+@click.option(
+    "--register",
+    "register_paths",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The agency's clear export(s) behind the batches; repeatable.",
+)
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(path_type=Path),
+    help="YAML mapping of the export's headers (as for pseudonymise).",
+)
+@click.option(
+    "--signing-key",
+    "signing_key_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="This agency's signing key.",
+)
 @click.option("--by", "decided_by", required=True, help="Who decided (sent with the file).")
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
-              help="The signed decision file to send back.")  # fmt: skip
-@click.option("--decision", "given", multiple=True, metavar="REVIEW_ID=must_link|cannot_link",
-              help="Decide without prompting; repeatable (the pairs are still shown).")  # fmt: skip
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The signed decision file to send back.",
+)
+@click.option(
+    "--decision",
+    "given",
+    multiple=True,
+    metavar="REVIEW_ID=must_link|cannot_link",
+    help="Decide without prompting; repeatable (the pairs are still shown).",
+)
 def review_decide(
     request_path: Path,
     crosswalk_dir: Path,

@@ -112,12 +112,22 @@ _EDIT_TOKENS = (
 )
 
 BATCH_COLUMNS: tuple[BatchColumn, ...] = (
-    BatchColumn("record_token", _STRING, "HMAC(agency_id + record_id), truncated to 128 bits",
-                nullable=False, staging_required=True, doc_format="32 hex"),
+    BatchColumn(
+        "record_token",
+        _STRING,
+        "HMAC(agency_id + record_id), truncated to 128 bits",
+        nullable=False,
+        staging_required=True,
+        doc_format="32 hex",
+    ),
     BatchColumn("record_kind", _STRING, "`episode` or `followup`", nullable=False),
-    BatchColumn("source_row", pa.int32(),
-                "1-based data row number in the export (agency can find the row)",
-                nullable=False, staging_required=True),
+    BatchColumn(
+        "source_row",
+        pa.int32(),
+        "1-based data row number in the export (agency can find the row)",
+        nullable=False,
+        staging_required=True,
+    ),
     BatchColumn("given_name_bf", _FILTER, _BLOOM),
     BatchColumn("family_name_bf", _FILTER, _BLOOM),
     BatchColumn("father_name_bf", _FILTER, _BLOOM),
@@ -126,70 +136,114 @@ BATCH_COLUMNS: tuple[BatchColumn, ...] = (
     BatchColumn("family_name_key", _STRING, _NAME_KEY, doc_format="16 hex"),
     BatchColumn("full_name_key", _STRING, _NAME_KEY, doc_format="16 hex"),
     # Both name keys, order-free: equal when given and family name were swapped.
-    BatchColumn("name_set_key", _STRING,
-                "HMAC of the given and family name keys in sorted order: equal when the two "
-                "names were swapped. Optional (older tools lack it)",
-                added_in=LATER_TOOLS, doc_format="16 hex"),
+    BatchColumn(
+        "name_set_key",
+        _STRING,
+        "HMAC of the given and family name keys in sorted order: equal when the two "
+        "names were swapped. Optional (older tools lack it)",
+        added_in=LATER_TOOLS,
+        doc_format="16 hex",
+    ),
     # pahichan-enc-3 (issue 18): a batch without it links by exact and phonetic names as
     # before.
-    BatchColumn("name_edit_tokens", _TOKENS,
-                "enc-3: HMACs (own sub-key) of the full name with one field's one-letter "
-                "deletion variants (given name variant + family name, given name + family "
-                "name variant), sorted: two records share one when one name is equal and the "
-                "other one letter apart. Empty unless both names are present. Absent in "
-                "enc-1/enc-2 batches (threat model: attack test, name edit tokens)",
-                nullable=False, added_in=ENC_3),
-    BatchColumn("birth_year_token", _STRING,
-                "enc-1 only: HMAC of year of birth (exact or from age at contact). Always null "
-                "in enc-2", doc_format="16 hex"),
-    BatchColumn("birth_year_pm1_tokens", _TOKENS,
-                "enc-1 only: tokens of yob-1..yob+1 (empty when unknown). Always empty in enc-2",
-                nullable=False),
-    BatchColumn("birth_year_pm2_tokens", _TOKENS,
-                "enc-1 only: tokens of yob-2..yob+2 (empty when unknown). Always empty in enc-2",
-                nullable=False),
-    BatchColumn("birth_date_token", _STRING,
-                "enc-1 only: HMAC of the ISO birth date, only when precise to the day. Always "
-                "null in enc-2"),
+    BatchColumn(
+        "name_edit_tokens",
+        _TOKENS,
+        "enc-3: HMACs (own sub-key) of the full name with one field's one-letter "
+        "deletion variants (given name variant + family name, given name + family "
+        "name variant), sorted: two records share one when one name is equal and the "
+        "other one letter apart. Empty unless both names are present. Absent in "
+        "enc-1/enc-2 batches (threat model: attack test, name edit tokens)",
+        nullable=False,
+        added_in=ENC_3,
+    ),
+    BatchColumn(
+        "birth_year_token",
+        _STRING,
+        "enc-1 only: HMAC of year of birth (exact or from age at contact). Always null in enc-2",
+        doc_format="16 hex",
+    ),
+    BatchColumn(
+        "birth_year_pm1_tokens",
+        _TOKENS,
+        "enc-1 only: tokens of yob-1..yob+1 (empty when unknown). Always empty in enc-2",
+        nullable=False,
+    ),
+    BatchColumn(
+        "birth_year_pm2_tokens",
+        _TOKENS,
+        "enc-1 only: tokens of yob-2..yob+2 (empty when unknown). Always empty in enc-2",
+        nullable=False,
+    ),
+    BatchColumn(
+        "birth_date_token",
+        _STRING,
+        "enc-1 only: HMAC of the ISO birth date, only when precise to the day. Always "
+        "null in enc-2",
+    ),
     # pahichan-enc-2 (the four birth columns above are then null / empty): the keyed
     # window of the birth year on each grid, and the keyed day and month of birth.
-    BatchColumn("birth_window_tokens", _TOKENS,
-                "enc-2: the year of birth as keyed windows, one token per grid (2 grids of "
-                "16-year windows, 8 years apart, keyed shift): two records share both when "
-                "their years fall in one 8-year cell, one when they are less than 16 years "
-                "apart. Empty when unknown. Absent in enc-1 batches (threat model, attack 12)",
-                nullable=False, added_in=ENC_2),
-    BatchColumn("birth_day_token", _STRING,
-                "enc-2: HMAC of month and day of birth (`MM-DD`, no year), only when precise "
-                "to the day. Absent in enc-1 batches", added_in=ENC_2, doc_format="16 hex"),
+    BatchColumn(
+        "birth_window_tokens",
+        _TOKENS,
+        "enc-2: the year of birth as keyed windows, one token per grid (2 grids of "
+        "16-year windows, 8 years apart, keyed shift): two records share both when "
+        "their years fall in one 8-year cell, one when they are less than 16 years "
+        "apart. Empty when unknown. Absent in enc-1 batches (threat model, attack 12)",
+        nullable=False,
+        added_in=ENC_2,
+    ),
+    BatchColumn(
+        "birth_day_token",
+        _STRING,
+        "enc-2: HMAC of month and day of birth (`MM-DD`, no year), only when precise "
+        "to the day. Absent in enc-1 batches",
+        added_in=ENC_2,
+        doc_format="16 hex",
+    ),
     BatchColumn("sex_token", _STRING, "HMAC tokens for blocking"),
     BatchColumn("district_token", _STRING, "HMAC tokens for blocking"),
     # Local level and ward together (a ward number alone names nothing).
-    BatchColumn("ward_token", _STRING,
-                "HMAC of `<local_level_code>/<ward number>`: a ward is compared only within "
-                "its local level, and its number never crosses in clear. Null without a ward "
-                "or a local level. Optional (older tools lack it; their records compare by "
-                "local level)", added_in=LATER_TOOLS, doc_format="16 hex"),
+    BatchColumn(
+        "ward_token",
+        _STRING,
+        "HMAC of `<local_level_code>/<ward number>`: a ward is compared only within "
+        "its local level, and its number never crosses in clear. Null without a ward "
+        "or a local level. Optional (older tools lack it; their records compare by "
+        "local level)",
+        added_in=LATER_TOOLS,
+        doc_format="16 hex",
+    ),
     BatchColumn("citizenship_token", _STRING, _IDENTIFIER_TOKEN),
     BatchColumn("passport_token", _STRING, _IDENTIFIER_TOKEN),
     # Tokens of the one-deletion variants of the ID number (empty when there is none).
-    BatchColumn("citizenship_edit_tokens", _TOKENS, _EDIT_TOKENS, nullable=False,
-                added_in=LATER_TOOLS),
-    BatchColumn("passport_edit_tokens", _TOKENS, _EDIT_TOKENS, nullable=False,
-                added_in=LATER_TOOLS),
+    BatchColumn(
+        "citizenship_edit_tokens", _TOKENS, _EDIT_TOKENS, nullable=False, added_in=LATER_TOOLS
+    ),
+    BatchColumn(
+        "passport_edit_tokens", _TOKENS, _EDIT_TOKENS, nullable=False, added_in=LATER_TOOLS
+    ),
     BatchColumn("phone_token", _STRING, _IDENTIFIER_TOKEN),
     BatchColumn("sex", _STRING, "F / M / O"),
-    BatchColumn("age_band", _STRING,
-                "age at contact date: `0-11`, `12-17`, `18-24`, `25-34`, `35-49`, `50+`"),
+    BatchColumn(
+        "age_band",
+        _STRING,
+        "age at contact date: `0-11`, `12-17`, `18-24`, `25-34`, `35-49`, `50+`",
+    ),
     BatchColumn("birth_precision", _STRING, "`day`, `year`, `age`, `unknown`", nullable=False),
     BatchColumn("province_code", _STRING, "`1`..`7`"),
     BatchColumn("district_code", _STRING, "3-digit reference code"),
     BatchColumn("local_level_code", _STRING, "5-digit reference code"),
-    BatchColumn("caste_ethnicity", _STRING,
-                "coarse group (vocabulary in `schemas/vocabularies.py`)"),
-    BatchColumn("contact_date", pa.date32(),
-                "date of the contact episode (of the visit on a follow-up row)",
-                nullable=False, staging_required=True),
+    BatchColumn(
+        "caste_ethnicity", _STRING, "coarse group (vocabulary in `schemas/vocabularies.py`)"
+    ),
+    BatchColumn(
+        "contact_date",
+        pa.date32(),
+        "date of the contact episode (of the visit on a follow-up row)",
+        nullable=False,
+        staging_required=True,
+    ),
     BatchColumn("exploitation_type", _STRING, "HTCDS code (`schemas/vocabularies.py`)"),
     BatchColumn("destination_country", _STRING, "ISO 3166-1 alpha-2, `NP` for internal"),
     BatchColumn("services", _TOKENS, "service codes", nullable=False),
@@ -197,10 +251,12 @@ BATCH_COLUMNS: tuple[BatchColumn, ...] = (
     BatchColumn("referred_to", _STRING, _REFERRAL),
     *(
         BatchColumn(
-            name, _STRING,
+            name,
+            _STRING,
             "canonical answer on a follow-up row (`record_kind = followup`; `contact_date` is "
             "the visit date); null on episodes",
-            added_in=CONTRACT_1_1, in_linkage_store=False,
+            added_in=CONTRACT_1_1,
+            in_linkage_store=False,
             doc_label="`ri_<indicator>` (one per indicator of "
             "`schemas/reintegration/indicators-v1.yaml`)",
         )
@@ -209,13 +265,17 @@ BATCH_COLUMNS: tuple[BatchColumn, ...] = (
     # Contract 1.2: linkage_and_statistics or statistics_only, in clear (a coarse,
     # non-identifying attribute the warehouse must act on); services_only rows are
     # withheld by the encoder and never appear here.
-    BatchColumn("consent_scope", _STRING,
-                "contract 1.2: `linkage_and_statistics` or `statistics_only` (never "
-                "`services_only`: those rows are withheld at the agency). Optional: older "
-                "batches lack it, and null is `linkage_and_statistics`. `statistics_only` "
-                "records are counted but never linked, exported to CTDC or written to the "
-                "analyst file", added_in=CONTRACT_1_2),
-)  # fmt: skip
+    BatchColumn(
+        "consent_scope",
+        _STRING,
+        "contract 1.2: `linkage_and_statistics` or `statistics_only` (never "
+        "`services_only`: those rows are withheld at the agency). Optional: older "
+        "batches lack it, and null is `linkage_and_statistics`. `statistics_only` "
+        "records are counted but never linked, exported to CTDC or written to the "
+        "analyst file",
+        added_in=CONTRACT_1_2,
+    ),
+)
 
 BATCH_COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in BATCH_COLUMNS)
 BATCH_COLUMN_BY_NAME: dict[str, BatchColumn] = {column.name: column for column in BATCH_COLUMNS}

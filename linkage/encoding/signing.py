@@ -138,8 +138,7 @@ def read_public_key(path: Path) -> Ed25519PublicKey:
         public_key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise SigningKeyError(
-            f"{path} is not a PEM public key (the .pub.pem file `pahichan keys new-signing` "
-            "wrote)"
+            f"{path} is not a PEM public key (the .pub.pem file `pahichan keys new-signing` wrote)"
         ) from None
     if not isinstance(public_key, Ed25519PublicKey):
         raise SigningKeyError(f"{path} is not an Ed25519 public key")

@@ -163,18 +163,41 @@ def _fail(message: str) -> None:
         "records in your register so they are never exported again."
     ),
 )
-@click.option("--source-type", type=click.Choice(SOURCE_TYPES),
-              required=True, help="Kind of agency that sent the records.")  # fmt: skip
+@click.option(
+    "--source-type",
+    type=click.Choice(SOURCE_TYPES),
+    required=True,
+    help="Kind of agency that sent the records.",
+)
 @click.option("--agency", "agency_id", required=True, help="Agency id, as in earlier batches.")
-@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path),
-              help="Linkage key file (the one used for the batches).")  # fmt: skip
-@click.option("--signing-key", "signing_key_path", required=True,
-              type=click.Path(path_type=Path),
-              help="This agency's signing key (`pahichan keys new-signing`).")  # fmt: skip
-@click.option("--record-ids", "ids_path", required=True, type=click.Path(path_type=Path),
-              help="File of local record ids to withdraw.")  # fmt: skip
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder for the withdrawal batch (what is sent to the inbox).")  # fmt: skip
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Linkage key file (the one used for the batches).",
+)
+@click.option(
+    "--signing-key",
+    "signing_key_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="This agency's signing key (`pahichan keys new-signing`).",
+)
+@click.option(
+    "--record-ids",
+    "ids_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="File of local record ids to withdraw.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the withdrawal batch (what is sent to the inbox).",
+)
 def withdrawal_batch(
     source_type: str,
     agency_id: str,
@@ -196,10 +219,14 @@ def withdrawal_batch(
     try:
         record_ids = read_record_ids(ids_path)
         written = write_withdrawal(
-            source_type=source_type, agency_id=agency_id, secret=key.secret,
-            key_id=key.key_id, record_ids=record_ids, out_dir=out_dir,
+            source_type=source_type,
+            agency_id=agency_id,
+            secret=key.secret,
+            key_id=key.key_id,
+            record_ids=record_ids,
+            out_dir=out_dir,
             signing_key=signing_key,
-        )  # fmt: skip
+        )
     except UnusableRecordIds as error:
         _fail(str(error))
     except OSError as error:

@@ -256,8 +256,9 @@ def _narrow_consent(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT OR REPLACE INTO linkage.recluster_queue SELECT unnest(?::VARCHAR[]), ?",
         [narrowed, utc_now()],
     )
-    logger.info("%d stored records narrowed to statistics_only: queued for unlinking",
-                len(narrowed))  # fmt: skip
+    logger.info(
+        "%d stored records narrowed to statistics_only: queued for unlinking", len(narrowed)
+    )
 
 
 def record_key_ids(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -134,8 +134,14 @@ _SURNAMES = (
     ("Rai", "राई", 5, "Rae;Raai", "राइ", "hill_janajati"),
     ("Gurung", "गुरुङ", 5, "Gurang;Grung;Gurunge", "गुरुंग;गुरूङ", "hill_janajati"),
     ("BK", "वि.क.", 5, "B.K.;Bk;B K", "बि.क.;विक", "dalit"),
-    ("Bishwokarma", "विश्वकर्मा", 4, "Biswakarma;Bishwakarma;Vishwakarma", "बिश्वकर्मा;विश्वकर्म",
-     "dalit"),
+    (
+        "Bishwokarma",
+        "विश्वकर्मा",
+        4,
+        "Biswakarma;Bishwakarma;Vishwakarma",
+        "बिश्वकर्मा;विश्वकर्म",
+        "dalit",
+    ),
     ("Pariyar", "परियार", 3, "Pariar;Pariyaar", "परीयार", "dalit"),
     ("Nepali", "नेपाली", 4, "Nepalee;Nepaly", "नेपालि", "dalit"),
     ("Sherpa", "शेर्पा", 3, "Serpa;Sharpa", "सेर्पा;शेरपा", "hill_janajati"),
@@ -173,7 +179,7 @@ _SURNAMES = (
     ("Dhakal", "ढकाल", 1, "Dhakaal;Dakal", "ढकल", "hill_brahmin_chhetri"),
     ("Bohara", "बोहरा", 1, "Bohora;Bohra", "बोहोरा", "hill_brahmin_chhetri"),
     ("Sada", "सदा", 1, "Sadaa;Sadha", "सादा", "madhesi"),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -201,9 +207,18 @@ class NameTable:
 
 # Single-letter substitutions that Nepali writers make in Devanagari for the same name.
 _DEVANAGARI_SWAPS = (
-    ("ी", "ि"), ("ि", "ी"), ("ू", "ु"), ("ु", "ू"), ("व", "ब"), ("ब", "व"),
-    ("ष", "स"), ("श", "स"), ("ङ", "ं"), ("ण", "न"), ("ञ्", "न्"),
-)  # fmt: skip
+    ("ी", "ि"),
+    ("ि", "ी"),
+    ("ू", "ु"),
+    ("ु", "ू"),
+    ("व", "ब"),
+    ("ब", "व"),
+    ("ष", "स"),
+    ("श", "स"),
+    ("ङ", "ं"),
+    ("ण", "न"),
+    ("ञ्", "न्"),
+)
 
 
 def devanagari_rule_variants(word: str) -> tuple[str, ...]:

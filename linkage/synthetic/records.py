@@ -39,53 +39,131 @@ CONTRACT_COLUMNS: tuple[str, ...] = tuple(column.name for column in load_contrac
 # What a follow-up visit's row leaves blank: the visit is not a new case (no exploitation,
 # destination or referral of its own) and services are recorded on episodes.
 _BLANK_ON_FOLLOWUPS: tuple[str, ...] = (
-    "exploitation_type", "destination_country", "services", "referred_from", "referred_to",
-)  # fmt: skip
+    "exploitation_type",
+    "destination_country",
+    "services",
+    "referred_from",
+    "referred_to",
+)
 
 # Exploitation by sex (F, M, O) and for journeys that reach the migration agency (labour).
 _EXPLOITATION_WEIGHTS: dict[str, dict[str, float]] = {
-    "F": {"sexual_exploitation": 0.45, "forced_labour": 0.27, "servitude": 0.10,
-          "forced_marriage": 0.08, "child_labour": 0.04, "organ_removal": 0.02,
-          "forced_begging": 0.01, "other": 0.03},
-    "M": {"forced_labour": 0.66, "child_labour": 0.08, "organ_removal": 0.07, "servitude": 0.05,
-          "sexual_exploitation": 0.04, "forced_begging": 0.04, "other": 0.06},
+    "F": {
+        "sexual_exploitation": 0.45,
+        "forced_labour": 0.27,
+        "servitude": 0.10,
+        "forced_marriage": 0.08,
+        "child_labour": 0.04,
+        "organ_removal": 0.02,
+        "forced_begging": 0.01,
+        "other": 0.03,
+    },
+    "M": {
+        "forced_labour": 0.66,
+        "child_labour": 0.08,
+        "organ_removal": 0.07,
+        "servitude": 0.05,
+        "sexual_exploitation": 0.04,
+        "forced_begging": 0.04,
+        "other": 0.06,
+    },
     "O": {"sexual_exploitation": 0.40, "forced_labour": 0.40, "servitude": 0.10, "other": 0.10},
-    "migration": {"forced_labour": 0.75, "servitude": 0.12, "sexual_exploitation": 0.08,
-                  "other": 0.05},
-}  # fmt: skip
+    "migration": {
+        "forced_labour": 0.75,
+        "servitude": 0.12,
+        "sexual_exploitation": 0.08,
+        "other": 0.05,
+    },
+}
 # Destination country by exploitation type: India dominates sexual exploitation, the Gulf
 # and Malaysia forced labour; `NP` is internal trafficking.
 _DESTINATION_WEIGHTS: dict[str, dict[str, float]] = {
-    "sexual_exploitation": {"IN": 0.62, "NP": 0.22, "AE": 0.04, "KW": 0.03, "MY": 0.03,
-                            "CN": 0.03, "LB": 0.03},
-    "forced_labour": {"SA": 0.19, "MY": 0.17, "QA": 0.15, "AE": 0.15, "IN": 0.12, "KW": 0.08,
-                      "NP": 0.06, "OM": 0.03, "BH": 0.02, "KR": 0.03},
-    "servitude": {"KW": 0.25, "SA": 0.20, "LB": 0.15, "AE": 0.15, "IN": 0.10, "NP": 0.10,
-                  "OM": 0.05},
+    "sexual_exploitation": {
+        "IN": 0.62,
+        "NP": 0.22,
+        "AE": 0.04,
+        "KW": 0.03,
+        "MY": 0.03,
+        "CN": 0.03,
+        "LB": 0.03,
+    },
+    "forced_labour": {
+        "SA": 0.19,
+        "MY": 0.17,
+        "QA": 0.15,
+        "AE": 0.15,
+        "IN": 0.12,
+        "KW": 0.08,
+        "NP": 0.06,
+        "OM": 0.03,
+        "BH": 0.02,
+        "KR": 0.03,
+    },
+    "servitude": {
+        "KW": 0.25,
+        "SA": 0.20,
+        "LB": 0.15,
+        "AE": 0.15,
+        "IN": 0.10,
+        "NP": 0.10,
+        "OM": 0.05,
+    },
     "forced_marriage": {"CN": 0.40, "IN": 0.35, "NP": 0.25},
     "child_labour": {"NP": 0.60, "IN": 0.40},
     "organ_removal": {"IN": 0.90, "NP": 0.10},
     "forced_begging": {"IN": 0.50, "NP": 0.50},
     "other": {"NP": 0.40, "IN": 0.30, "MY": 0.15, "AE": 0.15},
-}  # fmt: skip
+}
 # Everyday names for destinations that registers use instead of the official one.
 _COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
-    "AE": ("UAE", "Dubai"), "SA": ("Saudi",), "KR": ("South Korea",), "NP": ("Nepal",),
-    "IN": ("India",), "MY": ("Malaysia",), "QA": ("Qatar",), "KW": ("Kuwait",),
-}  # fmt: skip
+    "AE": ("UAE", "Dubai"),
+    "SA": ("Saudi",),
+    "KR": ("South Korea",),
+    "NP": ("Nepal",),
+    "IN": ("India",),
+    "MY": ("Malaysia",),
+    "QA": ("Qatar",),
+    "KW": ("Kuwait",),
+}
 # Services given by each agency type: probability that a record lists the service.
 _SERVICE_RATES: dict[str, dict[str, float]] = {
-    "shelter": {"shelter": 0.95, "food": 0.90, "counselling": 0.80, "family_contact": 0.50,
-                "psychosocial_counselling": 0.40, "skills_training": 0.35, "health_check": 0.30,
-                "legal_aid": 0.20, "education": 0.15},
-    "ocmc": {"health_check": 0.90, "health_care": 0.70, "counselling": 0.60, "legal_aid": 0.40,
-             "psychosocial_counselling": 0.35, "security": 0.30, "shelter": 0.15},
-    "migration": {"legal_aid": 0.70, "assessment": 0.50, "legal_action": 0.30, "grant": 0.30,
-                  "counselling": 0.20, "family_contact": 0.20, "soft_loan_seed_money": 0.15,
-                  "job_placement": 0.10},
-}  # fmt: skip
-_LOCAL_SUFFIXES = (" Rural Municipality", " Sub-Metropolitan City", " Metropolitan City",
-                   " Municipality")  # fmt: skip
+    "shelter": {
+        "shelter": 0.95,
+        "food": 0.90,
+        "counselling": 0.80,
+        "family_contact": 0.50,
+        "psychosocial_counselling": 0.40,
+        "skills_training": 0.35,
+        "health_check": 0.30,
+        "legal_aid": 0.20,
+        "education": 0.15,
+    },
+    "ocmc": {
+        "health_check": 0.90,
+        "health_care": 0.70,
+        "counselling": 0.60,
+        "legal_aid": 0.40,
+        "psychosocial_counselling": 0.35,
+        "security": 0.30,
+        "shelter": 0.15,
+    },
+    "migration": {
+        "legal_aid": 0.70,
+        "assessment": 0.50,
+        "legal_action": 0.30,
+        "grant": 0.30,
+        "counselling": 0.20,
+        "family_contact": 0.20,
+        "soft_loan_seed_money": 0.15,
+        "job_placement": 0.10,
+    },
+}
+_LOCAL_SUFFIXES = (
+    " Rural Municipality",
+    " Sub-Metropolitan City",
+    " Metropolitan City",
+    " Municipality",
+)
 
 
 # Small whole numbers as text (ages, wards), looked up rather than formatted per record.

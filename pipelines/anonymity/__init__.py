@@ -22,7 +22,15 @@ from pipelines.anonymity.check import (
 )
 
 __all__ = [
-    "AnonymisedTables", "AnonymityCheck", "AnonymityPolicy", "AnonymityReport",
-    "KAnonymityError", "anonymise", "assert_analyst_k_anonymous", "assert_rows_k_anonymous",
-    "check_analyst_k_anonymity", "check_rows_k_anonymity", "survivor_class_sizes",
-]  # fmt: skip
+    "AnonymisedTables",
+    "AnonymityCheck",
+    "AnonymityPolicy",
+    "AnonymityReport",
+    "KAnonymityError",
+    "anonymise",
+    "assert_analyst_k_anonymous",
+    "assert_rows_k_anonymous",
+    "check_analyst_k_anonymity",
+    "check_rows_k_anonymity",
+    "survivor_class_sizes",
+]

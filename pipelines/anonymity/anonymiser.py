@@ -229,8 +229,9 @@ def choose_levels(
         loss, _, small, _, best = min(candidates, key=lambda c: c[:4])
         levels[best.name] += 1
         path.append((loss, len(path), dict(levels), small))
-        steps.append(f"{best.name} -> {best.levels[levels[best.name]]}: loss {loss:.0f}, "
-                     f"{small} below k")  # fmt: skip
+        steps.append(
+            f"{best.name} -> {best.levels[levels[best.name]]}: loss {loss:.0f}, {small} below k"
+        )
     loss, position, chosen, small = min(path, key=lambda p: p[:2])
     steps.append(f"chosen: node {position} of the walk ({small} survivors to suppress)")
     return chosen, tuple(steps)
@@ -320,9 +321,16 @@ def _assemble(
         out[table] = frame[frame["survivor_id"].isin(kept_ids)]
     out["referrals"] = out["referrals"][_referrals_kept(base, stage)[out["referrals"].index]]
     episodes = out["episodes"]
-    order = ["survivor_id", "contact_period", "is_first_episode", *[
-        c for c in quasi_identifiers("episodes") if c not in ("contact_period", "is_first_episode")
-    ]]  # fmt: skip
+    order = [
+        "survivor_id",
+        "contact_period",
+        "is_first_episode",
+        *[
+            c
+            for c in quasi_identifiers("episodes")
+            if c not in ("contact_period", "is_first_episode")
+        ],
+    ]
     first = episodes["is_first_episode"].map({True: 0, False: 1})
     ranked = episodes.assign(is_first_episode=first).sort_values(
         [*order, "episode_id"], na_position="last", kind="mergesort"
@@ -333,7 +341,9 @@ def _assemble(
     referrals = out["referrals"].assign(episode_id=out["referrals"]["episode_id"].map(new_ids))
     out["referrals"] = referrals.sort_values(
         ["episode_id", "direction", "from_agency_type", "to_agency_type"],
-        na_position="last", kind="mergesort").reset_index(drop=True)  # fmt: skip
+        na_position="last",
+        kind="mergesort",
+    ).reset_index(drop=True)
     services = base["services"]
     services = services[services["survivor_id"].isin(kept_ids)]
     services = services.assign(episode_id=services["episode_id"].map(new_ids))

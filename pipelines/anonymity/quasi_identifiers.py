@@ -65,33 +65,51 @@ class Dimension:
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("period", ("month", "quarter", "year"), (0, 1 / 3, 2 / 3)),
     Dimension("geography", ("district", "province", "suppressed"), (0, 1 / 2, 1)),
-    Dimension("destination", ("country", "region", "abroad_or_internal", "suppressed"),
-              (0, 1 / 3, 2 / 3, 1)),
-    Dimension("age", ("age_band", "0-17/18-34/35+", "0-17/18+", "suppressed"),
-              (0, 1 / 3, 2 / 3, 1)),
-    Dimension("exploitation", ("htcds_type", "labour/sexual/other", "suppressed"),
-              (0, 1 / 2, 1)),
+    Dimension(
+        "destination",
+        ("country", "region", "abroad_or_internal", "suppressed"),
+        (0, 1 / 3, 2 / 3, 1),
+    ),
+    Dimension(
+        "age", ("age_band", "0-17/18-34/35+", "0-17/18+", "suppressed"), (0, 1 / 3, 2 / 3, 1)
+    ),
+    Dimension("exploitation", ("htcds_type", "labour/sexual/other", "suppressed"), (0, 1 / 2, 1)),
     Dimension("agency", ("agency_type", "suppressed"), (0, 1)),
     Dimension("sex", ("sex", "suppressed"), (0, 1)),
-)  # fmt: skip
+)
 DIMENSION_NAMES: tuple[str, ...] = tuple(d.name for d in DIMENSIONS)
 
 # Level 1 of `age`: merged neighbouring bands (children stay apart from adults).
 AGE_MERGED: dict[str, str] = {
-    "0-11": "0-17", "12-17": "0-17", "18-24": "18-34", "25-34": "18-34",
-    "35-49": "35+", "50+": "35+",
-}  # fmt: skip
+    "0-11": "0-17",
+    "12-17": "0-17",
+    "18-24": "18-34",
+    "25-34": "18-34",
+    "35-49": "35+",
+    "50+": "35+",
+}
 AGE_MINOR_ADULT: dict[str, str] = {
-    "0-11": "0-17", "12-17": "0-17", "18-24": "18+", "25-34": "18+", "35-49": "18+",
+    "0-11": "0-17",
+    "12-17": "0-17",
+    "18-24": "18+",
+    "25-34": "18+",
+    "35-49": "18+",
     "50+": "18+",
-}  # fmt: skip
+}
 # Level 1 of `exploitation`: the broad group of an HTCDS code.
 EXPLOITATION_GROUPS: dict[str, str] = {
-    "forced_labour": "labour", "child_labour": "labour", "forced_begging": "labour",
-    "servitude": "labour", "sexual_exploitation": "sexual", "forced_marriage": "other",
-    "forced_military": "other", "organ_removal": "other", "forced_adoption": "other",
-    "surrogacy": "other", "other": "other",
-}  # fmt: skip
+    "forced_labour": "labour",
+    "child_labour": "labour",
+    "forced_begging": "labour",
+    "servitude": "labour",
+    "sexual_exploitation": "sexual",
+    "forced_marriage": "other",
+    "forced_military": "other",
+    "organ_removal": "other",
+    "forced_adoption": "other",
+    "surrogacy": "other",
+    "other": "other",
+}
 # Level 1 of `destination`: Nepal (internal), India (open border) and the Gulf stay apart
 # (the three main routes); every other country becomes `other_abroad`.
 GULF_COUNTRIES: frozenset[str] = frozenset({"SA", "AE", "QA", "KW", "OM", "BH"})
@@ -172,13 +190,15 @@ ANALYST_COLUMNS: dict[str, dict[str, Column]] = {
 }
 # Tables in survivor -> episode -> referral order: what hangs on what in the signature.
 SURVIVOR_TABLE, EPISODE_TABLE, REFERRAL_TABLE, SERVICE_TABLE = (
-    "survivors", "episodes", "referrals", "services",
-)  # fmt: skip
+    "survivors",
+    "episodes",
+    "referrals",
+    "services",
+)
 
 
 def quasi_identifiers(table: str) -> tuple[str, ...]:
     """The QI columns of one analyst table, in table order."""
     return tuple(
-        name for name, column in ANALYST_COLUMNS[table].items()
-        if column.role == "quasi_identifier"
-    )  # fmt: skip
+        name for name, column in ANALYST_COLUMNS[table].items() if column.role == "quasi_identifier"
+    )

@@ -36,13 +36,22 @@ def agency_key() -> None:
 
 @agency_key.command("register")
 @click.option("--agency", "agency_id", required=True, help="Agency id, as in its inbox folder.")
-@click.option("--public-key", "public_key_path", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The .pub.pem file the agency handed over.")  # fmt: skip
-@click.option("--source-type", "source_types", required=True, multiple=True,
-              type=click.Choice(SOURCE_TYPES),
-              help="A kind of record the agency sends; repeat for each (batches filed under "
-              "any other source type are refused).")  # fmt: skip
+@click.option(
+    "--public-key",
+    "public_key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .pub.pem file the agency handed over.",
+)
+@click.option(
+    "--source-type",
+    "source_types",
+    required=True,
+    multiple=True,
+    type=click.Choice(SOURCE_TYPES),
+    help="A kind of record the agency sends; repeat for each (batches filed under "
+    "any other source type are refused).",
+)
 @click.option("--by", "actor", required=True, help="The data officer registering it (audited).")
 @warehouse_options(must_exist=False)  # keys are registered before the first run
 def register(
@@ -74,9 +83,12 @@ def register(
         raise click.ClickException(str(error)) from error
     with _warehouse(warehouse, warehouse_key) as con:
         done = register_agency_key(
-            con, agency_id=agency_id, public_key=public_key, registered_by=actor,
+            con,
+            agency_id=agency_id,
+            public_key=public_key,
+            registered_by=actor,
             source_types=source_types,
-        )  # fmt: skip
+        )
     types = ", ".join(done.source_types)
     if done.already_active:
         click.echo(

@@ -175,13 +175,15 @@ def _blank_rare(column: str) -> Callable[[pd.DataFrame, int], pd.DataFrame]:
 # Applied cumulatively, least information lost first. Exploitation flags are never
 # generalised: they are what CTDC's data set is for.
 GENERALISATION_STEPS: tuple[tuple[str, Callable[[pd.DataFrame, int], pd.DataFrame]], ...] = (
-    ("countries of exploitation with fewer than k survivors blanked", _blank_rare(
-        "CountryOfExploitation")),
+    (
+        "countries of exploitation with fewer than k survivors blanked",
+        _blank_rare("CountryOfExploitation"),
+    ),
     ("ageBroad blanked", _blank("ageBroad")),
     ("yearOfRegistration blanked", _blank("yearOfRegistration")),
     ("CountryOfExploitation blanked", _blank("CountryOfExploitation")),
     ("majorityStatus blanked", _blank("majorityStatus")),
-)  # fmt: skip
+)
 
 
 def class_sizes(frame: pd.DataFrame) -> pd.Series:
@@ -279,14 +281,28 @@ def export() -> None:
     ),
 )
 @warehouse_options(must_exist=True)  # read only: SELECTs
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV file to write (CTDC column names, one row per survivor).")  # fmt: skip
-@click.option("--k", "k", type=click.IntRange(2, 1000), default=DEFAULT_K, show_default=True,
-              help="Smallest group of survivors any row may belong to.")  # fmt: skip
-@click.option("--max-suppressed", type=click.FloatRange(0, 1), default=DEFAULT_MAX_SUPPRESSED,
-              show_default=True,
-              help="Generalise further until at most this share of survivors is "
-              "left out.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write (CTDC column names, one row per survivor).",
+)
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(2, 1000),
+    default=DEFAULT_K,
+    show_default=True,
+    help="Smallest group of survivors any row may belong to.",
+)
+@click.option(
+    "--max-suppressed",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_MAX_SUPPRESSED,
+    show_default=True,
+    help="Generalise further until at most this share of survivors is left out.",
+)
 def ctdc(
     warehouse: Path | None,
     warehouse_key: Path | None,

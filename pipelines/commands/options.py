@@ -22,19 +22,25 @@ WAREHOUSE_ENV = "PAHICHAN_WAREHOUSE"
 WAREHOUSE_KEY_ENV = "PAHICHAN_WAREHOUSE_KEY_FILE"
 
 publish_dir_option = click.option(
-    "--publish-dir", envvar="PAHICHAN_PUBLISH_DIR", show_envvar=True,
+    "--publish-dir",
+    envvar="PAHICHAN_PUBLISH_DIR",
+    show_envvar=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for analyst.duckdb and public.duckdb (default: beside the warehouse).",
-)  # fmt: skip
+)
 inbox_option = click.option(
-    "--inbox", envvar="PAHICHAN_INBOX", show_envvar=True,
+    "--inbox",
+    envvar="PAHICHAN_INBOX",
+    show_envvar=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Inbox folder (<source_type>/<agency_id>/<batch_id>.parquet).",
-)  # fmt: skip
+)
 key_id_option = click.option(
-    "--key-id", envvar="PAHICHAN_KEY_ID", show_envvar=True,
+    "--key-id",
+    envvar="PAHICHAN_KEY_ID",
+    show_envvar=True,
     help="The domain's key id (pk1-...).",
-)  # fmt: skip
+)
 
 
 def warehouse_options(*, must_exist: bool) -> Callable[[Command], Command]:
@@ -52,16 +58,20 @@ def warehouse_options(*, must_exist: bool) -> Callable[[Command], Command]:
             return command(*args, **kwargs)
 
         checked = click.option(
-            "--warehouse-key", envvar=WAREHOUSE_KEY_ENV, show_envvar=True,
+            "--warehouse-key",
+            envvar=WAREHOUSE_KEY_ENV,
+            show_envvar=True,
             type=click.Path(dir_okay=False, path_type=Path),
             help="Key file that encrypts the warehouse at rest (create one with "
             "`pahichan warehouse-key --out FILE`).",
-        )(checked)  # fmt: skip
+        )(checked)
         checked = click.option(
-            "--warehouse", envvar=WAREHOUSE_ENV, show_envvar=True,
+            "--warehouse",
+            envvar=WAREHOUSE_ENV,
+            show_envvar=True,
             type=click.Path(dir_okay=False, path_type=Path),
             help="Restricted warehouse DuckDB file.",
-        )(checked)  # fmt: skip
+        )(checked)
         return checked  # type: ignore[return-value]
 
     return decorate

@@ -64,10 +64,12 @@ def review(
                 # Audited by review id and decision only: never the pair's tokens (the
                 # note stays in linkage.review_decisions, in the restricted store).
                 append_event(
-                    con, actor=decided_by or "", action="review_decision",
+                    con,
+                    actor=decided_by or "",
+                    action="review_decision",
                     object_name=pair_id,
                     detail={"decision": decision, "has_note": bool(note)},
-                )  # fmt: skip
+                )
             except ValueError as error:
                 raise click.ClickException(str(error)) from error
             click.echo(f"Recorded {decision} for {pair_id}; the next run applies it.")
@@ -108,8 +110,13 @@ def _print_queue(queue: object) -> None:
     ),
 )
 @warehouse_options(must_exist=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for one <agency>.review-request.json per agency.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for one <agency>.review-request.json per agency.",
+)
 def review_requests(warehouse: Path | None, warehouse_key: Path | None, out_dir: Path) -> None:
     """Write, per agency, the queued pairs whose two records that agency sent.
 
@@ -130,9 +137,12 @@ def review_requests(warehouse: Path | None, warehouse_key: Path | None, out_dir:
         for agency, path in written.items():
             pairs = len(json.loads(path.read_text(encoding="utf-8"))["pairs"])
             append_event(
-                con, actor="data-office", action="review_requests", object_name=agency,
+                con,
+                actor="data-office",
+                action="review_requests",
+                object_name=agency,
                 detail={"pairs": pairs},
-            )  # fmt: skip
+            )
             click.echo(f"{agency}: {pairs} pair(s) -> {path}")
     if not written:
         click.echo("No queued pair has both records from one agency.")
@@ -144,9 +154,13 @@ def review_requests(warehouse: Path | None, warehouse_key: Path | None, out_dir:
 )
 @warehouse_options(must_exist=True)
 @click.option("--agency", "agency_id", required=True, help="The agency that signed the file.")
-@click.option("--file", "decision_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The signed decision file from `pahichan review-decide`.")  # fmt: skip
+@click.option(
+    "--file",
+    "decision_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The signed decision file from `pahichan review-decide`.",
+)
 def review_import(
     warehouse: Path | None, warehouse_key: Path | None, agency_id: str, decision_path: Path
 ) -> None:
@@ -174,7 +188,10 @@ def review_import(
         except (ValueError, KeyError, json.JSONDecodeError) as error:
             raise click.ClickException(str(error)) from error
         append_event(
-            con, actor=f"agency:{agency_id}", action="review_import", object_name=agency_id,
+            con,
+            actor=f"agency:{agency_id}",
+            action="review_import",
+            object_name=agency_id,
             detail={"decisions": stored},
-        )  # fmt: skip
+        )
     click.echo(f"Stored {stored} decision(s) of {agency_id}; the next run applies them.")

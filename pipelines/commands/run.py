@@ -76,8 +76,12 @@ class RunSummary:
 # Audited actions after which the reader files no longer show the warehouse as it is.
 # review_import: an agency's signed review decisions (issue 18), applied by the next run.
 CHANGING_ACTIONS = (
-    "batch_received", "withdrawal", "review_decision", "review_import", "key_id_pinned",
-)  # fmt: skip
+    "batch_received",
+    "withdrawal",
+    "review_decision",
+    "review_import",
+    "key_id_pinned",
+)
 
 
 def publication_is_current(
@@ -159,23 +163,36 @@ def _record_run(
                 batches_rejected = ?, rows_loaded = ?, rows_quarantined = ?, note = ?
             WHERE run_id = ?
             """,
-            [utc_now(), status, summary.batches_accepted, summary.batches_rejected,
-             summary.rows_loaded, summary.rows_quarantined,
-             "; ".join(summary.failed_steps) or None, summary.run_id],
-        )  # fmt: skip
+            [
+                utc_now(),
+                status,
+                summary.batches_accepted,
+                summary.batches_rejected,
+                summary.rows_loaded,
+                summary.rows_quarantined,
+                "; ".join(summary.failed_steps) or None,
+                summary.run_id,
+            ],
+        )
         # The run's audit row commits with its final status (counts only, no identities).
         append_event(
-            con, actor=actor, action="run", object_name=summary.run_id,
-            detail={"status": status, "batches_accepted": summary.batches_accepted,
-                    "batches_rejected": summary.batches_rejected,
-                    "rows_loaded": summary.rows_loaded,
-                    "rows_quarantined": summary.rows_quarantined,
-                    "withdrawals_applied": summary.withdrawals_applied,
-                    "withdrawals_rejected": summary.withdrawals_rejected,
-                    "records_erased": summary.records_erased,
-                    "published": summary.published,
-                    "failed_steps": summary.failed_steps},
-        )  # fmt: skip
+            con,
+            actor=actor,
+            action="run",
+            object_name=summary.run_id,
+            detail={
+                "status": status,
+                "batches_accepted": summary.batches_accepted,
+                "batches_rejected": summary.batches_rejected,
+                "rows_loaded": summary.rows_loaded,
+                "rows_quarantined": summary.rows_quarantined,
+                "withdrawals_applied": summary.withdrawals_applied,
+                "withdrawals_rejected": summary.withdrawals_rejected,
+                "records_erased": summary.records_erased,
+                "published": summary.published,
+                "failed_steps": summary.failed_steps,
+            },
+        )
         con.execute("COMMIT")
 
 
@@ -312,9 +329,11 @@ def _run_pipeline_held(
             if on_step:
                 on_step("Training the first linkage model", total)
             trained = definitions.resolve_job_def("train_linkage_model").execute_in_process(
-                instance=instance, run_config=run_config, raise_on_error=False,
+                instance=instance,
+                run_config=run_config,
+                raise_on_error=False,
                 tags={"pahichan/run_id": summary.run_id},
-            )  # fmt: skip
+            )
             if not trained.success:
                 summary.failed_steps.append("train_linkage_model")
         if on_step:

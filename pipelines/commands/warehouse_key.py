@@ -115,8 +115,12 @@ def open_error_message(error: duckdb.Error, warehouse: str) -> str | None:
     epilog="Example: pahichan warehouse-key --out /secure/warehouse.key && "
     "pahichan run --warehouse-key /secure/warehouse.key",
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Key file to create (must not exist; mode 0600).")  # fmt: skip
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Key file to create (must not exist; mode 0600).",
+)
 def warehouse_key(out: Path) -> None:
     """Create the key that encrypts the restricted warehouse file (AES-GCM) at rest.
 

@@ -46,19 +46,30 @@ REASONS = ("survivor_request", "guardian_request", "agency_request", "legal_orde
         "--by asha --reason survivor_request --warehouse-key /secure/warehouse.key"
     ),
 )
-@click.option("--record-token", "record_tokens", multiple=True, required=True,
-              callback=lambda ctx, param, value: _checked_tokens(value),
-              help="Record token to erase (32 hex, from the agency's crosswalk); "
-              "repeatable.")  # fmt: skip
+@click.option(
+    "--record-token",
+    "record_tokens",
+    multiple=True,
+    required=True,
+    callback=lambda ctx, param, value: _checked_tokens(value),
+    help="Record token to erase (32 hex, from the agency's crosswalk); repeatable.",
+)
 @warehouse_options(must_exist=True)
-@click.option("--inbox", envvar="PAHICHAN_INBOX", show_envvar=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Inbox folder: the records are removed from its batches too.")  # fmt: skip
+@click.option(
+    "--inbox",
+    envvar="PAHICHAN_INBOX",
+    show_envvar=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Inbox folder: the records are removed from its batches too.",
+)
 @click.option("--by", "actor", required=True, help="The data officer doing this (audited).")
-@click.option("--reason", type=click.Choice(REASONS), default="survivor_request",
-              show_default=True,
-              help="Reason category (audited; no free text, so no identity can slip "
-              "in).")  # fmt: skip
+@click.option(
+    "--reason",
+    type=click.Choice(REASONS),
+    default="survivor_request",
+    show_default=True,
+    help="Reason category (audited; no free text, so no identity can slip in).",
+)
 def withdraw(
     record_tokens: list[str],
     warehouse: Path | None,
@@ -112,9 +123,13 @@ def withdraw(
                 redaction = redact_inbox(con, inbox_root, tokens, key, reference=reference)
             with console.status("Erasing records and re-clustering ..."):
                 erasure = _erase(
-                    con, tokens, actor=actor, reason=reason, reference=reference,
+                    con,
+                    tokens,
+                    actor=actor,
+                    reason=reason,
+                    reference=reference,
                     redaction=redaction,
-                )  # fmt: skip
+                )
     except ErasureIncomplete as error:
         raise click.ClickException(str(error)) from error
     line = (
@@ -157,15 +172,21 @@ def _erase(
 
     def audit(connection: duckdb.DuckDBPyConnection, result: ErasureResult) -> None:
         append_event(
-            connection, actor=actor, action="withdrawal", object_name=reference,
-            detail={"route": "data_officer", "reason": reason,
-                    "tokens_requested": result.tokens_requested,
-                    "records_erased": result.records_erased,
-                    "tokens_not_found": result.tokens_not_found,
-                    "rows_deleted": result.total_rows_deleted,
-                    "survivor_id_events": result.survivor_id_events,
-                    "inbox_batches_rewritten": redaction.batches_rewritten,
-                    "inbox_rows_removed": redaction.rows_removed},
-        )  # fmt: skip
+            connection,
+            actor=actor,
+            action="withdrawal",
+            object_name=reference,
+            detail={
+                "route": "data_officer",
+                "reason": reason,
+                "tokens_requested": result.tokens_requested,
+                "records_erased": result.records_erased,
+                "tokens_not_found": result.tokens_not_found,
+                "rows_deleted": result.total_rows_deleted,
+                "survivor_id_events": result.survivor_id_events,
+                "inbox_batches_rewritten": redaction.batches_rewritten,
+                "inbox_rows_removed": redaction.rows_removed,
+            },
+        )
 
     return erase_records(con, tokens, run_id=f"withdraw-{reference}", on_commit=audit)

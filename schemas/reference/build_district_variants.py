@@ -49,9 +49,40 @@ _LOCAL_SUFFIXES = (
 )
 # IAST letters; the tokeniser tries longer ones first so "kh" wins over "k", "ai" over "a".
 _CONSONANTS = (
-    "kh", "gh", "ch", "jh", "ṭh", "ḍh", "th", "dh", "ph", "bh", "k", "g", "ṅ", "c", "j", "ñ",
-    "ṭ", "ḍ", "ṇ", "t", "d", "n", "p", "b", "m", "y", "r", "l", "v", "ś", "ṣ", "s", "h",
-)  # fmt: skip
+    "kh",
+    "gh",
+    "ch",
+    "jh",
+    "ṭh",
+    "ḍh",
+    "th",
+    "dh",
+    "ph",
+    "bh",
+    "k",
+    "g",
+    "ṅ",
+    "c",
+    "j",
+    "ñ",
+    "ṭ",
+    "ḍ",
+    "ṇ",
+    "t",
+    "d",
+    "n",
+    "p",
+    "b",
+    "m",
+    "y",
+    "r",
+    "l",
+    "v",
+    "ś",
+    "ṣ",
+    "s",
+    "h",
+)
 _VOWELS = ("ai", "au", "ā", "ī", "ū", "ṛ", "a", "i", "u", "e", "o")
 _MARKS = ("ṃ", "~", "ḥ")
 _TOKEN = re.compile(
@@ -73,14 +104,58 @@ _HABITS: tuple[dict, ...] = (
     {"aspirate": False},
 )
 _BASE = {
-    "kh": "kh", "gh": "gh", "ch": "chh", "jh": "jh", "ṭh": "th", "ḍh": "dh", "th": "th",
-    "dh": "dh", "ph": "ph", "bh": "bh", "k": "k", "g": "g", "ṅ": "ng", "c": "ch", "j": "j",
-    "ñ": "n", "ṭ": "t", "ḍ": "d", "ṇ": "n", "t": "t", "d": "d", "n": "n", "p": "p", "b": "b",
-    "m": "m", "y": "y", "r": "r", "l": "l", "s": "s", "h": "h", "ṛ": "ri", "ḥ": "",
-    "a": "a", "i": "i", "u": "u", "e": "e", "o": "o", "ai": "ai", "au": "au",
-}  # fmt: skip
-_DEASPIRATE = {"kh": "k", "gh": "g", "ch": "ch", "jh": "j", "ṭh": "t", "ḍh": "d", "th": "t",
-               "dh": "d", "ph": "p", "bh": "b"}  # fmt: skip
+    "kh": "kh",
+    "gh": "gh",
+    "ch": "chh",
+    "jh": "jh",
+    "ṭh": "th",
+    "ḍh": "dh",
+    "th": "th",
+    "dh": "dh",
+    "ph": "ph",
+    "bh": "bh",
+    "k": "k",
+    "g": "g",
+    "ṅ": "ng",
+    "c": "ch",
+    "j": "j",
+    "ñ": "n",
+    "ṭ": "t",
+    "ḍ": "d",
+    "ṇ": "n",
+    "t": "t",
+    "d": "d",
+    "n": "n",
+    "p": "p",
+    "b": "b",
+    "m": "m",
+    "y": "y",
+    "r": "r",
+    "l": "l",
+    "s": "s",
+    "h": "h",
+    "ṛ": "ri",
+    "ḥ": "",
+    "a": "a",
+    "i": "i",
+    "u": "u",
+    "e": "e",
+    "o": "o",
+    "ai": "ai",
+    "au": "au",
+}
+_DEASPIRATE = {
+    "kh": "k",
+    "gh": "g",
+    "ch": "ch",
+    "jh": "j",
+    "ṭh": "t",
+    "ḍh": "d",
+    "th": "t",
+    "dh": "d",
+    "ph": "p",
+    "bh": "b",
+}
 
 
 def _tokens(word_iast: str) -> list[str]:
@@ -144,8 +219,7 @@ def _schwa_forms(tokens: list[str]) -> list[list[str]]:
     return forms
 
 
-def _spell(tokens: list[str], vowels: dict[str, str], v: str, sibilant: str,
-           aspirate: bool) -> str:  # fmt: skip
+def _spell(tokens: list[str], vowels: dict[str, str], v: str, sibilant: str, aspirate: bool) -> str:
     letters = []
     for i, token in enumerate(tokens):
         following = tokens[i + 1] if i + 1 < len(tokens) else ""

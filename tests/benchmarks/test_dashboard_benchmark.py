@@ -18,17 +18,18 @@ def test_synthetic_public_file_publishes_every_place_and_more_periods_per_year(t
     try:
         places = con.execute(
             "SELECT count(DISTINCT geo_code) FROM survivor_statistics "
-            "WHERE geo_level = 'local_level'").fetchone()[0]
+            "WHERE geo_level = 'local_level'"
+        ).fetchone()[0]
         geography = con.execute(
-            "SELECT count(*) FROM geography WHERE geo_level = 'local_level'").fetchone()[0]
+            "SELECT count(*) FROM geography WHERE geo_level = 'local_level'"
+        ).fetchone()[0]
     finally:
         con.close()
     assert places == geography  # every local level, as a large publication would have
 
 
 def test_benchmark_prints_the_shape_and_the_render_figures():
-    result = CliRunner().invoke(
-        benchmark_dashboard, ["--synthetic-years", "1", "--repeat", "1"])
+    result = CliRunner().invoke(benchmark_dashboard, ["--synthetic-years", "1", "--repeat", "1"])
     assert result.exit_code == 0, result.output
     assert "synthetic public file: 1 years" in result.output
     assert re.search(r"survivor_statistics [\d,]+", result.output)

@@ -63,8 +63,14 @@ SERVICES = {
 AGENCY_TYPES = ["shelter", "ocmc", "migration", "police", "other"]
 SOURCE_TYPES = ["shelter", "ocmc", "migration"]
 QUALITY_METRICS = [
-    "batches_received", "batches_accepted", "batches_rejected", "rows_received",
-    "rows_loaded", "rows_quarantined", "auto_links", "review_pairs",
+    "batches_received",
+    "batches_accepted",
+    "batches_rejected",
+    "rows_received",
+    "rows_loaded",
+    "rows_quarantined",
+    "auto_links",
+    "review_pairs",
 ]
 # Districts whose local levels are published (a few, to keep the file small).
 LOCAL_LEVEL_DISTRICTS = ("301", "303")
@@ -123,18 +129,48 @@ def survivor_rows(seed: int) -> pd.DataFrame:
                     continue  # outside the published grid: no rows, as in the pipeline
                 for category in categories:
                     for measure in MEASURES:
-                        key = (period_type, period, geo_level, geo_code, dimension, category,
-                               measure)
+                        key = (
+                            period_type,
+                            period,
+                            geo_level,
+                            geo_code,
+                            dimension,
+                            category,
+                            measure,
+                        )
                         if key in PINNED:
                             value = PINNED[key]
                             cell = (value, value is None)
                         else:
                             cell = _value(rng, geo_level in ("national", "province"))
-                        rows.append((period_type, period, start, geo_level, geo_code, dimension,
-                                     category, measure, *cell))
-    return pd.DataFrame(rows, columns=[
-        "period_type", "period", "period_start", "geo_level", "geo_code", "dimension",
-        "category", "measure", "value", "is_suppressed"])
+                        rows.append(
+                            (
+                                period_type,
+                                period,
+                                start,
+                                geo_level,
+                                geo_code,
+                                dimension,
+                                category,
+                                measure,
+                                *cell,
+                            )
+                        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period_type",
+            "period",
+            "period_start",
+            "geo_level",
+            "geo_code",
+            "dimension",
+            "category",
+            "measure",
+            "value",
+            "is_suppressed",
+        ],
+    )
 
 
 def service_rows(seed: int) -> pd.DataFrame:
@@ -150,11 +186,34 @@ def service_rows(seed: int) -> pd.DataFrame:
                 for code in codes:
                     for measure in ("survivors_served", "services_given"):
                         cell = _value(rng, geo_level != "district")
-                        rows.append((period_type, period, start, geo_level, geo_code, code, tier,
-                                     measure, *cell))
-    return pd.DataFrame(rows, columns=[
-        "period_type", "period", "period_start", "geo_level", "geo_code", "service_code",
-        "service_tier", "measure", "value", "is_suppressed"])
+                        rows.append(
+                            (
+                                period_type,
+                                period,
+                                start,
+                                geo_level,
+                                geo_code,
+                                code,
+                                tier,
+                                measure,
+                                *cell,
+                            )
+                        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period_type",
+            "period",
+            "period_start",
+            "geo_level",
+            "geo_code",
+            "service_code",
+            "service_tier",
+            "measure",
+            "value",
+            "is_suppressed",
+        ],
+    )
 
 
 def referral_rows(seed: int) -> pd.DataFrame:
@@ -171,16 +230,40 @@ def referral_rows(seed: int) -> pd.DataFrame:
                     for measure in ("referrals", "referrals_confirmed"):
                         key = (source, target, measure)
                         if (period_type, period, geo_level) == ("year", "2024", "national") and (
-                                key in REFERRAL_PINNED):
+                            key in REFERRAL_PINNED
+                        ):
                             value = REFERRAL_PINNED[key]
                             cell = (value, value is None)
                         else:
                             cell = _value(rng, geo_level == "national")
-                        rows.append((period_type, period, start, geo_level, geo_code, source,
-                                     target, measure, *cell))
-    return pd.DataFrame(rows, columns=[
-        "period_type", "period", "period_start", "geo_level", "geo_code", "from_agency_type",
-        "to_agency_type", "measure", "value", "is_suppressed"])
+                        rows.append(
+                            (
+                                period_type,
+                                period,
+                                start,
+                                geo_level,
+                                geo_code,
+                                source,
+                                target,
+                                measure,
+                                *cell,
+                            )
+                        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period_type",
+            "period",
+            "period_start",
+            "geo_level",
+            "geo_code",
+            "from_agency_type",
+            "to_agency_type",
+            "measure",
+            "value",
+            "is_suppressed",
+        ],
+    )
 
 
 # Reintegration (issue 8), pinned: national, year 2024, all survivors, composite score.
@@ -192,8 +275,11 @@ REINTEGRATION_PINNED: dict[tuple[str, str], int | None] = {
     ("composite", "score_band_75_100"): None,  # hidden
     ("composite", "mean_score_pct"): 58,
 }
-COVERAGE_PINNED = {"survivors_first_contact": 456, "followed_within_6m": 210,
-                   "followed_within_12m": 301}  # national, year 2024 cohort
+COVERAGE_PINNED = {
+    "survivors_first_contact": 456,
+    "followed_within_6m": 210,
+    "followed_within_12m": 301,
+}  # national, year 2024 cohort
 # National, year 2024: (from, to, measure) -> value (None: suppressed)
 REFERRAL_PINNED: dict[tuple[str, str, str], int | None] = {
     ("shelter", "ocmc", "referrals"): 120,
@@ -202,10 +288,17 @@ REFERRAL_PINNED: dict[tuple[str, str, str], int | None] = {
     ("shelter", "migration", "referrals_confirmed"): None,
 }
 SCORE_DIMENSIONS = ["composite", "economic", "social", "psychosocial"]
-REINTEGRATION_COUNTS = ["survivors_scored", "score_band_0_25", "score_band_25_50",
-                        "score_band_50_75", "score_band_75_100"]
+REINTEGRATION_COUNTS = [
+    "survivors_scored",
+    "score_band_0_25",
+    "score_band_25_50",
+    "score_band_50_75",
+    "score_band_75_100",
+]
 REINTEGRATION_CATEGORIES = {
-    "all": ["all"], "sex": CATEGORIES["sex"], "age_band": CATEGORIES["age_band"],
+    "all": ["all"],
+    "sex": CATEGORIES["sex"],
+    "age_band": CATEGORIES["age_band"],
     "services_received": ["immediate", "short_term", "long_term"],
 }
 # Reintegration is published down to districts; the fixture keeps a few to stay small.
@@ -215,8 +308,12 @@ REINTEGRATION_DISTRICTS = ("301", "303")
 def reintegration_rows(seed: int) -> pd.DataFrame:
     """One row per period x place x (dimension, category) x score_dimension x measure."""
     rng = random.Random(seed + 4)
-    places = [p for p in _places() if p[0] in ("national", "province")
-              or (p[0] == "district" and p[1] in REINTEGRATION_DISTRICTS)]
+    places = [
+        p
+        for p in _places()
+        if p[0] in ("national", "province")
+        or (p[0] == "district" and p[1] in REINTEGRATION_DISTRICTS)
+    ]
     rows = []
     for period_type, period, start in PERIODS:
         if period_type not in BREAKDOWN_PERIOD_TYPES:
@@ -228,7 +325,11 @@ def reintegration_rows(seed: int) -> pd.DataFrame:
                 for category in categories:
                     for score in SCORE_DIMENSIONS:
                         pinned = (period_type, period, geo_level, dimension) == (
-                            "year", "2024", "national", "all")
+                            "year",
+                            "2024",
+                            "national",
+                            "all",
+                        )
                         scored = None
                         for measure in REINTEGRATION_COUNTS:
                             if pinned and (score, measure) in REINTEGRATION_PINNED:
@@ -238,8 +339,20 @@ def reintegration_rows(seed: int) -> pd.DataFrame:
                                 cell = _value(rng, geo_level != "district")
                             if measure == "survivors_scored":
                                 scored = cell
-                            rows.append((period_type, period, start, geo_level, geo_code,
-                                         dimension, category, score, measure, *cell))
+                            rows.append(
+                                (
+                                    period_type,
+                                    period,
+                                    start,
+                                    geo_level,
+                                    geo_code,
+                                    dimension,
+                                    category,
+                                    score,
+                                    measure,
+                                    *cell,
+                                )
+                            )
                         # The mean is published only with a published count >= threshold.
                         if pinned and (score, "mean_score_pct") in REINTEGRATION_PINNED:
                             mean = REINTEGRATION_PINNED[score, "mean_score_pct"]
@@ -247,11 +360,37 @@ def reintegration_rows(seed: int) -> pd.DataFrame:
                             mean = rng.randint(20, 90)
                         else:
                             mean = None
-                        rows.append((period_type, period, start, geo_level, geo_code, dimension,
-                                     category, score, "mean_score_pct", mean, mean is None))
-    return pd.DataFrame(rows, columns=[
-        "period_type", "period", "period_start", "geo_level", "geo_code", "dimension",
-        "category", "score_dimension", "measure", "value", "is_suppressed"])
+                        rows.append(
+                            (
+                                period_type,
+                                period,
+                                start,
+                                geo_level,
+                                geo_code,
+                                dimension,
+                                category,
+                                score,
+                                "mean_score_pct",
+                                mean,
+                                mean is None,
+                            )
+                        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period_type",
+            "period",
+            "period_start",
+            "geo_level",
+            "geo_code",
+            "dimension",
+            "category",
+            "score_dimension",
+            "measure",
+            "value",
+            "is_suppressed",
+        ],
+    )
 
 
 def coverage_rows(seed: int) -> pd.DataFrame:
@@ -261,17 +400,26 @@ def coverage_rows(seed: int) -> pd.DataFrame:
     places = [p for p in _places() if p[0] in ("national", "province")]
     for period_type, period, start in PERIODS:
         for geo_level, geo_code in places:
-            for measure in ("survivors_first_contact", "followed_within_6m",
-                            "followed_within_12m"):
+            for measure in ("survivors_first_contact", "followed_within_6m", "followed_within_12m"):
                 if (period_type, period, geo_level) == ("year", "2024", "national"):
                     value = COVERAGE_PINNED[measure]
                     cell = (value, False)
                 else:
                     cell = _value(rng, geo_level == "national")
                 rows.append((period_type, period, start, geo_level, geo_code, measure, *cell))
-    return pd.DataFrame(rows, columns=[
-        "period_type", "period", "period_start", "geo_level", "geo_code", "measure", "value",
-        "is_suppressed"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period_type",
+            "period",
+            "period_start",
+            "geo_level",
+            "geo_code",
+            "measure",
+            "value",
+            "is_suppressed",
+        ],
+    )
 
 
 def quality_rows(seed: int) -> pd.DataFrame:
@@ -284,9 +432,18 @@ def quality_rows(seed: int) -> pd.DataFrame:
         for source in SOURCE_TYPES:
             for metric in QUALITY_METRICS:
                 rows.append((period_type, period, start, source, metric, *_value(rng, True)))
-    return pd.DataFrame(rows, columns=[
-        "period_type", "period", "period_start", "source_type", "metric", "value",
-        "is_suppressed"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period_type",
+            "period",
+            "period_start",
+            "source_type",
+            "metric",
+            "value",
+            "is_suppressed",
+        ],
+    )
 
 
 def quarantine_rows() -> pd.DataFrame:
@@ -311,10 +468,12 @@ def geography_rows() -> pd.DataFrame:
     for d in geography.districts:
         rows.append(("district", d.code, d.province_code, d.name_en, d.name_ne, None))
     for unit in geography.local_levels:
-        rows.append(("local_level", unit.code, unit.district_code, unit.name_en, unit.name_ne,
-                     None))
-    frame = pd.DataFrame(rows, columns=[
-        "geo_level", "geo_code", "parent_code", "name_en", "name_ne", "population"])
+        rows.append(
+            ("local_level", unit.code, unit.district_code, unit.name_en, unit.name_ne, None)
+        )
+    frame = pd.DataFrame(
+        rows, columns=["geo_level", "geo_code", "parent_code", "name_en", "name_ne", "population"]
+    )
     frame["population"] = frame["population"].astype("Int64")
     return frame
 
@@ -372,8 +531,14 @@ def write_public_db(
             con.register("frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608 - fixed names
             con.unregister("frame")
-        for table in ("survivor_statistics", "service_statistics", "referral_statistics",
-                      "quality_statistics", "reintegration_statistics", "followup_coverage"):
+        for table in (
+            "survivor_statistics",
+            "service_statistics",
+            "referral_statistics",
+            "quality_statistics",
+            "reintegration_statistics",
+            "followup_coverage",
+        ):
             con.execute(f"ALTER TABLE {table} ALTER value TYPE INTEGER")
         con.execute("ALTER TABLE quarantine_reasons ALTER value TYPE INTEGER")
         con.execute(

@@ -12,8 +12,13 @@ from dashboards.display import HIDDEN
 from dashboards.server import APP
 from tests.dashboards.scan import small_counts
 
-PAGES = ("app_pages/overview.py", "app_pages/where.py", "app_pages/services.py",
-         "app_pages/reintegration.py", "app_pages/quality.py")
+PAGES = (
+    "app_pages/overview.py",
+    "app_pages/where.py",
+    "app_pages/services.py",
+    "app_pages/reintegration.py",
+    "app_pages/quality.py",
+)
 
 
 def _published(public_db: Path, sql: str, params: list) -> tuple:
@@ -21,8 +26,9 @@ def _published(public_db: Path, sql: str, params: list) -> tuple:
         return con.execute(sql, params).fetchone()
 
 
-def _cell(public_db: Path, period: str, level: str, code: str, dimension: str, category: str,
-          measure: str) -> str:
+def _cell(
+    public_db: Path, period: str, level: str, code: str, dimension: str, category: str, measure: str
+) -> str:
     value, suppressed = _published(
         public_db,
         "SELECT value, is_suppressed FROM survivor_statistics WHERE period_type = 'year' AND "
@@ -46,8 +52,17 @@ def _metrics(app: AppTest) -> dict[str, str]:
 
 def _rendered_text(app: AppTest) -> list[object]:
     texts: list[object] = []
-    for kind in ("markdown", "caption", "header", "subheader", "title", "info", "warning",
-                 "error", "success"):
+    for kind in (
+        "markdown",
+        "caption",
+        "header",
+        "subheader",
+        "title",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
         texts += [element.value for element in getattr(app, kind)]
     texts += [m.value for m in app.metric]
     for frame in app.dataframe:
@@ -59,10 +74,12 @@ def _rendered_text(app: AppTest) -> list[object]:
 def test_overview_shows_the_published_headline(app_env: Path) -> None:
     app = _app()
     metrics = _metrics(app)
-    for label, measure in (("Survivors identified", "survivors"),
-                           ("New this period", "new_survivors"),
-                           ("Returning after a gap", "returning_survivors"),
-                           ("Records received", "records")):
+    for label, measure in (
+        ("Survivors identified", "survivors"),
+        ("New this period", "new_survivors"),
+        ("Returning after a gap", "returning_survivors"),
+        ("Records received", "records"),
+    ):
         assert metrics[label] == _cell(app_env, "2024", "national", "NP", "all", "all", measure)
     survivors, records, returning = (
         int(_cell(app_env, "2024", "national", "NP", "all", "all", m).replace(",", ""))
@@ -70,8 +87,11 @@ def test_overview_shows_the_published_headline(app_env: Path) -> None:
     )
     assert metrics["Records per survivor"] == f"{records / survivors:.2f}×"
     assert metrics["Share returning after a gap"] == f"{returning / survivors:.1%}"
-    breakdown = next(df.value for df in app.dataframe if "Category" in df.value.columns
-                     and "Female" in set(df.value["Category"]))
+    breakdown = next(
+        df.value
+        for df in app.dataframe
+        if "Category" in df.value.columns and "Female" in set(df.value["Category"])
+    )
     shown = dict(zip(breakdown["Category"], breakdown["Survivors identified"], strict=True))
     assert shown["Female"] == _cell(app_env, "2024", "national", "NP", "sex", "F", "survivors")
     assert shown["Other"] == HIDDEN  # suppressed in the fixture
@@ -86,7 +106,8 @@ def test_suppressed_operand_hides_the_ratio(app_env: Path) -> None:
     assert metrics["Share returning after a gap"] == HIDDEN
     assert metrics["New this period"] == "0"
     assert metrics["Survivors identified"] == _cell(
-        app_env, "2024", "province", "6", "all", "all", "survivors")
+        app_env, "2024", "province", "6", "all", "all", "survivors"
+    )
 
 
 def test_one_demographic_filter_selects_that_category(app_env: Path) -> None:
@@ -94,7 +115,8 @@ def test_one_demographic_filter_selects_that_category(app_env: Path) -> None:
     app.sidebar.selectbox(key="filter_sex").set_value("F").run()
     assert not app.exception
     assert _metrics(app)["Survivors identified"] == _cell(
-        app_env, "2024", "national", "NP", "sex", "F", "survivors")
+        app_env, "2024", "national", "NP", "sex", "F", "survivors"
+    )
     assert not app.warning
 
 
@@ -104,7 +126,8 @@ def test_two_demographic_filters_are_explained_not_computed(app_env: Path) -> No
     app.sidebar.selectbox(key="filter_age_band").set_value("18-24").run()
     assert any("not published" in w.value for w in app.warning)
     assert _metrics(app)["Survivors identified"] == _cell(
-        app_env, "2024", "national", "NP", "all", "all", "survivors")
+        app_env, "2024", "national", "NP", "all", "all", "survivors"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -128,15 +151,18 @@ def test_where_page_lists_places_as_published(app_env: Path) -> None:
             "SELECT g.name_en, s.value, s.is_suppressed FROM survivor_statistics s JOIN "
             "geography g USING (geo_level, geo_code) WHERE s.period_type = 'year' AND "
             "s.period = '2024' AND s.geo_level = 'district' AND s.dimension = 'all' "
-            "AND s.measure = 'survivors'").fetchall()
+            "AND s.measure = 'survivors'"
+        ).fetchall()
     assert {name: (HIDDEN if sup else f"{value:,}") for name, value, sup in rows} == shown
     # Drill down: a district shows its local levels.
     app.sidebar.selectbox(key="province").set_value("3").run()
     app.sidebar.selectbox(key="district").set_value("303").run()
     assert not app.exception
     local = app.dataframe[0].value
-    assert len(local) == _published(
-        app_env, "SELECT count(*) FROM geography WHERE parent_code = '303'", [])[0]
+    assert (
+        len(local)
+        == _published(app_env, "SELECT count(*) FROM geography WHERE parent_code = '303'", [])[0]
+    )
 
 
 def test_drill_down_goes_one_level_at_a_time(app_env: Path) -> None:
@@ -150,8 +176,10 @@ def test_drill_down_goes_one_level_at_a_time(app_env: Path) -> None:
     assert not app.exception, app.exception
     assert app.radio(key="map_level_3").value == "district"
     districts = _published(
-        app_env, "SELECT count(*) FROM geography WHERE geo_level = 'district' "
-        "AND parent_code = '3'", [])[0]
+        app_env,
+        "SELECT count(*) FROM geography WHERE geo_level = 'district' AND parent_code = '3'",
+        [],
+    )[0]
     assert len(app.dataframe[0].value) == districts == 13
     app.sidebar.selectbox(key="district").set_value("303").run()
     assert app.radio(key="map_level_303").value == "local_level"
@@ -162,9 +190,12 @@ def test_services_and_quality_pages_show_published_rows(app_env: Path) -> None:
     app.switch_page("app_pages/services.py").run()
     immediate = app.dataframe[0].value
     value, suppressed = _published(
-        app_env, "SELECT value, is_suppressed FROM service_statistics WHERE period_type = 'year' "
+        app_env,
+        "SELECT value, is_suppressed FROM service_statistics WHERE period_type = 'year' "
         "AND period = '2024' AND geo_level = 'national' AND service_code = 'shelter' "
-        "AND measure = 'services_given'", [])
+        "AND measure = 'services_given'",
+        [],
+    )
     row = immediate[immediate["Service"] == "Shelter"].iloc[0]
     assert row["Services given"] == (HIDDEN if suppressed else f"{value:,}")
     app.switch_page("app_pages/quality.py").run()
@@ -190,7 +221,9 @@ def _reintegration_cell(public_db: Path, score: str, measure: str) -> tuple:
         public_db,
         "SELECT value, is_suppressed FROM reintegration_statistics WHERE period_type = 'year' "
         "AND period = '2024' AND geo_level = 'national' AND dimension = 'all' "
-        "AND score_dimension = ? AND measure = ?", [score, measure])
+        "AND score_dimension = ? AND measure = ?",
+        [score, measure],
+    )
 
 
 def test_reintegration_page_shows_the_published_figures(app_env: Path) -> None:
@@ -204,16 +237,24 @@ def test_reintegration_page_shows_the_published_figures(app_env: Path) -> None:
     assert metrics["Survivors scored"] == f"{scored:,}"
     assert metrics["Mean score (composite)"] == f"{mean}%"
     first, within_6m, within_12m = (
-        _published(app_env, "SELECT value FROM followup_coverage WHERE period_type = 'year' "
-                   "AND period = '2024' AND geo_level = 'national' AND measure = ?", [m])[0]
-        for m in ("survivors_first_contact", "followed_within_6m", "followed_within_12m"))
+        _published(
+            app_env,
+            "SELECT value FROM followup_coverage WHERE period_type = 'year' "
+            "AND period = '2024' AND geo_level = 'national' AND measure = ?",
+            [m],
+        )[0]
+        for m in ("survivors_first_contact", "followed_within_6m", "followed_within_12m")
+    )
     assert metrics["Followed up within six months"] == f"{within_6m / first:.1%}"
     assert metrics["Followed up within a year"] == f"{within_12m / first:.1%}"
 
     bands = next(df.value for df in app.dataframe if "Under 25" in df.value.columns)
     composite = bands[bands["Score"] == "Composite"].iloc[0]
-    for band, header in (("score_band_0_25", "Under 25"), ("score_band_50_75", "50 to under 75"),
-                         ("score_band_75_100", "75 to 100")):
+    for band, header in (
+        ("score_band_0_25", "Under 25"),
+        ("score_band_50_75", "50 to under 75"),
+        ("score_band_75_100", "75 to 100"),
+    ):
         value, suppressed = _reintegration_cell(app_env, "composite", band)
         assert composite[header] == (HIDDEN if suppressed else f"{value:,}"), band
     assert composite["75 to 100"] == HIDDEN  # suppressed in the fixture
@@ -222,10 +263,15 @@ def test_reintegration_page_shows_the_published_figures(app_env: Path) -> None:
     completion = next(df.value for df in app.dataframe if "Completion" in df.value.columns)
     by_pair = {(r["Referred from"], r["Referred to"]): r for _, r in completion.iterrows()}
     made, confirmed = (
-        _published(app_env, "SELECT value FROM referral_statistics WHERE period_type = 'year' "
-                   "AND period = '2024' AND geo_level = 'national' AND from_agency_type = "
-                   "'shelter' AND to_agency_type = 'ocmc' AND measure = ?", [m])[0]
-        for m in ("referrals", "referrals_confirmed"))
+        _published(
+            app_env,
+            "SELECT value FROM referral_statistics WHERE period_type = 'year' "
+            "AND period = '2024' AND geo_level = 'national' AND from_agency_type = "
+            "'shelter' AND to_agency_type = 'ocmc' AND measure = ?",
+            [m],
+        )[0]
+        for m in ("referrals", "referrals_confirmed")
+    )
     assert by_pair["Shelter", "OCMC"]["Completion"] == f"{confirmed / made:.1%}"
     # A suppressed operand: no ratio, and no count to work it out from.
     assert by_pair["Shelter", "Migration agency"]["Completion"] == HIDDEN
@@ -245,10 +291,13 @@ def test_reintegration_page_in_nepali_and_for_a_district(app_env: Path) -> None:
     app.sidebar.selectbox(key="district").set_value("301").run()
     assert not app.exception, app.exception
     value, suppressed = _published(
-        app_env, "SELECT value, is_suppressed FROM reintegration_statistics WHERE "
+        app_env,
+        "SELECT value, is_suppressed FROM reintegration_statistics WHERE "
         "period_type = 'year' AND period = '2024' AND geo_level = 'district' AND geo_code = "
         "'301' AND dimension = 'all' AND score_dimension = 'composite' AND measure = "
-        "'survivors_scored'", [])
+        "'survivors_scored'",
+        [],
+    )
     assert _metrics(app)["अङ्क पाएका प्रभावित"] == (HIDDEN if suppressed else f"{value:,}")
     assert small_counts(_rendered_text(app)) == []
 

@@ -111,7 +111,8 @@ def test_pages_render_in_chromium(dashboard_url: str, browser, tmp_path: Path) -
 
     # Change a filter: the province drill-down leaves only that province's districts.
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text="Province").first.click()
+        has_text="Province"
+    ).first.click()
     page.get_by_role("option", name="Bagmati Province").click()
     page.wait_for_function(
         "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 13",
@@ -144,7 +145,8 @@ def test_hidden_cells_show_one_symbol_and_a_legend_in_chromium(dashboard_url: st
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     _open(page, dashboard_url)
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text="Province").first.click()
+        has_text="Province"
+    ).first.click()
     page.get_by_role("option", name="Karnali Province").click()
     page.wait_for_selector("h2:has-text('Karnali Province')", timeout=TIMEOUT_MS)
     page.wait_for_selector('[data-testid="stMetricValue"]:has-text("37")', timeout=TIMEOUT_MS)
@@ -157,8 +159,7 @@ def test_hidden_cells_show_one_symbol_and_a_legend_in_chromium(dashboard_url: st
     # The map of Karnali's districts: hidden places have their own style and hover text.
     page.get_by_role("link", name="Where").first.click()
     page.wait_for_selector(".js-plotly-plot .choroplethlocation", timeout=TIMEOUT_MS)
-    page.get_by_text(HIDDEN_LEGEND, exact=False).first.wait_for(
-        state="visible", timeout=TIMEOUT_MS)
+    page.get_by_text(HIDDEN_LEGEND, exact=False).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     assert threshold_marks([_page_text(page), _chart_text(page)]) == []
 
 
@@ -188,20 +189,25 @@ def partial_year_url(tmp_path: Path) -> Iterator[str]:
 
 def _select(page, label: str, option: str) -> None:
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text=label).first.click()
+        has_text=label
+    ).first.click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
 def _chosen(page, label: str) -> str:
     """The value a sidebar select box shows (Streamlit renders it in a combobox input)."""
-    return page.locator('[data-testid="stSidebar"]').get_by_role(
-        "combobox", name=label, exact=True).input_value()
+    return (
+        page.locator('[data-testid="stSidebar"]')
+        .get_by_role("combobox", name=label, exact=True)
+        .input_value()
+    )
 
 
 def _idle(page) -> None:
     """Wait until the script run has finished (Streamlit's running indicator is gone)."""
     page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS)
+        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS
+    )
 
 
 def test_default_period_is_the_last_complete_one_in_chromium(
@@ -212,10 +218,13 @@ def test_default_period_is_the_last_complete_one_in_chromium(
     _open(page, partial_year_url)
     page.wait_for_function(
         """() => document.querySelector('[data-testid="stSidebar"] input[aria-label="Period"]')
-            ?.value === '2023'""", timeout=TIMEOUT_MS)
+            ?.value === '2023'""",
+        timeout=TIMEOUT_MS,
+    )
     assert _chosen(page, "Period") == "2023"
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text="Period").last.click()
+        has_text="Period"
+    ).last.click()
     options = page.get_by_role("option").all_inner_texts()
     assert "2024 (partial)" in options and "2023" in options
     page.get_by_role("option", name="2024 (partial)", exact=True).click()
@@ -229,7 +238,8 @@ def test_drill_down_legend_and_language_in_chromium(dashboard_url: str, browser)
     page.wait_for_selector('[data-testid="stMetricLabel"]', timeout=TIMEOUT_MS)
     cut = page.evaluate(
         """() => Array.from(document.querySelectorAll('[data-testid="stMetricLabel"] p'))
-            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+    )
     assert cut == []
     # Icons: Material Symbols from Streamlit's bundle, not emoji that need a system font.
     icons = page.locator('[data-testid="stSidebarNav"] [data-testid="stIconMaterial"]').count()
@@ -239,15 +249,18 @@ def test_drill_down_legend_and_language_in_chromium(dashboard_url: str, browser)
     _open(page, f"{dashboard_url}/where")
     page.wait_for_function(
         "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 7",
-        timeout=TIMEOUT_MS)
+        timeout=TIMEOUT_MS,
+    )
     _select(page, "Province", "Bagmati Province")
     page.wait_for_function(
         "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 13",
-        timeout=TIMEOUT_MS)
+        timeout=TIMEOUT_MS,
+    )
     # Legend: hidden, zero and not published are distinct entries with distinct fills.
     legend = page.evaluate(
         """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(
-            g => g.data.filter(t => t.showlegend).map(t => [t.name, t.colorscale[0][1]]))""")
+            g => g.data.filter(t => t.showlegend).map(t => [t.name, t.colorscale[0][1]]))"""
+    )
     names = dict(legend)
     assert any(name.startswith("✱") for name in names)
     assert len(set(names.values())) == len(names)
@@ -257,7 +270,8 @@ def test_drill_down_legend_and_language_in_chromium(dashboard_url: str, browser)
     page.wait_for_selector("h2:has-text('बागमती प्रदेश')", timeout=TIMEOUT_MS)
     page.wait_for_function(
         "document.querySelectorAll('.js-plotly-plot path.choroplethlocation').length === 13",
-        timeout=TIMEOUT_MS)
+        timeout=TIMEOUT_MS,
+    )
     _idle(page)
     checked = page.locator('[data-testid="stRadio"] input:checked').count()
     radios = page.locator('[data-testid="stRadio"]').count()
@@ -265,7 +279,8 @@ def test_drill_down_legend_and_language_in_chromium(dashboard_url: str, browser)
     # Every select box shows its kept choice in Nepali (not the English text it had).
     shown = page.evaluate(
         """() => Array.from(document.querySelectorAll(
-            '[data-testid="stSidebar"] input[role="combobox"]')).map(e => e.value)""")
+            '[data-testid="stSidebar"] input[role="combobox"]')).map(e => e.value)"""
+    )
     assert shown and shown[0] == "बागमती प्रदेश", shown
     assert [value for value in shown if re.search("[A-Za-z]", value)] == [], shown
     assert "Choose an option" not in _page_text(page)
@@ -287,12 +302,12 @@ def test_screenshot_every_page(dashboard_url: str, browser) -> None:
             for width in (1280, 390):
                 page.set_viewport_size({"width": width, "height": 900})
                 page.wait_for_timeout(300)  # let the layout settle at the new width
-                page.screenshot(path=str(ARTIFACTS / f"{name}_{lang}_{width}.png"),
-                                full_page=True)
+                page.screenshot(path=str(ARTIFACTS / f"{name}_{lang}_{width}.png"), full_page=True)
                 text = _page_text(page)
                 assert "Traceback" not in text and "Choose an option" not in text, name
                 # Nothing wider than the screen (no sideways scrolling on a phone).
                 overflow = page.evaluate(
                     "document.querySelector('[data-testid=\"stMain\"]').scrollWidth"
-                    " - window.innerWidth")
+                    " - window.innerWidth"
+                )
                 assert overflow <= 1, f"{name} ({lang}) overflows by {overflow} px at {width} px"

@@ -34,8 +34,12 @@ def test_dashboard_starts_streamlit_locally_and_offline(
     result = CliRunner().invoke(main, ["dashboard", "--public", str(public_db), "--port", "8765"])
     assert result.exit_code == 0, result.output
     command = " ".join(started["command"])
-    for flag in ("--server.address 127.0.0.1", "--browser.gatherUsageStats false",
-                 "--server.headless true", "--server.port 8765"):
+    for flag in (
+        "--server.address 127.0.0.1",
+        "--browser.gatherUsageStats false",
+        "--server.headless true",
+        "--server.port 8765",
+    ):
         assert flag in command
     assert started["env"]["PAHICHAN_PUBLIC_DB"] == str(public_db.resolve())
     assert started["env"]["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"

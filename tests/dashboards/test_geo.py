@@ -33,17 +33,22 @@ def test_boundary_files_stay_small() -> None:
 
 def test_local_levels_lie_inside_their_district_box() -> None:
     """A code mapped to the wrong district would put a shape far from its district."""
+
     def box(geometry):
         points = []
-        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [
-            geometry["coordinates"]]
+        polygons = (
+            geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else [geometry["coordinates"]]
+        )
         for polygon in polygons:
             points += polygon[0]
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         return min(xs), min(ys), max(xs), max(ys)
 
-    districts = {f["properties"]["code"]: box(f["geometry"])
-                 for f in load_boundaries("district")["features"]}
+    districts = {
+        f["properties"]["code"]: box(f["geometry"]) for f in load_boundaries("district")["features"]
+    }
     slack = 0.02
     for feature in load_boundaries("local_level")["features"]:
         x0, y0, x1, y1 = box(feature["geometry"])
@@ -68,8 +73,14 @@ def test_unresolvable_code_outside_the_district_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "code"), [("NAWALPARASI_E", "408"), ("NAWALPARASI_W", "507"), ("RUKUM_E", "501"),
-                       ("RUKUM_W", "608"), ("KATHMANDU", "306")],
+    ("name", "code"),
+    [
+        ("NAWALPARASI_E", "408"),
+        ("NAWALPARASI_W", "507"),
+        ("RUKUM_E", "501"),
+        ("RUKUM_W", "608"),
+        ("KATHMANDU", "306"),
+    ],
 )
 def test_package_district_names_map_to_reference_codes(name: str, code: str) -> None:
     assert reference_district_code(name) == code

@@ -23,8 +23,13 @@ from tests.dashboards.scan import threshold_marks
 # Spelled out here rather than imported, so the tests also run against a dashboard without it.
 HIDDEN = "✱"
 LEGEND = {"en": "not shown to protect survivors", "ne": "प्रभावितको सुरक्षाका लागि देखाइएको छैन"}
-PAGES = ("app_pages/overview.py", "app_pages/where.py", "app_pages/services.py",
-         "app_pages/reintegration.py", "app_pages/quality.py")
+PAGES = (
+    "app_pages/overview.py",
+    "app_pages/where.py",
+    "app_pages/services.py",
+    "app_pages/reintegration.py",
+    "app_pages/quality.py",
+)
 
 
 @pytest.fixture()
@@ -56,8 +61,17 @@ def _run(page: str, lang: str = "en", province: str | None = None) -> AppTest:
 def _everything_shown(app: AppTest) -> list[str]:
     """Text, metric values and help, table cells and headers, and chart specs (hover text)."""
     texts: list[str] = []
-    for kind in ("markdown", "caption", "header", "subheader", "title", "info", "warning",
-                 "error", "success"):
+    for kind in (
+        "markdown",
+        "caption",
+        "header",
+        "subheader",
+        "title",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
         texts += [str(element.value) for element in getattr(app, kind)]
     for metric in app.metric:
         texts += [metric.label, str(metric.value), str(metric.proto.help)]
@@ -107,8 +121,7 @@ def test_csv_download_has_an_empty_value_and_a_hidden_flag(
     # Tidy since issue 19: one row per figure, `value` empty and `hidden` true when hidden.
     _run("app_pages/overview.py")
     name = "pahichan_breakdown-sex_year-2024_national-np.csv"
-    frame = pd.read_csv(io.StringIO(downloads[name]), comment="#", dtype=str,
-                        keep_default_na=False)
+    frame = pd.read_csv(io.StringIO(downloads[name]), comment="#", dtype=str, keep_default_na=False)
     rows = frame.set_index("category_label")
     assert rows.loc["Other", ["value", "hidden"]].tolist() == ["", "True"]  # hidden
     assert rows.loc["Female", ["value", "hidden"]].tolist() == ["987", "False"]
@@ -119,8 +132,9 @@ def test_csv_download_has_an_empty_value_and_a_hidden_flag(
 def _legend_fills(app: AppTest) -> tuple[dict[str, tuple[int, ...]], set[tuple[int, ...]]]:
     """Legend name -> fill of the map's special traces, and the colours of the count scale."""
     spec = json.loads(app.get("plotly_chart")[0].proto.spec)
-    fills = {tr["name"]: _rgb(tr["colorscale"][0][1]) for tr in spec["data"]
-             if tr.get("showlegend")}  # fmt: skip
+    fills = {
+        tr["name"]: _rgb(tr["colorscale"][0][1]) for tr in spec["data"] if tr.get("showlegend")
+    }
     scale = {_rgb(colour) for _, colour in spec["layout"]["coloraxis"]["colorscale"]}
     hidden = [tr for tr in spec["data"] if tr.get("name") == f"{HIDDEN} {LEGEND['en']}"]
     assert all(HIDDEN in text for tr in hidden for text in tr["text"])
@@ -161,14 +175,19 @@ def test_rates_are_offered_only_where_populations_are_shipped(app_env: Path) -> 
 def _rgb(colour: str) -> tuple[int, ...]:
     """'#5f7396' or 'rgb(95,115,150)' -> (95, 115, 150)."""
     if colour.startswith("#"):
-        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return tuple(int(part) for part in colour[colour.index("(") + 1:-1].split(","))
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(part) for part in colour[colour.index("(") + 1 : -1].split(","))
 
 
 def test_a_hidden_bar_is_labelled_not_left_to_look_like_zero(app_env: Path) -> None:
     app = _run("app_pages/overview.py")
     specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    labels = {str(y) for spec in specs for trace in spec["data"] if trace.get("type") == "bar"
-              for y in trace.get("y", [])}  # fmt: skip
+    labels = {
+        str(y)
+        for spec in specs
+        for trace in spec["data"]
+        if trace.get("type") == "bar"
+        for y in trace.get("y", [])
+    }
     assert f"Other {HIDDEN}" in labels  # sex O is hidden in the fixture
     assert "Female" in labels and f"Female {HIDDEN}" not in labels

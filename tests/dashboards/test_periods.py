@@ -9,13 +9,16 @@ import pytest
 from dashboards.periods import default_period, is_partial, period_end
 
 
-@pytest.mark.parametrize(("period_type", "period", "end"), [
-    ("year", "2024", dt.date(2024, 12, 31)),
-    ("month", "2024-02", dt.date(2024, 2, 29)),
-    ("month", "2024-12", dt.date(2024, 12, 31)),
-    ("quarter", "2024-Q3", dt.date(2024, 9, 30)),
-    ("quarter", "2024-Q4", dt.date(2024, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("period_type", "period", "end"),
+    [
+        ("year", "2024", dt.date(2024, 12, 31)),
+        ("month", "2024-02", dt.date(2024, 2, 29)),
+        ("month", "2024-12", dt.date(2024, 12, 31)),
+        ("quarter", "2024-Q3", dt.date(2024, 9, 30)),
+        ("quarter", "2024-Q4", dt.date(2024, 12, 31)),
+    ],
+)
 def test_period_end(period_type: str, period: str, end: dt.date) -> None:
     assert period_end(period_type, period) == end
 

@@ -36,8 +36,14 @@ def test_every_row_names_a_known_place() -> None:
 
 def test_the_source_and_licence_are_recorded() -> None:
     text = METADATA.read_text(encoding="utf-8")
-    for needed in ("Central Bureau of Statistics", "National Population and Housing Census 2021",
-                   "oldid=1221478192", "censusnepal.cbs.gov.np", "Licence", "preliminary"):
+    for needed in (
+        "Central Bureau of Statistics",
+        "National Population and Housing Census 2021",
+        "oldid=1221478192",
+        "censusnepal.cbs.gov.np",
+        "Licence",
+        "preliminary",
+    ):
         assert needed in text
 
 

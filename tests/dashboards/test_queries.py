@@ -68,29 +68,53 @@ def test_hidden_cells_show_one_symbol_never_the_threshold() -> None:
 
 
 def test_csv_has_the_table_shown_with_hidden_cells_empty_and_flagged() -> None:
-    rows = pd.DataFrame({"category": ["F", "M", "O", "X"], "value": [1987, 0, None, None],
-                         "is_suppressed": [False, False, True, False]})
+    rows = pd.DataFrame(
+        {
+            "category": ["F", "M", "O", "X"],
+            "value": [1987, 0, None, None],
+            "is_suppressed": [False, False, True, False],
+        }
+    )
     shown = value_table(rows, {"category": "Category"})
-    assert shown.to_dict("list") == {"Category": ["F", "M", "O", "X"],
-                                     "Count": ["1,987", "0", HIDDEN, "–"]}
+    assert shown.to_dict("list") == {
+        "Category": ["F", "M", "O", "X"],
+        "Count": ["1,987", "0", HIDDEN, "–"],
+    }
     csv_text = to_csv(shown).decode("utf-8-sig")
     assert csv_text.splitlines() == [
-        "Category,Count,Count: hidden", "F,1987,False", "M,0,False", "O,,True", "X,,False"]
+        "Category,Count,Count: hidden",
+        "F,1987,False",
+        "M,0,False",
+        "O,,True",
+        "X,,False",
+    ]
     # Nothing hidden in this selection: the flag column is there all the same.
     published = value_table(rows.iloc[:2], {"category": "Category"})
     assert to_csv(published, " (लुकाइएको)").decode("utf-8-sig").splitlines()[0] == (
-        "Category,Count,Count (लुकाइएको)")
+        "Category,Count,Count (लुकाइएको)"
+    )
 
 
 def test_pivot_spreads_without_adding() -> None:
-    rows = pd.DataFrame({
-        "from": ["a", "a", "b"], "to": ["b", "c", "a"], "value": [7, None, 0],
-        "is_suppressed": [False, True, False],
-    })
+    rows = pd.DataFrame(
+        {
+            "from": ["a", "a", "b"],
+            "to": ["b", "c", "a"],
+            "value": [7, None, 0],
+            "is_suppressed": [False, True, False],
+        }
+    )
     wide = pivot_text(rows, ["from"], "to")
     assert wide.set_index("from").to_dict("index") == {
-        "a": {"a": "–", "b": "7", "c": HIDDEN}, "b": {"a": "0", "b": "–", "c": "–"},
+        "a": {"a": "–", "b": "7", "c": HIDDEN},
+        "b": {"a": "0", "b": "–", "c": "–"},
     }
     assert download_frame(wide).to_dict("list") == {
-        "from": ["a", "b"], "a": ["", "0"], "a: hidden": [False, False], "b": ["7", ""],
-        "b: hidden": [False, False], "c": ["", ""], "c: hidden": [True, False]}
+        "from": ["a", "b"],
+        "a": ["", "0"],
+        "a: hidden": [False, False],
+        "b": ["7", ""],
+        "b: hidden": [False, False],
+        "c": ["", ""],
+        "c: hidden": [True, False],
+    }

@@ -64,10 +64,17 @@ def test_partial_fiscal_year_is_not_the_default(app_env: Path) -> None:
 def test_every_string_and_code_has_a_nepali_label() -> None:
     missing = [key for key, entry in i18n.STRINGS.items() if not entry.get("ne")]
     assert missing == []
-    codes = [*vocabularies.SERVICES, *vocabularies.EXPLOITATION_TYPES, *vocabularies.SEXES,
-             *vocabularies.AGENCY_TYPES, *vocabularies.SERVICE_TIERS, *i18n.CODE_LABELS]
-    untranslated = [c for c in codes if i18n.label(c, "ne") in (c, i18n.label(c, "en"))
-                    and c not in ("ocmc",)]  # fmt: skip
+    codes = [
+        *vocabularies.SERVICES,
+        *vocabularies.EXPLOITATION_TYPES,
+        *vocabularies.SEXES,
+        *vocabularies.AGENCY_TYPES,
+        *vocabularies.SERVICE_TIERS,
+        *i18n.CODE_LABELS,
+    ]
+    untranslated = [
+        c for c in codes if i18n.label(c, "ne") in (c, i18n.label(c, "en")) and c not in ("ocmc",)
+    ]
     assert untranslated == []
 
 

@@ -10,9 +10,23 @@ from .golden_names import VARIANT_GROUPS
 
 GIVEN = [g for g in VARIANT_GROUPS[:19] for g in g]  # given-name groups, all spellings
 FAMILY = [
-    "Tamang", "तामाङ", "Gurung", "गुरुङ", "Magar", "Thapa", "थापा", "Shrestha", "श्रेष्ठ",
-    "Bishwokarma", "Chhetri", "Adhikari", "Pokharel", "Bhattarai", "Ghimire", "Poudel",
-]  # fmt: skip
+    "Tamang",
+    "तामाङ",
+    "Gurung",
+    "गुरुङ",
+    "Magar",
+    "Thapa",
+    "थापा",
+    "Shrestha",
+    "श्रेष्ठ",
+    "Bishwokarma",
+    "Chhetri",
+    "Adhikari",
+    "Pokharel",
+    "Bhattarai",
+    "Ghimire",
+    "Poudel",
+]
 DISTRICTS = ["Sindhupalchok", "Makwanpur", "Nuwakot", "Kathmandu", "सिन्धुपाल्चोक", "Jhapa"]
 
 
@@ -33,7 +47,8 @@ def clear_extract(rows: int = 120, seed: int = 3) -> pd.DataFrame:
                 "date_of_birth": f"{year}-{month:02d}-{day:02d}" if has_dob else "",
                 "age": "" if has_dob else str(rng.randint(12, 60)),
                 "citizenship_no": f"27-01-{rng.randint(60, 79)}-{rng.randint(10000, 99999)}"
-                if index % 2 else "",
+                if index % 2
+                else "",
                 "passport_no": f"PA{rng.randint(1000000, 9999999)}" if index % 5 == 0 else "",
                 "phone": f"+977-98{rng.randint(10000000, 99999999)}" if index % 2 == 0 else "",
                 "district": rng.choice(DISTRICTS),
@@ -48,7 +63,7 @@ def clear_extract(rows: int = 120, seed: int = 3) -> pd.DataFrame:
                 "referred_from": rng.choice(["police", "ocmc", ""]),
                 "referred_to": "",
             }
-        )  # fmt: skip
+        )
     return pd.DataFrame(records)
 
 

@@ -42,8 +42,10 @@ def _lists() -> tuple[list[str], list[str]]:
     given = names[:start] + names[end:]
     family = names[start:end]
     # Attacker and population work on canonical spellings (one spelling per name here).
-    return (list(dict.fromkeys(canonical_name(n) for n in given)),
-            list(dict.fromkeys(canonical_name(n) for n in family)))  # fmt: skip
+    return (
+        list(dict.fromkeys(canonical_name(n) for n in given)),
+        list(dict.fromkeys(canonical_name(n) for n in family)),
+    )
 
 
 def _zipf(size: int) -> np.ndarray:
@@ -55,12 +57,14 @@ def _zipf(size: int) -> np.ndarray:
 def population() -> pd.DataFrame:
     given, family = _lists()
     rng = np.random.default_rng(2024)
-    return pd.DataFrame({
-        "record_id": [f"P{i}" for i in range(PEOPLE)],
-        "given_name": rng.choice(given, size=PEOPLE, p=_zipf(len(given))),
-        "family_name": rng.choice(family, size=PEOPLE, p=_zipf(len(family))),
-        "contact_date": "2024-03-01",
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "record_id": [f"P{i}" for i in range(PEOPLE)],
+            "given_name": rng.choice(given, size=PEOPLE, p=_zipf(len(given))),
+            "family_name": rng.choice(family, size=PEOPLE, p=_zipf(len(family))),
+            "contact_date": "2024-03-01",
+        }
+    )
 
 
 def _rates(frame: pd.DataFrame, given_guess: list, family_guess: list) -> dict[str, float]:
@@ -132,8 +136,10 @@ def test_frequency_and_pattern_attacks_reidentify_under_one_percent(
 
     # Name-key tokens are exact and deterministic: frequency alignment works on them alike.
     given, family = _lists()
-    keys = [frequency_alignment(table.column(c).to_pylist(), [n for n in names])
-            for c, names in (("given_name_key", given), ("family_name_key", family))]  # fmt: skip
+    keys = [
+        frequency_alignment(table.column(c).to_pylist(), [n for n in names])
+        for c, names in (("given_name_key", given), ("family_name_key", family))
+    ]
     token_guesses = [
         [m.get(v) for v in table.column(c).to_pylist()]
         for m, c in zip(keys, ("given_name_key", "family_name_key"), strict=True)
@@ -171,9 +177,12 @@ def test_frequency_and_pattern_attacks_reidentify_under_one_percent(
     for label, tokens, messages in (
         ("name edit tokens", edit_lists, _full_name_messages),
         # The design not taken, for comparison: each field's variants as tokens of their own.
-        ("per-field edit tokens (NOT sent, for comparison)", _per_field_tokens(population),
-         _per_field_messages),
-    ):  # fmt: skip
+        (
+            "per-field edit tokens (NOT sent, for comparison)",
+            _per_field_tokens(population),
+            _per_field_messages,
+        ),
+    ):
         aligned = edit_token_frequency(tokens, messages, priors_given, priors_family)
         edit_rates[label, "frequency"] = _rates(population, *_split(aligned))
         _report(f"frequency alignment on {label}", edit_rates[label, "frequency"])

@@ -36,10 +36,15 @@ def _run(tmp: Path, secret: bytes, frame, name: str = "out"):  # type: ignore[no
     if not export.exists():
         write_csv(frame, export, bom=True)
     return pseudonymise_file(
-        source_type="shelter", agency_id="shelter-07", secret=key.secret, key_id=key.key_id,
-        input_path=export, out_dir=tmp / name, crosswalk_dir=tmp / f"{name}-keep",
+        source_type="shelter",
+        agency_id="shelter-07",
+        secret=key.secret,
+        key_id=key.key_id,
+        input_path=export,
+        out_dir=tmp / name,
+        crosswalk_dir=tmp / f"{name}-keep",
         signing_key=signing_key_for("shelter-07"),
-    )  # fmt: skip
+    )
 
 
 def _needles(frame) -> set[str]:  # type: ignore[no-untyped-def]
@@ -61,9 +66,13 @@ def _needles(frame) -> set[str]:  # type: ignore[no-untyped-def]
         if value:
             day = dt.date.fromisoformat(value)
             needles |= {
-                value, day.strftime("%Y%m%d"), day.strftime("%d/%m/%Y"),
-                day.strftime("%d-%m-%Y"), day.strftime("%d.%m.%Y"), day.strftime("%m/%d/%Y"),
-            }  # fmt: skip
+                value,
+                day.strftime("%Y%m%d"),
+                day.strftime("%d/%m/%Y"),
+                day.strftime("%d-%m-%Y"),
+                day.strftime("%d.%m.%Y"),
+                day.strftime("%m/%d/%Y"),
+            }
     return {n for n in needles if len(n) >= 4}
 
 
@@ -123,15 +132,27 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
         assert rec["birth_year_token"] is None and rec["birth_date_token"] is None
         assert rec["birth_year_pm1_tokens"] == [] and rec["birth_year_pm2_tokens"] == []
         assert rec["birth_precision"] in {"day", "year", "age", "unknown"}
-        assert len(rec["birth_window_tokens"]) == (0 if rec["birth_precision"] == "unknown"
-                                                   else BIRTH_WINDOW_GRIDS)  # fmt: skip
+        assert len(rec["birth_window_tokens"]) == (
+            0 if rec["birth_precision"] == "unknown" else BIRTH_WINDOW_GRIDS
+        )
         assert (rec["birth_day_token"] is not None) == (rec["birth_precision"] == "day")
     manifest = json.loads(written.manifest.read_text())
     assert set(manifest) == {
-        "batch_id", "contract_version", "encoding_version", "source_type", "agency_id",
-        "key_id", "row_count", "rejected_count", "data_file", "sha256", "created_at",
-        "signing_key_id", "signature", "rows_withheld_services_only",
-    }  # fmt: skip
+        "batch_id",
+        "contract_version",
+        "encoding_version",
+        "source_type",
+        "agency_id",
+        "key_id",
+        "row_count",
+        "rejected_count",
+        "data_file",
+        "sha256",
+        "created_at",
+        "signing_key_id",
+        "signature",
+        "rows_withheld_services_only",
+    }
     assert manifest["rows_withheld_services_only"] == 0  # no consent_scope column
     public_key = signing_key_for("shelter-07").private_key.public_key()
     assert manifest["signing_key_id"] == signing_key_id(public_key)
@@ -164,8 +185,10 @@ def test_another_key_gives_unrelated_encodings(secret: bytes, other_secret: byte
     across = [dice(one.encode(n), two.encode(n)) for n in names]
     within = [dice(one.encode(x), one.encode(y)) for x, y in itertools.combinations(names, 2)]
     mean_across, mean_within = sum(across) / len(across), sum(within) / len(within)
-    print(f"\nsame name across keys: mean Dice {mean_across:.3f} (max {max(across):.3f}); "
-          f"different names, one key: mean {mean_within:.3f}")  # fmt: skip
+    print(
+        f"\nsame name across keys: mean Dice {mean_across:.3f} (max {max(across):.3f}); "
+        f"different names, one key: mean {mean_within:.3f}"
+    )
     assert max(across) < 0.6
     assert abs(mean_across - mean_within) < 0.1
 
@@ -184,13 +207,20 @@ def test_birth_year_from_date_or_age(calendar: str, secret: bytes) -> None:
     import pandas as pd
 
     dates = {"ad": ("1995-06-10", "2024-05-01"), "bs": ("2052-02-27", "2081-01-19")}[calendar]
-    frame = pd.DataFrame([
-        {"record_id": "1", "given_name": "Sita", "date_of_birth": dates[0],
-         "contact_date": dates[1]},
-        {"record_id": "2", "given_name": "Sita", "age": "28", "contact_date": dates[1]},
-    ])  # fmt: skip
-    rows = encode_frame(frame, secret=secret, agency_id="a", source_type="shelter",
-                        calendar=calendar).table.to_pylist()  # fmt: skip
+    frame = pd.DataFrame(
+        [
+            {
+                "record_id": "1",
+                "given_name": "Sita",
+                "date_of_birth": dates[0],
+                "contact_date": dates[1],
+            },
+            {"record_id": "2", "given_name": "Sita", "age": "28", "contact_date": dates[1]},
+        ]
+    )
+    rows = encode_frame(
+        frame, secret=secret, agency_id="a", source_type="shelter", calendar=calendar
+    ).table.to_pylist()
     assert [r["birth_precision"] for r in rows] == ["day", "age"]
     assert [r["age_band"] for r in rows] == ["25-34", "25-34"]
     # pahichan-enc-2: no exact year/date token and no neighbour lists, only the keyed

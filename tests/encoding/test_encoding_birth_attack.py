@@ -58,12 +58,25 @@ def outbound(tmp_path_factory: pytest.TempPathFactory) -> tuple[pa.Table, np.nda
     _invoke(keys, ["new", "--out", str(key)])
     for source in SOURCES:
         agency = f"{source}-attack"
-        _invoke(pseudonymise, [
-            "--source-type", source, "--agency", agency, "--key", str(key),
-            "--signing-key", str(signing_key_file(root / "signing", agency)),
-            "--in", str(root / "extracts" / f"{source}.csv"), "--out", str(root / "outbox"),
-            "--crosswalk-dir", str(root / "crosswalks"),
-        ])  # fmt: skip
+        _invoke(
+            pseudonymise,
+            [
+                "--source-type",
+                source,
+                "--agency",
+                agency,
+                "--key",
+                str(key),
+                "--signing-key",
+                str(signing_key_file(root / "signing", agency)),
+                "--in",
+                str(root / "extracts" / f"{source}.csv"),
+                "--out",
+                str(root / "outbox"),
+                "--crosswalk-dir",
+                str(root / "crosswalks"),
+            ],
+        )
     table = pa.concat_tables(pq.read_table(p) for p in sorted((root / "outbox").glob("*.parquet")))
     clear: dict[str, dict[str, str]] = {}
     for source in SOURCES:
@@ -100,9 +113,14 @@ def attack_rates(table: pa.Table, truth: np.ndarray) -> dict[str, float]:
     by_year = anchor_classes(bands, _column(table, "birth_year_token"))
     by_date = anchor_classes(bands, _column(table, "birth_date_token"))
     windowed = window_years(bands, windows, BIRTH_WINDOW_YEARS)
-    combined = window_years(anchor_classes(anchor_classes(chained, _column(
-        table, "birth_year_token")), _column(table, "birth_date_token")), windows,
-        BIRTH_WINDOW_YEARS)  # fmt: skip
+    combined = window_years(
+        anchor_classes(
+            anchor_classes(chained, _column(table, "birth_year_token")),
+            _column(table, "birth_date_token"),
+        ),
+        windows,
+        BIRTH_WINDOW_YEARS,
+    )
     # Day tokens: records of one month-day are of many years, so they are no class of a
     # year; combined with the windows they are (same day and same windows = same birth
     # date, as the model compares them), so that class is anchored too.
@@ -112,10 +130,13 @@ def attack_rates(table: pa.Table, truth: np.ndarray) -> dict[str, float]:
     ]
     combined = anchor_classes(combined, day_and_window)
     # Iterated: windows pinned by some records narrow the others on them, and so on.
-    iterated = fixpoint(combined, [
-        lambda r: window_years(r, windows, BIRTH_WINDOW_YEARS),
-        lambda r: anchor_classes(r, day_and_window),
-    ])  # fmt: skip
+    iterated = fixpoint(
+        combined,
+        [
+            lambda r: window_years(r, windows, BIRTH_WINDOW_YEARS),
+            lambda r: anchor_classes(r, day_and_window),
+        ],
+    )
     return {
         "age band alone": recovered(bands, truth),
         "chaining the ordered lists": recovered(chained, truth),
@@ -143,8 +164,7 @@ def test_attack_breaks_year_ordered_lists(outbound) -> None:  # type: ignore[no-
     table, truth = outbound
     year_hmac = PreparedHmac(derive_subkey(bytes(range(32)), "token/birth_year"))
     lists = [
-        [year_hmac.token(str(year + d)) for d in range(-2, 3)] if year > 0 else []
-        for year in truth
+        [year_hmac.token(str(year + d)) for d in range(-2, 3)] if year > 0 else [] for year in truth
     ]
     bands = band_years(table)
     assert recovered(chain_years(bands, lists), truth) > 0.95

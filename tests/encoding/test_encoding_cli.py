@@ -25,10 +25,22 @@ def key_file(tmp_path: Path) -> Path:
 def _invoke(tmp: Path, key_file: Path, export: Path, *extra: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(
         pseudonymise,
-        ["--source-type", "shelter", "--agency", "shelter-07", "--key", str(key_file),
-         "--in", str(export), "--out", str(tmp / "outbox"),
-         "--signing-key", str(signing_key_file(tmp / "sign", "shelter-07")), *extra],
-    )  # fmt: skip
+        [
+            "--source-type",
+            "shelter",
+            "--agency",
+            "shelter-07",
+            "--key",
+            str(key_file),
+            "--in",
+            str(export),
+            "--out",
+            str(tmp / "outbox"),
+            "--signing-key",
+            str(signing_key_file(tmp / "sign", "shelter-07")),
+            *extra,
+        ],
+    )
 
 
 def test_clean_export_exits_0(tmp_path: Path, key_file: Path) -> None:
@@ -58,7 +70,7 @@ def test_bad_rows_are_rejected_and_good_rows_kept(tmp_path: Path, key_file: Path
     target = frame.loc[8, "family_name"].encode("utf-8")
     line_start = raw.index(frame.loc[8, "record_id"].encode())
     at = raw.index(target, line_start)
-    export.write_bytes(raw[:at] + b"\xe9\xff" + raw[at + len(target):])  # fmt: skip
+    export.write_bytes(raw[:at] + b"\xe9\xff" + raw[at + len(target) :])
 
     result = _invoke(tmp_path, key_file, export)
     assert result.exit_code == 3, result.output
@@ -175,8 +187,9 @@ def test_mapping_to_unknown_column_exits_2(tmp_path: Path, key_file: Path) -> No
 
 
 def test_headers_match_in_any_case(tmp_path: Path, key_file: Path) -> None:
-    frame = clear_extract(rows=3).rename(columns={"record_id": "Record ID",
-                                                  "contact_date": "contact-date"})  # fmt: skip
+    frame = clear_extract(rows=3).rename(
+        columns={"record_id": "Record ID", "contact_date": "contact-date"}
+    )
     export = tmp_path / "export.csv"
     write_csv(frame, export, bom=True)
     assert _invoke(tmp_path, key_file, export).exit_code == 0

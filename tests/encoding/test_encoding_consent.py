@@ -31,10 +31,15 @@ def _pseudonymise(tmp_path: Path, secret: bytes, frame: pd.DataFrame):  # type: 
     write_key(key_path, secret)
     key = read_key(key_path)
     return pseudonymise_file(
-        source_type="shelter", agency_id="sh-9", secret=key.secret, key_id=key.key_id,
-        input_path=export, out_dir=tmp_path / "out", crosswalk_dir=tmp_path / "keep",
+        source_type="shelter",
+        agency_id="sh-9",
+        secret=key.secret,
+        key_id=key.key_id,
+        input_path=export,
+        out_dir=tmp_path / "out",
+        crosswalk_dir=tmp_path / "keep",
         signing_key=signing_key_for("sh-9"),
-    )  # fmt: skip
+    )
 
 
 def test_services_only_rows_never_reach_the_batch_and_are_counted(
@@ -63,8 +68,13 @@ def test_services_only_rows_never_reach_the_batch_and_are_counted(
     sent = written.parquet.read_bytes() + written.manifest.read_bytes()
     assert not [token for token in withheld_tokens if token.encode() in sent]
     # The other rows carry their scope; an empty cell is the default.
-    by_row = dict(zip(table.column("source_row").to_pylist(),
-                      table.column("consent_scope").to_pylist(), strict=True))  # fmt: skip
+    by_row = dict(
+        zip(
+            table.column("source_row").to_pylist(),
+            table.column("consent_scope").to_pylist(),
+            strict=True,
+        )
+    )
     assert by_row[6] == "statistics_only" and by_row[7] == "linkage_and_statistics"
     assert by_row[1] == "linkage_and_statistics"
     assert sum(scope == "statistics_only" for scope in by_row.values()) == 1

@@ -45,8 +45,13 @@ LATER_COLUMNS = ("name_set_key", "ward_token", "citizenship_edit_tokens", "passp
 # row carries the default and the digests of the columns above stay byte-identical.
 CONSENT_COLUMNS = ("consent_scope",)
 # Birth columns: the four of pahichan-enc-1 (null / empty since enc-2) and those of enc-2.
-BIRTH_COLUMNS = ("birth_year_token", "birth_year_pm1_tokens", "birth_year_pm2_tokens",
-                 "birth_date_token", *BIRTH_WINDOW_COLUMNS)  # fmt: skip
+BIRTH_COLUMNS = (
+    "birth_year_token",
+    "birth_year_pm1_tokens",
+    "birth_year_pm2_tokens",
+    "birth_date_token",
+    *BIRTH_WINDOW_COLUMNS,
+)
 GOLDEN_BIRTH_COLUMNS = "d964db6a7ed6edd381cb6e02acd357380a7e2013845ab442f7d7a76f122a8768"
 # Digest of the later columns but the ward token (this extract has no local levels, so its
 # wards are all null; test_encoding_ward checks the token against its construction).

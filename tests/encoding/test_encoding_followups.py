@@ -20,8 +20,13 @@ from .extract_factory import clear_extract, write_csv
 
 
 def _base(record_id: str, **extra: str) -> dict[str, str]:
-    return {"record_id": record_id, "given_name": "Sita", "family_name": "Tamang",
-            "contact_date": "2024-05-01", **extra}  # fmt: skip
+    return {
+        "record_id": record_id,
+        "given_name": "Sita",
+        "family_name": "Tamang",
+        "contact_date": "2024-05-01",
+        **extra,
+    }
 
 
 def test_batch_schema_has_kind_and_every_indicator_column() -> None:
@@ -33,12 +38,14 @@ def test_batch_schema_has_kind_and_every_indicator_column() -> None:
 
 
 def test_followup_answers_are_canonical_and_episodes_have_none(secret: bytes) -> None:
-    frame = pd.DataFrame([
-        _base("1"),  # no record_kind column value: episode
-        _base("2", record_kind="followup", ri_income="good", ri_work="हो", ri_stress="3"),
-        _base("3", record_kind="Follow-up", ri_wellbeing="धेरै राम्रो", ri_debt="4"),
-        _base("4", record_kind="episode"),
-    ])  # fmt: skip
+    frame = pd.DataFrame(
+        [
+            _base("1"),  # no record_kind column value: episode
+            _base("2", record_kind="followup", ri_income="good", ri_work="हो", ri_stress="3"),
+            _base("3", record_kind="Follow-up", ri_wellbeing="धेरै राम्रो", ri_debt="4"),
+            _base("4", record_kind="episode"),
+        ]
+    )
     batch = encode_frame(frame, secret=secret, agency_id="mg-1", source_type="migration")
     assert batch.rejects == []
     rows = {r["source_row"]: r for r in batch.table.to_pylist()}
@@ -81,10 +88,16 @@ def _pseudonymise(tmp_path: Path, secret: bytes, export: Path, mapping: Path | N
         write_key(key_path, secret)
     key = read_key(key_path)
     return pseudonymise_file(
-        source_type="shelter", agency_id="sh-9", secret=key.secret, key_id=key.key_id,
-        input_path=export, out_dir=tmp_path / "out", crosswalk_dir=tmp_path / "keep",
-        mapping_path=mapping, signing_key=signing_key_for("sh-9"),
-    )  # fmt: skip
+        source_type="shelter",
+        agency_id="sh-9",
+        secret=key.secret,
+        key_id=key.key_id,
+        input_path=export,
+        out_dir=tmp_path / "out",
+        crosswalk_dir=tmp_path / "keep",
+        mapping_path=mapping,
+        signing_key=signing_key_for("sh-9"),
+    )
 
 
 def test_mapping_file_maps_agency_headers_to_canonical_columns(
@@ -93,10 +106,14 @@ def test_mapping_file_maps_agency_headers_to_canonical_columns(
     frame = clear_extract(rows=4)
     frame["record_kind"] = ["", "followup", "followup", "episode"]
     frame["ri_income"] = ["", "good", "poor", ""]
-    frame = frame.rename(columns={
-        "record_id": "Darta No", "contact_date": "Bhet Miti", "record_kind": "Visit type",
-        "ri_income": "Income rating",
-    })  # fmt: skip
+    frame = frame.rename(
+        columns={
+            "record_id": "Darta No",
+            "contact_date": "Bhet Miti",
+            "record_kind": "Visit type",
+            "ri_income": "Income rating",
+        }
+    )
     export = tmp_path / "export.csv"
     write_csv(frame, export)
     mapping = tmp_path / "cols.yaml"

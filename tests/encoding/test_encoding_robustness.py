@@ -28,11 +28,25 @@ def test_canonical_name_is_plain_lowercase_latin(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.fixed_dictionaries({
-    "record_id": TEXT, "given_name": TEXT, "date_of_birth": TEXT, "age": TEXT,
-    "contact_date": st.one_of(TEXT, st.just("2024-01-05")), "district": TEXT, "sex": TEXT,
-    "phone": TEXT, "services": TEXT,
-}), min_size=1, max_size=8))  # fmt: skip
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "record_id": TEXT,
+                "given_name": TEXT,
+                "date_of_birth": TEXT,
+                "age": TEXT,
+                "contact_date": st.one_of(TEXT, st.just("2024-01-05")),
+                "district": TEXT,
+                "sex": TEXT,
+                "phone": TEXT,
+                "services": TEXT,
+            }
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_encode_frame_never_raises_on_arbitrary_text(rows: list[dict[str, str]]) -> None:
     batch = encode_frame(pd.DataFrame(rows), secret=SECRET, agency_id="a", source_type="ocmc")
     assert batch.table.num_rows + batch.rejected_rows == len(rows)
@@ -59,11 +73,23 @@ def test_row_with_wrong_field_count_is_rejected(tmp_path: Path) -> None:
         'C,"Rita\nRai",2024-01-02\n',
         encoding="utf-8",
     )
-    result = CliRunner().invoke(pseudonymise, [
-        "--source-type", "ocmc", "--agency", "ocmc-1", "--key", str(key), "--in", str(export),
-        "--out", str(tmp_path / "out"),
-        "--signing-key", str(signing_key_file(tmp_path / "sign", "ocmc-1")),
-    ])  # fmt: skip
+    result = CliRunner().invoke(
+        pseudonymise,
+        [
+            "--source-type",
+            "ocmc",
+            "--agency",
+            "ocmc-1",
+            "--key",
+            str(key),
+            "--in",
+            str(export),
+            "--out",
+            str(tmp_path / "out"),
+            "--signing-key",
+            str(signing_key_file(tmp_path / "sign", "ocmc-1")),
+        ],
+    )
     assert result.exit_code == 3, result.output
     assert "1 rows encoded, 2 rows rejected" in result.output
     rejects = next((tmp_path / "crosswalk").glob("*.rejects.csv")).read_text()

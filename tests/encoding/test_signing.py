@@ -22,12 +22,18 @@ from linkage.encoding.signing import (
 )
 
 MANIFEST = {
-    "batch_id": "shelter-07-0123456789ab", "contract_version": "1.1",
-    "encoding_version": "pahichan-enc-1", "source_type": "shelter", "agency_id": "shelter-07",
-    "key_id": "pk1-0123456789abcdef", "row_count": 40, "rejected_count": 2,
-    "data_file": "shelter-07-0123456789ab.parquet", "sha256": "ab" * 32,
+    "batch_id": "shelter-07-0123456789ab",
+    "contract_version": "1.1",
+    "encoding_version": "pahichan-enc-1",
+    "source_type": "shelter",
+    "agency_id": "shelter-07",
+    "key_id": "pk1-0123456789abcdef",
+    "row_count": 40,
+    "rejected_count": 2,
+    "data_file": "shelter-07-0123456789ab.parquet",
+    "sha256": "ab" * 32,
     "created_at": "2026-11-24T03:00:00+00:00",
-}  # fmt: skip
+}
 
 
 def test_keys_new_signing_writes_0600_private_and_public_files(tmp_path: Path) -> None:

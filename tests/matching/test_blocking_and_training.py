@@ -31,17 +31,30 @@ BASE = {"sex": "F", "district": "101"}
     [
         # Only the citizenship number agrees (both names and the birth date corrupted).
         (
-            {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02",
-             "citizenship_no": "27-01-543"},
-            {"given_name": "xunitq", "family_name": "damangk", "date_of_birth": "1993-05-06",
-             "citizenship_no": "27-01-543", "district": "102"},
+            {
+                "given_name": "sunita",
+                "family_name": "tamang",
+                "date_of_birth": "1990-01-02",
+                "citizenship_no": "27-01-543",
+            },
+            {
+                "given_name": "xunitq",
+                "family_name": "damangk",
+                "date_of_birth": "1993-05-06",
+                "citizenship_no": "27-01-543",
+                "district": "102",
+            },
             True,
         ),
         # Only the birth date agrees (names corrupted, no ID number, other district).
         (
             {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
-            {"given_name": "xunitq", "family_name": "damangk", "date_of_birth": "1990-01-02",
-             "district": "102"},
+            {
+                "given_name": "xunitq",
+                "family_name": "damangk",
+                "date_of_birth": "1990-01-02",
+                "district": "102",
+            },
             True,
         ),
         # Only the family name key, district and birth year agree: left out on purpose
@@ -54,10 +67,20 @@ BASE = {"sex": "F", "district": "101"}
         ),
         # Same ward and family name key, nothing else: namesakes of one ward are compared.
         (
-            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990,
-             "local_level": "10101", "ward": "3"},
-            {"given_name": "xyz", "family_name": "tamang", "birth_year": 1960,
-             "local_level": "10101", "ward": "3"},
+            {
+                "given_name": "sunita",
+                "family_name": "tamang",
+                "birth_year": 1990,
+                "local_level": "10101",
+                "ward": "3",
+            },
+            {
+                "given_name": "xyz",
+                "family_name": "tamang",
+                "birth_year": 1960,
+                "local_level": "10101",
+                "ward": "3",
+            },
             True,
         ),
         # Given name key, district and sex agree, birth years 1 apart, family name differs.
@@ -75,12 +98,11 @@ BASE = {"sex": "F", "district": "101"}
         # Nothing strong agrees: not a candidate.
         (
             {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
-            {"given_name": "bishnu", "family_name": "karki", "birth_year": 1960,
-             "district": "405"},
+            {"given_name": "bishnu", "family_name": "karki", "birth_year": 1960, "district": "405"},
             False,
         ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("encoding", [1, 2])
 def test_blocking_rules_catch_one_strong_field(con, model, left, right, caught, encoding):
     records = [{**BASE, **left, "record_id": "l"}, {**BASE, **right, "record_id": "r"}]
@@ -145,10 +167,13 @@ def test_swapped_names_reach_the_swap_levels():
 
 def test_place_levels_prefer_the_ward_and_fall_back_without_one():
     same_ward = {
-        "district_token_l": "d1", "district_token_r": "d1",
-        "local_level_code_l": "10101", "local_level_code_r": "10101",
-        "ward_token_l": "w3", "ward_token_r": "w3",
-    }  # fmt: skip
+        "district_token_l": "d1",
+        "district_token_r": "d1",
+        "local_level_code_l": "10101",
+        "local_level_code_r": "10101",
+        "ward_token_l": "w3",
+        "ward_token_r": "w3",
+    }
     comparison = place_comparison()
     assert _level_label(comparison, same_ward) == "same ward"
     other_ward = {**same_ward, "ward_token_r": "w4"}

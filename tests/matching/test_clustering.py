@@ -10,8 +10,14 @@ UPPER = 10.0
 
 
 def _cluster(nodes, edges, cannot=frozenset(), max_size=50):
-    return cluster(nodes, edges, cannot_links=set(cannot), upper_match_weight=UPPER,
-                   max_cluster_size=max_size, bridge_margin=2.0)
+    return cluster(
+        nodes,
+        edges,
+        cannot_links=set(cannot),
+        upper_match_weight=UPPER,
+        max_cluster_size=max_size,
+        bridge_margin=2.0,
+    )
 
 
 def test_a_weak_bridge_between_two_groups_is_demoted_not_merged() -> None:

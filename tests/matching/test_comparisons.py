@@ -70,8 +70,12 @@ def _birth(encoding: int, year: int | None, day: str) -> dict:
     if year is None:
         return {"scheme": None, "year": None, "date": None, "near": [], "low": None, "high": None}
     if encoding == 1:
-        return {"scheme": 1, "year": _token("yob", str(year)), "near": _years(year, 1),
-                "date": _token("dob", f"{year}-{day}")}  # fmt: skip
+        return {
+            "scheme": 1,
+            "year": _token("yob", str(year)),
+            "near": _years(year, 1),
+            "date": _token("dob", f"{year}-{day}"),
+        }
     windows = birth_windows(year)
     cell = "/".join(windows)
     return {"scheme": 2, "year": cell, "near": windows, "date": f"{_token('day', day)}/{cell}"}
@@ -79,11 +83,22 @@ def _birth(encoding: int, year: int | None, day: str) -> dict:
 
 def _levels(left: dict, right: dict) -> str:
     con = duckdb.connect()
-    columns = {"scheme": "INTEGER", "year": "VARCHAR", "near": "VARCHAR[]", "date": "VARCHAR",
-               "low": "INTEGER", "high": "INTEGER"}  # fmt: skip
-    names = {"scheme": "birth_scheme", "year": "birth_year_token",
-             "near": "birth_near_tokens", "date": "birth_date_token",
-             "low": "birth_year_low", "high": "birth_year_high"}  # fmt: skip
+    columns = {
+        "scheme": "INTEGER",
+        "year": "VARCHAR",
+        "near": "VARCHAR[]",
+        "date": "VARCHAR",
+        "low": "INTEGER",
+        "high": "INTEGER",
+    }
+    names = {
+        "scheme": "birth_scheme",
+        "year": "birth_year_token",
+        "near": "birth_near_tokens",
+        "date": "birth_date_token",
+        "low": "birth_year_low",
+        "high": "birth_year_high",
+    }
     select = ", ".join(
         f"?::{kind} AS {names[key]}_{side}" for key, kind in columns.items() for side in "lr"
     )
@@ -180,8 +195,13 @@ def test_deletion_variants_are_distinct_and_skip_short_numbers():
     assert deletion_variants("1123") == []  # shorter than EDIT_VARIANT_MIN_LENGTH
     assert deletion_variants(None) == []
     assert deletion_variants("112345") == [
-        "11234", "112345", "11235", "11245", "11345", "12345",
-    ]  # fmt: skip
+        "11234",
+        "112345",
+        "11235",
+        "11245",
+        "11345",
+        "12345",
+    ]
 
 
 def test_enc1_and_enc2_batches_load_and_prepare_side_by_side():
@@ -194,14 +214,19 @@ def test_enc1_and_enc2_batches_load_and_prepare_side_by_side():
 
     con = duckdb.connect()
     lm.ensure_linkage_schema(con)
-    person = {"record_id": "1", "given_name": "sita", "family_name": "tamang",
-              "date_of_birth": "1990-01-02"}  # fmt: skip
+    person = {
+        "record_id": "1",
+        "given_name": "sita",
+        "family_name": "tamang",
+        "date_of_birth": "1990-01-02",
+    }
     old = encode_records([person], agency_id="A1", encoding=1)
     old = old.drop_columns(["birth_window_tokens", "birth_day_token"])
     new = encode_records([person], agency_id="A2", encoding=2)
     for batch, agency in ((old, "A1"), (new, "A2")):
-        lm.add_records(con, batch, batch_id=f"b-{agency}", source_type="shelter",
-                       agency_id=agency, key_id="k")  # fmt: skip
+        lm.add_records(
+            con, batch, batch_id=f"b-{agency}", source_type="shelter", agency_id=agency, key_id="k"
+        )
     prepare_input(con, "prepared", LinkageSettings())
     rows = con.execute(
         "SELECT birth_scheme, len(birth_near_tokens), birth_year_token IS NOT NULL,"

@@ -21,8 +21,9 @@ def _with_scope(records: list[dict], scope: str | None) -> pa.Table:
 
 
 def _add(con, table: pa.Table, batch_id: str, agency_id: str) -> None:  # type: ignore[no-untyped-def]
-    lm.add_records(con, table, batch_id=batch_id, source_type="ocmc", agency_id=agency_id,
-                   key_id=KEY_ID)  # fmt: skip
+    lm.add_records(
+        con, table, batch_id=batch_id, source_type="ocmc", agency_id=agency_id, key_id=KEY_ID
+    )
 
 
 def _ids(con) -> dict[str, str]:  # type: ignore[no-untyped-def]

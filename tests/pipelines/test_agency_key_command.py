@@ -17,8 +17,18 @@ def test_agency_key_register_and_list(tmp_path: Path) -> None:
     CliRunner().invoke(keys, ["new-signing", "--out", str(private)])
     public = tmp_path / "ocmc-3.signing.pub.pem"
     warehouse = tmp_path / "w" / "pahichan.duckdb"
-    arguments = ["--agency", "ocmc-3", "--public-key", str(public), "--by", "asha",
-                 "--source-type", "ocmc", "--warehouse", str(warehouse)]  # fmt: skip
+    arguments = [
+        "--agency",
+        "ocmc-3",
+        "--public-key",
+        str(public),
+        "--by",
+        "asha",
+        "--source-type",
+        "ocmc",
+        "--warehouse",
+        str(warehouse),
+    ]
     first = CliRunner().invoke(agency_key, ["register", *arguments])
     assert first.exit_code == 0, first.output
     key_id = read_signing_key(private).key_id
@@ -29,9 +39,20 @@ def test_agency_key_register_and_list(tmp_path: Path) -> None:
     assert listed.exit_code == 0 and f"ocmc-3\t{key_id}\tactive" in listed.output
     assert listed.output.rstrip().endswith("\tocmc")
     bad = CliRunner().invoke(
-        agency_key, ["register", *arguments[:2], "--public-key", str(private), "--by", "x",
-                     "--source-type", "ocmc", "--warehouse", str(warehouse)],
-    )  # fmt: skip
+        agency_key,
+        [
+            "register",
+            *arguments[:2],
+            "--public-key",
+            str(private),
+            "--by",
+            "x",
+            "--source-type",
+            "ocmc",
+            "--warehouse",
+            str(warehouse),
+        ],
+    )
     assert bad.exit_code != 0 and "not a PEM public key" in bad.output
     assert "Traceback" not in bad.output
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -44,9 +65,17 @@ def test_agency_key_register_and_list(tmp_path: Path) -> None:
 def test_agency_key_register_requires_a_known_source_type(tmp_path: Path) -> None:
     private = tmp_path / "shelter-9.signing.pem"
     CliRunner().invoke(keys, ["new-signing", "--out", str(private)])
-    arguments = ["register", "--agency", "shelter-9", "--by", "asha",
-                 "--public-key", str(tmp_path / "shelter-9.signing.pub.pem"),
-                 "--warehouse", str(tmp_path / "w" / "pahichan.duckdb")]  # fmt: skip
+    arguments = [
+        "register",
+        "--agency",
+        "shelter-9",
+        "--by",
+        "asha",
+        "--public-key",
+        str(tmp_path / "shelter-9.signing.pub.pem"),
+        "--warehouse",
+        str(tmp_path / "w" / "pahichan.duckdb"),
+    ]
     missing = CliRunner().invoke(agency_key, arguments)
     assert missing.exit_code == 2 and "Missing option '--source-type'" in missing.output
     unknown = CliRunner().invoke(agency_key, [*arguments, "--source-type", "hospital"])

@@ -22,7 +22,8 @@ def con():
 def test_one_row_per_record_and_survivor(con):
     records = con.execute("SELECT count(DISTINCT record_token) FROM linkage.memberships").fetchone()
     survivors = con.execute(
-        "SELECT count(DISTINCT survivor_id) FROM linkage.memberships").fetchone()
+        "SELECT count(DISTINCT survivor_id) FROM linkage.memberships"
+    ).fetchone()
     assert con.execute("SELECT count(*) FROM core.episodes").fetchone() == records
     assert con.execute("SELECT count(*) FROM core.survivors").fetchone() == survivors
     assert con.execute("SELECT count(*) FROM core.geography").fetchone()[0] == 1 + 7 + 77 + 753
@@ -37,17 +38,23 @@ def test_survivor_first_contact_and_returning_match_episodes(con):
     assert any(r[2] for r in rows)
     for _, first, returning, lo, hi in rows:
         assert first == lo
-        assert returning == ((hi - lo).days >= 181 and hi >= lo.replace(
-            year=lo.year + (lo.month + 5) // 12, month=(lo.month + 5) % 12 + 1))
+        assert returning == (
+            (hi - lo).days >= 181
+            and hi >= lo.replace(year=lo.year + (lo.month + 5) // 12, month=(lo.month + 5) % 12 + 1)
+        )
 
 
 def test_rebuild_is_identical(con):
     # Table names from the CORE_TABLES constant.
-    before = {t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()  # noqa: S608
-              for t in core_build.CORE_TABLES}
+    before = {
+        t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()  # noqa: S608
+        for t in core_build.CORE_TABLES
+    }
     core_build.build_core(con)
-    after = {t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()  # noqa: S608
-             for t in core_build.CORE_TABLES}
+    after = {
+        t: con.execute(f"SELECT * FROM core.{t} ORDER BY ALL").fetchall()  # noqa: S608
+        for t in core_build.CORE_TABLES
+    }
     assert before == after
 
 

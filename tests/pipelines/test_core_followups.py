@@ -31,11 +31,13 @@ def test_one_row_per_followup_record_and_none_in_episodes(con):
         "SELECT count(*) FROM (SELECT record_token FROM staging.shelter WHERE record_kind = "
         "'followup' UNION ALL SELECT record_token FROM staging.ocmc WHERE record_kind = "
         "'followup' UNION ALL SELECT record_token FROM staging.migration WHERE record_kind = "
-        "'followup')").fetchone()[0]
+        "'followup')"
+    ).fetchone()[0]
     assert staged > 5
     assert con.execute("SELECT count(*) FROM core.followups").fetchone()[0] == staged
-    overlap = con.execute("SELECT count(*) FROM core.episodes JOIN core.followups "
-                          "USING (record_token)").fetchone()[0]
+    overlap = con.execute(
+        "SELECT count(*) FROM core.episodes JOIN core.followups USING (record_token)"
+    ).fetchone()[0]
     assert overlap == 0
     records = con.execute("SELECT sum(records_count) FROM core.survivors").fetchone()[0]
     assert records == con.execute("SELECT count(*) FROM core.episodes").fetchone()[0]
@@ -48,7 +50,8 @@ def test_scores_match_schemas_reintegration(con):
         f"SELECT record_token, {codes} FROM staging.shelter WHERE record_kind = 'followup' "  # noqa: S608 - codes from the config
         f"UNION ALL SELECT record_token, {codes} FROM staging.ocmc "
         f"WHERE record_kind = 'followup' UNION ALL SELECT record_token, {codes} "
-        f"FROM staging.migration WHERE record_kind = 'followup'").df()
+        f"FROM staging.migration WHERE record_kind = 'followup'"
+    ).df()
     core = con.execute("SELECT * FROM core.followups").df().set_index("record_token")
     assert core["composite_score"].notna().any()
     for row in staged.to_dict("records"):
@@ -97,8 +100,9 @@ def test_hand_checked_visit():
     expected_economic = 1.0 if first.direction == "higher_is_better" else 0.0
     expected_social = 0.0 if second.direction == "higher_is_better" else 1.0
     weights = config.dimension_weights
-    composite = (weights["economic"] * expected_economic + weights["social"] * expected_social
-                 ) / (weights["economic"] + weights["social"])
+    composite = (weights["economic"] * expected_economic + weights["social"] * expected_social) / (
+        weights["economic"] + weights["social"]
+    )
     assert row[:3] == (pytest.approx(expected_economic), pytest.approx(expected_social), None)
     assert row[3] == pytest.approx(composite)  # 2 of 3 dimensions meet min_dimensions (v1)
     assert row[4:] == (2, survivor)
@@ -114,14 +118,16 @@ def test_core_builds_without_indicator_columns():
         # Names from a fixed tuple and the config: rebuild the table as it was before ri_.
         connection.execute(
             f"CREATE TABLE staging.old_{source} AS SELECT * EXCLUDE ({codes}) "  # noqa: S608
-            f"FROM staging.{source}")
+            f"FROM staging.{source}"
+        )
         connection.execute(f"DROP TABLE staging.{source}")
         connection.execute(f"ALTER TABLE staging.old_{source} RENAME TO {source}")
     connection.execute(
         "INSERT INTO staging.shelter (record_token, record_kind, source_row, contact_date, "
         "batch_id, agency_id, source_type, loaded_at, services) "
         "VALUES ('f1', 'followup', 9998, DATE '2024-05-01', 'b-x', 'shelter-1', 'shelter', "
-        "TIMESTAMPTZ '2024-05-01 00:00:00+00', [])")
+        "TIMESTAMPTZ '2024-05-01 00:00:00+00', [])"
+    )
     survivor = connection.execute("SELECT min(survivor_id) FROM linkage.memberships").fetchone()
     connection.execute("INSERT INTO linkage.memberships VALUES ('f1', ?)", [survivor[0]])
     build_core(connection)

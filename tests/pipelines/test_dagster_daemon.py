@@ -89,17 +89,36 @@ def agency_batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("daemon")
     extracts, agency, held = root / "extracts", root / "agency", root / "held"
     warehouse = root / "warehouse" / "pahichan.duckdb"
-    _invoke("synth", "--people", "150", "--seed", "11", "--out", str(extracts),
-            "--truth-out", str(agency / "truth"))  # fmt: skip
+    _invoke(
+        "synth",
+        "--people",
+        "150",
+        "--seed",
+        "11",
+        "--out",
+        str(extracts),
+        "--truth-out",
+        str(agency / "truth"),
+    )
     key = agency / "linkage.key"
     _invoke("keys", "new", "--out", str(key))
     for source in ("shelter", "ocmc", "migration"):
         signing = agency / f"{source}-d.signing.pem"
         _invoke("keys", "new-signing", "--out", str(signing))
-        _invoke("agency-key", "register", "--agency", f"{source}-d", "--by", "test",
-                "--source-type", source,
-                "--public-key", str(agency / f"{source}-d.signing.pub.pem"),
-                "--warehouse", str(warehouse))  # fmt: skip
+        _invoke(
+            "agency-key",
+            "register",
+            "--agency",
+            f"{source}-d",
+            "--by",
+            "test",
+            "--source-type",
+            source,
+            "--public-key",
+            str(agency / f"{source}-d.signing.pub.pem"),
+            "--warehouse",
+            str(warehouse),
+        )
         extract = extracts / f"{source}.csv"
         parts = [extract]
         if source == "migration":
@@ -110,10 +129,24 @@ def agency_batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             parts[1].write_text(header + "".join(rows[len(rows) // 2 :]), encoding="utf-8")
         out = (held if source == "migration" else root / "inbox") / source / f"{source}-d"
         for part in parts:
-            _invoke("pseudonymise", "--source-type", source, "--agency", f"{source}-d",
-                    "--key", str(key), "--signing-key", str(signing),
-                    "--in", str(part), "--out", str(out),
-                    "--crosswalk-dir", str(agency / "crosswalks"), allowed=(0, 3))  # fmt: skip
+            _invoke(
+                "pseudonymise",
+                "--source-type",
+                source,
+                "--agency",
+                f"{source}-d",
+                "--key",
+                str(key),
+                "--signing-key",
+                str(signing),
+                "--in",
+                str(part),
+                "--out",
+                str(out),
+                "--crosswalk-dir",
+                str(agency / "crosswalks"),
+                allowed=(0, 3),
+            )
     return {"root": root, "inbox": root / "inbox", "held": held, "warehouse": warehouse}
 
 
@@ -141,9 +174,11 @@ def _screenshot_runs_page(port: int, target: Path) -> str:
 # it runs in `make test` (marked `servers`, not `slow`).
 @pytest.mark.servers
 def test_sensor_and_schedule_path_after_the_cli_run(agency_batches: dict[str, Path]) -> None:
-    root, inbox, warehouse = agency_batches["root"], agency_batches["inbox"], agency_batches[
-        "warehouse"
-    ]
+    root, inbox, warehouse = (
+        agency_batches["root"],
+        agency_batches["inbox"],
+        agency_batches["warehouse"],
+    )
     home = root / "dagster_home"
     home.mkdir()
     # The instance settings `make demo` uses, as committed.
@@ -159,9 +194,13 @@ def test_sensor_and_schedule_path_after_the_cli_run(agency_batches: dict[str, Pa
     }
     bin_dir = Path(sys.executable).parent
     cli_run = subprocess.run(
-        [str(bin_dir / "pahichan"), "run"], env=environment, capture_output=True, text=True,
-        check=False, timeout=600,
-    )  # fmt: skip
+        [str(bin_dir / "pahichan"), "run"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert cli_run.returncode == 0, cli_run.stderr
     # Two new batches are in the inbox before the first sensor tick.
     shutil.copytree(agency_batches["held"], inbox, dirs_exist_ok=True)
@@ -169,11 +208,23 @@ def test_sensor_and_schedule_path_after_the_cli_run(agency_batches: dict[str, Pa
     port = _free_port()
     log = (root / "dagster.log").open("w")
     server = subprocess.Popen(
-        [str(bin_dir / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            str(bin_dir / "dagster"),
+            "dev",
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait_for(lambda: _graphql(port, "{ version }"), 120, "the Dagster webserver")
         # The nightly job fires while the sensor's loads are queued.
@@ -197,10 +248,7 @@ def test_sensor_and_schedule_path_after_the_cli_run(agency_batches: dict[str, Pa
         assert by_job["ingest_migration_batch"] == ["SUCCESS", "SUCCESS"]
         assert by_job["rebuild_and_publish"] == ["SUCCESS", "SUCCESS"]
         assert [r for r in runs if r["status"] != "SUCCESS"] == []
-        sensor_runs = [
-            r for r in runs
-            if any(t["key"] == "dagster/sensor_name" for t in r["tags"])
-        ]  # fmt: skip
+        sensor_runs = [r for r in runs if any(t["key"] == "dagster/sensor_name" for t in r["tags"])]
         assert {r["jobName"] for r in sensor_runs} == {"ingest_migration_batch"}
         # The run queue started each run after the previous one ended: no two overlapped.
         spans = sorted((r["startTime"], r["endTime"]) for r in runs)

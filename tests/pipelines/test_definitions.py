@@ -28,11 +28,28 @@ CHECKS = (
     "source_type_is_registered_for_agency",
     "versions_are_supported",
 )
-CORE = ("agencies", "calendar", "episode_services", "episodes", "followups", "geography",
-        "id_change_log", "referrals", "survivor_records", "survivors")  # fmt: skip
-MARTS = ("followup_coverage", "geography", "quality_statistics", "quarantine_reasons",
-         "referral_statistics", "reintegration_statistics", "service_statistics",
-         "survivor_statistics")  # fmt: skip
+CORE = (
+    "agencies",
+    "calendar",
+    "episode_services",
+    "episodes",
+    "followups",
+    "geography",
+    "id_change_log",
+    "referrals",
+    "survivor_records",
+    "survivors",
+)
+MARTS = (
+    "followup_coverage",
+    "geography",
+    "quality_statistics",
+    "quarantine_reasons",
+    "referral_statistics",
+    "reintegration_statistics",
+    "service_statistics",
+    "survivor_statistics",
+)
 LINKAGE = ("id_changes", "memberships", "pairs", "records", "survivor_ids")
 LINKED = [f"linkage/{table}" for table in LINKAGE]
 # Every asset with its upstream assets: the data flow as the UI draws it.
@@ -51,25 +68,52 @@ EXPECTED_LINEAGE = {
     "core/referrals": ["core/episodes"],
     "core/followups": ["core/survivor_records", "core/survivors", *STAGING],
     "core/id_change_log": ["linkage/id_changes"],
-    "marts/survivor_statistics": ["core/calendar", "core/episodes", "core/geography",
-                                  "core/survivors"],
-    "marts/service_statistics": ["core/calendar", "core/episode_services", "core/episodes",
-                                 "core/geography", "core/survivors"],
-    "marts/referral_statistics": ["core/calendar", "core/geography", "core/referrals",
-                                  "core/survivors"],
+    "marts/survivor_statistics": [
+        "core/calendar",
+        "core/episodes",
+        "core/geography",
+        "core/survivors",
+    ],
+    "marts/service_statistics": [
+        "core/calendar",
+        "core/episode_services",
+        "core/episodes",
+        "core/geography",
+        "core/survivors",
+    ],
+    "marts/referral_statistics": [
+        "core/calendar",
+        "core/geography",
+        "core/referrals",
+        "core/survivors",
+    ],
     "marts/quality_statistics": ["core/survivor_records", "linkage/pairs", *STAGING],
     "marts/quarantine_reasons": STAGING,
-    "marts/reintegration_statistics": ["core/calendar", "core/episode_services",
-                                       "core/episodes", "core/followups", "core/geography",
-                                       "core/survivors"],
-    "marts/followup_coverage": ["core/calendar", "core/episodes", "core/followups",
-                                "core/geography", "core/survivors"],
+    "marts/reintegration_statistics": [
+        "core/calendar",
+        "core/episode_services",
+        "core/episodes",
+        "core/followups",
+        "core/geography",
+        "core/survivors",
+    ],
+    "marts/followup_coverage": [
+        "core/calendar",
+        "core/episodes",
+        "core/followups",
+        "core/geography",
+        "core/survivors",
+    ],
     "marts/geography": ["core/geography"],
     "publish/public": ["core/episodes", "linkage/pairs", *(f"marts/{m}" for m in MARTS)],
     "publish/operations": ["ingest/withdrawals", "linkage/pairs", *STAGING],
-    "publish/analyst": ["core/episode_services", "core/episodes", "core/referrals",
-                        "core/survivors"],
-}  # fmt: skip
+    "publish/analyst": [
+        "core/episode_services",
+        "core/episodes",
+        "core/referrals",
+        "core/survivors",
+    ],
+}
 EXPECTED_CHECKS = sorted(
     [
         "ingest/withdrawals:withdrawals_are_accepted",

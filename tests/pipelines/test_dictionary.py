@@ -10,7 +10,8 @@ from pipelines.dictionary import DEFAULT_OUTPUT, build_dictionary, collect, rend
 def test_committed_dictionary_is_up_to_date():
     generated = build_dictionary()
     assert DEFAULT_OUTPUT.read_text(encoding="utf-8") == generated, (
-        "docs/data-dictionary.md is stale: run `python -m pipelines.dictionary`")
+        "docs/data-dictionary.md is stale: run `python -m pipelines.dictionary`"
+    )
 
 
 def test_every_table_states_its_grain():

@@ -26,7 +26,8 @@ def reference_recoverable(problem, hidden) -> list[int]:
     rank = int((singular > 1e-9 * max(1.0, singular.max(initial=0.0))).sum())
     null_basis = vt[rank:].T
     return [
-        int(cell) for j, cell in enumerate(columns)
+        int(cell)
+        for j, cell in enumerate(columns)
         if null_basis.shape[1] == 0 or np.abs(null_basis[j]).max() < 1e-7
     ]
 
@@ -34,11 +35,13 @@ def reference_recoverable(problem, hidden) -> list[int]:
 @settings(max_examples=80, deadline=None)
 @given(hierarchies(), st.data())
 def test_auditor_matches_reference(problem, data):
-    hidden = np.array(data.draw(st.lists(st.booleans(), min_size=problem.size,
-                                         max_size=problem.size)))
+    hidden = np.array(
+        data.draw(st.lists(st.booleans(), min_size=problem.size, max_size=problem.size))
+    )
     hidden |= ~problem.published
     assert recoverable_in_problem(problem, hidden).tolist() == reference_recoverable(
-        problem, hidden)
+        problem, hidden
+    )
 
 
 def test_subtraction_chain_next_to_a_cycle():
@@ -47,8 +50,13 @@ def test_subtraction_chain_next_to_a_cycle():
     # hidden (every solution shifts a, d up and b, c down by the same amount).
     problem = build_problem(
         np.array([10, 10, 10, 13, 7, 5, 5, 5, 5, 3, 4]),
-        [(0, np.array([5, 6])), (1, np.array([7, 8])), (2, np.array([5, 7])),
-         (3, np.array([6, 8, 9])), (4, np.array([9, 10]))],
+        [
+            (0, np.array([5, 6])),
+            (1, np.array([7, 8])),
+            (2, np.array([5, 7])),
+            (3, np.array([6, 8, 9])),
+            (4, np.array([9, 10])),
+        ],
     )
     hidden = np.zeros(problem.size, dtype=bool)
     hidden[[5, 6, 7, 8, 9]] = True
@@ -60,8 +68,9 @@ def test_subtraction_chain_next_to_a_cycle():
 def test_leaf_recoverable_only_through_a_combination():
     # t (visible) = j + a + b with j, a, b hidden; s (visible) = a + b: j = t - s although
     # neither a nor b is known. Leaf peeling must test "a + b", not "a and b".
-    problem = build_problem(np.array([10, 6, 4, 3, 3]),
-                            [(0, np.array([2, 3, 4])), (1, np.array([3, 4]))])
+    problem = build_problem(
+        np.array([10, 6, 4, 3, 3]), [(0, np.array([2, 3, 4])), (1, np.array([3, 4]))]
+    )
     # cells: 0 t=10, 1 s=6, 2 j=4, 3 a=3, 4 b=3 ... t = j + a + b = 4 + 3 + 3
     hidden = np.array([False, False, True, True, True])
     assert recoverable_in_problem(problem, hidden).tolist() == [2]
@@ -73,6 +82,7 @@ def test_leaf_recoverable_only_through_a_combination():
 def test_suppression_passes_the_reference_auditor(problem, threshold):
     status = suppress(problem, threshold)
     hidden = ~problem.published | (status != 0)
-    protected = (status != 0) | (~problem.published & (problem.values >= 1)
-                                 & (problem.values < threshold))
+    protected = (status != 0) | (
+        ~problem.published & (problem.values >= 1) & (problem.values < threshold)
+    )
     assert [c for c in reference_recoverable(problem, hidden) if protected[c]] == []

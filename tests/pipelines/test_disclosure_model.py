@@ -20,8 +20,11 @@ def _marts(seed: int) -> dict:
         build_warehouse(con, seed=seed, people=60, span_days=300, followups=True)
         build_core(con)
         build_marts(con)
-        return {t: con.execute(f"SELECT * FROM marts.{t}").df()  # noqa: S608
-                for t in MART_TABLES if t != "geography"}
+        return {
+            t: con.execute(f"SELECT * FROM marts.{t}").df()  # noqa: S608
+            for t in MART_TABLES
+            if t != "geography"
+        }
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,11 @@ def _equal_pairs(marts) -> set:
             if measure == "mean_score_pct":
                 continue
             series[(name, measure)] = {
-                (p, q, g): v for p, q, g, v in rows[["period_type", "period", "geo_code",
-                                                      "value"]].itertuples(index=False)}
+                (p, q, g): v
+                for p, q, g, v in rows[["period_type", "period", "geo_code", "value"]].itertuples(
+                    index=False
+                )
+            }
     pairs = set()
     for (a, sa), (b, sb) in itertools.combinations(sorted(series.items()), 2):
         shared = set(sa) & set(sb)
@@ -106,7 +112,8 @@ def test_a_slice_whose_small_cell_cannot_be_protected_is_left_out(marts, monkeyp
     protected = tables_module.protect_tables(marts, 5)
     shown = protected[first]
     same_slice = (shown["geo_level"] == row["geo_level"]) & (
-        shown["period_type"] == row["period_type"])
+        shown["period_type"] == row["period_type"]
+    )
     if "dimension" in shown:
         same_slice &= shown["dimension"] == row["dimension"]
     assert not same_slice.any()

@@ -16,8 +16,10 @@ def _hidden(problem, status):
 
 def test_single_small_child_gets_a_complement():
     # national 20 = p1 12 + p2 8; p1 = d11 3 + d12 9; p2 = d21 8
-    problem = build_problem(np.array([20, 12, 8, 3, 9, 8]),
-                            [(0, np.array([1, 2])), (1, np.array([3, 4])), (2, np.array([5]))])
+    problem = build_problem(
+        np.array([20, 12, 8, 3, 9, 8]),
+        [(0, np.array([1, 2])), (1, np.array([3, 4])), (2, np.array([5]))],
+    )
     status = suppress(problem, 5)
     assert status[3] == PRIMARY
     assert (status == SECONDARY).sum() >= 1
@@ -44,8 +46,13 @@ def hierarchies(draw):
     n_parents = draw(st.integers(1, 3))
     n_children = draw(st.lists(st.integers(1, 4), min_size=n_parents, max_size=n_parents))
     n_categories = draw(st.integers(1, 3))
-    leaves = [[draw(st.lists(st.integers(0, 12), min_size=n_categories, max_size=n_categories))
-               for _ in range(k)] for k in n_children]
+    leaves = [
+        [
+            draw(st.lists(st.integers(0, 12), min_size=n_categories, max_size=n_categories))
+            for _ in range(k)
+        ]
+        for k in n_children
+    ]
     values: list[int] = []
     index: dict[tuple, int] = {}
 
@@ -65,19 +72,33 @@ def hierarchies(draw):
         cell(("top", k), sum(values[index[("parent", p, k)]] for p in range(n_parents)))
     groups = []
     for k in [*range(n_categories), "all"]:
-        groups.append((index[("top", k)], np.array([index[("parent", p, k)]
-                                                    for p in range(n_parents)])))
+        groups.append(
+            (index[("top", k)], np.array([index[("parent", p, k)] for p in range(n_parents)]))
+        )
         for p, children in enumerate(leaves):
-            groups.append((index[("parent", p, k)],
-                           np.array([index[("leaf", p, c, k)] for c in range(len(children))])))
+            groups.append(
+                (
+                    index[("parent", p, k)],
+                    np.array([index[("leaf", p, c, k)] for c in range(len(children))]),
+                )
+            )
     for p, children in enumerate(leaves):
-        groups.append((index[("parent", p, "all")],
-                       np.array([index[("parent", p, k)] for k in range(n_categories)])))
+        groups.append(
+            (
+                index[("parent", p, "all")],
+                np.array([index[("parent", p, k)] for k in range(n_categories)]),
+            )
+        )
         for c in range(len(children)):
-            groups.append((index[("leaf", p, c, "all")],
-                           np.array([index[("leaf", p, c, k)] for k in range(n_categories)])))
-    groups.append((index[("top", "all")], np.array([index[("top", k)]
-                                                    for k in range(n_categories)])))
+            groups.append(
+                (
+                    index[("leaf", p, c, "all")],
+                    np.array([index[("leaf", p, c, k)] for k in range(n_categories)]),
+                )
+            )
+    groups.append(
+        (index[("top", "all")], np.array([index[("top", k)] for k in range(n_categories)]))
+    )
     return build_problem(np.array(values), groups)
 
 
@@ -90,8 +111,9 @@ def test_random_hierarchies_leave_nothing_recoverable(problem, threshold):
     assert not ((published >= 1) & (published < threshold)).any()
     hidden = _hidden(problem, status)
     recovered = recoverable_in_problem(problem, hidden)
-    protected = (status != 0) | (~problem.published & (problem.values >= 1)
-                                 & (problem.values < threshold))
+    protected = (status != 0) | (
+        ~problem.published & (problem.values >= 1) & (problem.values < threshold)
+    )
     assert [c for c in recovered if protected[c]] == []
 
 
@@ -104,8 +126,12 @@ def test_no_hidden_cell_is_pinned_by_bounds():
 
     # 0: total 17 = 1: a (2, small) + 2: b (6) + 3: c (9); 4: e (6) and 5: f (6) bound b.
     values = np.array([17, 2, 6, 9, 6, 6])
-    problem = Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2, 3])],
-                      [(np.array([5]), np.array([2])), (np.array([2]), np.array([4]))])
+    problem = Problem(
+        values,
+        np.ones(6, dtype=bool),
+        [np.array([0, 1, 2, 3])],
+        [(np.array([5]), np.array([2])), (np.array([2]), np.array([4]))],
+    )
     status = suppress(problem, threshold=5)
     hidden = np.flatnonzero(status != 0)
     assert 1 in hidden.tolist()

@@ -23,8 +23,16 @@ from schemas.ctdc import CTDC_COLUMNS, to_ctdc_row
 from schemas.vocabularies import AGE_BANDS
 
 CORE_SQL = Path(__file__).resolve().parents[2] / "schemas" / "warehouse" / "core.sql"
-EXPLOITATION = ["sexual_exploitation", "forced_labour", "servitude", "forced_marriage",
-                "child_labour", "organ_removal", "forced_begging", None]  # fmt: skip
+EXPLOITATION = [
+    "sexual_exploitation",
+    "forced_labour",
+    "servitude",
+    "forced_marriage",
+    "child_labour",
+    "organ_removal",
+    "forced_begging",
+    None,
+]
 COUNTRIES = ["IN", "IN", "IN", "NP", "NP", "MY", "SA", "QA", "AE", "KR", "LB", None]
 
 
@@ -41,23 +49,37 @@ def _survivors_and_episodes(count: int, seed: int) -> tuple[pd.DataFrame, pd.Dat
             stories[2] = rng.choice(EXPLOITATION)
         dates = sorted(first + dt.timedelta(days=rng.randint(0, 400)) for _ in range(visits - 1))
         dates = [first, *dates]
-        survivors.append({
-            "survivor_id": survivor_id, "first_contact_date": first,
-            "last_contact_date": dates[-1],
-            "sex": rng.choices(["F", "M", "O", None], weights=[75, 20, 3, 2])[0],
-            "age_band_at_first_contact": rng.choice([*AGE_BANDS, None]),
-            "province_code": "3", "district_code": "301", "local_level_code": None,
-            "records_count": visits, "agencies_count": 1, "is_returning": False,
-        })  # fmt: skip
+        survivors.append(
+            {
+                "survivor_id": survivor_id,
+                "first_contact_date": first,
+                "last_contact_date": dates[-1],
+                "sex": rng.choices(["F", "M", "O", None], weights=[75, 20, 3, 2])[0],
+                "age_band_at_first_contact": rng.choice([*AGE_BANDS, None]),
+                "province_code": "3",
+                "district_code": "301",
+                "local_level_code": None,
+                "records_count": visits,
+                "agencies_count": 1,
+                "is_returning": False,
+            }
+        )
         for number, (date, story) in enumerate(zip(dates, stories, strict=False), start=1):
-            episodes.append({
-                "episode_id": len(episodes) + 1, "record_token": f"{len(episodes):032x}",
-                "survivor_id": survivor_id, "agency_id": "sh-1",
-                "agency_type": rng.choice(["shelter", "ocmc", "migration"]),
-                "contact_date": date, "exploitation_type": story,
-                "destination_country": rng.choice(COUNTRIES), "episode_number": number,
-                "is_first_episode": number == 1, "is_returning": False,
-            })  # fmt: skip
+            episodes.append(
+                {
+                    "episode_id": len(episodes) + 1,
+                    "record_token": f"{len(episodes):032x}",
+                    "survivor_id": survivor_id,
+                    "agency_id": "sh-1",
+                    "agency_type": rng.choice(["shelter", "ocmc", "migration"]),
+                    "contact_date": date,
+                    "exploitation_type": story,
+                    "destination_country": rng.choice(COUNTRIES),
+                    "episode_number": number,
+                    "is_first_episode": number == 1,
+                    "is_returning": False,
+                }
+            )
     return pd.DataFrame(survivors), pd.DataFrame(episodes)
 
 
@@ -132,12 +154,13 @@ def test_analyst_view_matches_the_python_layout(warehouse: Path) -> None:
         own = by_survivor.get_group(survivor.survivor_id)
         countries = own["destination_country"].dropna()
         expected = to_ctdc_row(
-            registration_date=survivor.first_contact_date, sex=survivor.sex,
+            registration_date=survivor.first_contact_date,
+            sex=survivor.sex,
             age_band=survivor.age_band_at_first_contact,
             exploitation_types=own["exploitation_type"].dropna().tolist(),
             destination_country=countries.iloc[0] if len(countries) else None,
             citizenship="NP",
-        )  # fmt: skip
+        )
         got = {c: (None if pd.isna(v) else v) for c, v in view.iloc[position].items()}
         assert got == expected, survivor.survivor_id
 

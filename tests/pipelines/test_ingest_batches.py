@@ -162,9 +162,12 @@ def test_contract_1_batch_without_followup_columns_loads_with_them_null(con, inb
     outcome = _load_all(con, inbox)["shelter/agency-a/v1.parquet"]
     assert outcome.status == "accepted", outcome.reason
     assert _staged(con, "v1") == 5
-    assert con.execute(
-        "SELECT count(*) FROM staging.shelter WHERE batch_id = 'v1' AND ri_income IS NULL"
-    ).fetchone()[0] == 5
+    assert (
+        con.execute(
+            "SELECT count(*) FROM staging.shelter WHERE batch_id = 'v1' AND ri_income IS NULL"
+        ).fetchone()[0]
+        == 5
+    )
 
 
 def test_unsigned_impostor_or_tampered_batch_is_rejected_for_its_signature_only(
@@ -207,14 +210,22 @@ def test_rotated_key_refuses_the_old_key_and_is_audited(con, inbox: Path) -> Non
     from pipelines.audit import read_events, verify_chain
     from pipelines.defs.ingest.agency_keys import register_agency_key
 
-    old = register_agency_key(con, agency_id="agency-c", registered_by="asha",
-                              source_types=ALL_SOURCE_TYPES,
-                              public_key=signing_key_for("agency-c").private_key.public_key())
+    old = register_agency_key(
+        con,
+        agency_id="agency-c",
+        registered_by="asha",
+        source_types=ALL_SOURCE_TYPES,
+        public_key=signing_key_for("agency-c").private_key.public_key(),
+    )
     assert old.already_active  # the fixture registered it: registering again changes nothing
     rotated = new_signing_key()
-    change = register_agency_key(con, agency_id="agency-c", registered_by="asha",
-                                 source_types=["shelter"],
-                                 public_key=rotated.private_key.public_key())  # fmt: skip
+    change = register_agency_key(
+        con,
+        agency_id="agency-c",
+        registered_by="asha",
+        source_types=["shelter"],
+        public_key=rotated.private_key.public_key(),
+    )
     assert change.replaced == old.signing_key_id and not change.already_active
     write_batch(inbox, agency_id="agency-c", batch_id="old-key", seed=24)
     _, manifest = write_batch(inbox, agency_id="agency-c", batch_id="new-key", seed=25)
@@ -230,15 +241,24 @@ def test_rotated_key_refuses_the_old_key_and_is_audited(con, inbox: Path) -> Non
         "WHERE agency_id = 'agency-c' ORDER BY registered_at"
     ).fetchall()
     assert keys == [(old.signing_key_id, False), (rotated.key_id, True)]
-    events = [e for e in read_events(con) if e.action == "agency_key_registered"
-              and e.object == "agency-c"]  # fmt: skip
+    events = [
+        e
+        for e in read_events(con)
+        if e.action == "agency_key_registered" and e.object == "agency-c"
+    ]
     # Each registration records the source types the key may send.
     assert [e.detail for e in events] == [
-        {"signing_key_id": old.signing_key_id, "replaced": None,
-         "source_types": sorted(ALL_SOURCE_TYPES)},
-        {"signing_key_id": rotated.key_id, "replaced": old.signing_key_id,
-         "source_types": ["shelter"]},
-    ]  # fmt: skip
+        {
+            "signing_key_id": old.signing_key_id,
+            "replaced": None,
+            "source_types": sorted(ALL_SOURCE_TYPES),
+        },
+        {
+            "signing_key_id": rotated.key_id,
+            "replaced": old.signing_key_id,
+            "source_types": ["shelter"],
+        },
+    ]
     assert verify_chain(con) == []
 
 
@@ -255,7 +275,5 @@ def test_ward_tokens_pass_staging_into_the_linkage_store(con, inbox: Path) -> No
     assert _load_all(con, inbox)["shelter/agency-a/wards.parquet"].status == "accepted"
     ensure_linkage_schema(con)
     assert add_pending_records(con) == {"wards": 4}
-    stored = con.execute(
-        "SELECT ward_token FROM linkage.records ORDER BY source_row"
-    ).fetchall()
+    stored = con.execute("SELECT ward_token FROM linkage.records ORDER BY source_row").fetchall()
     assert [ward for (ward,) in stored] == wards

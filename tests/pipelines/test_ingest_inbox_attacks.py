@@ -38,8 +38,9 @@ def _staged_tokens(con: duckdb.DuckDBPyConnection, table: str = "staging.shelter
     return {token for (token,) in con.execute(f"SELECT record_token FROM {table}").fetchall()}  # noqa: S608
 
 
-def _swap_after_hashing(monkeypatch: pytest.MonkeyPatch, genuine: bytes, path: Path,
-                        forged: bytes) -> list[bool]:  # fmt: skip
+def _swap_after_hashing(
+    monkeypatch: pytest.MonkeyPatch, genuine: bytes, path: Path, forged: bytes
+) -> list[bool]:
     """Replace the file at `path` by `forged` right after any code finishes hashing bytes
     equal to `genuine`: the worst moment for a reader that hashes and then reads again.
     Deterministic (no threads, no timing); returns a list that gets an entry when it swapped.
@@ -99,12 +100,19 @@ def _withdrawal(inbox: Path, tokens: list[str], batch_id: str = "agency-a-wd-1")
     data_path = folder / f"{batch_id}.withdrawal.parquet"
     pq.write_table(pa.table({"record_token": pa.array(tokens, pa.string())}), data_path)
     manifest = {
-        "batch_id": batch_id, "kind": "withdrawal", "contract_version": "1",
-        "encoding_version": "pahichan-enc-1", "source_type": "shelter", "agency_id": "agency-a",
-        "key_id": "pk1-0123456789abcdef", "row_count": len(tokens), "rejected_count": 0,
-        "data_file": data_path.name, "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest(),
+        "batch_id": batch_id,
+        "kind": "withdrawal",
+        "contract_version": "1",
+        "encoding_version": "pahichan-enc-1",
+        "source_type": "shelter",
+        "agency_id": "agency-a",
+        "key_id": "pk1-0123456789abcdef",
+        "row_count": len(tokens),
+        "rejected_count": 0,
+        "data_file": data_path.name,
+        "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest(),
         "created_at": "2024-11-02T00:00:00+00:00",
-    }  # fmt: skip
+    }
     signed = sign_manifest(manifest, signing_key_for("agency-a"))
     (folder / f"{batch_id}.manifest.json").write_text(json.dumps(signed), encoding="utf-8")
     return data_path
@@ -152,12 +160,18 @@ def _null_bomb(inbox: Path, *, agency_id: str, rows: int, sign: bool, batch_id: 
                 pa.table({field.name: pa.nulls(count, field.type) for field in schema}, schema)
             )
     manifest = {
-        "batch_id": batch_id, "contract_version": "1", "encoding_version": "pahichan-enc-1",
-        "source_type": "shelter", "agency_id": agency_id, "key_id": "pk1-0123456789abcdef",
-        "row_count": rows, "rejected_count": 0, "data_file": data_path.name,
+        "batch_id": batch_id,
+        "contract_version": "1",
+        "encoding_version": "pahichan-enc-1",
+        "source_type": "shelter",
+        "agency_id": agency_id,
+        "key_id": "pk1-0123456789abcdef",
+        "row_count": rows,
+        "rejected_count": 0,
+        "data_file": data_path.name,
         "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest(),
         "created_at": "2024-11-01T00:00:00+00:00",
-    }  # fmt: skip
+    }
     if sign:
         manifest = sign_manifest(manifest, signing_key_for(agency_id))
     (folder / f"{batch_id}.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -208,8 +222,9 @@ def test_key_of_a_shelter_cannot_file_a_batch_as_ocmc(con, inbox: Path) -> None:
     from pipelines.defs.ingest.agency_keys import register_agency_key
 
     key = signing_key_for("shelter-07").private_key.public_key()
-    register_agency_key(con, agency_id="shelter-07", registered_by="asha",
-                        source_types=["shelter"], public_key=key)  # fmt: skip
+    register_agency_key(
+        con, agency_id="shelter-07", registered_by="asha", source_types=["shelter"], public_key=key
+    )
     write_batch(inbox, source_type="ocmc", agency_id="shelter-07", batch_id="as-ocmc", seed=3)
     write_batch(inbox, source_type="shelter", agency_id="shelter-07", batch_id="as-shelter", seed=4)
 
@@ -228,8 +243,13 @@ def test_registration_without_source_types_is_refused_until_re_registered(con, i
     from pipelines.defs.ingest.agency_keys import register_agency_key
 
     public_key = signing_key_for("shelter-08").private_key.public_key()
-    register_agency_key(con, agency_id="shelter-08", registered_by="asha",
-                        source_types=["shelter"], public_key=public_key)  # fmt: skip
+    register_agency_key(
+        con,
+        agency_id="shelter-08",
+        registered_by="asha",
+        source_types=["shelter"],
+        public_key=public_key,
+    )
     # A registration made before source types were recorded (migrated warehouse).
     con.execute("UPDATE ops.agency_keys SET source_types = NULL WHERE agency_id = 'shelter-08'")
     write_batch(inbox, agency_id="shelter-08", batch_id="legacy", seed=5)
@@ -238,8 +258,13 @@ def test_registration_without_source_types_is_refused_until_re_registered(con, i
     assert "registered before source types were recorded" in outcome.reason
     assert "pahichan agency-key register --agency shelter-08" in outcome.reason
 
-    again = register_agency_key(con, agency_id="shelter-08", registered_by="asha",
-                                source_types=["shelter"], public_key=public_key)  # fmt: skip
+    again = register_agency_key(
+        con,
+        agency_id="shelter-08",
+        registered_by="asha",
+        source_types=["shelter"],
+        public_key=public_key,
+    )
     assert not again.already_active  # the source types changed: recorded and audited
     con.execute("DELETE FROM ops.batches; DELETE FROM ops.rejected_batches")
     assert _load_all(con, inbox)["shelter/shelter-08/legacy.parquet"].status == "accepted"
@@ -268,18 +293,38 @@ def test_look_alike_agency_ids_are_refused_everywhere(
     assert not is_agency_id(agency_id)
     public_key = signing_key_for(agency_id).private_key.public_key()
     with pytest.raises(ValueError, match="agency id"):
-        register_agency_key(con, agency_id=agency_id, registered_by="asha",
-                            source_types=["shelter"], public_key=public_key)  # fmt: skip
+        register_agency_key(
+            con,
+            agency_id=agency_id,
+            registered_by="asha",
+            source_types=["shelter"],
+            public_key=public_key,
+        )
 
     public_path = tmp_path / "look-alike.pub.pem"
     from cryptography.hazmat.primitives import serialization
 
-    public_path.write_bytes(public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))  # fmt: skip
-    result = CliRunner().invoke(agency_key, [
-        "register", "--agency", agency_id, "--public-key", str(public_path), "--by", "asha",
-        "--source-type", "shelter", "--warehouse", str(tmp_path / "w" / "pahichan.duckdb"),
-    ])  # fmt: skip
+    public_path.write_bytes(
+        public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    result = CliRunner().invoke(
+        agency_key,
+        [
+            "register",
+            "--agency",
+            agency_id,
+            "--public-key",
+            str(public_path),
+            "--by",
+            "asha",
+            "--source-type",
+            "shelter",
+            "--warehouse",
+            str(tmp_path / "w" / "pahichan.duckdb"),
+        ],
+    )
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "--agency" in result.output
 
@@ -324,13 +369,26 @@ def test_pahichan_run_on_a_bomb_stays_under_1_5_gb(signed: bool, tmp_path: Path)
         warehouse.parent.mkdir(parents=True)
         with duckdb.connect(str(warehouse)) as con:
             key = signing_key_for("agency-a").private_key.public_key()
-            register_agency_key(con, agency_id="agency-a", registered_by="tests",
-                                source_types=["shelter"], public_key=key)  # fmt: skip
+            register_agency_key(
+                con,
+                agency_id="agency-a",
+                registered_by="tests",
+                source_types=["shelter"],
+                public_key=key,
+            )
     else:
         _null_bomb(inbox, agency_id="nobody", rows=3_000_000, sign=False, batch_id="bomb")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PAHICHAN_")}
-    command = [sys.executable, "-c", "from pipelines.cli import main; main()", "run",
-               "--inbox", str(inbox), "--warehouse", str(warehouse)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-c",
+        "from pipelines.cli import main; main()",
+        "run",
+        "--inbox",
+        str(inbox),
+        "--warehouse",
+        str(warehouse),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     watched = psutil.Process(process.pid)
@@ -347,8 +405,10 @@ def test_pahichan_run_on_a_bomb_stays_under_1_5_gb(signed: bool, tmp_path: Path)
         time.sleep(0.05)
     out, err = process.communicate()
     seconds = time.perf_counter() - started
-    print(f"pahichan run on the {'signed' if signed else 'unsigned'} bomb: peak RSS "
-          f"{peak / 1e6:.0f} MB, {seconds:.1f} s")  # fmt: skip
+    print(
+        f"pahichan run on the {'signed' if signed else 'unsigned'} bomb: peak RSS "
+        f"{peak / 1e6:.0f} MB, {seconds:.1f} s"
+    )
     assert peak < RSS_LIMIT, f"peak RSS {peak / 1e6:.0f} MB"
     assert process.returncode == 0, err.decode()[-2000:]
     assert "1 rejected" in out.decode()
@@ -401,16 +461,18 @@ def test_oversized_or_overlong_batches_are_rejected_before_decoding(con, inbox: 
 
     write_batch(inbox, batch_id="big", count=30, seed=13)
     small = IngestLimits(max_batch_bytes=2_000)
-    outcome = load_batch(con, find_batches(inbox)[0], configured_key_id=None, run_id="t",
-                         limits=small)  # fmt: skip
+    outcome = load_batch(
+        con, find_batches(inbox)[0], configured_key_id=None, run_id="t", limits=small
+    )
     assert outcome.status == "rejected"
     assert outcome.inspection.failed_checks == ["batch_is_within_limits"]
     assert "PAHICHAN_MAX_BATCH_BYTES" in outcome.reason and "split the export" in outcome.reason
     assert outcome.inspection.table is None
 
     few_rows = IngestLimits(max_batch_rows=10)
-    outcome = load_batch(con, find_batches(inbox)[0], configured_key_id=None, run_id="t",
-                         limits=few_rows)  # fmt: skip
+    outcome = load_batch(
+        con, find_batches(inbox)[0], configured_key_id=None, run_id="t", limits=few_rows
+    )
     assert outcome.inspection.failed_checks == ["batch_is_within_limits"]
     assert "announces 30 rows" in outcome.reason and "PAHICHAN_MAX_BATCH_ROWS" in outcome.reason
     (reason,) = con.execute(
@@ -423,10 +485,14 @@ def test_limits_come_from_pahichan_settings() -> None:
     from pipelines.defs.ingest.limits import DEFAULT_LIMITS
     from pipelines.resources import resources_from_env
 
-    settings = resources_from_env({"PAHICHAN_MAX_BATCH_BYTES": "1_000_000",
-                                   "PAHICHAN_MAX_BATCH_ROWS": "5000",
-                                   "PAHICHAN_MAX_QUARANTINE_ROWS": "50",
-                                   "PAHICHAN_MAX_QUARANTINE_SHARE": "0.2"})["settings"]  # fmt: skip
+    settings = resources_from_env(
+        {
+            "PAHICHAN_MAX_BATCH_BYTES": "1_000_000",
+            "PAHICHAN_MAX_BATCH_ROWS": "5000",
+            "PAHICHAN_MAX_QUARANTINE_ROWS": "50",
+            "PAHICHAN_MAX_QUARANTINE_SHARE": "0.2",
+        }
+    )["settings"]
     limits = settings.ingest_limits()
     assert (limits.max_batch_bytes, limits.max_batch_rows) == (1_000_000, 5000)
     assert (limits.max_quarantine_rows, limits.max_quarantine_share) == (50, 0.2)

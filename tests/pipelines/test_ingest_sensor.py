@@ -79,9 +79,10 @@ def test_run_for_an_already_loaded_batch_is_skipped_not_failed(resources, inbox:
     assert second.success, [e.message for e in second.all_events if e.is_failure]
     assert second.get_asset_materialization_events() == []
     (observation,) = second.get_asset_observation_events()
-    assert observation.asset_observation_data.asset_observation.metadata[
-        "skipped"
-    ].value == "already accepted"
+    assert (
+        observation.asset_observation_data.asset_observation.metadata["skipped"].value
+        == "already accepted"
+    )
 
 
 def test_sensor_does_not_request_batches_the_cli_loaded_on_its_instance(

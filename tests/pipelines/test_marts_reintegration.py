@@ -22,10 +22,12 @@ def con():
 
 def _mart(con, table, **where):
     clauses = " AND ".join(f"{k} = ?" for k in where)
-    return dict(con.execute(
-        f"SELECT period, value FROM marts.{table} WHERE {clauses}",  # noqa: S608 - test names
-        list(where.values()),
-    ).fetchall())
+    return dict(
+        con.execute(
+            f"SELECT period, value FROM marts.{table} WHERE {clauses}",  # noqa: S608 - test names
+            list(where.values()),
+        ).fetchall()
+    )
 
 
 def test_survivors_scored_and_mean_use_the_latest_visit_per_year(con):
@@ -37,8 +39,13 @@ def test_survivors_scored_and_mean_use_the_latest_visit_per_year(con):
     assert len(latest) > 5
     counts = latest.groupby("y").size().to_dict()
     means = (latest.groupby("y")["composite_score"].mean() * 100).round().astype(int).to_dict()
-    where = {"period_type": "year", "geo_code": "NP", "dimension": "all", "category": "all",
-             "score_dimension": "composite"}
+    where = {
+        "period_type": "year",
+        "geo_code": "NP",
+        "dimension": "all",
+        "category": "all",
+        "score_dimension": "composite",
+    }
     assert _mart(con, "reintegration_statistics", measure="survivors_scored", **where) == counts
     assert _mart(con, "reintegration_statistics", measure="mean_score_pct", **where) == means
 
@@ -65,8 +72,13 @@ def test_categories_add_up_to_all(con):
     ).fetchall()
     assert bad == []
     # Published by sex only (the other breakdowns were nearly all hidden cells).
-    assert con.execute("SELECT count(DISTINCT category) FROM marts.reintegration_statistics "
-                       "WHERE dimension = 'sex'").fetchone()[0] >= 2
+    assert (
+        con.execute(
+            "SELECT count(DISTINCT category) FROM marts.reintegration_statistics "
+            "WHERE dimension = 'sex'"
+        ).fetchone()[0]
+        >= 2
+    )
 
 
 def test_followup_coverage_matches_core(con):
@@ -79,7 +91,23 @@ def test_followup_coverage_matches_core(con):
     first = {y: n for y, n, _ in direct}
     within = {y: k for y, _, k in direct if k}
     assert any(within.values())
-    assert _mart(con, "followup_coverage", period_type="year", geo_code="NP",
-                 measure="survivors_first_contact") == first
-    assert _mart(con, "followup_coverage", period_type="year", geo_code="NP",
-                 measure="followed_within_6m") == within
+    assert (
+        _mart(
+            con,
+            "followup_coverage",
+            period_type="year",
+            geo_code="NP",
+            measure="survivors_first_contact",
+        )
+        == first
+    )
+    assert (
+        _mart(
+            con,
+            "followup_coverage",
+            period_type="year",
+            geo_code="NP",
+            measure="followed_within_6m",
+        )
+        == within
+    )

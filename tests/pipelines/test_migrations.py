@@ -56,10 +56,14 @@ def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Every table with its columns in order."""
     out = {}
     for schema, table in _tables(con):
-        out[f"{schema}.{table}"] = [r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
-            [schema, table]).fetchall()]  # fmt: skip
+        out[f"{schema}.{table}"] = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                [schema, table],
+            ).fetchall()
+        ]
     return out
 
 
@@ -70,10 +74,13 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> lis
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> set[tuple]:
-    return set(con.execute(
-        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND list_contains(?, schema_name)",
-        [list(schemas)]).fetchall())  # fmt: skip
+    return set(
+        con.execute(
+            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND list_contains(?, schema_name)",
+            [list(schemas)],
+        ).fetchall()
+    )
 
 
 def test_previous_release_upgrades_without_losing_a_row(previous_warehouse: Path):
@@ -233,8 +240,10 @@ def test_migration_files_are_numbered_without_gaps(tmp_path: Path):
 def test_a_warehouse_newer_than_the_code_is_refused():
     con = duckdb.connect()
     migrate(con)
-    con.execute("INSERT INTO ops.schema_version VALUES (?, 'from_the_future', now())",
-                [latest_version() + 1])  # fmt: skip
+    con.execute(
+        "INSERT INTO ops.schema_version VALUES (?, 'from_the_future', now())",
+        [latest_version() + 1],
+    )
     with pytest.raises(MigrationError, match="newer than this code"):
         migrate(con)
 

@@ -49,17 +49,26 @@ def test_no_token_bloom_filter_or_record_token(published, file):
 def test_public_has_the_section_4_tables(published):
     _, folder, _ = published
     assert set(_tables(folder / "public.duckdb")) == {
-        "survivor_statistics", "service_statistics", "referral_statistics",
-        "quality_statistics", "quarantine_reasons", "reintegration_statistics",
-        "followup_coverage", "geography", "publication", "published_grid"}
+        "survivor_statistics",
+        "service_statistics",
+        "referral_statistics",
+        "quality_statistics",
+        "quarantine_reasons",
+        "reintegration_statistics",
+        "followup_coverage",
+        "geography",
+        "publication",
+        "published_grid",
+    }
 
 
 def test_no_published_count_below_threshold(published):
     _, folder, _ = published
     for name, frame in _tables(folder / "public.duckdb").items():
         if "value" in frame and name != "geography":
-            counts = frame[frame.get("measure", pd.Series("", index=frame.index))
-                           != "mean_score_pct"]
+            counts = frame[
+                frame.get("measure", pd.Series("", index=frame.index)) != "mean_score_pct"
+            ]
             values = counts["value"].dropna()
             assert not ((values >= 1) & (values < THRESHOLD)).any(), name
             assert (frame["value"].isna() == frame["is_suppressed"]).all()
@@ -67,9 +76,16 @@ def test_no_published_count_below_threshold(published):
 
 # followup_coverage is published for the nation and provinces by year only: this fixture
 # has no cell of it to hide (the joint attack tests cover it with the other tables).
-@pytest.mark.parametrize("kind", ["survivor_statistics", "service_statistics",
-                                  "referral_statistics", "quality_statistics",
-                                  "reintegration_statistics"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "survivor_statistics",
+        "service_statistics",
+        "referral_statistics",
+        "quality_statistics",
+        "reintegration_statistics",
+    ],
+)
 def test_auditor_recovers_nothing(published, kind):
     con, folder, _ = published
     public = _tables(folder / "public.duckdb")[kind]
@@ -106,7 +122,8 @@ def test_crash_mid_publish_keeps_previous_file(published, tmp_path, monkeypatch)
         publish_build.publish(con, tmp_path, THRESHOLD, run_id="bad")
     assert (tmp_path / "public.duckdb").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] and not any(
-        p.name.endswith(".tmp") for p in tmp_path.iterdir())
+        p.name.endswith(".tmp") for p in tmp_path.iterdir()
+    )
     rows = con.execute("SELECT run_id FROM ops.publications").fetchall()
     assert ("bad",) not in rows
 
@@ -117,11 +134,13 @@ def test_analyst_file_has_ctdc_view(published):
         survivors = reader.execute("SELECT count(*) FROM survivors").fetchone()[0]
         view = reader.execute("SELECT * FROM ctdc_survivors").df()
         first_years = reader.execute(
-            "SELECT left(first_contact_period, 4) FROM survivors ORDER BY survivor_id").fetchall()
+            "SELECT left(first_contact_period, 4) FROM survivors ORDER BY survivor_id"
+        ).fetchall()
     assert len(view) == survivors > 0
     # The view reads the file's own (coarsened, partly suppressed) periods.
     assert [None if pd.isna(y) else str(y) for y in view["yearOfRegistration"]] == [
-        y[0] for y in first_years]
+        y[0] for y in first_years
+    ]
 
 
 def test_means_only_where_their_count_is_published(published):

@@ -201,11 +201,13 @@ def test_pahichan_run_processes_pending_batches_once(
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in readers} == before
     con = duckdb.connect(str(warehouse_path), read_only=True)
     assert con.execute("SELECT count(*) FROM linkage.records").fetchone()[0] == 44
-    assert con.execute("SELECT count(*) FROM ops.batches WHERE linked_at IS NULL AND "
-                       "status = 'accepted'").fetchone()[0] == 0  # fmt: skip
-    assert [r[0] for r in con.execute("SELECT status FROM ops.runs").fetchall()] == [
-        "succeeded"
-    ]
+    assert (
+        con.execute(
+            "SELECT count(*) FROM ops.batches WHERE linked_at IS NULL AND status = 'accepted'"
+        ).fetchone()[0]
+        == 0
+    )
+    assert [r[0] for r in con.execute("SELECT status FROM ops.runs").fetchall()] == ["succeeded"]
     con.close()
 
     # Anything new (here a batch) makes the next run load, link and publish again.

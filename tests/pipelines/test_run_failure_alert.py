@@ -66,8 +66,9 @@ def test_failed_run_is_alerted_to_file_and_webhook(resources, tmp_path: Path) ->
 
 def test_an_unreachable_webhook_does_not_lose_the_file_alert(tmp_path: Path) -> None:
     alerts = AlertSinkResource(
-        file=str(tmp_path / "alerts.jsonl"), webhook_url="http://127.0.0.1:9/none",
+        file=str(tmp_path / "alerts.jsonl"),
+        webhook_url="http://127.0.0.1:9/none",
         timeout_seconds=2,
-    )  # fmt: skip
+    )
     assert alerts.send({"kind": "run_failure", "job": "j"}) == [str(tmp_path / "alerts.jsonl")]
     assert json.loads((tmp_path / "alerts.jsonl").read_text())["job"] == "j"

@@ -35,9 +35,12 @@ def _holder(warehouse: Path, seconds: float = 60) -> subprocess.Popen:
         f"    time.sleep({seconds})\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+    )
     assert process.stdout is not None and process.stdout.readline().strip() == "held"
     return process
 
@@ -150,10 +153,13 @@ def test_a_dagster_run_that_cannot_get_the_warehouse_fails_with_the_message(
 
     result = dg.materialize(
         [writes],
-        resources={"warehouse": WarehouseResource(
-            path=str(tmp_path / "w" / "pahichan.duckdb"), lock_timeout=0.5)},
+        resources={
+            "warehouse": WarehouseResource(
+                path=str(tmp_path / "w" / "pahichan.duckdb"), lock_timeout=0.5
+            )
+        },
         raise_on_error=False,
-    )  # fmt: skip
+    )
     assert not result.success
     # The resource's error (with its cause, WarehouseBusy) is in the failure events' data.
     assert "is in use by another run (pahichan run" in repr(result.all_events)

@@ -50,9 +50,13 @@ def _rows_by_name(con: duckdb.DuckDBPyConnection, layer: str) -> dict[str, list[
     """Every table of the layer with its columns in name order, rows sorted."""
     out = {}
     for table in BUILD_TABLES[layer]:
-        columns = sorted(name for (name,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-            [layer, table]).fetchall())  # fmt: skip
+        columns = sorted(
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+                [layer, table],
+            ).fetchall()
+        )
         select = ", ".join(f'"{c}"' for c in columns)
         # Names from the catalogue and the build's fixed table list.
         out[table] = con.execute(
@@ -113,12 +117,16 @@ def test_models_fill_every_column_whatever_the_ddl_column_order(
 
     first_columns = built.execute(
         "SELECT table_name, first(column_name ORDER BY column_index) FROM duckdb_columns() "
-        "WHERE schema_name = ? GROUP BY ALL", [layer]).fetchall()  # fmt: skip
+        "WHERE schema_name = ? GROUP BY ALL",
+        [layer],
+    ).fetchall()
     normal = duckdb.connect()
     normal.execute(DDL[layer].read_text(encoding="utf-8"))
     last_columns = normal.execute(
         "SELECT table_name, last(column_name ORDER BY column_index) FROM duckdb_columns() "
-        "WHERE schema_name = ? GROUP BY ALL", [layer]).fetchall()  # fmt: skip
+        "WHERE schema_name = ? GROUP BY ALL",
+        [layer],
+    ).fetchall()
     assert sorted(first_columns) == sorted(last_columns), "the DDL's columns were reversed"
     assert _rows_by_name(built, layer) == expected
     monkeypatch.undo()
@@ -144,9 +152,14 @@ def test_each_model_names_every_column_of_its_table(layer, built, monkeypatch):
             warehouse_models.execute_sql(con, probe, parameters)
             made = {r[0] for r in con.execute("DESCRIBE model_probe").fetchall()}
             con.execute("DROP TABLE model_probe")
-            table = {r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
-                "AND table_name = ?", [model_layer, name]).fetchall()}  # fmt: skip
+            table = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                    "AND table_name = ?",
+                    [model_layer, name],
+                ).fetchall()
+            }
             seen[name] = (made, table)
         run_model(con, model_layer, name, parameters)
 
@@ -163,9 +176,14 @@ def test_reverse_columns_keeps_every_column(tmp_path: Path):
     con.execute(reverse_columns(text))
     reversed_columns = con.execute(
         "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = 'core' ORDER BY ALL").fetchall()  # fmt: skip
+        "WHERE schema_name = 'core' ORDER BY ALL"
+    ).fetchall()
     con.execute("DROP SCHEMA core CASCADE")
     con.execute(text)
-    assert con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = 'core' ORDER BY ALL").fetchall() == reversed_columns  # fmt: skip
+    assert (
+        con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'core' ORDER BY ALL"
+        ).fetchall()
+        == reversed_columns
+    )

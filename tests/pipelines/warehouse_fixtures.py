@@ -27,13 +27,42 @@ SOURCES = ("shelter", "ocmc", "migration")
 # The staging columns the fixture fills, in the order of its rows (inserts name them, so the
 # staging DDL may grow, e.g. by the follow-up indicator columns, without breaking this).
 ROW_COLUMNS = (
-    "record_token", "record_kind", "source_row", "given_name_bf", "family_name_bf",
-    "father_name_bf", "full_name_bf", "given_name_key", "family_name_key", "full_name_key",
-    "birth_year_token", "birth_year_pm1_tokens", "birth_year_pm2_tokens", "birth_date_token",
-    "sex_token", "district_token", "citizenship_token", "passport_token", "phone_token",
-    "sex", "age_band", "birth_precision", "province_code", "district_code", "local_level_code",
-    "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
-    "referred_from", "referred_to", "batch_id", "agency_id", "source_type", "loaded_at",
+    "record_token",
+    "record_kind",
+    "source_row",
+    "given_name_bf",
+    "family_name_bf",
+    "father_name_bf",
+    "full_name_bf",
+    "given_name_key",
+    "family_name_key",
+    "full_name_key",
+    "birth_year_token",
+    "birth_year_pm1_tokens",
+    "birth_year_pm2_tokens",
+    "birth_date_token",
+    "sex_token",
+    "district_token",
+    "citizenship_token",
+    "passport_token",
+    "phone_token",
+    "sex",
+    "age_band",
+    "birth_precision",
+    "province_code",
+    "district_code",
+    "local_level_code",
+    "caste_ethnicity",
+    "contact_date",
+    "exploitation_type",
+    "destination_country",
+    "services",
+    "referred_from",
+    "referred_to",
+    "batch_id",
+    "agency_id",
+    "source_type",
+    "loaded_at",
 )
 EXPLOITATION = ("forced_labour", "sexual_exploitation", "servitude", "forced_marriage")
 DESTINATIONS = ("IN", "AE", "MY", "QA", "NP")
@@ -66,9 +95,13 @@ def _hex(rng: random.Random, n: int) -> str:
 
 
 def _staging_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'staging' "
-        "AND table_name = 'shelter' AND database_name = current_database()").fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'staging' "
+            "AND table_name = 'shelter' AND database_name = current_database()"
+        ).fetchall()
+    }
 
 
 def build_warehouse(
@@ -130,23 +163,49 @@ def build_warehouse(
             secrets.batch_ids.add(batch_id)
             unknown_place = rng.random() < 0.05
             services = rng.sample(sorted(SERVICES), rng.randrange(0, 4))
-            referred_to = rng.choices([None, "shelter", "ocmc", "migration", "police"],
-                                      [60, 15, 10, 10, 5])[0]
-            rows[source].append((
-                record_token, "episode", len(rows[source]) + 1,
-                rng.randbytes(128), None, None, rng.randbytes(128),
-                token, None, None, None, [], [], None, None, None, None, None, None,
-                sex, band, "age",
-                None if unknown_place else district.province_code,
-                None if unknown_place else district.code,
-                None if unknown_place or rng.random() < 0.2 else local,
-                None, date,
-                rng.choice(EXPLOITATION) if rng.random() > 0.05 else None,
-                rng.choice(DESTINATIONS),
-                services, rng.choice([None, None, "police"]), referred_to,
-                batch_id, agency, source,
-                dt.datetime(date.year, date.month, date.day, 12, tzinfo=dt.UTC),
-            ))
+            referred_to = rng.choices(
+                [None, "shelter", "ocmc", "migration", "police"], [60, 15, 10, 10, 5]
+            )[0]
+            rows[source].append(
+                (
+                    record_token,
+                    "episode",
+                    len(rows[source]) + 1,
+                    rng.randbytes(128),
+                    None,
+                    None,
+                    rng.randbytes(128),
+                    token,
+                    None,
+                    None,
+                    None,
+                    [],
+                    [],
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    sex,
+                    band,
+                    "age",
+                    None if unknown_place else district.province_code,
+                    None if unknown_place else district.code,
+                    None if unknown_place or rng.random() < 0.2 else local,
+                    None,
+                    date,
+                    rng.choice(EXPLOITATION) if rng.random() > 0.05 else None,
+                    rng.choice(DESTINATIONS),
+                    services,
+                    rng.choice([None, None, "police"]),
+                    referred_to,
+                    batch_id,
+                    agency,
+                    source,
+                    dt.datetime(date.year, date.month, date.day, 12, tzinfo=dt.UTC),
+                )
+            )
             memberships.append((record_token, survivor_id))
         if followups and rng.random() < 0.35:
             for _ in range(rng.choice([1, 1, 2])):
@@ -159,18 +218,40 @@ def build_warehouse(
                 record_token = _hex(rng, 32)
                 secrets.record_tokens.add(record_token)
                 answers = {
-                    indicator.code: None if rng.random() < 0.15 else str(
-                        rng.choice(config.scales[indicator.scale]).value)
+                    indicator.code: None
+                    if rng.random() < 0.15
+                    else str(rng.choice(config.scales[indicator.scale]).value)
                     for indicator in config.indicators
                 }
-                followup_rows[source].append((
-                    record_token, "followup", 100_000 + len(followup_rows[source]) + 1,
-                    *[None] * 8, [], [], *[None] * 6,
-                    sex, band, "age", district.province_code, district.code, local, None,
-                    visit, None, None, [], None, None, batches[batch_key], agency, source,
-                    dt.datetime(visit.year, visit.month, visit.day, 12, tzinfo=dt.UTC),
-                    answers,
-                ))
+                followup_rows[source].append(
+                    (
+                        record_token,
+                        "followup",
+                        100_000 + len(followup_rows[source]) + 1,
+                        *[None] * 8,
+                        [],
+                        [],
+                        *[None] * 6,
+                        sex,
+                        band,
+                        "age",
+                        district.province_code,
+                        district.code,
+                        local,
+                        None,
+                        visit,
+                        None,
+                        None,
+                        [],
+                        None,
+                        None,
+                        batches[batch_key],
+                        agency,
+                        source,
+                        dt.datetime(visit.year, visit.month, visit.day, 12, tzinfo=dt.UTC),
+                        answers,
+                    )
+                )
                 memberships.append((record_token, survivor_id))
     codes = list(config.codes)
     if followups and not set(codes) <= _staging_columns(con):
@@ -209,8 +290,9 @@ def build_warehouse(
     for tokens in by_survivor.values():
         for left, right in itertools.pairwise(tokens):
             decision = "auto_link" if rng.random() < 0.8 else "review"
-            pairs.append((left, right, 12.0, 0.99, decision, "m-1",
-                          dt.datetime(2024, 6, 1, tzinfo=dt.UTC)))
+            pairs.append(
+                (left, right, 12.0, 0.99, decision, "m-1", dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+            )
     con.executemany("INSERT INTO linkage.pairs VALUES (?, ?, ?, ?, ?, ?, ?)", pairs)
     batch_rows = []
     for (source, agency, _), batch_id in sorted(batches.items()):
@@ -219,22 +301,55 @@ def build_warehouse(
             [batch_id],
         ).fetchone()
         quarantined = rng.randrange(0, 3)
-        batch_rows.append((batch_id, f"{source}/{agency}/{batch_id}.parquet", _hex(rng, 64),
-                           source, agency, n[0] + quarantined, n[0], quarantined,
-                           "accepted", None, n[1]))
+        batch_rows.append(
+            (
+                batch_id,
+                f"{source}/{agency}/{batch_id}.parquet",
+                _hex(rng, 64),
+                source,
+                agency,
+                n[0] + quarantined,
+                n[0],
+                quarantined,
+                "accepted",
+                None,
+                n[1],
+            )
+        )
         for row in range(quarantined):
             con.execute(
                 "INSERT INTO ops.quarantine (batch_id, source_type, agency_id, row_number, "
-                "source_row, record_token, \"column\", rule, expectation, reason, "
+                'source_row, record_token, "column", rule, expectation, reason, '
                 "quarantined_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'contact_date', ?, "
                 "'expect_column_values_to_not_be_null', 'contact date missing', ?)",
-                [batch_id, source, agency, 900 + row, 900 + row, _hex(rng, 32),
-                 rng.choice(["contact_date_present", "sex_in_vocabulary"]), n[1]],
+                [
+                    batch_id,
+                    source,
+                    agency,
+                    900 + row,
+                    900 + row,
+                    _hex(rng, 32),
+                    rng.choice(["contact_date_present", "sex_in_vocabulary"]),
+                    n[1],
+                ],
             )
     rejected_at = dt.datetime(2024, 3, 5, tzinfo=dt.UTC)
-    batch_rows.append(("b-rejected-1", "ocmc/ocmc-1/b-rejected-1.parquet", _hex(rng, 64),
-                       "ocmc", "ocmc-1", 40, 0, 0, "rejected", "wrong key id", rejected_at))
+    batch_rows.append(
+        (
+            "b-rejected-1",
+            "ocmc/ocmc-1/b-rejected-1.parquet",
+            _hex(rng, 64),
+            "ocmc",
+            "ocmc-1",
+            40,
+            0,
+            0,
+            "rejected",
+            "wrong key id",
+            rejected_at,
+        )
+    )
     con.executemany(
         "INSERT INTO ops.batches (batch_id, inbox_path, sha256, source_type, agency_id, "
         "row_count, rows_loaded, rows_quarantined, status, reason, received_at, loaded_at) "

@@ -42,9 +42,15 @@ from scipy.sparse.csgraph import connected_components
 
 NOT_KEYS = {"value", "is_suppressed", "suppression", "period_start", "geo_level", "service_tier"}
 EVENT_MEASURES = {
-    "records", "new_survivors", "services_given", "referrals", "referrals_confirmed",
-    "survivors_first_contact", "followed_within_6m", "followed_within_12m",
-}  # fmt: skip
+    "records",
+    "new_survivors",
+    "services_given",
+    "referrals",
+    "referrals_confirmed",
+    "survivors_first_contact",
+    "followed_within_6m",
+    "followed_within_12m",
+}
 UNIQUE_MEASURES = {"survivors", "returning_survivors", "survivors_served"}
 BANDS = ("score_band_0_25", "score_band_25_50", "score_band_50_75", "score_band_75_100")
 
@@ -94,12 +100,14 @@ class Attacker:
         for name, frame in self.tables.items():
             keys = [c for c in frame.columns if c not in NOT_KEYS]
             self.keys[name] = keys
-            frame = frame[frame.get("measure", pd.Series("", index=frame.index))
-                          != "mean_score_pct"]
+            frame = frame[
+                frame.get("measure", pd.Series("", index=frame.index)) != "mean_score_pct"
+            ]
             self.index[name] = {
                 tuple(str(v) for v in row): i
-                for i, row in zip(frame.index, frame[keys].itertuples(index=False, name=None),
-                                  strict=True)
+                for i, row in zip(
+                    frame.index, frame[keys].itertuples(index=False, name=None), strict=True
+                )
             }
             for i in frame.index[frame["value"].isna()]:
                 self.var_of[(name, int(i))] = len(self.variables)
@@ -179,11 +187,12 @@ class Attacker:
         for row in rows:
             parent = self.parents.get(row["geo_code"])
             if parent is not None:
-                children[self._key(name, {**row, "geo_code": parent})].append(
-                    self._key(name, row))
+                children[self._key(name, {**row, "geo_code": parent})].append(self._key(name, row))
         for parent_key, kids in sorted(children.items()):
-            self.equal([(1.0, name, parent_key), *[(-1.0, name, k) for k in kids]],
-                       slack=(name, parent_key) not in self.closed)
+            self.equal(
+                [(1.0, name, parent_key), *[(-1.0, name, k) for k in kids]],
+                slack=(name, parent_key) not in self.closed,
+            )
 
     def _categories(self, name: str, rows: list[dict]) -> None:
         groups: dict[tuple, list[tuple]] = defaultdict(list)
@@ -200,8 +209,7 @@ class Attacker:
         for row in rows:
             parent = _period_parent(row["period_type"], row["period"])
             if parent is not None:
-                parent_key = self._key(name, {**row, "period_type": parent[0],
-                                              "period": parent[1]})
+                parent_key = self._key(name, {**row, "period_type": parent[0], "period": parent[1]})
                 children[(parent_key, row["measure"])].append(self._key(name, row))
             if row["period_type"] in ("year", "bs_fiscal_year"):
                 rest = self._key(name, {**row, "period_type": "", "period": ""})
@@ -216,11 +224,22 @@ class Attacker:
         for rest, systems in sorted(tops.items()):
             measure = rest[self.keys[name].index("measure")]
             if measure in EVENT_MEASURES and len(systems) == 2:
-                self.equal([*[(1.0, name, k) for k in systems["year"]],
-                            *[(-1.0, name, k) for k in systems["bs_fiscal_year"]]])
+                self.equal(
+                    [
+                        *[(1.0, name, k) for k in systems["year"]],
+                        *[(-1.0, name, k) for k in systems["bs_fiscal_year"]],
+                    ]
+                )
 
-    def _parts(self, name: str, rows: list[dict], total: str, parts: tuple[str, ...],
-               exact: bool, column: str = "measure") -> None:
+    def _parts(
+        self,
+        name: str,
+        rows: list[dict],
+        total: str,
+        parts: tuple[str, ...],
+        exact: bool,
+        column: str = "measure",
+    ) -> None:
         for row in rows:
             if row[column] == total:
                 terms = [(1.0, name, self._key(name, row))]
@@ -229,19 +248,36 @@ class Attacker:
 
     def _quality(self, rows: list[dict]) -> None:
         name = "quality_statistics"
-        self._parts(name, rows, "batches_received", ("batches_accepted", "batches_rejected"),
-                    exact=True, column="metric")
-        self._parts(name, rows, "rows_received", ("rows_loaded", "rows_quarantined"),
-                    exact=False, column="metric")
+        self._parts(
+            name,
+            rows,
+            "batches_received",
+            ("batches_accepted", "batches_rejected"),
+            exact=True,
+            column="metric",
+        )
+        self._parts(
+            name,
+            rows,
+            "rows_received",
+            ("rows_loaded", "rows_quarantined"),
+            exact=False,
+            column="metric",
+        )
 
     def _orderings(self) -> None:
         pairs = {
-            "survivor_statistics": [("survivors", "records"), ("new_survivors", "survivors"),
-                                    ("returning_survivors", "survivors")],
+            "survivor_statistics": [
+                ("survivors", "records"),
+                ("new_survivors", "survivors"),
+                ("returning_survivors", "survivors"),
+            ],
             "referral_statistics": [("referrals_confirmed", "referrals")],
             "service_statistics": [("survivors_served", "services_given")],
-            "followup_coverage": [("followed_within_6m", "followed_within_12m"),
-                                  ("followed_within_12m", "survivors_first_contact")],
+            "followup_coverage": [
+                ("followed_within_6m", "followed_within_12m"),
+                ("followed_within_12m", "survivors_first_contact"),
+            ],
         }
         for name, orderings in pairs.items():
             if name not in self.tables:
@@ -252,16 +288,24 @@ class Attacker:
                         continue
                     if small == "returning_survivors" and row["dimension"] not in ("all", "sex"):
                         continue
-                    self.at_most([(name, self._key(name, row))],
-                                 [(name, self._key(name, {**row, "measure": large}))])
+                    self.at_most(
+                        [(name, self._key(name, row))],
+                        [(name, self._key(name, {**row, "measure": large}))],
+                    )
         if "service_statistics" in self.tables and "survivor_statistics" in self.tables:
             for row in self._rows("service_statistics"):
-                other = {"period_type": row["period_type"], "period": row["period"],
-                         "geo_code": row["geo_code"], "dimension": "all", "category": "all",
-                         "measure": "survivors" if row["measure"] == "survivors_served"
-                         else "records"}
-                self.at_most([("service_statistics", self._key("service_statistics", row))],
-                             [("survivor_statistics", self._key("survivor_statistics", other))])
+                other = {
+                    "period_type": row["period_type"],
+                    "period": row["period"],
+                    "geo_code": row["geo_code"],
+                    "dimension": "all",
+                    "category": "all",
+                    "measure": "survivors" if row["measure"] == "survivors_served" else "records",
+                }
+                self.at_most(
+                    [("service_statistics", self._key("service_statistics", row))],
+                    [("survivor_statistics", self._key("survivor_statistics", other))],
+                )
 
     def _same_counts(self) -> None:
         if "survivor_statistics" not in self.tables:
@@ -271,18 +315,33 @@ class Attacker:
         if "followup_coverage" in self.tables:
             for row in self._rows("followup_coverage"):
                 if row["measure"] == "survivors_first_contact":
-                    other = {**row, "dimension": "all", "category": "all",
-                             "measure": "new_survivors"}
-                    self.equal([(1.0, "followup_coverage", self._key("followup_coverage", row)),
-                                (-1.0, survivors, self._key(survivors, other))])
+                    other = {
+                        **row,
+                        "dimension": "all",
+                        "category": "all",
+                        "measure": "new_survivors",
+                    }
+                    self.equal(
+                        [
+                            (1.0, "followup_coverage", self._key("followup_coverage", row)),
+                            (-1.0, survivors, self._key(survivors, other)),
+                        ]
+                    )
         first: dict[str, str] = {}
         for row in rows:
             first[row["period_type"]] = min(first.get(row["period_type"], "~"), row["period"])
         for row in rows:
             if row["measure"] == "survivors" and row["period"] == first[row["period_type"]]:
-                self.equal([(1.0, survivors, self._key(survivors, row)),
-                            (-1.0, survivors, self._key(survivors,
-                                                        {**row, "measure": "new_survivors"}))])
+                self.equal(
+                    [
+                        (1.0, survivors, self._key(survivors, row)),
+                        (
+                            -1.0,
+                            survivors,
+                            self._key(survivors, {**row, "measure": "new_survivors"}),
+                        ),
+                    ]
+                )
 
     # -- the attack --------------------------------------------------------------------
     def _matrices(self):
@@ -325,11 +384,13 @@ class Attacker:
                     c = np.zeros(len(members))
                     c[position[v]] = sign
                     result = linprog(
-                        c, A_ub=sub_ub if len(ub_rows) else None,
+                        c,
+                        A_ub=sub_ub if len(ub_rows) else None,
                         b_ub=b_ub[ub_rows] if len(ub_rows) else None,
                         A_eq=sub_eq if len(eq_rows) else None,
                         b_eq=b_eq[eq_rows] if len(eq_rows) else None,
-                        bounds=(0, None), method="highs",
+                        bounds=(0, None),
+                        method="highs",
                     )
                     if result.status == 3:  # unbounded above
                         bounds.append(np.inf)
@@ -350,14 +411,16 @@ def closed_geo_sums(truth: dict[str, pd.DataFrame], parents: dict[str, str]) -> 
             continue
         frame = frame[frame.get("measure", pd.Series("", index=frame.index)) != "mean_score_pct"]
         keys = [c for c in frame.columns if c not in NOT_KEYS]
-        values = {tuple(str(v) for v in row[:-1]): row[-1]
-                  for row in frame[[*keys, "value"]].itertuples(index=False, name=None)}
+        values = {
+            tuple(str(v) for v in row[:-1]): row[-1]
+            for row in frame[[*keys, "value"]].itertuples(index=False, name=None)
+        }
         sums: dict[tuple, float] = defaultdict(float)
         geo = keys.index("geo_code")
         for key, value in values.items():
             parent = parents.get(key[geo])
             if parent is not None:
-                sums[(*key[:geo], parent, *key[geo + 1:])] += value
+                sums[(*key[:geo], parent, *key[geo + 1 :])] += value
         for key, total in values.items():
             if sums.get(key, 0) == total:
                 closed.add((name, key))

@@ -33,10 +33,20 @@ WAREHOUSE_KEY = "5f" * 32
 SECRET = bytes(range(40, 72))
 FILTER_COLUMNS = ("given_name_bf", "family_name_bf", "father_name_bf", "full_name_bf")
 TOKEN_COLUMNS = (
-    "record_token", "given_name_key", "family_name_key", "full_name_key", "name_set_key",
-    "birth_year_token", "birth_date_token", "sex_token", "district_token", "ward_token",
-    "citizenship_token", "passport_token", "phone_token",
-)  # fmt: skip
+    "record_token",
+    "given_name_key",
+    "family_name_key",
+    "full_name_key",
+    "name_set_key",
+    "birth_year_token",
+    "birth_date_token",
+    "sex_token",
+    "district_token",
+    "ward_token",
+    "citizenship_token",
+    "passport_token",
+    "phone_token",
+)
 TOKEN_LIST_COLUMNS = ("citizenship_edit_tokens", "passport_edit_tokens")
 
 
@@ -70,8 +80,14 @@ def _train_model_json() -> str:
     second = [record(p, f"b{p['person_id']}", rng) for p in persons if p["person_id"] % 2 == 0]
     con = duckdb.connect()
     for batch_id, records in (("t1", first), ("t2", second)):
-        lm.add_records(con, encode_records(records), batch_id=batch_id, source_type="shelter",
-                       agency_id="T", key_id="training")  # fmt: skip
+        lm.add_records(
+            con,
+            encode_records(records),
+            batch_id=batch_id,
+            source_type="shelter",
+            agency_id="T",
+            key_id="training",
+        )
     model = lm.train_model(con)
     con.close()
     return dataclasses.replace(model, key_id=TEST_KEY_ID).to_json()
@@ -109,13 +125,19 @@ def write_inbox(inbox: Path, world: World | None = None, people_count: int = 60)
             row["record_token"] = encoder.record_token(agency_id, clear["record_id"])
             if world is not None:
                 world.persons.setdefault(clear["person_id"], {})[agency_id] = (
-                    clear["record_id"], row["record_token"]
+                    clear["record_id"],
+                    row["record_token"],
                 )
                 world.tokens.update(row[c] for c in TOKEN_COLUMNS if row[c])
                 world.tokens.update(t for c in TOKEN_LIST_COLUMNS for t in row[c] or ())
                 world.filters.update(row[c] for c in FILTER_COLUMNS if row[c])
-        write_batch(inbox, source_type=source_type, agency_id=agency_id,
-                    batch_id=f"{agency_id}-000000000001", rows=rows)  # fmt: skip
+        write_batch(
+            inbox,
+            source_type=source_type,
+            agency_id=agency_id,
+            batch_id=f"{agency_id}-000000000001",
+            rows=rows,
+        )
 
 
 def seed_model(warehouse: Any, model_json: str) -> None:
@@ -141,9 +163,12 @@ def build_world(root: Path, model_json: str) -> World:
     key_file.write_text(WAREHOUSE_KEY + "\n", encoding="ascii")
     warehouse = root / "warehouse" / "pahichan.duckdb"
     resources = resources_from_env(
-        {}, inbox=str(inbox), warehouse=str(warehouse), publish_dir=str(publish_dir),
+        {},
+        inbox=str(inbox),
+        warehouse=str(warehouse),
+        publish_dir=str(publish_dir),
         warehouse_key_file=str(key_file),
-    )  # fmt: skip
+    )
     world = World(root, inbox, warehouse, key_file, publish_dir, resources, None)
     write_inbox(inbox, world)
     seed_model(resources["warehouse"], model_json)

@@ -36,8 +36,7 @@ def test_restricted_store_holds_no_token_or_filter_bytes_in_clear(
     wal = Path(f"{world.warehouse}.wal")
     if wal.exists():
         data += wal.read_bytes()
-    print(f"scanned {len(data)} bytes for {len(world.tokens)} tokens, "
-          f"{len(world.filters)} filters")  # fmt: skip
+    print(f"scanned {len(data)} bytes for {len(world.tokens)} tokens, {len(world.filters)} filters")
     assert _leaks(data, world) == (0, 0)
     # Control: the same contents written unencrypted DO show the filters, so the scan can
     # fail (string columns are compressed, raw 128-byte filters are not).
@@ -56,8 +55,10 @@ def test_reader_files_hold_no_token_or_encoding(world: World) -> None:
         path = world.publish_dir / name
         assert _leaks(path.read_bytes(), world) == (0, 0), name
         con = duckdb.connect(str(path), read_only=True)
-        columns = [row[0] for row in con.execute(
-            "SELECT column_name FROM information_schema.columns").fetchall()]  # fmt: skip
+        columns = [
+            row[0]
+            for row in con.execute("SELECT column_name FROM information_schema.columns").fetchall()
+        ]
         con.close()
         assert columns and not [
             c for c in columns if c.endswith(("_bf", "_key", "_token", "_tokens"))
@@ -65,8 +66,15 @@ def test_reader_files_hold_no_token_or_encoding(world: World) -> None:
 
 
 def _run_args(world: World, *extra: str) -> list[str]:
-    return ["--inbox", str(world.inbox), "--warehouse", str(world.warehouse),
-            "--publish-dir", str(world.publish_dir), *extra]  # fmt: skip
+    return [
+        "--inbox",
+        str(world.inbox),
+        "--warehouse",
+        str(world.warehouse),
+        "--publish-dir",
+        str(world.publish_dir),
+        *extra,
+    ]
 
 
 def test_wrong_or_missing_warehouse_key_fails_clearly_and_reads_nothing(
@@ -114,9 +122,17 @@ def test_malformed_key_file_is_refused_before_anything_is_opened(
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     result = CliRunner().invoke(
-        run, ["--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"),
-              "--warehouse-key", str(key)], env=_NO_ENV,
-    )  # fmt: skip
+        run,
+        [
+            "--inbox",
+            str(inbox),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--warehouse-key",
+            str(key),
+        ],
+        env=_NO_ENV,
+    )
     assert result.exit_code != 0 and "must hold one line" in result.output
     assert not (tmp_path / "w.duckdb").exists()
 

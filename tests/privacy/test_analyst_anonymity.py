@@ -44,15 +44,18 @@ def published(tmp_path_factory: pytest.TempPathFactory):
 
 def _read(path: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(path), read_only=True) as reader:
-        return {t: reader.execute(f"SELECT * FROM {t}").df()  # noqa: S608 - fixed names
-                for t in ("survivors", "episodes", "referrals")}  # fmt: skip
+        return {
+            t: reader.execute(f"SELECT * FROM {t}").df()  # noqa: S608 - fixed names
+            for t in ("survivors", "episodes", "referrals")
+        }
 
 
 def _key(frame: pd.DataFrame) -> pd.Series:
     known = [c for c in frame.columns if c not in NOT_KNOWN]
     values = frame[known].astype(object).where(frame[known].notna(), None)
-    return pd.Series([json.dumps(row, default=str) for row in values.itertuples(index=False)],
-                     index=frame.index)  # fmt: skip
+    return pd.Series(
+        [json.dumps(row, default=str) for row in values.itertuples(index=False)], index=frame.index
+    )
 
 
 def attacker_histories(path: Path) -> pd.Series:
@@ -68,10 +71,12 @@ def attacker_histories(path: Path) -> pd.Series:
     per_survivor = episodes.groupby("survivor_id")["key"].agg(lambda k: sorted(k))
     survivors = tables["survivors"].assign(key=_key(tables["survivors"]))
     return pd.Series(
-        [json.dumps([k, per_survivor.get(s, [])])
-         for k, s in zip(survivors["key"], survivors["survivor_id"], strict=True)],
+        [
+            json.dumps([k, per_survivor.get(s, [])])
+            for k, s in zip(survivors["key"], survivors["survivor_id"], strict=True)
+        ],
         index=survivors["survivor_id"],
-    )  # fmt: skip
+    )
 
 
 def test_attack_singles_out_no_survivor_by_her_whole_history(published) -> None:
@@ -94,8 +99,14 @@ def test_attack_with_two_known_episodes_finds_k_candidates(published) -> None:
     _, folder = published
     episodes = _read(folder / "analyst.duckdb")["episodes"]
     period = "contact_period" if "contact_period" in episodes else "contact_month"  # old name
-    fields = [period, "destination_country", "agency_type", "district_code", "province_code",
-              "exploitation_type"]  # fmt: skip
+    fields = [
+        period,
+        "destination_country",
+        "agency_type",
+        "district_code",
+        "province_code",
+        "exploitation_type",
+    ]
     fact = episodes[fields].astype(object).where(episodes[fields].notna(), None)
     episodes = episodes.assign(fact=[json.dumps(list(r)) for r in fact.itertuples(index=False)])
     pairs: Counter[tuple[str, str]] = Counter()
@@ -176,21 +187,32 @@ def test_the_file_check_runs_on_what_is_written(published, tmp_path, monkeypatch
 def _tiny(con: duckdb.DuckDBPyConnection, episodes: list[tuple]) -> None:
     """Two survivors with identical own rows; `episodes` as (episode_id, survivor_id, period,
     agency)."""
-    con.execute("CREATE TABLE survivors AS SELECT * FROM (VALUES ('a', 'F', '18-24', '3', "
-                "NULL, '2024', false), ('b', 'F', '18-24', '3', NULL, '2024', false)) AS t("
-                "survivor_id, sex, age_band, province_code, district_code, "
-                "first_contact_period, is_returning)")  # fmt: skip
-    con.execute("CREATE TABLE episodes (episode_id BIGINT, survivor_id VARCHAR, contact_period "
-                "VARCHAR, agency_type VARCHAR, province_code VARCHAR, district_code VARCHAR, "
-                "age_band VARCHAR, exploitation_type VARCHAR, destination_country VARCHAR, "
-                "is_first_episode BOOLEAN, is_returning BOOLEAN)")  # fmt: skip
-    con.executemany("INSERT INTO episodes (episode_id, survivor_id, contact_period, agency_type) "
-                    "VALUES (?, ?, ?, ?)", episodes)  # fmt: skip
-    con.execute("CREATE TABLE services (episode_id BIGINT, survivor_id VARCHAR, "
-                "service_code VARCHAR, service_tier VARCHAR)")  # fmt: skip
-    con.execute("CREATE TABLE referrals (episode_id BIGINT, survivor_id VARCHAR, contact_period "
-                "VARCHAR, direction VARCHAR, from_agency_type VARCHAR, to_agency_type VARCHAR, "
-                "is_confirmed BOOLEAN)")  # fmt: skip
+    con.execute(
+        "CREATE TABLE survivors AS SELECT * FROM (VALUES ('a', 'F', '18-24', '3', "
+        "NULL, '2024', false), ('b', 'F', '18-24', '3', NULL, '2024', false)) AS t("
+        "survivor_id, sex, age_band, province_code, district_code, "
+        "first_contact_period, is_returning)"
+    )
+    con.execute(
+        "CREATE TABLE episodes (episode_id BIGINT, survivor_id VARCHAR, contact_period "
+        "VARCHAR, agency_type VARCHAR, province_code VARCHAR, district_code VARCHAR, "
+        "age_band VARCHAR, exploitation_type VARCHAR, destination_country VARCHAR, "
+        "is_first_episode BOOLEAN, is_returning BOOLEAN)"
+    )
+    con.executemany(
+        "INSERT INTO episodes (episode_id, survivor_id, contact_period, agency_type) "
+        "VALUES (?, ?, ?, ?)",
+        episodes,
+    )
+    con.execute(
+        "CREATE TABLE services (episode_id BIGINT, survivor_id VARCHAR, "
+        "service_code VARCHAR, service_tier VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE referrals (episode_id BIGINT, survivor_id VARCHAR, contact_period "
+        "VARCHAR, direction VARCHAR, from_agency_type VARCHAR, to_agency_type VARCHAR, "
+        "is_confirmed BOOLEAN)"
+    )
 
 
 def test_checker_counts_the_episode_set_not_the_survivor_row() -> None:
@@ -198,15 +220,23 @@ def test_checker_counts_the_episode_set_not_the_survivor_row() -> None:
 
     con = duckdb.connect()
     # Same own rows, same episodes in another order: one class of 2.
-    _tiny(con, [(1, "a", "2024", "ocmc"), (2, "a", "2024", "shelter"),
-                (3, "b", "2024", "shelter"), (4, "b", "2024", "ocmc")])  # fmt: skip
+    _tiny(
+        con,
+        [
+            (1, "a", "2024", "ocmc"),
+            (2, "a", "2024", "shelter"),
+            (3, "b", "2024", "shelter"),
+            (4, "b", "2024", "ocmc"),
+        ],
+    )
     assert check_analyst_k_anonymity(con, 2).smallest_class == 2
     # One episode differs (or is missing): each survivor is alone.
     con.execute("UPDATE episodes SET agency_type = 'migration' WHERE episode_id = 4")
     assert check_analyst_k_anonymity(con, 2).unique_survivors == 2
     con.execute("UPDATE episodes SET agency_type = 'ocmc' WHERE episode_id = 4")
-    con.execute("INSERT INTO referrals VALUES (1, 'a', '2024', 'outgoing', 'ocmc', 'police', "
-                "true)")  # a referral is part of the history too  # fmt: skip
+    con.execute(
+        "INSERT INTO referrals VALUES (1, 'a', '2024', 'outgoing', 'ocmc', 'police', true)"
+    )  # a referral is part of the history too
     assert check_analyst_k_anonymity(con, 2).unique_survivors == 2
 
 
@@ -226,23 +256,49 @@ def _base(people: list[dict]) -> dict[str, pd.DataFrame]:
     for number, person in enumerate(people, start=1):
         survivor_id = f"S{number:04d}"
         date = pd.Timestamp(person["date"])
-        survivors.append({"survivor_id": survivor_id, "sex": "F", "age_band": "18-24",
-                          "province_code": "3", "district_code": person["district"],
-                          "first_contact_period": date, "is_returning": False})  # fmt: skip
-        episodes.append({"episode_id": number, "survivor_id": survivor_id,
-                         "contact_period": date, "agency_type": "shelter",
-                         "province_code": "3", "district_code": person["district"],
-                         "age_band": "18-24", "exploitation_type": "forced_labour",
-                         "destination_country": "IN", "is_first_episode": True,
-                         "is_returning": False})  # fmt: skip
+        survivors.append(
+            {
+                "survivor_id": survivor_id,
+                "sex": "F",
+                "age_band": "18-24",
+                "province_code": "3",
+                "district_code": person["district"],
+                "first_contact_period": date,
+                "is_returning": False,
+            }
+        )
+        episodes.append(
+            {
+                "episode_id": number,
+                "survivor_id": survivor_id,
+                "contact_period": date,
+                "agency_type": "shelter",
+                "province_code": "3",
+                "district_code": person["district"],
+                "age_band": "18-24",
+                "exploitation_type": "forced_labour",
+                "destination_country": "IN",
+                "is_first_episode": True,
+                "is_returning": False,
+            }
+        )
     return {
-        "survivors": pd.DataFrame(survivors), "episodes": pd.DataFrame(episodes),
-        "services": pd.DataFrame(columns=["episode_id", "survivor_id", "service_code",
-                                          "service_tier"]),
-        "referrals": pd.DataFrame(columns=["episode_id", "survivor_id", "direction",
-                                           "from_agency_type", "to_agency_type",
-                                           "is_confirmed"]),
-    }  # fmt: skip
+        "survivors": pd.DataFrame(survivors),
+        "episodes": pd.DataFrame(episodes),
+        "services": pd.DataFrame(
+            columns=["episode_id", "survivor_id", "service_code", "service_tier"]
+        ),
+        "referrals": pd.DataFrame(
+            columns=[
+                "episode_id",
+                "survivor_id",
+                "direction",
+                "from_agency_type",
+                "to_agency_type",
+                "is_confirmed",
+            ]
+        ),
+    }
 
 
 def test_anonymiser_coarsens_only_what_it_must() -> None:
@@ -253,11 +309,19 @@ def test_anonymiser_coarsens_only_what_it_must() -> None:
     common = [
         {"district": d, "date": "2024-03-05"} for d in ("301", "302", "303") for _ in range(20)
     ]
-    result = anonymise(_base([*common, {"district": "304", "date": "2021-07-01"}]),
-                       AnonymityPolicy(K))  # fmt: skip
+    result = anonymise(
+        _base([*common, {"district": "304", "date": "2021-07-01"}]), AnonymityPolicy(K)
+    )
     report = result.report
-    assert set(report.levels.values()) == {"month", "district", "country", "age_band",
-                                           "htcds_type", "agency_type", "sex"}  # fmt: skip
+    assert set(report.levels.values()) == {
+        "month",
+        "district",
+        "country",
+        "age_band",
+        "htcds_type",
+        "agency_type",
+        "sex",
+    }
     assert report.survivors_left_out == 1 and report.survivors_published == 60
     assert set(result.tables["survivors"]["district_code"]) == {"301", "302", "303"}
     assert set(result.tables["episodes"]["contact_period"]) == {"2024-03"}
@@ -268,8 +332,11 @@ def test_anonymiser_coarsens_when_every_class_is_small() -> None:
     not years, and nobody is suppressed."""
     from pipelines.anonymity import AnonymityPolicy, anonymise
 
-    people = [{"district": "301", "date": f"2024-{month:02d}-10"} for month in range(1, 13)
-              for _ in range(3)]  # fmt: skip
+    people = [
+        {"district": "301", "date": f"2024-{month:02d}-10"}
+        for month in range(1, 13)
+        for _ in range(3)
+    ]
     result = anonymise(_base(people), AnonymityPolicy(K))
     assert result.report.levels["period"] == "quarter"
     assert set(result.tables["episodes"]["contact_period"]) == {f"2024-Q{q}" for q in range(1, 5)}

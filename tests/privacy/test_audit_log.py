@@ -29,12 +29,13 @@ def con() -> duckdb.DuckDBPyConnection:
 def _fill(con: duckdb.DuckDBPyConnection) -> None:
     append_event(con, actor="pipeline", action="run", object_name="cli-1", detail={"rows": 3})
     append_event(
-        con, actor="asha", action="withdrawal", object_name="wd-1",
+        con,
+        actor="asha",
+        action="withdrawal",
+        object_name="wd-1",
         detail={"records_erased": 1, "reason": "survivor_request"},
-    )  # fmt: skip
-    append_event(
-        con, actor="pipeline", action="key_id_pinned", object_name="pk1-0123456789abcdef"
     )
+    append_event(con, actor="pipeline", action="key_id_pinned", object_name="pk1-0123456789abcdef")
 
 
 def test_intact_chain_verifies_and_events_read_back(con) -> None:
@@ -50,15 +51,21 @@ def test_intact_chain_verifies_and_events_read_back(con) -> None:
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
-        ("UPDATE ops.audit_log SET detail = '{\"records_erased\":0}' WHERE event_id = 2",
-         "event 2: content does not match"),
-        ("UPDATE ops.audit_log SET actor = 'someone_else' WHERE event_id = 1",
-         "event 1: content does not match"),
+        (
+            "UPDATE ops.audit_log SET detail = '{\"records_erased\":0}' WHERE event_id = 2",
+            "event 2: content does not match",
+        ),
+        (
+            "UPDATE ops.audit_log SET actor = 'someone_else' WHERE event_id = 1",
+            "event 1: content does not match",
+        ),
         ("DELETE FROM ops.audit_log WHERE event_id = 2", "event 3: expected event id 2"),
-        ("UPDATE ops.audit_log SET event_at = event_at + INTERVAL 1 HOUR WHERE event_id = 3",
-         "event 3: content does not match"),
+        (
+            "UPDATE ops.audit_log SET event_at = event_at + INTERVAL 1 HOUR WHERE event_id = 3",
+            "event 3: content does not match",
+        ),
     ],
-)  # fmt: skip
+)
 def test_tampering_with_any_row_is_detected(con, tamper: str, expected: str) -> None:
     _fill(con)
     assert verify_chain(con) == []

@@ -22,9 +22,16 @@ from pipelines.commands.warehouse_key import write_warehouse_key
 from tests.privacy.conftest import World
 
 # Unset, so a variable of the developer's shell cannot supply the key the test withholds.
-CLEAN_ENV = {name: None for name in (
-    "PAHICHAN_WAREHOUSE", "PAHICHAN_WAREHOUSE_KEY_FILE", "PAHICHAN_INBOX",
-    "PAHICHAN_PUBLISH_DIR", "PAHICHAN_KEY_ID")}  # fmt: skip
+CLEAN_ENV = {
+    name: None
+    for name in (
+        "PAHICHAN_WAREHOUSE",
+        "PAHICHAN_WAREHOUSE_KEY_FILE",
+        "PAHICHAN_INBOX",
+        "PAHICHAN_PUBLISH_DIR",
+        "PAHICHAN_KEY_ID",
+    )
+}
 
 
 def _token(world: World) -> str:
@@ -145,8 +152,9 @@ def test_command_opens_the_encrypted_warehouse_with_the_key(
     if command == "train":
         _add_records_to_train_on(warehouse_copy, world.key_file)
     if how == "flag":
-        result = _invoke([*arguments, "--warehouse", str(warehouse_copy),
-                          "--warehouse-key", str(world.key_file)])  # fmt: skip
+        result = _invoke(
+            [*arguments, "--warehouse", str(warehouse_copy), "--warehouse-key", str(world.key_file)]
+        )
     else:
         result = _invoke(
             arguments,
@@ -187,8 +195,15 @@ def test_with_a_wrong_key_one_clear_line_and_exit_2(
 def test_a_missing_key_file_is_one_clear_line(
     world: World, warehouse_copy: Path, tmp_path: Path, command: str
 ) -> None:
-    result = _invoke([*COMMANDS[command](world, tmp_path), "--warehouse", str(warehouse_copy),
-                      "--warehouse-key", str(tmp_path / "nope.key")])  # fmt: skip
+    result = _invoke(
+        [
+            *COMMANDS[command](world, tmp_path),
+            "--warehouse",
+            str(warehouse_copy),
+            "--warehouse-key",
+            str(tmp_path / "nope.key"),
+        ]
+    )
     _assert_one_clear_line(result, "cannot read the warehouse key file")
 
 
@@ -197,8 +212,15 @@ def test_a_missing_warehouse_file_is_one_clear_line(
     world: World, tmp_path: Path, command: str
 ) -> None:
     missing = tmp_path / "nowhere" / "pahichan.duckdb"
-    result = _invoke([*COMMANDS[command](world, tmp_path), "--warehouse", str(missing),
-                      "--warehouse-key", str(world.key_file)])  # fmt: skip
+    result = _invoke(
+        [
+            *COMMANDS[command](world, tmp_path),
+            "--warehouse",
+            str(missing),
+            "--warehouse-key",
+            str(world.key_file),
+        ]
+    )
     _assert_one_clear_line(result, f"no warehouse at {missing}")
     assert not missing.exists()
 

@@ -70,13 +70,22 @@ def _write_inbox(inbox: Path) -> dict[str, Any]:
                 roles["linkable_ocmc"][person_id] = row["record_token"]
         if agency_id == "ocmc-b":
             # A hand-made row claiming services_only: the agency tool would have withheld it.
-            smuggled = dict(rows[0], record_token=encoder.record_token(agency_id, "o-smuggled"),
-                            source_row=len(rows) + 1, consent_scope="services_only")  # fmt: skip
+            smuggled = dict(
+                rows[0],
+                record_token=encoder.record_token(agency_id, "o-smuggled"),
+                source_row=len(rows) + 1,
+                consent_scope="services_only",
+            )
             rows.append(smuggled)
             roles["services_only"] = smuggled["record_token"]
-        write_batch(inbox, source_type=source_type, agency_id=agency_id,
-                    batch_id=f"{agency_id}-000000000001", rows=rows,
-                    manifest_edit=lambda m: m.update(contract_version="1.2"))  # fmt: skip
+        write_batch(
+            inbox,
+            source_type=source_type,
+            agency_id=agency_id,
+            batch_id=f"{agency_id}-000000000001",
+            rows=rows,
+            manifest_edit=lambda m: m.update(contract_version="1.2"),
+        )
     roles["ocmc_rows"] = rows
     return roles
 
@@ -89,9 +98,12 @@ def consent_world(tmp_path_factory: pytest.TempPathFactory, model_json: str) -> 
     key_file = root / "warehouse.key"
     key_file.write_text(WAREHOUSE_KEY + "\n", encoding="ascii")
     resources = resources_from_env(
-        {}, inbox=str(root / "inbox"), warehouse=str(root / "warehouse" / "pahichan.duckdb"),
-        publish_dir=str(root / "published"), warehouse_key_file=str(key_file),
-    )  # fmt: skip
+        {},
+        inbox=str(root / "inbox"),
+        warehouse=str(root / "warehouse" / "pahichan.duckdb"),
+        publish_dir=str(root / "published"),
+        warehouse_key_file=str(key_file),
+    )
     roles = _write_inbox(root / "inbox")
     seed_model(resources["warehouse"], model_json)
     summary = run_pipeline(resources)
@@ -179,8 +191,9 @@ def test_statistics_only_survivors_are_not_in_the_ctdc_export_or_the_analyst_fil
         survivors, restricted_survivors = _survivors_and_restricted(con, roles)
         ctdc = read_ctdc_rows(con)
     assert len(ctdc) == survivors - len(restricted_survivors)
-    analyst = duckdb.connect(str(consent_world["root"] / "published" / "analyst.duckdb"),
-                             read_only=True)  # fmt: skip
+    analyst = duckdb.connect(
+        str(consent_world["root"] / "published" / "analyst.duckdb"), read_only=True
+    )
     try:
         for table in ("survivors", "episodes", "services", "referrals"):
             leaked = analyst.execute(
@@ -226,21 +239,30 @@ def test_narrowed_consent_unlinks_and_a_withdrawal_of_a_withheld_record_is_harml
     inbox = consent_world["root"] / "inbox"
     # The OCMC re-sends one linked record, now statistics_only.
     person_id, token = next(
-        (p, t) for p, t in roles["linkable_ocmc"].items()
+        (p, t)
+        for p, t in roles["linkable_ocmc"].items()
         if _linked_together(resources, t, roles["shelter"][p])
-    )  # fmt: skip
+    )
     row = next(r for r in roles["ocmc_rows"] if r["record_token"] == token)
-    write_batch(inbox, source_type="ocmc", agency_id="ocmc-b",
-                batch_id="ocmc-b-000000000002",
-                rows=[dict(row, source_row=1, consent_scope="statistics_only")],
-                manifest_edit=lambda m: m.update(contract_version="1.2"))  # fmt: skip
+    write_batch(
+        inbox,
+        source_type="ocmc",
+        agency_id="ocmc-b",
+        batch_id="ocmc-b-000000000002",
+        rows=[dict(row, source_row=1, consent_scope="statistics_only")],
+        manifest_edit=lambda m: m.update(contract_version="1.2"),
+    )
     # And withdraws a record it withheld as services_only (its token never reached the
     # warehouse): the withdrawal is accepted and changes nothing.
     write_withdrawal(
-        source_type="ocmc", agency_id="ocmc-b", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=["o-withheld-at-the-agency"], out_dir=inbox / "ocmc" / "ocmc-b",
+        source_type="ocmc",
+        agency_id="ocmc-b",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=["o-withheld-at-the-agency"],
+        out_dir=inbox / "ocmc" / "ocmc-b",
         signing_key=signing_key_for("ocmc-b"),
-    )  # fmt: skip
+    )
     with resources["warehouse"].connect() as con:
         before = con.execute("SELECT count(*) FROM core.survivor_records").fetchone()[0]
     summary = consent_world["run"](resources)

@@ -34,11 +34,18 @@ def read_public(path) -> dict[str, pd.DataFrame]:
 
 def attacker_for(public: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame]) -> Attacker:
     geography = public["geography"]
-    parents = {str(c): str(p) for c, p in zip(geography["geo_code"], geography["parent_code"],
-                                              strict=True) if p is not None and p == p}
+    parents = {
+        str(c): str(p)
+        for c, p in zip(geography["geo_code"], geography["parent_code"], strict=True)
+        if p is not None and p == p
+    }
     tables = {t: public[t] for t in COUNT_TABLES}
-    grid = {tuple(row) for row in public["published_grid"][
-        ["table_name", "geo_level", "period_type", "dimension"]].itertuples(index=False)}
+    grid = {
+        tuple(row)
+        for row in public["published_grid"][
+            ["table_name", "geo_level", "period_type", "dimension"]
+        ].itertuples(index=False)
+    }
     return Attacker(tables, parents, closed_geo_sums(truth, parents), grid=grid)
 
 
@@ -99,8 +106,11 @@ def test_no_hidden_cell_is_exactly_recoverable(attack):
     attacker, truth = attack
     cells = _sample(np.arange(len(attacker.variables)), 200)  # the published hidden cells
     ranges = attacker.ranges(cells)
-    exact = [(attacker.variables[v], truth[v]) for v, (lo, hi) in ranges.items()
-             if hi - lo < 0.5 and truth[v] > 0]
+    exact = [
+        (attacker.variables[v], truth[v])
+        for v, (lo, hi) in ranges.items()
+        if hi - lo < 0.5 and truth[v] > 0
+    ]
     assert exact == [], f"{len(exact)} of {len(cells)} sampled hidden cells recovered exactly"
 
 
@@ -110,8 +120,11 @@ def test_small_hidden_cells_have_a_range_at_least_k_wide_including_zero(attack):
     cells = _sample(np.flatnonzero((hidden >= 1) & (hidden < K)), 150)
     assert cells
     ranges = attacker.ranges(cells)
-    narrow = [(attacker.variables[v], truth[v], lo, hi) for v, (lo, hi) in ranges.items()
-              if lo > 1e-6 or hi - lo < K - 1e-6]
+    narrow = [
+        (attacker.variables[v], truth[v], lo, hi)
+        for v, (lo, hi) in ranges.items()
+        if lo > 1e-6 or hi - lo < K - 1e-6
+    ]
     assert narrow == [], f"{len(narrow)} of {len(cells)} small hidden cells: {narrow[:5]}"
 
 
@@ -125,8 +138,9 @@ def test_same_data_gives_the_same_tables_whatever_the_row_order(warehouse):
     first = protect_tables(dict(truth), K)
     second = protect_tables(shuffled, K)
     for name in COUNT_TABLES:
-        pd.testing.assert_frame_equal(first[name].reset_index(drop=True),
-                                      second[name].reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            first[name].reset_index(drop=True), second[name].reset_index(drop=True)
+        )
 
 
 def test_no_column_says_why_a_cell_is_hidden(warehouse):
@@ -135,8 +149,9 @@ def test_no_column_says_why_a_cell_is_hidden(warehouse):
     for name in COUNT_TABLES:
         frame = public[name]
         assert "suppression" not in frame.columns, name
-        assert set(frame.columns) - {"is_suppressed", "value"} <= set(
-            warehouse[2][name].columns), name
+        assert set(frame.columns) - {"is_suppressed", "value"} <= set(warehouse[2][name].columns), (
+            name
+        )
         assert (frame["value"].isna() == frame["is_suppressed"]).all(), name
 
 
@@ -164,8 +179,10 @@ def _remove_one_survivor(con: duckdb.DuckDBPyConnection) -> int:
         "ORDER BY count(*) DESC, survivor_id LIMIT 1"
     ).fetchone()
     for source in ("shelter", "ocmc", "migration"):
-        con.execute(f"DELETE FROM staging.{source} WHERE list_contains(?, record_token)",  # noqa: S608
-                    [tokens])
+        con.execute(
+            f"DELETE FROM staging.{source} WHERE list_contains(?, record_token)",  # noqa: S608
+            [tokens],
+        )
     con.execute("DELETE FROM linkage.memberships WHERE survivor_id = ?", [survivor])
     build_core(con)
     build_marts(con)
@@ -193,8 +210,10 @@ def test_republishing_unchanged_data_gives_the_same_tables(republished):
     """Two publications of the same data (e.g. two runs with nothing new): the same cells
     shown with the same values and the same cells hidden."""
     folders, _, _ = republished
-    first, second = read_public(folders[0] / "public.duckdb"), read_public(
-        folders[1] / "public.duckdb")
+    first, second = (
+        read_public(folders[0] / "public.duckdb"),
+        read_public(folders[1] / "public.duckdb"),
+    )
     for name in COUNT_TABLES:
         pd.testing.assert_frame_equal(first[name], second[name])
 
@@ -205,8 +224,11 @@ def test_a_withdrawal_does_not_show_as_a_small_difference(republished):
     folders, removed, _ = republished
     assert removed >= 2
     before, after = _published_values(folders[1]), _published_values(folders[2])
-    moved = {key: (before[key], after[key]) for key in before.keys() & after.keys()
-             if 1 <= abs(before[key] - after[key]) < K}
+    moved = {
+        key: (before[key], after[key])
+        for key in before.keys() & after.keys()
+        if 1 <= abs(before[key] - after[key]) < K
+    }
     assert moved == {}, f"{len(moved)} cells moved by less than {K}: {list(moved.items())[:5]}"
     assert len(before.keys() & after.keys()) > 100  # the files still share most figures
 
@@ -219,10 +241,14 @@ def test_the_file_after_a_withdrawal_passes_the_attack(republished):
     hidden = values[: len(attacker.variables)]
     cells = _sample(np.flatnonzero((hidden >= 1) & (hidden < K)), 100)
     ranges = attacker.ranges(cells)
-    narrow = [(attacker.variables[v], values[v], lo, hi) for v, (lo, hi) in ranges.items()
-              if lo > 1e-6 or hi - lo < K - 1e-6]
+    narrow = [
+        (attacker.variables[v], values[v], lo, hi)
+        for v, (lo, hi) in ranges.items()
+        if lo > 1e-6 or hi - lo < K - 1e-6
+    ]
     assert narrow == []
     sampled = _sample(np.arange(len(attacker.variables)), 150)
-    exact = [v for v, (lo, hi) in attacker.ranges(sampled).items()
-             if hi - lo < 0.5 and values[v] > 0]
+    exact = [
+        v for v, (lo, hi) in attacker.ranges(sampled).items() if hi - lo < 0.5 and values[v] > 0
+    ]
     assert exact == []

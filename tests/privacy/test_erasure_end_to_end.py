@@ -104,9 +104,7 @@ def _assert_gone_everywhere(world: World, token: str) -> None:
     with world.connect() as con:
         assert tokens_present(con, [token]) == set()
         tables = token_tables(con)
-        audit_text = " ".join(
-            json.dumps(e.detail) + e.object + e.actor for e in read_events(con)
-        )
+        audit_text = " ".join(json.dumps(e.detail) + e.object + e.actor for e in read_events(con))
         assert verify_chain(con) == []
     print(f"checked {len(tables)} token columns: {sorted({f'{s}.{t}' for s, t, _ in tables})}")
     assert {"staging.shelter", "linkage.records", "core.survivor_records", "ops.quarantine"} <= {
@@ -136,10 +134,14 @@ def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> N
     secrets = _encodings_of(world, token)
 
     written = write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[record_id],
+        out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("shelter-a"),
-    )  # fmt: skip
+    )
     summary = run_pipeline(world.resources)
     print(summary.line())
     assert summary.withdrawals_applied == 1 and summary.records_erased == 1
@@ -152,9 +154,12 @@ def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> N
             records_before - 1
         )
         # The person is still known through the OCMC record, under a survivor id.
-        assert con.execute(
-            "SELECT count(*) FROM linkage.memberships WHERE record_token = ?", [other_token]
-        ).fetchone()[0] == 1
+        assert (
+            con.execute(
+                "SELECT count(*) FROM linkage.memberships WHERE record_token = ?", [other_token]
+            ).fetchone()[0]
+            == 1
+        )
         assert con.execute("SELECT count(*) FROM core.survivors").fetchone()[0] == (
             survivors_before
         )
@@ -167,9 +172,10 @@ def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> N
         id_events = dict(
             con.execute(
                 "SELECT event, count(*) FROM linkage.id_changes WHERE survivor_id = ? "
-                "GROUP BY event", [survivor],
+                "GROUP BY event",
+                [survivor],
             ).fetchall()
-        )  # fmt: skip
+        )
     assert receipt == ("applied", 1, 1, 0)
     withdrawal = [e for e in events if e.action == "withdrawal" and e.object == written.batch_id]
     assert len(withdrawal) == 1 and withdrawal[0].detail["records_erased"] == 1
@@ -190,10 +196,20 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     before = {path: path.read_bytes() for path in readers}
     result = CliRunner().invoke(
         withdraw,
-        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
-         str(world.key_file), "--by", "officer-asha", "--reason", "survivor_request"],
+        [
+            "--record-token",
+            token,
+            "--warehouse",
+            str(world.warehouse),
+            "--warehouse-key",
+            str(world.key_file),
+            "--by",
+            "officer-asha",
+            "--reason",
+            "survivor_request",
+        ],
         env={"PAHICHAN_INBOX": str(world.inbox)},
-    )  # fmt: skip
+    )
     print(result.output)
     assert result.exit_code == 0, result.output
     assert "1 record(s) erased" in result.output
@@ -204,8 +220,9 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     _assert_gone_everywhere(world, token)
     _assert_gone_from_inbox(world, secrets)
     with world.connect() as con:
-        (event,) = [e for e in read_events(con) if e.action == "withdrawal" and
-                    e.actor == "officer-asha"]  # fmt: skip
+        (event,) = [
+            e for e in read_events(con) if e.action == "withdrawal" and e.actor == "officer-asha"
+        ]
     assert event.detail["reason"] == "survivor_request" and event.detail["records_erased"] == 1
     assert event.object in result.output  # the reference the officer files
     assert _analyst_counts(world) == (survivors_before, episodes_before)
@@ -215,24 +232,44 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
 
     again = CliRunner().invoke(
         withdraw,
-        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
-         str(world.key_file), "--by", "officer-asha", "--inbox", str(world.inbox)],
-    )  # fmt: skip
+        [
+            "--record-token",
+            token,
+            "--warehouse",
+            str(world.warehouse),
+            "--warehouse-key",
+            str(world.key_file),
+            "--by",
+            "officer-asha",
+            "--inbox",
+            str(world.inbox),
+        ],
+    )
     assert again.exit_code != 0 and "nothing was changed" in again.output
     # Without an inbox the command refuses to start: the inbox copies must go too.
     no_inbox = CliRunner().invoke(
         withdraw,
-        ["--record-token", token, "--warehouse", str(world.warehouse), "--warehouse-key",
-         str(world.key_file), "--by", "officer-asha", "--inbox", str(world.root / "none")],
-    )  # fmt: skip
+        [
+            "--record-token",
+            token,
+            "--warehouse",
+            str(world.warehouse),
+            "--warehouse-key",
+            str(world.key_file),
+            "--by",
+            "officer-asha",
+            "--inbox",
+            str(world.root / "none"),
+        ],
+    )
     assert no_inbox.exit_code != 0 and "pass --inbox" in no_inbox.output
 
 
 def test_withdraw_command_refuses_a_malformed_token_without_traceback(world: World) -> None:
     result = CliRunner().invoke(
-        withdraw, ["--record-token", "Sita Tamang", "--warehouse", str(world.warehouse),
-                   "--by", "x"],
-    )  # fmt: skip
+        withdraw,
+        ["--record-token", "Sita Tamang", "--warehouse", str(world.warehouse), "--by", "x"],
+    )
     assert result.exit_code == 2 and "not record tokens" in result.output
     assert "Traceback" not in result.output
 
@@ -249,9 +286,14 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
     assert forged_token == shelter_token
     folder = world.inbox / "ocmc" / "ocmc-b"
     foreign = write_withdrawal(
-        source_type="ocmc", agency_id="ocmc-b", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[ocmc_record], out_dir=folder, signing_key=signing_key_for("ocmc-b"),
-    )  # fmt: skip
+        source_type="ocmc",
+        agency_id="ocmc-b",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[ocmc_record],
+        out_dir=folder,
+        signing_key=signing_key_for("ocmc-b"),
+    )
     # Replace the token by shelter-a's (re-hash so only the ownership check can object).
     import hashlib
 
@@ -266,29 +308,41 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
     resign_manifest(foreign.manifest, lambda m: m.update(sha256=digest, row_count=2))
     # 2. An altered withdrawal (sha256 no longer matches) from shelter-a.
     altered = write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[shelter_record], out_dir=world.inbox / "shelter" / "shelter-a",
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[shelter_record],
+        out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("shelter-a"),
-    )  # fmt: skip
+    )
     manifest = json.loads(altered.manifest.read_text())
     manifest["sha256"] = "0" * 64
     altered.manifest.write_text(json.dumps(manifest))
     # 3. ocmc-b writes a withdrawal in shelter-a's name, into shelter-a's folder: everything
     #    matches except the signature, which is ocmc-b's.
     impostor = write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[shelter_record, "another-id"], out_dir=world.inbox / "shelter" / "shelter-a",
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[shelter_record, "another-id"],
+        out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("ocmc-b"),
-    )  # fmt: skip
+    )
     # 4. A replay of shelter-a's withdrawal (a copy kept in its outbox: the inbox keeps none
     #    once applied) under another agency folder name is refused too (manifest names
     #    shelter-a, signed by shelter-a).
     outbox = world.root / "outbox-shelter-a"
     replay = write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
         record_ids=[world.persons[_person_seen_by_both(world, 0)]["shelter-a"][0]],
-        out_dir=outbox, signing_key=signing_key_for("shelter-a"),
-    )  # fmt: skip
+        out_dir=outbox,
+        signing_key=signing_key_for("shelter-a"),
+    )
     for path in (replay.data, replay.manifest):
         shutil.copy(path, folder / path.name)
     replayed = 1
@@ -308,8 +362,11 @@ def test_forged_foreign_replayed_and_altered_withdrawals_erase_nothing(world: Wo
         rejected = con.execute(
             "SELECT count(*) FROM ops.rejected_batches WHERE inbox_path LIKE '%.withdrawal.parquet'"
         ).fetchone()[0]
-        audited = [e for e in read_events(con) if e.action == "withdrawal"
-                   and e.detail.get("status") == "rejected"]  # fmt: skip
+        audited = [
+            e
+            for e in read_events(con)
+            if e.action == "withdrawal" and e.detail.get("status") == "rejected"
+        ]
         assert verify_chain(con) == []
     assert rejected == 3 + replayed and len(audited) == 3 + replayed
 
@@ -327,29 +384,36 @@ def test_dagster_rebuild_job_applies_withdrawals_before_linking_and_publishing(
     record_id, token = world.persons[person]["shelter-a"]
     survivors_published, _ = _analyst_counts(world)
     written = write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[record_id],
+        out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("shelter-a"),
-    )  # fmt: skip
+    )
     other_record, other_token = world.persons[_person_seen_by_both(world, 4)]["shelter-a"]
     impostor = write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[other_record], out_dir=world.inbox / "shelter" / "shelter-a",
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[other_record],
+        out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("ocmc-b"),
-    )  # fmt: skip
+    )
     job = build_definitions(world.resources).resolve_job_def("rebuild_and_publish")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
-    (materialization,) = [
-        m for m in result.asset_materializations_for_node("ingest__withdrawals")
-    ]
+    (materialization,) = [m for m in result.asset_materializations_for_node("ingest__withdrawals")]
     metadata = {k: v.value for k, v in materialization.metadata.items()}
     assert metadata["withdrawals_applied"] == 1 and metadata["records_erased"] == 1
     assert metadata["withdrawals_rejected"] == 1
     (check,) = [
-        c for c in result.get_asset_check_evaluations()
+        c
+        for c in result.get_asset_check_evaluations()
         if c.check_name == "withdrawals_are_accepted"
-    ]  # fmt: skip
+    ]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert impostor.batch_id in check.metadata["rejections"].value
     assert written.batch_id not in check.metadata["rejections"].value
@@ -357,8 +421,9 @@ def test_dagster_rebuild_job_applies_withdrawals_before_linking_and_publishing(
     with world.connect() as con:
         assert tokens_present(con, [other_token]) == {other_token}
         # The publication of a run started from Dagster is audited too.
-        (published,) = [e for e in read_events(con) if e.action == "publication"
-                        and e.object == result.run_id]  # fmt: skip
+        (published,) = [
+            e for e in read_events(con) if e.action == "publication" and e.object == result.run_id
+        ]
     assert published.actor == "pipeline" and published.detail["dagster_run_id"] == result.run_id
     assert _analyst_counts(world)[0] <= survivors_published
 
@@ -367,9 +432,12 @@ def _rebuild_from(world: World, inbox: Path, root: Path, model_json: str) -> tup
     """The recovery path: a new warehouse file under the same warehouse key, the agencies'
     keys registered again, then `pahichan run` over the inbox. Returns (resources, summary)."""
     resources = resources_from_env(
-        {}, inbox=str(inbox), warehouse=str(root / "warehouse" / "pahichan.duckdb"),
-        publish_dir=str(root / "published"), warehouse_key_file=str(world.key_file),
-    )  # fmt: skip
+        {},
+        inbox=str(inbox),
+        warehouse=str(root / "warehouse" / "pahichan.duckdb"),
+        publish_dir=str(root / "published"),
+        warehouse_key_file=str(world.key_file),
+    )
     seed_model(resources["warehouse"], model_json)
     return resources, run_pipeline(resources)
 
@@ -387,18 +455,31 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
     _, officer_token = world.persons[singles[1]]["shelter-a"]
     secrets = _encodings_of(world, agency_token) + _encodings_of(world, officer_token)
     write_withdrawal(
-        source_type="shelter", agency_id="shelter-a", secret=SECRET, key_id=TEST_KEY_ID,
-        record_ids=[record_id], out_dir=world.inbox / "shelter" / "shelter-a",
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[record_id],
+        out_dir=world.inbox / "shelter" / "shelter-a",
         signing_key=signing_key_for("shelter-a"),
-    )  # fmt: skip
+    )
     # The officer's erasure, then the next run, which applies the pending withdrawal batch
     # and publishes both: the two routes in one publication.
     result = CliRunner().invoke(
         withdraw,
-        ["--record-token", officer_token, "--warehouse", str(world.warehouse),
-         "--warehouse-key", str(world.key_file), "--by", "officer-asha",
-         "--inbox", str(world.inbox)],
-    )  # fmt: skip
+        [
+            "--record-token",
+            officer_token,
+            "--warehouse",
+            str(world.warehouse),
+            "--warehouse-key",
+            str(world.key_file),
+            "--by",
+            "officer-asha",
+            "--inbox",
+            str(world.inbox),
+        ],
+    )
     assert result.exit_code == 0, result.output
     run_pipeline(world.resources)
     with world.connect() as con:
@@ -431,9 +512,10 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
     genuine = sidecar.read_text()
     assert agency_token not in genuine and officer_token not in genuine
     fresh = resources_from_env(
-        {}, warehouse=str(tmp_path / "forged" / "pahichan.duckdb"),
+        {},
+        warehouse=str(tmp_path / "forged" / "pahichan.duckdb"),
         warehouse_key_file=str(world.key_file),
-    )["warehouse"]  # fmt: skip
+    )["warehouse"]
     for mac_key in ("stale", b"guess" * 8, "genuine record"):
         record = json.loads(genuine)
         if mac_key != "genuine record":
@@ -451,9 +533,12 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
             register_test_agencies(con)
             (files,) = [f for f in find_batches(inbox) if f.data_path == batch]
             outcome = load_batch(
-                con, files, configured_key_id=TEST_KEY_ID, run_id="forged",
+                con,
+                files,
+                configured_key_id=TEST_KEY_ID,
+                run_id="forged",
                 redaction_key=fresh.redaction_key(),
-            )  # fmt: skip
+            )
         print(outcome.reason)
         assert outcome.status == "rejected" and outcome.rows_loaded == 0
         assert "sha256_matches_manifest" in outcome.reason

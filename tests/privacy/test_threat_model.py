@@ -10,19 +10,39 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "threat-model.md"
 NODE = re.compile(r"`(tests/[\w/]+\.py::\w+)`")
-ATTACKS = ("Dictionary attack", "Frequency and pattern mining", "Graph matching",
-           "Differencing", "Insider at the warehouse", "Stolen warehouse file",
-           "Forged or replayed batches", "Withdrawal abuse",
-           "Erased records brought back from the inbox")  # fmt: skip
+ATTACKS = (
+    "Dictionary attack",
+    "Frequency and pattern mining",
+    "Graph matching",
+    "Differencing",
+    "Insider at the warehouse",
+    "Stolen warehouse file",
+    "Forged or replayed batches",
+    "Withdrawal abuse",
+    "Erased records brought back from the inbox",
+)
 
 
 def _collected(files: list[str]) -> set[str]:
     """Node ids pytest collects from `files` (parametrised ids reduced to the function)."""
     process = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "", "-p", "no:cacheprovider",
-         *files],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-m",
+            "",
+            "-p",
+            "no:cacheprovider",
+            *files,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return {line.split("[")[0] for line in process.stdout.splitlines() if "::" in line}
 
 

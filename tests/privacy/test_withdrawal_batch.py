@@ -23,10 +23,21 @@ from tests.encoding.extract_factory import clear_extract, write_csv
 def _withdraw(tmp_path: Path, key: Path, ids: Path, out: Path):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(
         withdrawal_batch,
-        ["--source-type", "shelter", "--agency", "shelter-07", "--key", str(key),
-         "--record-ids", str(ids), "--out", str(out),
-         "--signing-key", str(signing_key_file(tmp_path / "sign", "shelter-07"))],
-    )  # fmt: skip
+        [
+            "--source-type",
+            "shelter",
+            "--agency",
+            "shelter-07",
+            "--key",
+            str(key),
+            "--record-ids",
+            str(ids),
+            "--out",
+            str(out),
+            "--signing-key",
+            str(signing_key_file(tmp_path / "sign", "shelter-07")),
+        ],
+    )
 
 
 def test_withdrawal_tokens_match_the_crosswalk_of_the_sent_batch(tmp_path: Path) -> None:
@@ -37,17 +48,32 @@ def test_withdrawal_tokens_match_the_crosswalk_of_the_sent_batch(tmp_path: Path)
     inbox_folder = tmp_path / "inbox" / "shelter" / "shelter-07"
     sent = CliRunner().invoke(
         pseudonymise,
-        ["--source-type", "shelter", "--agency", "shelter-07", "--key", str(key),
-         "--in", str(export), "--out", str(inbox_folder),
-         "--signing-key", str(signing_key_file(tmp_path / "sign", "shelter-07"))],
-    )  # fmt: skip
+        [
+            "--source-type",
+            "shelter",
+            "--agency",
+            "shelter-07",
+            "--key",
+            str(key),
+            "--in",
+            str(export),
+            "--out",
+            str(inbox_folder),
+            "--signing-key",
+            str(signing_key_file(tmp_path / "sign", "shelter-07")),
+        ],
+    )
     assert sent.exit_code in (0, 3), sent.output
     (crosswalk,) = (tmp_path / "crosswalk").glob("*.crosswalk.csv")
     pairs = list(csv.DictReader(crosswalk.open(encoding="utf-8")))
     chosen = pairs[:3]
     ids = tmp_path / "withdrawn.csv"
-    ids.write_text("record_id,comment\n" + "".join(f"{p['record_id']},x\n" for p in chosen)
-                   + f"{chosen[0]['record_id']},again\n\n", encoding="utf-8")  # fmt: skip
+    ids.write_text(
+        "record_id,comment\n"
+        + "".join(f"{p['record_id']},x\n" for p in chosen)
+        + f"{chosen[0]['record_id']},again\n\n",
+        encoding="utf-8",
+    )
 
     result = _withdraw(tmp_path, key, ids, inbox_folder)
     assert result.exit_code == 0, result.output
@@ -56,8 +82,9 @@ def test_withdrawal_tokens_match_the_crosswalk_of_the_sent_batch(tmp_path: Path)
     assert pq.read_table(data).column("record_token").to_pylist() == [
         p["record_token"] for p in chosen
     ]
-    manifest = json.loads((inbox_folder / data.name.replace(
-        WITHDRAWAL_SUFFIX, ".manifest.json")).read_text())  # fmt: skip
+    manifest = json.loads(
+        (inbox_folder / data.name.replace(WITHDRAWAL_SUFFIX, ".manifest.json")).read_text()
+    )
     assert manifest["kind"] == "withdrawal" and manifest["row_count"] == 3
     assert manifest["key_id"] == read_key(key).key_id and manifest["agency_id"] == "shelter-07"
     assert manifest["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()

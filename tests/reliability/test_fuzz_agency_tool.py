@@ -17,8 +17,20 @@ from linkage.encoding.keys import new_secret
 from tests.agency_signing import signing_key_for
 
 SECRET = new_secret()
-COLUMNS = ("record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth",
-           "age", "citizenship_no", "phone", "district", "contact_date", "services")  # fmt: skip
+COLUMNS = (
+    "record_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "sex",
+    "date_of_birth",
+    "age",
+    "citizenship_no",
+    "phone",
+    "district",
+    "contact_date",
+    "services",
+)
 PLAUSIBLE = {
     "record_id": st.text(alphabet="R0123456789", min_size=1, max_size=6),
     "given_name": st.sampled_from(["Sita", "सीता", "Maya", "Ram Bahadur", ""]),
@@ -27,8 +39,9 @@ PLAUSIBLE = {
     "date_of_birth": st.sampled_from(["1999-04-01", "1988-12-31", "", "2081-01-15", "abc"]),
     "age": st.sampled_from(["23", "-4", "200", "twenty", ""]),
     "district": st.sampled_from(["Sindhupalchok", "सिन्धुपाल्चोक", "Kathmandu", "Atlantis", ""]),
-    "contact_date": st.sampled_from(["2024-03-01", "2023-11-30", "2024-07-15", "2030-01-01",
-                                     "2081-05-10", "", "yesterday"]),
+    "contact_date": st.sampled_from(
+        ["2024-03-01", "2023-11-30", "2024-07-15", "2030-01-01", "2081-05-10", "", "yesterday"]
+    ),
     "father_name": st.sampled_from(["Ram", "Hari Prasad", ""]),
     "citizenship_no": st.sampled_from(["12-34-567", "27/01/12345", ""]),
     "phone": st.sampled_from(["9841000000", "+977-1-4412345", ""]),
@@ -73,8 +86,9 @@ def exports(draw: st.DrawFn) -> tuple[bytes, int]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(export=exports())
-def test_every_row_is_encoded_or_rejected(tmp_path_factory: pytest.TempPathFactory,
-                                          export: tuple[bytes, int]) -> None:  # fmt: skip
+def test_every_row_is_encoded_or_rejected(
+    tmp_path_factory: pytest.TempPathFactory, export: tuple[bytes, int]
+) -> None:
     data, rows = export
     folder = tmp_path_factory.mktemp("fuzz")
     path = folder / "export.csv"
@@ -83,10 +97,15 @@ def test_every_row_is_encoded_or_rejected(tmp_path_factory: pytest.TempPathFacto
     cases_tried["rows"] += rows
     try:
         written = pseudonymise_file(
-            source_type="shelter", agency_id="shelter-01", secret=SECRET, key_id="pk1-x",
-            input_path=path, out_dir=folder / "out", crosswalk_dir=folder / "keep",
+            source_type="shelter",
+            agency_id="shelter-01",
+            secret=SECRET,
+            key_id="pk1-x",
+            input_path=path,
+            out_dir=folder / "out",
+            crosswalk_dir=folder / "keep",
             signing_key=signing_key_for("shelter-01"),
-        )  # fmt: skip
+        )
     except UnusableInput as error:
         # A whole-file refusal must say why; it is never a crash.
         assert str(error)
@@ -110,13 +129,21 @@ def test_zz_report_fuzz_counts(report) -> None:
 
 
 def test_binary_and_utf16_files_are_refused_whole(tmp_path: Path) -> None:
-    for name, data in {"utf16": "record_id\r\nR1\r\n".encode("utf-16"),
-                       "binary": bytes(range(256)) * 4}.items():  # fmt: skip
+    for name, data in {
+        "utf16": "record_id\r\nR1\r\n".encode("utf-16"),
+        "binary": bytes(range(256)) * 4,
+    }.items():
         path = tmp_path / f"{name}.csv"
         path.write_bytes(data)
         with pytest.raises(UnusableInput):
-            pseudonymise_file(source_type="shelter", agency_id="a", secret=SECRET, key_id="k",
-                              input_path=path, out_dir=tmp_path / "o",
-                              crosswalk_dir=tmp_path / "c",
-                              signing_key=signing_key_for("a"))  # fmt: skip
+            pseudonymise_file(
+                source_type="shelter",
+                agency_id="a",
+                secret=SECRET,
+                key_id="k",
+                input_path=path,
+                out_dir=tmp_path / "o",
+                crosswalk_dir=tmp_path / "c",
+                signing_key=signing_key_for("a"),
+            )
         assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())

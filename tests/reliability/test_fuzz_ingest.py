@@ -28,13 +28,33 @@ from tests.privacy.conftest import add_missing_staging_columns
 
 TODAY = dt.date(2025, 6, 1)
 FILE_MUTATIONS = (
-    "none", "truncate", "truncate_and_rehash", "random_bytes", "wrong_sha", "wrong_count",
-    "extra_column", "missing_column", "wrong_type", "non_json", "manifest_field_type",
-    "manifest_not_object", "empty_file", "wrong_agency_in_manifest", "unsigned",
-    "signed_by_another_agency", "altered_after_signing",
-)  # fmt: skip
-ROW_MUTATIONS = ("bad_sex", "short_filter", "unknown_district", "duplicate_token",
-                 "future_contact", "no_names", "unknown_service")  # fmt: skip
+    "none",
+    "truncate",
+    "truncate_and_rehash",
+    "random_bytes",
+    "wrong_sha",
+    "wrong_count",
+    "extra_column",
+    "missing_column",
+    "wrong_type",
+    "non_json",
+    "manifest_field_type",
+    "manifest_not_object",
+    "empty_file",
+    "wrong_agency_in_manifest",
+    "unsigned",
+    "signed_by_another_agency",
+    "altered_after_signing",
+)
+ROW_MUTATIONS = (
+    "bad_sex",
+    "short_filter",
+    "unknown_district",
+    "duplicate_token",
+    "future_contact",
+    "no_names",
+    "unknown_service",
+)
 outcomes: Counter[str] = Counter()
 
 
@@ -145,7 +165,8 @@ def test_every_batch_is_loaded_quarantined_or_rejected(
     outcome = load_batch(con, files, configured_key_id=None, run_id="fuzz", today=TODAY)
     outcomes[f"{outcome.status}"] += 1
     staged = con.execute(
-        "SELECT count(*) FROM staging.shelter WHERE batch_id = 'fuzzed'").fetchone()[0]  # fmt: skip
+        "SELECT count(*) FROM staging.shelter WHERE batch_id = 'fuzzed'"
+    ).fetchone()[0]
     quarantined, reasons_missing = con.execute(
         "SELECT count(DISTINCT row_number), count(*) FILTER (WHERE coalesce(reason, '') = '') "
         "FROM ops.quarantine WHERE batch_id = 'fuzzed'"
@@ -173,8 +194,10 @@ def test_every_batch_is_loaded_quarantined_or_rejected(
 
 
 def test_zz_report_fuzz_counts(report) -> None:
-    report(f"ingest fuzz: {sum(outcomes[k] for k in ('accepted', 'rejected'))} batches; "
-          f"{dict(outcomes)}")  # fmt: skip
+    report(
+        f"ingest fuzz: {sum(outcomes[k] for k in ('accepted', 'rejected'))} batches; "
+        f"{dict(outcomes)}"
+    )
     assert outcomes["accepted"] + outcomes["rejected"] >= 20
     assert outcomes["rejected"] > 0 and outcomes["accepted"] > 0
     assert outcomes["rows_quarantined"] > 0

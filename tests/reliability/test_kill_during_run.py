@@ -30,9 +30,18 @@ from tests.privacy.conftest import SECRET, World, _train_model_json, seed_model,
 
 REPO = Path(__file__).resolve().parents[2]
 KILLS = 3
-TABLES = ("staging.shelter", "staging.ocmc", "ops.quarantine", "ops.batches",
-          "ops.rejected_batches", "ops.withdrawals", "linkage.records", "linkage.pairs",
-          "core.episodes", "core.survivor_records")  # fmt: skip
+TABLES = (
+    "staging.shelter",
+    "staging.ocmc",
+    "ops.quarantine",
+    "ops.batches",
+    "ops.rejected_batches",
+    "ops.withdrawals",
+    "linkage.records",
+    "linkage.pairs",
+    "core.episodes",
+    "core.survivor_records",
+)
 _VOLATILE = ("run_id", "survivor_id", "episode_id", "other_survivor_id")
 
 
@@ -42,9 +51,10 @@ def _contents(path: Path) -> dict[str, object]:
     try:
         for table in TABLES:
             columns = [
-                name for name, *_ in con.execute(f"DESCRIBE {table}").fetchall()
+                name
+                for name, *_ in con.execute(f"DESCRIBE {table}").fetchall()
                 if not name.endswith("_at") and name not in _VOLATILE
-            ]  # fmt: skip
+            ]
             quoted = ", ".join(f'"{c}"' for c in columns)
             snapshot[table] = sorted(
                 repr(dict(zip(columns, row, strict=True)))
@@ -65,12 +75,14 @@ def _progress(path: Path) -> tuple[int, ...]:
     """(accepted batches, linked batches, withdrawals applied, publications) right now."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return tuple(con.execute(
-            "SELECT (SELECT count(*) FROM ops.batches WHERE status = 'accepted'), "
-            "(SELECT count(*) FROM ops.batches WHERE linked_at IS NOT NULL), "
-            "(SELECT count(*) FROM ops.withdrawals), "
-            "(SELECT count(*) FROM ops.audit_log WHERE action = 'publication')"
-        ).fetchone())  # fmt: skip
+        return tuple(
+            con.execute(
+                "SELECT (SELECT count(*) FROM ops.batches WHERE status = 'accepted'), "
+                "(SELECT count(*) FROM ops.batches WHERE linked_at IS NOT NULL), "
+                "(SELECT count(*) FROM ops.withdrawals), "
+                "(SELECT count(*) FROM ops.audit_log WHERE action = 'publication')"
+            ).fetchone()
+        )
     finally:
         con.close()
 
@@ -80,20 +92,33 @@ def _prepare(root: Path, model_json: str) -> dict[str, str]:
     world = World(root, inbox, root / "w.duckdb", root / "none", root / "pub", {}, None)
     write_inbox(inbox, world, people_count=30)
     person = min(p for p, seen in world.persons.items() if len(seen) == 2)
-    write_withdrawal(source_type="shelter", agency_id="shelter-a", secret=SECRET,
-                     key_id=TEST_KEY_ID, record_ids=[world.persons[person]["shelter-a"][0]],
-                     out_dir=inbox / "shelter" / "shelter-a",
-                     signing_key=signing_key_for("shelter-a"))  # fmt: skip
+    write_withdrawal(
+        source_type="shelter",
+        agency_id="shelter-a",
+        secret=SECRET,
+        key_id=TEST_KEY_ID,
+        record_ids=[world.persons[person]["shelter-a"][0]],
+        out_dir=inbox / "shelter" / "shelter-a",
+        signing_key=signing_key_for("shelter-a"),
+    )
     resources = resources_from_env({}, warehouse=str(root / "w.duckdb"))
     seed_model(resources["warehouse"], model_json)
-    return {"inbox": str(inbox), "warehouse": str(root / "w.duckdb"),
-            "publish": str(root / "pub")}  # fmt: skip
+    return {"inbox": str(inbox), "warehouse": str(root / "w.duckdb"), "publish": str(root / "pub")}
 
 
 def _command(paths: dict[str, str]) -> list[str]:
-    return [sys.executable, "-c", "from pipelines.cli import main; main()", "run",
-            "--inbox", paths["inbox"], "--warehouse", paths["warehouse"],
-            "--publish-dir", paths["publish"]]  # fmt: skip
+    return [
+        sys.executable,
+        "-c",
+        "from pipelines.cli import main; main()",
+        "run",
+        "--inbox",
+        paths["inbox"],
+        "--warehouse",
+        paths["warehouse"],
+        "--publish-dir",
+        paths["publish"],
+    ]
 
 
 def _environment() -> dict[str, str]:
@@ -110,9 +135,14 @@ def test_random_kills_during_run_converge_to_the_uninterrupted_result(
     reference = _prepare(tmp_path / "reference", model_json)
     # The reference runs in this process (same code path as `pahichan run`, faster).
     started = time.perf_counter()
-    summary = run_pipeline(resources_from_env(
-        {}, inbox=reference["inbox"], warehouse=reference["warehouse"],
-        publish_dir=reference["publish"]))  # fmt: skip
+    summary = run_pipeline(
+        resources_from_env(
+            {},
+            inbox=reference["inbox"],
+            warehouse=reference["warehouse"],
+            publish_dir=reference["publish"],
+        )
+    )
     work_seconds = time.perf_counter() - started
     assert not summary.failed_steps, summary.failed_steps
     assert summary.withdrawals_applied == 1 and summary.records_erased == 1
@@ -126,9 +156,14 @@ def test_random_kills_during_run_converge_to_the_uninterrupted_result(
         # the k-th finished Dagster step (a loaded batch, linkage, core, marts, ...), plus a
         # random delay that often lands inside the next step.
         steps, delay = rng.randint(0, 4), rng.uniform(0.0, 2.0)
-        process = subprocess.Popen([*_command(killed), "-v"], env=_environment(), cwd=REPO,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   text=True)  # fmt: skip
+        process = subprocess.Popen(
+            [*_command(killed), "-v"],
+            env=_environment(),
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         finished = []
         reached = threading.Event()
 
@@ -151,11 +186,14 @@ def test_random_kills_during_run_converge_to_the_uninterrupted_result(
             (steps, round(delay, 1)) if process.returncode == -signal.SIGKILL else None
         )
         progress.append(_progress(Path(killed["warehouse"])))
-    final = subprocess.run(_command(killed), env=_environment(), cwd=REPO,
-                           capture_output=True, text=True, check=False)  # fmt: skip
-    report(f"uninterrupted run {work_seconds:.1f}s; kills (after k steps, +s) {kill_times} "
-          f"(None: finished first); state after each kill (batches, linked, withdrawals, "
-          f"published): {progress}; final: {final.stdout.strip()}")
+    final = subprocess.run(
+        _command(killed), env=_environment(), cwd=REPO, capture_output=True, text=True, check=False
+    )
+    report(
+        f"uninterrupted run {work_seconds:.1f}s; kills (after k steps, +s) {kill_times} "
+        f"(None: finished first); state after each kill (batches, linked, withdrawals, "
+        f"published): {progress}; final: {final.stdout.strip()}"
+    )
     assert final.returncode == 0, final.stderr[-2000:]
     assert sum(1 for t in kill_times if t is not None) >= 2
     actual = _contents(Path(killed["warehouse"]))

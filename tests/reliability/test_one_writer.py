@@ -76,9 +76,16 @@ def _start_two(paths: dict[str, str], extra_env: dict[str, str]) -> list[subproc
 
     def start() -> None:
         barrier.wait()
-        processes.append(subprocess.Popen(_command(paths), env=env, cwd=REPO,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          text=True))  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                _command(paths),
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
 
     threads = [threading.Thread(target=start) for _ in range(2)]
     for thread in threads:
@@ -135,9 +142,14 @@ def test_a_run_killed_mid_run_is_marked_failed_by_the_next_run(
     tmp_path: Path, model_json: str
 ) -> None:
     paths = _prepare(tmp_path, model_json)
-    process = subprocess.Popen([*_command(paths), "-v"], env=_environment(), cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
+    process = subprocess.Popen(
+        [*_command(paths), "-v"],
+        env=_environment(),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stderr is not None
     for line in process.stderr:  # kill inside the run: right after its first finished step
         if "STEP_SUCCESS" in line:
@@ -147,8 +159,9 @@ def test_a_run_killed_mid_run_is_marked_failed_by_the_next_run(
     assert process.returncode == -signal.SIGKILL
     assert [status for status, _ in _state(Path(paths["warehouse"]))["runs"]] == ["running"]
 
-    final = subprocess.run(_command(paths), env=_environment(), cwd=REPO,
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    final = subprocess.run(
+        _command(paths), env=_environment(), cwd=REPO, capture_output=True, text=True, check=False
+    )
     assert final.returncode == 0, final.stderr[-2000:]
     state = _state(Path(paths["warehouse"]))
     (killed_status, killed_note), (status, _) = state["runs"]

@@ -21,11 +21,28 @@ from schemas.contract import (
 from schemas.reintegration import load_indicator_config
 
 CANONICAL = [
-    "record_id", "given_name", "family_name", "father_name", "sex", "date_of_birth", "age",
-    "citizenship_no", "passport_no", "phone", "district", "province", "local_level", "ward",
-    "caste_ethnicity", "contact_date", "exploitation_type", "destination_country", "services",
-    "referred_from", "referred_to",
-]  # fmt: skip
+    "record_id",
+    "given_name",
+    "family_name",
+    "father_name",
+    "sex",
+    "date_of_birth",
+    "age",
+    "citizenship_no",
+    "passport_no",
+    "phone",
+    "district",
+    "province",
+    "local_level",
+    "ward",
+    "caste_ethnicity",
+    "contact_date",
+    "exploitation_type",
+    "destination_country",
+    "services",
+    "referred_from",
+    "referred_to",
+]
 VERSION_1 = CANONICAL
 INDICATORS = [i.code for i in load_indicator_config("v1").indicators]
 CANONICAL = [*VERSION_1, "record_kind", *INDICATORS, "consent_scope"]
@@ -45,9 +62,15 @@ def test_contract_lists_the_canonical_columns_in_order() -> None:
 
 def test_identifiers_are_marked() -> None:
     assert set(identifier_columns()) == {
-        "record_id", "given_name", "family_name", "father_name", "date_of_birth",
-        "citizenship_no", "passport_no", "phone",
-    }  # fmt: skip
+        "record_id",
+        "given_name",
+        "family_name",
+        "father_name",
+        "date_of_birth",
+        "citizenship_no",
+        "passport_no",
+        "phone",
+    }
 
 
 def test_every_named_vocabulary_has_a_resolver_that_accepts_the_example() -> None:
@@ -79,8 +102,10 @@ def test_minimal_export_needs_record_id_a_name_and_contact_date() -> None:
 def test_headers_match_loosely_and_unknown_ones_are_listed_in_order() -> None:
     check = check_headers(["\ufeffRecord ID", "Given Name", "contact-date", "Remarks", "Notes"])
     assert check.renamed == {
-        "\ufeffRecord ID": "record_id", "Given Name": "given_name", "contact-date": "contact_date"
-    }  # fmt: skip
+        "\ufeffRecord ID": "record_id",
+        "Given Name": "given_name",
+        "contact-date": "contact_date",
+    }
     assert check.unknown == ["Remarks", "Notes"]
     assert check.ok
 
@@ -96,15 +121,20 @@ def test_mapping_renames_agency_headers(tmp_path: Path) -> None:
     assert mapping["नाम"] == "given_name"
     check = check_headers(["Reg No", "नाम", "थर", "date of contact", "Jilla", "Age"], mapping)
     assert check.renamed == {
-        "Reg No": "record_id", "नाम": "given_name", "थर": "family_name",
-        "date of contact": "contact_date", "Jilla": "district", "Age": "age",
-    }  # fmt: skip
+        "Reg No": "record_id",
+        "नाम": "given_name",
+        "थर": "family_name",
+        "date of contact": "contact_date",
+        "Jilla": "district",
+        "Age": "age",
+    }
     assert check.ok and check.unknown == []
 
 
 def test_two_headers_for_one_column_are_reported(tmp_path: Path) -> None:
-    check = check_headers(["record_id", "Name", "given_name", "contact_date"],
-                          {"Name": "given_name"})  # fmt: skip
+    check = check_headers(
+        ["record_id", "Name", "given_name", "contact_date"], {"Name": "given_name"}
+    )
     assert check.duplicated == ["given_name"]
     assert not check.ok
 
@@ -172,7 +202,16 @@ def test_record_kind_problems(row: dict, fragment: str | None) -> None:
 
 
 def test_followup_row_with_the_usual_identifiers_passes_the_header_check() -> None:
-    headers = ["record_id", "given_name", "family_name", "date_of_birth", "district",
-               "contact_date", "record_kind", "ri_income", "ri_wellbeing"]  # fmt: skip
+    headers = [
+        "record_id",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "district",
+        "contact_date",
+        "record_kind",
+        "ri_income",
+        "ri_wellbeing",
+    ]
     check = check_headers(headers)
     assert check.ok and check.unknown == []

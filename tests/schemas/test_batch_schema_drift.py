@@ -60,8 +60,10 @@ def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> l
 def _expected_staging() -> list[tuple]:
     batch = [(c.name, c.duckdb_type, not c.staging_required) for c in BATCH_COLUMNS]
     spelled = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}  # as information_schema writes it
-    own = [(name, spelled.get(kind.split()[0], kind.split()[0]), "NOT NULL" not in kind)
-           for name, kind in STAGING_OWN_COLUMNS]  # fmt: skip
+    own = [
+        (name, spelled.get(kind.split()[0], kind.split()[0]), "NOT NULL" not in kind)
+        for name, kind in STAGING_OWN_COLUMNS
+    ]
     return batch + own
 
 
@@ -102,8 +104,10 @@ def test_warehouse_of_an_older_version_gains_every_optional_column_once() -> Non
     ensure_staging_schema(con)
     ensure_linkage_schema(con)
     for source_type in SOURCE_TYPES:
-        have = {name: (kind, nullable) for name, kind, nullable in
-                _table_columns(con, "staging", source_type)}  # fmt: skip
+        have = {
+            name: (kind, nullable)
+            for name, kind, nullable in _table_columns(con, "staging", source_type)
+        }
         for c in BATCH_COLUMNS:
             assert have[c.name][0] == c.duckdb_type, c.name
     records = {name: kind for name, kind, _ in _table_columns(con, "linkage", "records")}
@@ -188,13 +192,18 @@ def python_copies(source: str) -> list[str]:
 def _sources() -> list[Path]:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py", "*.sql"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return [
-        REPO / name for name in listed
-        if not name.startswith(("tests/", "docs/")) and name != DEFINITION
+        REPO / name
+        for name in listed
+        if not name.startswith(("tests/", "docs/"))
+        and name != DEFINITION
         and (REPO / name).exists()
-    ]  # fmt: skip
+    ]
 
 
 def test_the_detector_finds_the_old_copies_and_spares_uses() -> None:
@@ -251,9 +260,12 @@ def test_versions_and_source_types_are_assigned_in_one_module_each() -> None:
         relative = str(path.relative_to(REPO))
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             targets = (
-                node.targets if isinstance(node, ast.Assign)
-                else [node.target] if isinstance(node, ast.AnnAssign) else []
-            )  # fmt: skip
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
             for target in targets:
                 if isinstance(target, ast.Name) and target.id in where:
                     where[target.id].add(relative)
@@ -276,8 +288,13 @@ _YAML_TO_ARROW = {"string": pa.string(), "date": pa.date32(), "list": pa.list_(p
 def test_contract_yaml_and_batch_definition_agree_where_they_overlap() -> None:
     contract = {c.name: c for c in load_contract()}
     overlap = [c for c in BATCH_COLUMNS if c.name in contract]
-    assert {c.name for c in overlap} >= {"contact_date", "record_kind", "consent_scope",
-                                         "services", *FOLLOWUP_COLUMNS}  # fmt: skip
+    assert {c.name for c in overlap} >= {
+        "contact_date",
+        "record_kind",
+        "consent_scope",
+        "services",
+        *FOLLOWUP_COLUMNS,
+    }
     for column in overlap:
         declared = contract[column.name]
         # Never in clear: an identifier of the extract cannot be a batch column.
@@ -338,6 +355,7 @@ def test_the_definition_is_importable_without_the_warehouse() -> None:
         "import sys, linkage.encoding.schema; "
         "print(sorted(m for m in ('duckdb', 'dagster', 'pipelines') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
-                         text=True, check=True).stdout.strip()  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -66,8 +66,9 @@ def test_days_are_contiguous_across_the_bsdatetime_problem_window() -> None:
     assert ad_to_bs(D(2026, 10, 17))[0] == 2083 and ad_to_bs(D(2027, 4, 20))[0] == 2084
 
 
-@pytest.mark.parametrize("bs", [(2081, 13, 1), (2081, 0, 1), (2081, 4, 33), (2081, 4, 0),
-                                (1900, 1, 1), (2200, 1, 1)])
+@pytest.mark.parametrize(
+    "bs", [(2081, 13, 1), (2081, 0, 1), (2081, 4, 33), (2081, 4, 0), (1900, 1, 1), (2200, 1, 1)]
+)
 def test_invalid_bs_dates_raise_value_error(bs: tuple[int, int, int]) -> None:
     with pytest.raises(ValueError, match="not a valid Bikram Sambat date"):
         bs_to_ad(*bs)
@@ -91,9 +92,17 @@ def _valid(y: int, m: int, d: int) -> bool:
 
 
 @pytest.mark.parametrize(
-    "text", ["2081-04-01", "2081/4/1", "2081.04.01", " 2081 - 04 - 01 ", "२०८१-०४-०१",
-             "२०८१/४/१", "01-04-2081"],
-)  # fmt: skip
+    "text",
+    [
+        "2081-04-01",
+        "2081/4/1",
+        "2081.04.01",
+        " 2081 - 04 - 01 ",
+        "२०८१-०४-०१",
+        "२०८१/४/१",
+        "01-04-2081",
+    ],
+)
 def test_parse_bs_date_forms(text: str) -> None:
     assert parse_bs_date(text) == D(2024, 7, 16)
 

@@ -22,17 +22,30 @@ from schemas.vocabularies import AGE_BANDS, EXPLOITATION_TYPES
 def test_layout_is_the_63_columns_of_the_global_dataset_in_order() -> None:
     assert len(CTDC_COLUMNS) == 63 and len(set(CTDC_COLUMNS)) == 63
     assert CTDC_COLUMNS[:8] == (
-        "yearOfRegistration", "Datasource", "gender", "ageBroad", "majorityStatus",
-        "majorityStatusAtExploit", "majorityEntry", "citizenship",
-    )  # fmt: skip
+        "yearOfRegistration",
+        "Datasource",
+        "gender",
+        "ageBroad",
+        "majorityStatus",
+        "majorityStatusAtExploit",
+        "majorityEntry",
+        "citizenship",
+    )
     assert CTDC_COLUMNS[-6:] == (
-        "CountryOfExploitation", "recruiterRelationIntimatePartner", "recruiterRelationFriend",
-        "recruiterRelationFamily", "recruiterRelationOther", "recruiterRelationUnknown",
-    )  # fmt: skip
+        "CountryOfExploitation",
+        "recruiterRelationIntimatePartner",
+        "recruiterRelationFriend",
+        "recruiterRelationFamily",
+        "recruiterRelationOther",
+        "recruiterRelationUnknown",
+    )
     groups = {
-        "meansOfControl": 19, "is": 9, "typeOfLabour": 14, "typeOfSex": 5,
+        "meansOfControl": 19,
+        "is": 9,
+        "typeOfLabour": 14,
+        "typeOfSex": 5,
         "recruiterRelation": 5,
-    }  # fmt: skip
+    }
     for prefix, count in groups.items():
         found = [c for c in CTDC_COLUMNS if c.startswith(prefix) and c[len(prefix)].isupper()]
         assert len(found) == count, (prefix, found)
@@ -41,10 +54,14 @@ def test_layout_is_the_63_columns_of_the_global_dataset_in_order() -> None:
 
 def test_every_column_is_either_filled_or_declared_unfilled() -> None:
     row = to_ctdc_row(
-        registration_date=dt.date(2024, 7, 16), sex="F", age=16,
-        exploitation_types=["forced_begging"], destination_country="IN", citizenship="NP",
+        registration_date=dt.date(2024, 7, 16),
+        sex="F",
+        age=16,
+        exploitation_types=["forced_begging"],
+        destination_country="IN",
+        citizenship="NP",
         datasource="Case Management",
-    )  # fmt: skip
+    )
     assert tuple(row) == CTDC_COLUMNS
     filled = {c for c, v in row.items() if v is not None}
     assert filled.isdisjoint(UNFILLED_COLUMNS)
@@ -55,34 +72,80 @@ def test_every_column_is_either_filled_or_declared_unfilled() -> None:
 
 @pytest.mark.parametrize(
     ("value", "band"),
-    [(0, "0--8"), (8, "0--8"), (9, "9--17"), (17, "9--17"), (18, "18--20"), (20, "18--20"),
-     (21, "21--23"), (23, "21--23"), (24, "24--26"), (27, "27--29"), (29, "27--29"),
-     (30, "30--38"), (38, "30--38"), (39, "39--47"), (47, "39--47"), (48, "48+"), (95, "48+"),
-     ("25", "24--26"), ("9-17", "9--17"), ("09--17", "9--17"), ("48+", "48+"),
-     ("12-17", "9--17"), ("50+", "48+"),
-     ("0-11", None), ("18-24", None), ("25-34", None), ("35-49", None),
-     (-1, None), (130, None), (None, None), ("adult", None), (True, None)],
-)  # fmt: skip
+    [
+        (0, "0--8"),
+        (8, "0--8"),
+        (9, "9--17"),
+        (17, "9--17"),
+        (18, "18--20"),
+        (20, "18--20"),
+        (21, "21--23"),
+        (23, "21--23"),
+        (24, "24--26"),
+        (27, "27--29"),
+        (29, "27--29"),
+        (30, "30--38"),
+        (38, "30--38"),
+        (39, "39--47"),
+        (47, "39--47"),
+        (48, "48+"),
+        (95, "48+"),
+        ("25", "24--26"),
+        ("9-17", "9--17"),
+        ("09--17", "9--17"),
+        ("48+", "48+"),
+        ("12-17", "9--17"),
+        ("50+", "48+"),
+        ("0-11", None),
+        ("18-24", None),
+        ("25-34", None),
+        ("35-49", None),
+        (-1, None),
+        (130, None),
+        (None, None),
+        ("adult", None),
+        (True, None),
+    ],
+)
 def test_ctdc_age_band(value: object, band: str | None) -> None:
     assert ctdc_age_band(value) == band  # type: ignore[arg-type]
 
 
 def test_age_bands_are_ctdc_spelling_and_ours_nest_or_give_none() -> None:
     assert CTDC_AGE_BANDS == (
-        "0--8", "9--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+",
-    )  # fmt: skip
+        "0--8",
+        "9--17",
+        "18--20",
+        "21--23",
+        "24--26",
+        "27--29",
+        "30--38",
+        "39--47",
+        "48+",
+    )
     for band in AGE_BANDS:
         assert ctdc_age_band(band) in (None, *CTDC_AGE_BANDS)
     assert {b: ctdc_age_band(b) for b in AGE_BANDS if ctdc_age_band(b)} == {
-        "12-17": "9--17", "50+": "48+",
-    }  # fmt: skip
+        "12-17": "9--17",
+        "50+": "48+",
+    }
 
 
 @pytest.mark.parametrize(
     ("value", "status"),
-    [(5, "Minor"), (17, "Minor"), (18, "Adult"), ("12-17", "Minor"), ("0-11", "Minor"),
-     ("18-24", "Adult"), ("9--17", "Minor"), ("48+", "Adult"), ("x", None), (None, None)],
-)  # fmt: skip
+    [
+        (5, "Minor"),
+        (17, "Minor"),
+        (18, "Adult"),
+        ("12-17", "Minor"),
+        ("0-11", "Minor"),
+        ("18-24", "Adult"),
+        ("9--17", "Minor"),
+        ("48+", "Adult"),
+        ("x", None),
+        (None, None),
+    ],
+)
 def test_majority_status(value: object, status: str | None) -> None:
     assert majority_status(value) == status  # type: ignore[arg-type]
 
@@ -95,9 +158,12 @@ def test_every_htcds_code_maps_to_ctdc_columns() -> None:
 
 def test_mapping_example_girl_sexual_exploitation_in_india() -> None:
     row = to_ctdc_row(
-        registration_date=dt.date(2024, 7, 16), sex="F", age_band="12-17",
-        exploitation_types=["sexual_exploitation"], destination_country="IN",
-    )  # fmt: skip
+        registration_date=dt.date(2024, 7, 16),
+        sex="F",
+        age_band="12-17",
+        exploitation_types=["sexual_exploitation"],
+        destination_country="IN",
+    )
     assert row["yearOfRegistration"] == 2024
     assert row["gender"] == "Female"
     assert row["ageBroad"] == "9--17" and row["majorityStatus"] == "Minor"
@@ -123,11 +189,14 @@ def test_mapping_example_man_labour_and_sex_across_episodes() -> None:
 
 @pytest.mark.parametrize(
     ("code", "ones"),
-    [("child_labour", {"isForcedLabour"}),
-     ("forced_begging", {"isForcedLabour", "typeOfLabourBegging"}),
-     ("surrogacy", {"isOtherExploit"}), ("organ_removal", {"isOrganRemoval"}),
-     ("forced_marriage", {"isForcedMarriage"})],
-)  # fmt: skip
+    [
+        ("child_labour", {"isForcedLabour"}),
+        ("forced_begging", {"isForcedLabour", "typeOfLabourBegging"}),
+        ("surrogacy", {"isOtherExploit"}),
+        ("organ_removal", {"isOrganRemoval"}),
+        ("forced_marriage", {"isForcedMarriage"}),
+    ],
+)
 def test_one_hot_columns_per_code(code: str, ones: set[str]) -> None:
     row = to_ctdc_row(exploitation_types=[code])
     assert {c for c, v in row.items() if v == 1} == ones

@@ -37,8 +37,14 @@ def test_romanisations_keep_a_spoken_final_vowel_and_never_type_ngg() -> None:
 
 
 def _row(level: str, code: str, parent: str, en: str, ne: str, variants: str = "") -> dict:
-    return {"level": level, "code": code, "parent_code": parent, "name_en": en, "name_ne": ne,
-            "variants": variants}  # fmt: skip
+    return {
+        "level": level,
+        "code": code,
+        "parent_code": parent,
+        "name_en": en,
+        "name_ne": ne,
+        "variants": variants,
+    }
 
 
 def test_vetting_drops_spellings_that_collide_with_another_unit() -> None:

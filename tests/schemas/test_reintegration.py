@@ -60,9 +60,19 @@ def test_config_is_versioned_provisional_and_complete() -> None:
         assert re.search(r"[\u0900-\u097f]", i.question_ne), i.code
     # The economic, social and psychosocial topics named in the issue are all there.
     codes = set(CONFIG.codes)
-    for code in ("ri_income", "ri_debt", "ri_work", "ri_family_acceptance", "ri_housing",
-                 "ri_documents", "ri_services_access", "ri_wellbeing", "ri_stress", "ri_safety"):
-        assert code in codes  # fmt: skip
+    for code in (
+        "ri_income",
+        "ri_debt",
+        "ri_work",
+        "ri_family_acceptance",
+        "ri_housing",
+        "ri_documents",
+        "ri_services_access",
+        "ri_wellbeing",
+        "ri_stress",
+        "ri_safety",
+    ):
+        assert code in codes
 
 
 def test_unknown_config_version_is_a_clear_error() -> None:
@@ -142,10 +152,18 @@ def test_missing_answers_are_skipped(missing: object) -> None:
 
 @pytest.mark.parametrize(
     ("code", "answer"),
-    [("ri_income", 6), ("ri_income", 0), ("ri_income", 2.5), ("ri_income", "7"),
-     ("ri_income", "maybe"), ("ri_work", 1), ("ri_work", "1"), ("ri_work", True),
-     ("ri_stress", -1)],
-)  # fmt: skip
+    [
+        ("ri_income", 6),
+        ("ri_income", 0),
+        ("ri_income", 2.5),
+        ("ri_income", "7"),
+        ("ri_income", "maybe"),
+        ("ri_work", 1),
+        ("ri_work", "1"),
+        ("ri_work", True),
+        ("ri_stress", -1),
+    ],
+)
 def test_answers_off_the_scale_raise(code: str, answer: object) -> None:
     with pytest.raises(ValueError, match=code):
         dimension_scores({code: answer})  # type: ignore[dict-item]

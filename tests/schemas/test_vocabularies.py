@@ -11,10 +11,23 @@ from schemas import vocabularies as v
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("F", "F"), ("female", "F"), (" Female ", "F"), ("महिला", "F"), ("girl", "F"),
-     ("M", "M"), ("male", "M"), ("MALE", "M"), ("पुरुष", "M"), ("o", "O"), ("other", "O"),
-     ("third gender", "O"), ("तेस्रो लिङ्ग", "O"), ("अन्य", "O")],
-)  # fmt: skip
+    [
+        ("F", "F"),
+        ("female", "F"),
+        (" Female ", "F"),
+        ("महिला", "F"),
+        ("girl", "F"),
+        ("M", "M"),
+        ("male", "M"),
+        ("MALE", "M"),
+        ("पुरुष", "M"),
+        ("o", "O"),
+        ("other", "O"),
+        ("third gender", "O"),
+        ("तेस्रो लिङ्ग", "O"),
+        ("अन्य", "O"),
+    ],
+)
 def test_resolve_sex(text: str, code: str) -> None:
     assert v.resolve_sex(text) == code
 
@@ -31,10 +44,18 @@ def test_sex_labels_cover_every_code() -> None:
 
 def test_exploitation_types_are_the_htcds_codes_with_nepali_labels() -> None:
     assert list(v.EXPLOITATION_TYPES) == [
-        "forced_labour", "sexual_exploitation", "child_labour", "forced_marriage", "servitude",
-        "forced_military", "organ_removal", "forced_begging", "forced_adoption", "surrogacy",
+        "forced_labour",
+        "sexual_exploitation",
+        "child_labour",
+        "forced_marriage",
+        "servitude",
+        "forced_military",
+        "organ_removal",
+        "forced_begging",
+        "forced_adoption",
+        "surrogacy",
         "other",
-    ]  # fmt: skip
+    ]
     assert set(v.EXPLOITATION_TYPES_NE) == set(v.EXPLOITATION_TYPES)
     for label in v.EXPLOITATION_TYPES_NE.values():
         assert re.search(r"[\u0900-\u097f]", label)
@@ -49,12 +70,18 @@ def test_every_exploitation_code_and_label_resolves_to_itself() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("sex trafficking", "sexual_exploitation"), ("Forced prostitution", "sexual_exploitation"),
-     ("labour", "forced_labour"), ("Forced-Labor", "forced_labour"),
-     ("debt bondage", "forced_labour"), ("kidney", "organ_removal"),
-     ("domestic servitude", "servitude"), ("child labor", "child_labour"),
-     ("begging", "forced_begging")],
-)  # fmt: skip
+    [
+        ("sex trafficking", "sexual_exploitation"),
+        ("Forced prostitution", "sexual_exploitation"),
+        ("labour", "forced_labour"),
+        ("Forced-Labor", "forced_labour"),
+        ("debt bondage", "forced_labour"),
+        ("kidney", "organ_removal"),
+        ("domestic servitude", "servitude"),
+        ("child labor", "child_labour"),
+        ("begging", "forced_begging"),
+    ],
+)
 def test_exploitation_synonyms(text: str, code: str) -> None:
     assert v.resolve_exploitation_type(text) == code
 
@@ -76,12 +103,32 @@ def test_countries_hold_every_iso_code_including_nepal() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("SA", "SA"), ("sa", "SA"), ("Saudi Arabia", "SA"), ("KSA", "SA"), ("साउदी अरब", "SA"),
-     ("UAE", "AE"), ("U.A.E.", "AE"), ("Dubai", "AE"), ("दुबई", "AE"), ("Malaysia", "MY"),
-     ("मलेसिया", "MY"), ("India", "IN"), ("भारत", "IN"), ("Korea", "KR"),
-     ("South Korea", "KR"), ("कोरिया", "KR"), ("Qatar", "QA"), ("कतार", "QA"),
-     ("Kuwait", "KW"), ("Nepal", "NP"), ("internal", "NP"), ("UK", "GB"), ("USA", "US")],
-)  # fmt: skip
+    [
+        ("SA", "SA"),
+        ("sa", "SA"),
+        ("Saudi Arabia", "SA"),
+        ("KSA", "SA"),
+        ("साउदी अरब", "SA"),
+        ("UAE", "AE"),
+        ("U.A.E.", "AE"),
+        ("Dubai", "AE"),
+        ("दुबई", "AE"),
+        ("Malaysia", "MY"),
+        ("मलेसिया", "MY"),
+        ("India", "IN"),
+        ("भारत", "IN"),
+        ("Korea", "KR"),
+        ("South Korea", "KR"),
+        ("कोरिया", "KR"),
+        ("Qatar", "QA"),
+        ("कतार", "QA"),
+        ("Kuwait", "KW"),
+        ("Nepal", "NP"),
+        ("internal", "NP"),
+        ("UK", "GB"),
+        ("USA", "US"),
+    ],
+)
 def test_resolve_country_common_destinations(text: str, code: str) -> None:
     assert v.resolve_country(text) == code
 
@@ -96,13 +143,29 @@ def test_services_follow_the_three_tiers() -> None:
     assert v.SERVICE_TIERS == ("immediate", "short_term", "long_term")
     by_tier = {t: [s.code for s in v.SERVICES.values() if s.tier == t] for t in v.SERVICE_TIERS}
     assert by_tier["immediate"] == [
-        "assessment", "counselling", "health_check", "shelter", "food", "family_contact"]
+        "assessment",
+        "counselling",
+        "health_check",
+        "shelter",
+        "food",
+        "family_contact",
+    ]
     assert by_tier["short_term"] == [
-        "health_care", "security", "psychosocial_counselling", "legal_aid",
-        "soft_loan_seed_money"]
+        "health_care",
+        "security",
+        "psychosocial_counselling",
+        "legal_aid",
+        "soft_loan_seed_money",
+    ]
     assert by_tier["long_term"] == [
-        "education", "skills_training", "legal_action", "family_community_counselling",
-        "market_linkage", "grant", "job_placement"]  # fmt: skip
+        "education",
+        "skills_training",
+        "legal_action",
+        "family_community_counselling",
+        "market_linkage",
+        "grant",
+        "job_placement",
+    ]
     for code, service in v.SERVICES.items():
         assert service.code == code
         assert v.resolve_service(code) == code
@@ -131,8 +194,16 @@ def test_agency_types() -> None:
 
 
 def test_caste_ethnicity_groups() -> None:
-    assert {"hill_brahmin_chhetri", "hill_janajati", "madhesi", "dalit", "muslim",
-            "tarai_janajati", "newar", "other"} == set(v.CASTE_ETHNICITY_GROUPS)  # fmt: skip
+    assert {
+        "hill_brahmin_chhetri",
+        "hill_janajati",
+        "madhesi",
+        "dalit",
+        "muslim",
+        "tarai_janajati",
+        "newar",
+        "other",
+    } == set(v.CASTE_ETHNICITY_GROUPS)
     for code, label in v.CASTE_ETHNICITY_GROUPS.items():
         assert v.resolve_caste_ethnicity(code) == code
         assert v.resolve_caste_ethnicity(label) == code
@@ -144,9 +215,21 @@ def test_caste_ethnicity_groups() -> None:
 
 @pytest.mark.parametrize(
     ("age", "band"),
-    [(0, "0-11"), (11, "0-11"), (12, "12-17"), (17, "12-17"), (18, "18-24"), (24, "18-24"),
-     (25, "25-34"), (34, "25-34"), (35, "35-49"), (49, "35-49"), (50, "50+"), (99, "50+")],
-)  # fmt: skip
+    [
+        (0, "0-11"),
+        (11, "0-11"),
+        (12, "12-17"),
+        (17, "12-17"),
+        (18, "18-24"),
+        (24, "18-24"),
+        (25, "25-34"),
+        (34, "25-34"),
+        (35, "35-49"),
+        (49, "35-49"),
+        (50, "50+"),
+        (99, "50+"),
+    ],
+)
 def test_age_band_boundaries(age: int, band: str) -> None:
     assert v.age_band(age) == band
     assert band in v.AGE_BANDS

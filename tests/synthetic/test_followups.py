@@ -55,8 +55,13 @@ def test_followups_are_mostly_by_shelters_and_the_migration_agency(
 
 
 def test_followup_rows_are_not_new_cases(visits: pd.DataFrame) -> None:
-    for column in ("exploitation_type", "destination_country", "services", "referred_from",
-                   "referred_to"):  # fmt: skip
+    for column in (
+        "exploitation_type",
+        "destination_country",
+        "services",
+        "referred_from",
+        "referred_to",
+    ):
         assert (visits[column] == "").all(), column
     answered = (visits[list(followup_columns())] != "").mean(axis=None)
     assert abs(answered - (1 - DEFAULT_CONFIG.answer_missing_rate)) < 0.01
@@ -99,11 +104,16 @@ def _per_person(visits: pd.DataFrame, data: SyntheticData) -> pd.DataFrame:
     groups = scored.groupby("person_id")
     early = scored[scored["months"] < 9].groupby("person_id")["score"].max()
     late = scored[scored["months"] >= 11].groupby("person_id")["score"].min()
-    summary = pd.DataFrame({
-        "count": groups.size(), "first": groups["score"].first(), "last": groups["score"].last(),
-        "span": groups["months"].max() - groups["months"].min(),
-        "early_max": early, "late_min": late,
-    })  # fmt: skip
+    summary = pd.DataFrame(
+        {
+            "count": groups.size(),
+            "first": groups["score"].first(),
+            "last": groups["score"].last(),
+            "span": groups["months"].max() - groups["months"].min(),
+            "early_max": early,
+            "late_min": late,
+        }
+    )
     trajectory = data.people.set_index("person_id")["trajectory"]
     return summary.assign(trajectory=trajectory.reindex(summary.index))
 
@@ -132,11 +142,19 @@ def test_followup_rows_link_like_episodes(records: pd.DataFrame, visits: pd.Data
     """Names on follow-up rows are written with the same variants, scripts and typos."""
 
     def exact_share(rows: pd.DataFrame) -> float:
-        return float(np.mean([
-            canonical_name(g) in {canonical_name(t), canonical_name(n)}
-            for g, t, n in zip(rows["given_name"], rows["true_given_name"],
-                               rows["true_given_name_ne"], strict=True)
-        ]))  # fmt: skip
+        return float(
+            np.mean(
+                [
+                    canonical_name(g) in {canonical_name(t), canonical_name(n)}
+                    for g, t, n in zip(
+                        rows["given_name"],
+                        rows["true_given_name"],
+                        rows["true_given_name_ne"],
+                        strict=True,
+                    )
+                ]
+            )
+        )
 
     episodes = records.loc[~records.index.isin(visits.index)]
     assert abs(exact_share(visits) - exact_share(episodes)) < 0.04
@@ -147,7 +165,6 @@ def test_followup_rows_link_like_episodes(records: pd.DataFrame, visits: pd.Data
 
 def test_encoder_accepts_every_followup_row(data: SyntheticData) -> None:
     for source, frame in data.extracts.items():
-        batch = encode_frame(frame.head(1500), secret=bytes(32), agency_id="t",
-                             source_type=source)  # fmt: skip
+        batch = encode_frame(frame.head(1500), secret=bytes(32), agency_id="t", source_type=source)
         columns = {r.column for r in batch.rejects}
         assert not columns & {"record_kind", *followup_columns()}, source

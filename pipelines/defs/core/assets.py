@@ -80,12 +80,13 @@ CORE_BUILD_ORDER = list(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(core_key(table), group_name="core", description=description, deps=deps,
-                     kinds={"duckdb"})
+        dg.AssetSpec(
+            core_key(table), group_name="core", description=description, deps=deps, kinds={"duckdb"}
+        )
         for table, (description, deps) in CORE_SPECS.items()
     ],
     can_subset=False,
-)  # fmt: skip
+)
 def core_tables(warehouse: WarehouseResource):
     """Rebuild every core table in one transaction (a crash keeps the previous core)."""
     with warehouse.connect() as con:
@@ -109,10 +110,13 @@ def _grain_check(table: str) -> dg.AssetChecksDefinition:
             result = check_grain(con, "core", table, columns)
         return dg.AssetCheckResult(
             passed=result.passed,
-            metadata={"grain": ", ".join(columns), "rows": result.rows,
-                      "duplicate_keys": result.duplicate_keys,
-                      "rows_with_null_key": result.rows_with_null_key},
-        )  # fmt: skip
+            metadata={
+                "grain": ", ".join(columns),
+                "rows": result.rows,
+                "duplicate_keys": result.duplicate_keys,
+                "rows_with_null_key": result.rows_with_null_key,
+            },
+        )
 
     return grain_check
 

@@ -48,11 +48,27 @@ RETURNING_GAP = "6 months"
 
 # The staging columns core reads (types from the one batch definition).
 _STAGING_COLUMN_NAMES = (
-    "record_token", "source_type", "agency_id", "batch_id", "source_row", "record_kind",
-    "contact_date", "sex", "age_band", "province_code", "district_code", "local_level_code",
-    "caste_ethnicity", "exploitation_type", "destination_country", "services",
-    "referred_from", "referred_to", "loaded_at", "consent_scope",
-)  # fmt: skip
+    "record_token",
+    "source_type",
+    "agency_id",
+    "batch_id",
+    "source_row",
+    "record_kind",
+    "contact_date",
+    "sex",
+    "age_band",
+    "province_code",
+    "district_code",
+    "local_level_code",
+    "caste_ethnicity",
+    "exploitation_type",
+    "destination_country",
+    "services",
+    "referred_from",
+    "referred_to",
+    "loaded_at",
+    "consent_scope",
+)
 _STAGING_COLUMNS = ", ".join(_STAGING_COLUMN_NAMES)
 
 
@@ -108,8 +124,15 @@ def geography_frame() -> pd.DataFrame:
         ("local_level", ll.code, ll.district_code, ll.name_en, ll.name_ne, ll.level_type, None)
         for ll in geo.local_levels
     ]
-    columns = ["geo_level", "geo_code", "parent_code", "name_en", "name_ne", "level_type",
-               "population"]
+    columns = [
+        "geo_level",
+        "geo_code",
+        "parent_code",
+        "name_en",
+        "name_ne",
+        "level_type",
+        "population",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["population"] = frame["population"].astype("Int64")
     return frame
@@ -117,9 +140,19 @@ def geography_frame() -> pd.DataFrame:
 
 def calendar_frame(first: dt.date | None, last: dt.date | None) -> pd.DataFrame:
     """One row per day from `first` to `last` with AD and Bikram Sambat period labels."""
-    columns = ["calendar_date", "month", "month_start", "quarter", "quarter_start", "year",
-               "year_start", "bs_month", "bs_month_start", "bs_fiscal_year",
-               "bs_fiscal_year_start"]
+    columns = [
+        "calendar_date",
+        "month",
+        "month_start",
+        "quarter",
+        "quarter_start",
+        "year",
+        "year_start",
+        "bs_month",
+        "bs_month_start",
+        "bs_fiscal_year",
+        "bs_fiscal_year_start",
+    ]
     if first is None or last is None:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     rows = []
@@ -134,21 +167,34 @@ def calendar_frame(first: dt.date | None, last: dt.date | None) -> pd.DataFrame:
             bs_starts[bs_month] = bs_month_start(bs_month)
         if fiscal not in fy_starts:
             fy_starts[fiscal] = bs_fiscal_year_start(fiscal)
-        rows.append((
-            day, f"{day.year:04d}-{day.month:02d}", day.replace(day=1),
-            f"{day.year:04d}-Q{q + 1}", dt.date(day.year, 3 * q + 1, 1),
-            f"{day.year:04d}", dt.date(day.year, 1, 1),
-            bs_month, bs_starts[bs_month], fiscal, fy_starts[fiscal],
-        ))
+        rows.append(
+            (
+                day,
+                f"{day.year:04d}-{day.month:02d}",
+                day.replace(day=1),
+                f"{day.year:04d}-Q{q + 1}",
+                dt.date(day.year, 3 * q + 1, 1),
+                f"{day.year:04d}",
+                dt.date(day.year, 1, 1),
+                bs_month,
+                bs_starts[bs_month],
+                fiscal,
+                fy_starts[fiscal],
+            )
+        )
         day += dt.timedelta(days=1)
     return pd.DataFrame(rows, columns=columns)
 
 
 _ID_CHANGES_COLUMNS = {
-    "event_id": "BIGINT", "event_at": "TIMESTAMPTZ", "event": "VARCHAR",
-    "survivor_id": "VARCHAR", "other_survivor_id": "VARCHAR", "record_count": "INTEGER",
+    "event_id": "BIGINT",
+    "event_at": "TIMESTAMPTZ",
+    "event": "VARCHAR",
+    "survivor_id": "VARCHAR",
+    "other_survivor_id": "VARCHAR",
+    "record_count": "INTEGER",
     "run_id": "VARCHAR",
-}  # fmt: skip
+}
 _INPUT_VIEWS = ("staged", "memberships", "id_changes")
 _INPUT_FRAMES = ("geography_source", "calendar_source", "service_tiers")
 
@@ -205,8 +251,9 @@ def _create_input_views(con: duckdb.DuckDBPyConnection, staged: str) -> None:
         )
     )
     has_id_changes = table_exists(con, "linkage", "id_changes")
-    source_view(con, "id_changes", "linkage.id_changes" if has_id_changes else None,
-                _ID_CHANGES_COLUMNS)  # fmt: skip
+    source_view(
+        con, "id_changes", "linkage.id_changes" if has_id_changes else None, _ID_CHANGES_COLUMNS
+    )
 
 
 def _run_core_models(con: duckdb.DuckDBPyConnection, answers_sql: str) -> None:

@@ -23,8 +23,15 @@ from schemas.reintegration import (
 logger = logging.getLogger(__name__)
 
 CONFIG_VERSION = "v1"
-SCORE_COLUMNS = ["record_token", "answered_count", "economic_score", "social_score",
-                 "psychosocial_score", "composite_score", "config_version"]
+SCORE_COLUMNS = [
+    "record_token",
+    "answered_count",
+    "economic_score",
+    "social_score",
+    "psychosocial_score",
+    "composite_score",
+    "config_version",
+]
 
 
 def answer_columns_sql(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
@@ -32,9 +39,14 @@ def answer_columns_sql(con: duckdb.DuckDBPyConnection, schema: str, table: str) 
 
     Indicator codes come from the versioned config (`ri_` + identifier), never from data.
     """
-    present = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-        "AND database_name = current_database()", [schema, table]).fetchall()}
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
+            "AND database_name = current_database()",
+            [schema, table],
+        ).fetchall()
+    }
     codes = load_indicator_config(CONFIG_VERSION).codes
     return ", ".join(
         f"CAST({code} AS VARCHAR) AS {code}" if code in present else f"NULL::VARCHAR AS {code}"
@@ -60,12 +72,19 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
                 off_scale += 1
                 clean[code] = None
         scores = dimension_scores(clean, config)
-        rows.append((
-            record["record_token"], sum(v is not None for v in clean.values()),
-            scores["economic"], scores["social"], scores["psychosocial"],
-            reintegration_score(scores, config), config.version,
-        ))
+        rows.append(
+            (
+                record["record_token"],
+                sum(v is not None for v in clean.values()),
+                scores["economic"],
+                scores["social"],
+                scores["psychosocial"],
+                reintegration_score(scores, config),
+                config.version,
+            )
+        )
     if off_scale:
-        logger.warning("%d follow-up answers were off their scale and count as unanswered",
-                       off_scale)
+        logger.warning(
+            "%d follow-up answers were off their scale and count as unanswered", off_scale
+        )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)

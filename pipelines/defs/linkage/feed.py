@@ -51,9 +51,13 @@ def add_pending_records(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             [batch_id],
         ).fetch_arrow_table()
         added[batch_id] = add_records(
-            con, table, batch_id=batch_id, source_type=source_type, agency_id=agency_id,
+            con,
+            table,
+            batch_id=batch_id,
+            source_type=source_type,
+            agency_id=agency_id,
             key_id=key_id,
-        )  # fmt: skip
+        )
     return added
 
 

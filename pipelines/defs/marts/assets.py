@@ -20,18 +20,32 @@ _CALENDAR_EPISODES = [core_key("calendar"), core_key("episodes"), core_key("surv
 # staging assets, linkage.pairs by the linkage stage.
 MART_DEPS: dict[str, list[dg.AssetKey]] = {
     "survivor_statistics": [*_CALENDAR_EPISODES, core_key("geography")],
-    "service_statistics": [*_CALENDAR_EPISODES, core_key("episode_services"),
-                           core_key("geography")],
-    "referral_statistics": [core_key("calendar"), core_key("referrals"), core_key("survivors"),
-                            core_key("geography")],
-    "quality_statistics": [*STAGING_DEPS, dg.AssetKey(["linkage", "pairs"]),
-                           core_key("survivor_records")],
+    "service_statistics": [
+        *_CALENDAR_EPISODES,
+        core_key("episode_services"),
+        core_key("geography"),
+    ],
+    "referral_statistics": [
+        core_key("calendar"),
+        core_key("referrals"),
+        core_key("survivors"),
+        core_key("geography"),
+    ],
+    "quality_statistics": [
+        *STAGING_DEPS,
+        dg.AssetKey(["linkage", "pairs"]),
+        core_key("survivor_records"),
+    ],
     "quarantine_reasons": STAGING_DEPS,
-    "reintegration_statistics": [*_CALENDAR_EPISODES, core_key("followups"),
-                                 core_key("episode_services"), core_key("geography")],
+    "reintegration_statistics": [
+        *_CALENDAR_EPISODES,
+        core_key("followups"),
+        core_key("episode_services"),
+        core_key("geography"),
+    ],
     "followup_coverage": [*_CALENDAR_EPISODES, core_key("followups"), core_key("geography")],
     "geography": [core_key("geography")],
-}  # fmt: skip
+}
 assert set(MART_DEPS) == set(MART_TABLES), "every mart declares what it reads"
 # The grain of each count mart is the disclosure problem's cell key; geography's is its code.
 MART_GRAIN: dict[str, list[str]] = {**KEYS, "geography": ["geo_code"]}
@@ -43,14 +57,18 @@ def mart_key(table: str) -> dg.AssetKey:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(mart_key(table), group_name="marts", deps=MART_DEPS[table],
-                     kinds={"duckdb"},
-                     description=f"marts.{table} (unsuppressed; restricted). Grain: one row per "
-                     f"{' x '.join(MART_GRAIN[table])}. See docs/data-dictionary.md.")
+        dg.AssetSpec(
+            mart_key(table),
+            group_name="marts",
+            deps=MART_DEPS[table],
+            kinds={"duckdb"},
+            description=f"marts.{table} (unsuppressed; restricted). Grain: one row per "
+            f"{' x '.join(MART_GRAIN[table])}. See docs/data-dictionary.md.",
+        )
         for table in MART_TABLES
     ],
     can_subset=False,
-)  # fmt: skip
+)
 def mart_tables(warehouse: WarehouseResource):
     """Rebuild every mart table from core in one transaction."""
     with warehouse.connect() as con:
@@ -74,9 +92,12 @@ def _grain_check(table: str) -> dg.AssetChecksDefinition:
             result = check_grain(con, "marts", table, MART_GRAIN[table])
         return dg.AssetCheckResult(
             passed=result.passed,
-            metadata={"rows": result.rows, "duplicate_keys": result.duplicate_keys,
-                      "rows_with_null_key": result.rows_with_null_key},
-        )  # fmt: skip
+            metadata={
+                "rows": result.rows,
+                "duplicate_keys": result.duplicate_keys,
+                "rows_with_null_key": result.rows_with_null_key,
+            },
+        )
 
     return grain_check
 

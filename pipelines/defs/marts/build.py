@@ -71,15 +71,34 @@ _INTERMEDIATES_BEFORE = {
 # Operations and linkage tables the marts read, as temp views (empty while the table is
 # missing: a warehouse before its first batch or linkage run).
 _SOURCE_VIEWS = {
-    "batch_receipts": ("ops", "batches", {
-        "received_at": "TIMESTAMPTZ", "source_type": "VARCHAR", "status": "VARCHAR",
-        "row_count": "INTEGER", "rows_loaded": "INTEGER", "rows_quarantined": "INTEGER"}),
-    "quarantined_rows": ("ops", "quarantine", {
-        "source_type": "VARCHAR", "rule": "VARCHAR", "batch_id": "VARCHAR",
-        "source_row": "INTEGER"}),
-    "scored_pairs": ("linkage", "pairs", {
-        "record_token_l": "VARCHAR", "decision": "VARCHAR", "scored_at": "TIMESTAMPTZ"}),
-}  # fmt: skip
+    "batch_receipts": (
+        "ops",
+        "batches",
+        {
+            "received_at": "TIMESTAMPTZ",
+            "source_type": "VARCHAR",
+            "status": "VARCHAR",
+            "row_count": "INTEGER",
+            "rows_loaded": "INTEGER",
+            "rows_quarantined": "INTEGER",
+        },
+    ),
+    "quarantined_rows": (
+        "ops",
+        "quarantine",
+        {
+            "source_type": "VARCHAR",
+            "rule": "VARCHAR",
+            "batch_id": "VARCHAR",
+            "source_row": "INTEGER",
+        },
+    ),
+    "scored_pairs": (
+        "linkage",
+        "pairs",
+        {"record_token_l": "VARCHAR", "decision": "VARCHAR", "scored_at": "TIMESTAMPTZ"},
+    ),
+}
 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

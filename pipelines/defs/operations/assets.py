@@ -16,10 +16,13 @@ from pipelines.resources import PipelineSettings, WarehouseResource
 @dg.asset(
     key=["publish", "operations"],
     group_name="publish",
-    deps=[*(dg.AssetKey(["staging", s]) for s in SOURCE_TYPES), WITHDRAWALS_KEY,
-          dg.AssetKey(["linkage", "pairs"])],
+    deps=[
+        *(dg.AssetKey(["staging", s]) for s in SOURCE_TYPES),
+        WITHDRAWALS_KEY,
+        dg.AssetKey(["linkage", "pairs"]),
+    ],
     kinds={"duckdb"},
-)  # fmt: skip
+)
 def operations_file(
     warehouse: WarehouseResource, settings: PipelineSettings
 ) -> dg.MaterializeResult:
@@ -29,7 +32,5 @@ def operations_file(
     (`batches`), per batch x rule x column (`quarantine_by_rule`), per withdrawal, per run;
     one row (`review_queue`)."""
     with warehouse.connect() as con:
-        figures = write_operations_file(
-            con, Path(settings.publish_dir), settings.reader_file_mode
-        )
+        figures = write_operations_file(con, Path(settings.publish_dir), settings.reader_file_mode)
     return dg.MaterializeResult(metadata=figures)

@@ -61,7 +61,7 @@ BASE_SQL = {
         FROM core.referrals WHERE survivor_id NOT IN (
             SELECT survivor_id FROM core.survivors WHERE is_statistics_only)
         ORDER BY episode_id, direction""",
-}  # fmt: skip
+}
 TABLE_COMMENTS = {
     "survivors": "Pseudonymous survivors, k-anonymous with their whole history (see "
     "anonymity_levels). Grain: one row per survivor_id (linkage id).",
@@ -147,8 +147,9 @@ def _create_tables(out: duckdb.DuckDBPyConnection, anonymised: AnonymisedTables)
     for table, columns in ANALYST_COLUMNS.items():
         out.register("frame", anonymised.tables[table])
         # Types from the registry (pandas cannot type an all-NULL column).
-        select = ", ".join(f'CAST("{c}" AS {spec.sql_type}) AS "{c}"'
-                           for c, spec in columns.items())  # fmt: skip
+        select = ", ".join(
+            f'CAST("{c}" AS {spec.sql_type}) AS "{c}"' for c, spec in columns.items()
+        )
         out.execute(f"CREATE TABLE {table} AS SELECT {select} FROM frame")  # noqa: S608
         out.unregister("frame")
 
@@ -166,18 +167,25 @@ def write_analyst(
     for table, columns in ANALYST_COLUMNS.items():
         for column, spec in columns.items():
             role = spec.role.replace("_", " ")
-            out.execute(f"COMMENT ON COLUMN {table}.{column} IS "
-                        f"{_quote(f'{spec.comment} [{role}]')}")  # fmt: skip
+            out.execute(
+                f"COMMENT ON COLUMN {table}.{column} IS {_quote(f'{spec.comment} [{role}]')}"
+            )
     levels = pd.DataFrame({"dimension": list(report.levels), "level": list(report.levels.values())})
-    summary = pd.DataFrame([{
-        "k": report.k, "survivors": report.survivors,
-        "survivors_published": report.survivors_published,
-        "survivors_episodes_suppressed": report.survivors_episodes_suppressed,
-        "survivors_all_suppressed": report.survivors_all_suppressed,
-        "survivors_left_out": report.survivors_left_out, "qi_values": report.qi_values,
-        "qi_values_suppressed": report.qi_values_suppressed,
-        "smallest_class": release.check.smallest_class,
-    }])  # fmt: skip
+    summary = pd.DataFrame(
+        [
+            {
+                "k": report.k,
+                "survivors": report.survivors,
+                "survivors_published": report.survivors_published,
+                "survivors_episodes_suppressed": report.survivors_episodes_suppressed,
+                "survivors_all_suppressed": report.survivors_all_suppressed,
+                "survivors_left_out": report.survivors_left_out,
+                "qi_values": report.qi_values,
+                "qi_values_suppressed": report.qi_values_suppressed,
+                "smallest_class": release.check.smallest_class,
+            }
+        ]
+    )
     for name, frame in (("anonymity_levels", levels), ("anonymity_summary", summary)):
         out.register("frame", frame)
         out.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")  # noqa: S608
@@ -187,16 +195,22 @@ def write_analyst(
     for name, columns in METADATA_COLUMN_COMMENTS.items():
         for column, text in columns.items():
             out.execute(f"COMMENT ON COLUMN {name}.{column} IS {_quote(text)}")
-    starts = {"first": _PERIOD_START.format(p="first_contact_period"),
-              "contact": _PERIOD_START.format(p="contact_period")}  # fmt: skip
+    starts = {
+        "first": _PERIOD_START.format(p="first_contact_period"),
+        "contact": _PERIOD_START.format(p="contact_period"),
+    }
     for name, (sql, comment) in _CTDC_SOURCES.items():
         out.execute(f"CREATE VIEW {name} AS {sql.format(**starts)}")
         out.execute(f"COMMENT ON VIEW {name} IS {_quote(comment)}")
     out.execute(ctdc_view_sql(*_CTDC_SOURCES))
-    out.execute("COMMENT ON VIEW ctdc_survivors IS " + _quote(
-        "Survivors in the CTDC global data layout, over the k-anonymous tables of this file "
-        "(row level; CTDC's own k = 11 export is `pahichan export ctdc`). Grain: one row per "
-        "survivor_id."))  # fmt: skip
+    out.execute(
+        "COMMENT ON VIEW ctdc_survivors IS "
+        + _quote(
+            "Survivors in the CTDC global data layout, over the k-anonymous tables of this file "
+            "(row level; CTDC's own k = 11 export is `pahichan export ctdc`). Grain: one row per "
+            "survivor_id."
+        )
+    )
     assert_analyst_k_anonymous(out, report.k)
 
 
@@ -216,8 +230,19 @@ def record_anonymity(
         "survivors_published, survivors_episodes_suppressed, survivors_all_suppressed, "
         "survivors_left_out, qi_values, qi_values_suppressed, smallest_class, seconds) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, published_at, report.k, json.dumps(report.levels), report.survivors,
-         report.survivors_published, report.survivors_episodes_suppressed,
-         report.survivors_all_suppressed, report.survivors_left_out, report.qi_values,
-         report.qi_values_suppressed, release.check.smallest_class, report.seconds],
-    )  # fmt: skip
+        [
+            run_id,
+            published_at,
+            report.k,
+            json.dumps(report.levels),
+            report.survivors,
+            report.survivors_published,
+            report.survivors_episodes_suppressed,
+            report.survivors_all_suppressed,
+            report.survivors_left_out,
+            report.qi_values,
+            report.qi_values_suppressed,
+            release.check.smallest_class,
+            report.seconds,
+        ],
+    )

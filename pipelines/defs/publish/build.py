@@ -83,21 +83,21 @@ PUBLIC_COMMENTS = {
         "source_type x metric."
     ),
     "quarantine_reasons": (
-        "Quarantined rows by rule after disclosure control. Grain: one row per "
-        "source_type x rule."
+        "Quarantined rows by rule after disclosure control. Grain: one row per source_type x rule."
     ),
     "geography": "Places. Grain: one row per place.",
     "publication": "This publication. Grain: one row.",
-}  # fmt: skip
+}
 SUPPRESSION_COMMENTS = {
     "value": "The count; NULL when suppressed. A published value is 0 or at least the threshold",
     "is_suppressed": (
         "True when the value is withheld (for whatever reason: the file does not say which "
         "withheld cells are small)"
     ),
-}  # fmt: skip
+}
 
 PUBLIC_EXTRA_TYPES = {"value": "INTEGER", "is_suppressed": "BOOLEAN"}
+
 
 @dataclass(frozen=True)
 class Publication:
@@ -135,17 +135,13 @@ def _write_atomically(target: Path, write, mode: int = DEFAULT_READER_FILE_MODE)
         temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
 
 
-def _comment(
-    con: duckdb.DuckDBPyConnection, table: str, text: str, *, kind: str = "TABLE"
-) -> None:
+def _comment(con: duckdb.DuckDBPyConnection, table: str, text: str, *, kind: str = "TABLE") -> None:
     # COMMENT ON takes no bound parameters; texts are constants of this module.
     con.execute(f"COMMENT ON {kind} {table} IS '{text.replace(chr(39), chr(39) * 2)}'")
 
 
 def _comment_column(con: duckdb.DuckDBPyConnection, table: str, column: str, text: str) -> None:
-    con.execute(
-        f"COMMENT ON COLUMN {table}.{column} IS '{text.replace(chr(39), chr(39) * 2)}'"
-    )
+    con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{text.replace(chr(39), chr(39) * 2)}'")
 
 
 def published_grid(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -178,8 +174,12 @@ def public_tables(
     stats = {} if stats is None else stats
     stats["history"] = history
     return protect_tables(
-        marts, threshold, history.shown, kept_hidden=history.hidden,
-        left_out_before=history.left_out, stats=stats,
+        marts,
+        threshold,
+        history.shown,
+        kept_hidden=history.hidden,
+        left_out_before=history.left_out,
+        stats=stats,
     )
 
 
@@ -233,11 +233,18 @@ def publish(
     model_version = None
     if table_exists(con, "linkage", "pairs"):
         model_version = con.execute("SELECT max(model_version) FROM linkage.pairs").fetchone()[0]
-    tables["publication"] = pd.DataFrame([{
-        "published_at": published_at, "run_id": run_id, "threshold": threshold,
-        "data_through": data_through, "contract_version": READER_CONTRACT_VERSION,
-        "model_version": model_version,
-    }])
+    tables["publication"] = pd.DataFrame(
+        [
+            {
+                "published_at": published_at,
+                "run_id": run_id,
+                "threshold": threshold,
+                "data_through": data_through,
+                "contract_version": READER_CONTRACT_VERSION,
+                "model_version": model_version,
+            }
+        ]
+    )
     comments = {name: _column_comments(con, "marts", name) for name in tables}
     types = {name: _column_types(con, "marts", name) for name in tables}
 
@@ -254,9 +261,10 @@ def publish(
             out.execute(f"CREATE TABLE {name} AS SELECT {select} FROM frame")  # noqa: S608
             out.unregister("frame")
             _comment(out, name, PUBLIC_COMMENTS[name])
-            for column, text in {**comments.get(name, {}), **(
-                SUPPRESSION_COMMENTS if name in COUNT_TABLES else {}
-            )}.items():
+            for column, text in {
+                **comments.get(name, {}),
+                **(SUPPRESSION_COMMENTS if name in COUNT_TABLES else {}),
+            }.items():
                 _comment_column(out, name, column, text)
 
     def write_analyst_file(out: duckdb.DuckDBPyConnection) -> None:
@@ -267,21 +275,26 @@ def publish(
     _write_atomically(public_path, write_public, file_mode)
     _write_atomically(analyst_path, write_analyst_file, file_mode)
     suppressed = sum(int(tables[n]["is_suppressed"].sum()) for n in COUNT_TABLES)
-    record_publication(con, run_id, published_at, threshold, public_path, analyst_path,
-                       suppressed)
+    record_publication(con, run_id, published_at, threshold, public_path, analyst_path, suppressed)
     record_anonymity(con, run_id, published_at, analyst)
     # What this file showed and hid, for the next publication's protection.
-    save_history(con, protection["frames"], tables, protection["history"], run_id,
-                 left_out=protection["left_out"])
+    save_history(
+        con,
+        protection["frames"],
+        tables,
+        protection["history"],
+        run_id,
+        left_out=protection["left_out"],
+    )
     # The protector ends only when every hidden small cell passes; this re-checks a sample
     # of the result for the publish asset's check (a bug in the loop would show here).
     small_cells = audit_small_cells(
         protection["problem"], protection["status"], threshold, sample=SMALL_CELL_SAMPLE
     )
-    logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path,
-                suppressed)
-    return Publication(run_id, published_at, public_path, analyst_path, threshold, suppressed,
-                       analyst, small_cells)
+    logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path, suppressed)
+    return Publication(
+        run_id, published_at, public_path, analyst_path, threshold, suppressed, analyst, small_cells
+    )
 
 
 def record_publication(

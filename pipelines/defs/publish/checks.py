@@ -54,6 +54,8 @@ def no_published_count_is_small(settings: PipelineSettings) -> dg.AssetCheckResu
     )
     return dg.AssetCheckResult(
         passed=not small,
-        metadata={"threshold": settings.suppression_threshold,
-                  "small_counts_by_table": dg.MetadataValue.json(small)},
-    )  # fmt: skip
+        metadata={
+            "threshold": settings.suppression_threshold,
+            "small_counts_by_table": dg.MetadataValue.json(small),
+        },
+    )
