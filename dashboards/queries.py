@@ -306,7 +306,7 @@ def rate_per_100k(count: Cell, population: Any) -> float | None:
     return count.value * 100_000 / float(population)  # type: ignore[operator]
 
 
-# --- reintegration (issue 8): reintegration_statistics, followup_coverage ------------------
+# --- reintegration: reintegration_statistics, followup_coverage ------------------------------
 
 SCORE_DIMENSIONS = ("composite", "economic", "social", "psychosocial")
 SCORE_BANDS = ("score_band_0_25", "score_band_25_50", "score_band_50_75", "score_band_75_100")
@@ -314,7 +314,7 @@ COVERAGE_MEASURES = ("survivors_first_contact", "followed_within_6m", "followed_
 
 
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the public file has `table` (files published before issue 8 lack some)."""
+    """Whether the public file has `table` (older published files lack some)."""
     return bool(_columns(con, table))
 
 

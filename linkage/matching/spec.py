@@ -52,9 +52,8 @@ class LinkageSettings:
     dice_high: float = 0.62
     dice_low: float = 0.55
     father_dice: float = 0.58
-    # Full-name filter Dice that counts as "same person, names swapped or merged": FEBRL4
-    # swaps given and family name in ~4% of true pairs; their full-name Dice is ~0.57
-    # (median) against ~0.46 for unrelated names.
+    # Full-name filter Dice that counts as "same person, names swapped or merged" (given
+    # and family name swapped: the full-name filter still agrees).
     full_name_dice: float = 0.55
     threshold_rule: str = "expected_f1"
     auto_link_probability: float = 0.99
@@ -68,9 +67,8 @@ class LinkageSettings:
     review_queue_share: float = 0.02
     # Records sampled to estimate the expected-F1 curve at training time.
     threshold_sample_records: int = 50_000
-    # MinHash bands on the full-name filter. Off by default: on hardened filters (~45% of
-    # bits set) random names share bands so often that 10 bands x 4 rows added ~470k
-    # candidate pairs on 10k FEBRL4 records and not one true pair the other rules missed.
+    # MinHash bands on the full-name filter. Off by default: on hardened filters random
+    # names share bands too often (docs/decisions.md, blocking rules).
     lsh_bands: int = 0
     lsh_rows: int = 4
     lsh_seed: int = 20240611
@@ -79,11 +77,9 @@ class LinkageSettings:
     # when their own father's name, birth and ID number comparisons weigh at least this
     # many bits against (log2(m/u) as trained; linkage.matching.evidence).
     cannot_link_bits: float = 8.0
-    # pahichan-enc-3 name edit tokens (issue 18): the "one letter apart" name level and the
-    # exploded blocking rule on the tokens, each switchable to measure what it costs.
-    # The level is off: synthetic 20k (one run each) pairwise/cluster F1 0.9479/0.9448 with
-    # it, 0.954/0.960 without (one letter also separates siblings' and namesakes' given
-    # names, e.g. sita/gita); the rule alone keeps the blocking-recall gain.
+    # pahichan-enc-3 name edit tokens: the "one letter apart" name level and the blocking
+    # rule on the tokens, each switchable. The level is off: one letter also separates
+    # siblings' and namesakes' given names (sita/gita), and it cost cluster F1.
     name_edit_level: bool = False
     name_edit_blocking: bool = True
     # A bridge edge joining two groups of >= 2 records is "weak" unless its weight clears
@@ -112,24 +108,15 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
     """Candidate-pair rules for prediction, each an equi-join on tokens or LSH band keys."""
     # Each field can be corrupted on its own, so the rules are chosen so that a pair
     # agreeing on any one strong identifier, or on a name key plus a birth token, is caught
-    # (blocking recall is reported by `pahichan benchmark linkage`).
-    # A name key alone is coarse (few phonetic keys cover most Nepali names), so each name
-    # rule also fixes a birth-year neighbourhood or a place: on 100k synthetic records the
-    # looser rules (name key x year, given x family key) formed ~12M candidate pairs.
-    # Birth years within 2 of each other (the widest birth level of the comparison, and the
-    # plaintext baseline's window). `list_contains` probes one token against the +-2 list;
-    # `list_has_any` of the two +-2 lists meant +-4 and cost ~70% of prediction time on
-    # 100k synthetic records (25 string comparisons on every pair the join forms), for
-    # pairs the birth comparison then scores as "else" (-11 bits).
-    # pahichan-enc-2 (keyed birth-year windows, linkage.encoding.keyed): "near" is a shared
-    # window (years less than a window apart); for enc-1 records it is +-2 years (their
-    # +-1 lists intersect). Windows are two tokens each: list_has_any stays cheap.
+    # (blocking recall is reported by `pahichan benchmark linkage`). A name key alone is
+    # coarse (few phonetic keys cover most Nepali names), so each name rule also fixes a
+    # birth-year neighbourhood or a place. The measurements behind each rule are in
+    # docs/decisions.md ("The blocking rules and what they cost").
+    # "Near" birth years: a shared keyed window (pahichan-enc-2; enc-1 records: +-2 years).
+    # Windows are two tokens each, so list_has_any stays cheap.
     near_year = "list_has_any(l.birth_near_tokens, r.birth_near_tokens)"
-    # The widest rule (both name keys) takes +-1 year: at 500k synthetic records +-2 gave
-    # the same pairwise and cluster F1 (its year-2 pairs are held by the rules that fix a
-    # place) from a join of 8.4M pairs, the largest of all rules.
-    # With windows it is the same cell (both window tokens; enc-1: the same year), which
-    # the prepared birth_year_token holds.
+    # The widest rule (both name keys) takes the same birth cell only: the rules that fix a
+    # place hold its pairs born further apart, and a wider year made it the largest join.
     near_year_1 = "l.birth_year_token = r.birth_year_token"
     # Sex as a filter where a rule is otherwise loose; null-safe, so records without a sex
     # (all of FEBRL) still pair with each other.
@@ -137,44 +124,31 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
     rules = [
         "l.given_name_key = r.given_name_key AND l.family_name_key = r.family_name_key"
         f" AND {near_year_1}",
-        # Same names in either order (the set key is order-free). It replaces the ordered
-        # full-name-key rule, which it contains: that rule held 35 true pairs no other rule
-        # held on 200k synthetic records, and kept as a fallback for records without a set
-        # key it cost 13 s of 155 at 500k records (later rules exclude its pairs one by one).
+        # Same names in either order (the set key is order-free); it contains the ordered
+        # full-name-key rule it replaced.
         "l.name_set_key = r.name_set_key AND l.district_token = r.district_token",
         "l.given_name_key = r.given_name_key AND l.birth_year_token = r.birth_year_token"
         " AND l.district_token = r.district_token",
         # Family name changed (marriage) or mistyped beyond its key: the given name key holds.
-        # Rules that keep only the family name key (with district and birth year, or with
-        # district, sex and +-2 years) are left out, and this one takes +-1 year: family
-        # names are few and shared by whole districts, so on 500k synthetic records they
-        # formed 8.2M candidate pairs (a quarter of all) for 32k true ones. Without them
-        # (and with +-1 here) linking took 86 s instead of 108 s, pairwise F1 0.912 instead of
-        # 0.914, cluster F1 0.917 instead of 0.914.
-        # pahichan-link-4: a shared birth window (enc-1: +-2 years) rather than the same
-        # cell, so that years one apart on either side of a cell edge still pair.
+        # No rule keeps only the family name key: family names are few and shared by whole
+        # districts, so such rules formed a quarter of all candidate pairs for little gain.
+        # A shared birth window rather than the same cell, so that years one apart on either
+        # side of a cell edge still pair.
         "l.given_name_key = r.given_name_key AND l.district_token = r.district_token"
         f" AND l.sex_token = r.sex_token AND {near_year}",
         # One name key in the same ward, whatever the birth year and ID say: a ward is small
-        # enough to look at every namesake. On FEBRL4 (postcode as stand-in ward) these
-        # rules held 6-7 of 12 true pairs no other rule held (F1 0.9977-0.9980 -> 0.9981-
-        # 0.9986, 4 runs each; FEBRL3 0.9940-0.9955 -> 0.9945-0.9960); on 500k synthetic
-        # records (half without a ward) linking took 90 s instead of 83 s, pairwise F1
-        # 0.916 -> 0.917. Family names fill whole wards (brothers and sisters too), so that
-        # rule also keeps the sex (null-safe): 103 s without it, for the same F1.
+        # enough to look at every namesake. Family names fill whole wards (brothers and
+        # sisters too), so that rule also keeps the sex (null-safe).
         f"l.ward_token = r.ward_token AND l.family_name_key = r.family_name_key AND {same_sex}",
         "l.ward_token = r.ward_token AND l.given_name_key = r.given_name_key",
         # A record without a birth year escapes every rule above that fixes one; its given
-        # name key and place stand in (on 100k synthetic records: +11% candidate pairs,
-        # +700 true pairs; on FEBRL3 the pairs held by name, place and ID number alone).
-        # One rule per side: the IS NULL filter then applies before the join (4% of
-        # records) instead of after a join of every given-key x district pair (1.9M).
+        # name key and place stand in. One rule per side: the IS NULL filter then applies
+        # before the join instead of after a join of every given-key x district pair.
         "l.birth_year_token IS NULL AND l.given_name_key = r.given_name_key"
         f" AND l.district_token = r.district_token AND {same_sex}",
         "r.birth_year_token IS NULL AND l.given_name_key = r.given_name_key"
         f" AND l.district_token = r.district_token AND {same_sex}",
-        # Birth dates collide often in a large store (3.2M new pairs at 500k records for
-        # 8.7k true ones); sex halves that at no measured loss.
+        # Birth dates collide often in a large store; sex halves that at no measured loss.
         f"l.birth_date_token = r.birth_date_token AND {same_sex}",
         "l.citizenship_token = r.citizenship_token",
         "l.passport_token = r.passport_token",
@@ -193,10 +167,8 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
 # Identical full names share every token: those pairs are left to the rules above, which
 # hold them with a birth or place condition, so the rule does not pair every namesake.
 # Like every name rule above it also fixes a birth-year neighbourhood or a place: without
-# that it formed pairs of different people the other rules leave out on purpose (FEBRL3:
-# "jake"/"zack berry" born 19 years apart), and the "one letter apart" level, whose u is
-# tiny, linked 80 of them (F1 0.9955 -> 0.988). Typo + age only keeps the window of the
-# age; typo + moved keeps the birth year.
+# that it paired different people the other rules leave out on purpose. Typo + age only
+# keeps the window of the age; typo + moved keeps the birth year.
 _EDIT_NEAR = (
     "(list_has_any(l.birth_near_tokens, r.birth_near_tokens)"
     " OR l.district_token = r.district_token)"
