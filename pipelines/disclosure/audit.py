@@ -123,16 +123,20 @@ def single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _solve_group(rows: list[dict[int, float]]) -> list[int]:
-    """Recoverable cells of one group; `rows` are relations as {hidden cell: coefficient}."""
-    rows = [dict(r) for r in rows]
+def _cells_to_relations(rows: list[dict[int, float]]) -> dict[int, set[int]]:
+    """Index of each hidden cell to the relations (row numbers) that hold it."""
     cell_rows: dict[int, set[int]] = {}
     for i, row in enumerate(rows):
         for cell in row:
             cell_rows.setdefault(cell, set()).add(i)
-    alive = set(range(len(rows)))
-    recoverable: list[int] = []
+    return cell_rows
 
+
+def _substitute_singletons(
+    rows: list[dict[int, float]], cell_rows: dict[int, set[int]], alive: set[int]
+) -> list[int]:
+    """Cells determined by singleton relations, substituted as known (updates the arguments)."""
+    recoverable: list[int] = []
     # Singletons: a relation with one unknown determines it; substitute it as known.
     queue = [i for i in alive if len(rows[i]) == 1]
     while queue:
@@ -150,7 +154,13 @@ def _solve_group(rows: list[dict[int, float]]) -> list[int]:
             elif other in alive and not rows[other]:
                 alive.discard(other)
         alive.discard(i)
+    return recoverable
 
+
+def _peel_leaves(
+    rows: list[dict[int, float]], cell_rows: dict[int, set[int]], alive: set[int]
+) -> list[tuple[int, int]]:
+    """(leaf cell, its relation) in peel order; peeled relations leave `alive`."""
     # Leaves: a cell in a single relation; that relation is set aside.
     peels: list[tuple[int, int]] = []
     queue = [c for c, rs in cell_rows.items() if len(rs & alive) == 1]
@@ -165,19 +175,32 @@ def _solve_group(rows: list[dict[int, float]]) -> list[int]:
         for other in rows[i]:
             if other != cell and len(cell_rows[other] & alive) == 1:
                 queue.append(other)
+    return peels
 
+
+def _core_basis(
+    rows: list[dict[int, float]], alive: set[int]
+) -> tuple[dict[int, int], np.ndarray, list[int]]:
+    """Core cell -> basis row, the core's row-space basis, and the recoverable core cells."""
     core_rows = sorted(alive)
     core_cells = sorted({c for i in core_rows for c in rows[i]})
     column = {c: j for j, c in enumerate(core_cells)}
     basis = _row_space_basis([rows[i] for i in core_rows], column)
-
-    # Core cells.
+    recoverable: list[int] = []
     if core_cells:
         residual_norms = 1.0 - (basis**2).sum(axis=1)
         recoverable += [c for c, j in column.items() if residual_norms[j] < _MEMBER_TOLERANCE]
+    return column, basis, recoverable
+
+
+def _back_substitute_leaves(
+    rows: list[dict[int, float]], peels: list[tuple[int, int]], column: dict[int, int]
+) -> tuple[list[int], list[tuple[int, dict[int, float]]]]:
+    """Leaves known outright, and the leaves left to test as vectors over core cells."""
     # Peeled leaves, with back-substitution through the relations peeled after them.
     # A later peel's relation holds only cells peeled after it (or core cells), so taking
     # peeled cells in peel order (a heap) eliminates each exactly once.
+    recoverable: list[int] = []
     peel_position = {cell: k for k, (cell, _) in enumerate(peels)}
     candidates: list[tuple[int, dict[int, float]]] = []
     for cell, i in peels:
@@ -202,17 +225,39 @@ def _solve_group(rows: list[dict[int, float]]) -> list[int]:
             recoverable.append(cell)  # the rest of its relation is known
         elif all(c in column for c in vector):  # a cell in no remaining relation is free
             candidates.append((cell, vector))
+    return recoverable, candidates
+
+
+def _leaves_in_row_space(
+    candidates: list[tuple[int, dict[int, float]]], column: dict[int, int], basis: np.ndarray
+) -> list[int]:
+    """Leaf cells whose vector lies in the core's row space (they are recoverable)."""
+    if not candidates:
+        return []
     # Every remaining leaf against the core's basis at once: w is in the row space iff its
     # projection leaves no residual.
-    if candidates:
-        vectors = np.zeros((len(core_cells), len(candidates)))
-        for k, (_, vector) in enumerate(candidates):
-            for c, v in vector.items():
-                vectors[column[c], k] = v
-        residual = vectors - basis @ (basis.T @ vectors)
-        scale = np.maximum(1.0, np.abs(vectors).max(axis=0))
-        inside = np.abs(residual).max(axis=0) < _MEMBER_TOLERANCE * scale
-        recoverable += [cell for (cell, _), ok in zip(candidates, inside, strict=True) if ok]
+    vectors = np.zeros((len(column), len(candidates)))
+    for k, (_, vector) in enumerate(candidates):
+        for c, v in vector.items():
+            vectors[column[c], k] = v
+    residual = vectors - basis @ (basis.T @ vectors)
+    scale = np.maximum(1.0, np.abs(vectors).max(axis=0))
+    inside = np.abs(residual).max(axis=0) < _MEMBER_TOLERANCE * scale
+    return [cell for (cell, _), ok in zip(candidates, inside, strict=True) if ok]
+
+
+def _solve_group(rows: list[dict[int, float]]) -> list[int]:
+    """Recoverable cells of one group; `rows` are relations as {hidden cell: coefficient}."""
+    rows = [dict(r) for r in rows]
+    cell_rows = _cells_to_relations(rows)
+    alive = set(range(len(rows)))
+    recoverable = _substitute_singletons(rows, cell_rows, alive)
+    peels = _peel_leaves(rows, cell_rows, alive)
+    column, basis, core_recoverable = _core_basis(rows, alive)
+    recoverable += core_recoverable
+    known_leaves, candidates = _back_substitute_leaves(rows, peels, column)
+    recoverable += known_leaves
+    recoverable += _leaves_in_row_space(candidates, column, basis)
     return recoverable
 
 
@@ -566,6 +611,46 @@ def _local_range(a_eq, b_eq, a_ub, b_ub, values: np.ndarray, cells: np.ndarray
     return _optimum(*restricted, 0, 1.0), _optimum(*restricted, 0, -1.0)
 
 
+def _targets_by_group(
+    requirements: dict[int, Requirement], hidden: np.ndarray, labels: np.ndarray,
+    position: np.ndarray,
+) -> dict[int, list[int]]:
+    """Hidden sensitive cells (sorted) grouped by the label of their LP group."""
+    targets_by_group: dict[int, list[int]] = {}
+    for cell in sorted(requirements):
+        if hidden[cell]:
+            targets_by_group.setdefault(int(labels[position[cell]]), []).append(cell)
+    return targets_by_group
+
+
+def _one_group_interval_violations(
+    problem: Problem, columns: np.ndarray, members: np.ndarray, cells: list[int],
+    requirements: dict[int, Requirement], eq_h: sparse.csc_matrix, ub_h: sparse.csc_matrix,
+    eq_rhs: np.ndarray, ub_rhs: np.ndarray, exact: bool, confirm: bool,
+) -> list[int]:
+    """Sorted target `cells` of one group (`members`: positions among hidden columns) that
+    miss their requirement."""
+    eq_rows = np.unique(eq_h[:, members].indices)
+    ub_rows = np.unique(ub_h[:, members].indices)
+    coefs = (eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1
+             else np.zeros(0))
+    if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1:
+        # One sum of hidden cells (all on the same side), nothing else: each ranges
+        # over [0, that sum] when it has two or more cells, else it is exact.
+        total = abs(float(eq_rhs[eq_rows[0]]) / float(coefs[0]))
+        low = 0.0 if len(members) >= 2 else total
+        return [c for c in cells if not _meets(low, total, requirements[c])]
+    a_eq = eq_h[:, members].tocsr()[eq_rows]
+    a_ub = ub_h[:, members].tocsr()[ub_rows]
+    local = {int(columns[m]): j for j, m in enumerate(members)}
+    found = _group_violations(
+        a_eq, eq_rhs[eq_rows], a_ub, ub_rhs[ub_rows], [local[c] for c in cells],
+        [requirements[c] for c in cells],
+        problem.values[columns[members]].astype(np.float64), exact, confirm)
+    inverse = {j: c for c, j in local.items()}
+    return sorted(inverse[j] for j in found)
+
+
 def interval_violations(
     problem: Problem,
     hidden: np.ndarray,
@@ -596,10 +681,7 @@ def interval_violations(
     ub_rhs = -(ub @ known)
     position = np.full(problem.size, -1, dtype=np.int64)
     position[columns] = np.arange(len(columns))
-    targets_by_group: dict[int, list[int]] = {}
-    for cell in sorted(requirements):
-        if hidden[cell]:
-            targets_by_group.setdefault(int(labels[position[cell]]), []).append(cell)
+    targets_by_group = _targets_by_group(requirements, hidden, labels, position)
     order = np.argsort(labels, kind="stable")
     starts = np.searchsorted(labels[order], np.arange(count + 1))
     eq_h = eq[:, columns].tocsc()
@@ -608,33 +690,13 @@ def interval_violations(
     with single_threaded_blas():
         for label, cells in sorted(targets_by_group.items()):
             members = order[starts[label]:starts[label + 1]]  # positions among hidden columns
-            eq_rows = np.unique(eq_h[:, members].indices)
-            ub_rows = np.unique(ub_h[:, members].indices)
             key = (columns[members].tobytes(), tuple(cells), exact, confirm)
             if cache is not None and key in cache:
                 violated += cache[key]
                 continue
-            coefs = (eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1
-                     else np.zeros(0))
-            if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1:
-                # One sum of hidden cells (all on the same side), nothing else: each ranges
-                # over [0, that sum] when it has two or more cells, else it is exact.
-                total = abs(float(eq_rhs[eq_rows[0]]) / float(coefs[0]))
-                low = 0.0 if len(members) >= 2 else total
-                result = [c for c in cells if not _meets(low, total, requirements[c])]
-                if cache is not None:
-                    cache[key] = result
-                violated += result
-                continue
-            a_eq = eq_h[:, members].tocsr()[eq_rows]
-            a_ub = ub_h[:, members].tocsr()[ub_rows]
-            local = {int(columns[m]): j for j, m in enumerate(members)}
-            found = _group_violations(
-                a_eq, eq_rhs[eq_rows], a_ub, ub_rhs[ub_rows], [local[c] for c in cells],
-                [requirements[c] for c in cells],
-                problem.values[columns[members]].astype(np.float64), exact, confirm)
-            inverse = {j: c for c, j in local.items()}
-            result = sorted(inverse[j] for j in found)
+            result = _one_group_interval_violations(
+                problem, columns, members, cells, requirements, eq_h, ub_h, eq_rhs, ub_rhs,
+                exact, confirm)
             if cache is not None:
                 cache[key] = result
             violated += result

@@ -140,9 +140,12 @@ def count_rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame[column].isin(skip)] if skip else frame
 
 
-def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
-    """One Problem for every count table in `tables` (kinds as in `KEYS`), with every relation
-    the declarations imply."""
+def _stacked_tables(tables: dict[str, pd.DataFrame]) -> tuple[
+    dict[str, pd.DataFrame], dict[str, int], list[np.ndarray], list[np.ndarray],
+    list[np.ndarray], int,
+]:
+    """Each table's own problem placed one after another: frames, offsets, values,
+    published flags, relations and the number of cells so far."""
     values: list[np.ndarray] = []
     published: list[np.ndarray] = []
     relations: list[np.ndarray] = []
@@ -163,11 +166,23 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
         published.append(sub.published)
         relations += [r + size for r in sub.relations]
         size += sub.size
-    index = {name: {k: i + offsets[name] for i, k in enumerate(
+    return frames, offsets, values, published, relations, size
+
+
+def _cell_index(frames: dict[str, pd.DataFrame], offsets: dict[str, int]
+                ) -> dict[str, dict[tuple, int]]:
+    """`index[name][key values as text]` is that row's cell number in the joint problem."""
+    return {name: {k: i + offsets[name] for i, k in enumerate(
         frames[name][KEYS[name]].astype("string").itertuples(index=False, name=None))}
         for name in frames}
+
+
+def _all_time_relations(frames: dict[str, pd.DataFrame], index: dict[str, dict[tuple, int]],
+                        value_of: np.ndarray, size: int
+                        ) -> tuple[list[np.ndarray], list[int]]:
+    """Relations and the values of the virtual all-time total cells (numbered from `size`)."""
+    relations: list[np.ndarray] = []
     extra_values: list[int] = []
-    value_of = np.concatenate(values) if values else np.zeros(0, dtype=np.int64)
 
     def virtual(value: int) -> int:
         extra_values.append(int(value))
@@ -194,8 +209,13 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
             cell = virtual(total)
             for period_type in TOP_PERIODS:
                 relations.append(np.asarray([cell, *systems[period_type]], dtype=np.int64))
+    return relations, extra_values
 
-    # The same count in two tables.
+
+def _same_count_relations(frames: dict[str, pd.DataFrame],
+                          index: dict[str, dict[tuple, int]]) -> list[np.ndarray]:
+    """Equalities between the cells that publish the same count in two tables."""
+    relations: list[np.ndarray] = []
     for (left, left_measure, left_fixed), (right, right_measure, right_fixed) in SAME_COUNT:
         if left not in frames or right not in frames:
             continue
@@ -211,8 +231,13 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
             if other_cell is None:
                 continue  # its slice is not published (`grid.dense_slices`): no equation
             relations.append(np.asarray([index[left][key], other_cell], dtype=np.int64))
+    return relations
 
-    # Period identities in the first period of each period type.
+
+def _first_period_relations(frames: dict[str, pd.DataFrame],
+                            index: dict[str, dict[tuple, int]]) -> list[np.ndarray]:
+    """Equalities between measures that agree in the first period of each period type."""
+    relations: list[np.ndarray] = []
     for name, measure, equal_to in FIRST_PERIOD_SAME_COUNT:
         frame = frames.get(name)
         if frame is None or frame.empty:
@@ -226,6 +251,21 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
             if other is None:
                 continue  # its slice is not published
             relations.append(np.asarray([index[name][key], other], dtype=np.int64))
+    return relations
+
+
+def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
+    """One Problem for every count table in `tables` (kinds as in `KEYS`), with every relation
+    the declarations imply."""
+    frames, offsets, values, published, relations, size = _stacked_tables(tables)
+    index = _cell_index(frames, offsets)
+    value_of = np.concatenate(values) if values else np.zeros(0, dtype=np.int64)
+    all_time, extra_values = _all_time_relations(frames, index, value_of, size)
+    relations += all_time
+    # The same count in two tables.
+    relations += _same_count_relations(frames, index)
+    # Period identities in the first period of each period type.
+    relations += _first_period_relations(frames, index)
 
     bounds = _bounds(frames, index)
     all_values = np.concatenate([value_of, np.asarray(extra_values, dtype=np.int64)])

@@ -201,6 +201,56 @@ def requirements_for(
     return out
 
 
+def _bound_memberships(problem: Problem) -> list[list[int]]:
+    """For each cell, the indices of the bounds that mention it."""
+    bound_member: list[list[int]] = [[] for _ in range(problem.size)]
+    for b, (small, large) in enumerate(problem.bounds):
+        for cell in {*small.tolist(), *large.tolist()}:
+            bound_member[cell].append(b)
+    return bound_member
+
+
+def _round_requirements(
+    problem: Problem, hidden: np.ndarray, threshold: int, references: np.ndarray | None,
+    moved: np.ndarray, exempt: np.ndarray, unverified: set[int] | None,
+) -> dict[int, Requirement]:
+    """Requirements to audit this round: not exempt, and (after the first) still unverified."""
+    requirements = requirements_for(problem, hidden, threshold, references, moved)
+    requirements = {c: r for c, r in requirements.items() if not exempt[c]}
+    if unverified is not None:
+        # Hiding more cells only turns known numbers into unknowns, so a range that met
+        # its requirement still does: only the cells that failed are asked again.
+        requirements = {c: r for c, r in requirements.items() if c in unverified}
+    return requirements
+
+
+def _add_interval_complements(
+    problem: Problem, status: np.ndarray, violated: list[int], member: list[list[int]],
+    bound_member: list[list[int]], threshold: int, seen: dict[int, int],
+) -> int:
+    """Hide complements around the violated cells (updates `status`, `seen`); how many."""
+    touched: set[int] = set()
+    added = 0
+    for cell in violated:
+        around = {int(c) for r in member[cell] for c in problem.relations[r]}
+        if touched & around:
+            continue  # a complement added this round already changed its relations
+        seen[cell] = seen.get(cell, 0) + 1
+        # A cell still too narrow after one complement gets one in each of its
+        # relations: one more small cell per round converged in ~30 rounds.
+        complements = [
+            _interval_complement(problem, status, cell, member, bound_member, threshold)
+        ]
+        if seen[cell] > 1:
+            complements += _frontier_complements(problem, status, cell, member, threshold)
+        for complement in complements:
+            if complement is not None and status[complement] == PUBLISHED:
+                status[complement] = SECONDARY
+                touched.add(complement)
+                added += 1
+    return added
+
+
 def _interval_stage(
     problem: Problem,
     status: np.ndarray,
@@ -218,21 +268,14 @@ def _interval_stage(
     exempt = np.zeros(problem.size, dtype=bool) if left_out is None else left_out.copy()
     matrices = (problem.matrix(), problem.bound_matrix())
     member = problem.memberships()
-    bound_member: list[list[int]] = [[] for _ in range(problem.size)]
-    for b, (small, large) in enumerate(problem.bounds):
-        for cell in {*small.tolist(), *large.tolist()}:
-            bound_member[cell].append(b)
+    bound_member = _bound_memberships(problem)
     cache: dict = {}
     seen: dict[int, int] = {}
     unverified: set[int] | None = None  # None: every sensitive cell (first round)
     for _ in range(max_rounds):
         hidden = ~problem.published | (status != PUBLISHED)
-        requirements = requirements_for(problem, hidden, threshold, references, moved)
-        requirements = {c: r for c, r in requirements.items() if not exempt[c]}
-        if unverified is not None:
-            # Hiding more cells only turns known numbers into unknowns, so a range that met
-            # its requirement still does: only the cells that failed are asked again.
-            requirements = {c: r for c, r in requirements.items() if c in unverified}
+        requirements = _round_requirements(problem, hidden, threshold, references, moved,
+                                           exempt, unverified)
         # The first round confirms what the restrictions leave open: a publication of
         # unchanged data, whose cells all passed before, then adds nothing (same file).
         violated = interval_violations(problem, hidden, requirements, matrices=matrices,
@@ -242,25 +285,8 @@ def _interval_stage(
                      len(requirements))
         if not violated:
             return status
-        touched: set[int] = set()
-        added = 0
-        for cell in violated:
-            around = {int(c) for r in member[cell] for c in problem.relations[r]}
-            if touched & around:
-                continue  # a complement added this round already changed its relations
-            seen[cell] = seen.get(cell, 0) + 1
-            # A cell still too narrow after one complement gets one in each of its
-            # relations: one more small cell per round converged in ~30 rounds.
-            complements = [
-                _interval_complement(problem, status, cell, member, bound_member, threshold)
-            ]
-            if seen[cell] > 1:
-                complements += _frontier_complements(problem, status, cell, member, threshold)
-            for complement in complements:
-                if complement is not None and status[complement] == PUBLISHED:
-                    status[complement] = SECONDARY
-                    touched.add(complement)
-                    added += 1
+        added = _add_interval_complements(problem, status, violated, member, bound_member,
+                                          threshold, seen)
         if not added:
             # Nothing left to hide around them: judge them on their whole groups (the
             # round's answer may have come from local restrictions) before giving up.

@@ -10,6 +10,7 @@ are the small ones).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,73 @@ def _still_left_out(joint, problem, left_out_before: dict[str, dict[str, int]] |
     return out
 
 
+def _slice_leaver(joint, problem, taken_out: np.ndarray
+                  ) -> Callable[[list[int]], np.ndarray | None]:
+    """The `leave_out` callback for `suppress`: it marks slices in `taken_out` (in place)."""
+
+    def leave_out(cells: list[int]) -> np.ndarray | None:
+        """Take the slices of `cells` out of the publication (deterministic: the same data
+        leaves out the same slices)."""
+        before = taken_out.copy()
+        for cell in cells:
+            if taken_out[cell]:
+                continue  # its slice is already out (two small cells of one slice)
+            name = next((n for n, f in joint.frames.items()
+                         if joint.offsets[n] <= cell < joint.offsets[n] + len(f)), None)
+            if name is None:
+                return None  # a never-published residual: no slice to leave out
+            frame, offset = joint.frames[name], joint.offsets[name]
+            key = slice_key(name, frame, cell - offset)
+            if key is None:
+                return None  # a table that is one slice
+            in_slice = np.ones(len(frame), dtype=bool)
+            for column, value in zip(slice_columns(name, frame), key, strict=True):
+                in_slice &= (frame[column] == value).to_numpy()
+            taken_out[offset:offset + len(frame)] |= in_slice
+            logger.warning("%s slice %s left out: a small cell in it cannot be protected",
+                           name, key)
+        problem.published[taken_out] = False
+        return taken_out & ~before
+
+    return leave_out
+
+
+def _record_stats(stats: dict, joint, problem, status: np.ndarray, taken_out: np.ndarray
+                  ) -> None:
+    """Fill `stats` with the joint problem, its outcome and the slices left out."""
+    stats["frames"] = joint.frames
+    stats["left_out"] = {
+        name: frame[taken_out[joint.offsets[name]:joint.offsets[name] + len(frame)]]
+        for name, frame in joint.frames.items()
+    }
+    stats["problem"] = problem
+    stats["status"] = status
+    stats["joint"] = joint
+
+
+def _published_tables(tables: dict[str, pd.DataFrame], joint, status: np.ndarray,
+                      taken_out: np.ndarray, threshold: int) -> dict[str, pd.DataFrame]:
+    """Each table as published: left-out slices dropped, hidden cells NULL + is_suppressed."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in tables.items():
+        if name not in KEYS:
+            out[name] = frame
+            continue
+        offset = joint.offsets[name]
+        cells = slice(offset, offset + len(joint.frames[name]))
+        shown_slice = ~taken_out[cells]
+        protected = joint.frames[name][shown_slice].copy()
+        hidden = (status[cells] != 0)[shown_slice]
+        protected["value"] = protected["value"].astype("Int64").mask(hidden)
+        protected["is_suppressed"] = hidden
+        logger.info("%s: %d cells, %d hidden (%d small or moved)", name, len(protected),
+                    int(hidden.sum()), int((status[cells][shown_slice] == PRIMARY).sum()))
+        if name == "reintegration_statistics":
+            protected = _with_means(frame, protected, threshold)
+        out[name] = protected
+    return out
+
+
 def protect_tables(
     tables: dict[str, pd.DataFrame],
     threshold: int,
@@ -91,59 +159,12 @@ def protect_tables(
     taken_out = _still_left_out(joint, problem, left_out_before)
     problem.published[taken_out] = False
 
-    def leave_out(cells: list[int]) -> np.ndarray | None:
-        """Take the slices of `cells` out of the publication (deterministic: the same data
-        leaves out the same slices)."""
-        before = taken_out.copy()
-        for cell in cells:
-            if taken_out[cell]:
-                continue  # its slice is already out (two small cells of one slice)
-            name = next((n for n, f in joint.frames.items()
-                         if joint.offsets[n] <= cell < joint.offsets[n] + len(f)), None)
-            if name is None:
-                return None  # a never-published residual: no slice to leave out
-            frame, offset = joint.frames[name], joint.offsets[name]
-            key = slice_key(name, frame, cell - offset)
-            if key is None:
-                return None  # a table that is one slice
-            in_slice = np.ones(len(frame), dtype=bool)
-            for column, value in zip(slice_columns(name, frame), key, strict=True):
-                in_slice &= (frame[column] == value).to_numpy()
-            taken_out[offset:offset + len(frame)] |= in_slice
-            logger.warning("%s slice %s left out: a small cell in it cannot be protected",
-                           name, key)
-        problem.published[taken_out] = False
-        return taken_out & ~before
-
+    leave_out = _slice_leaver(joint, problem, taken_out)
     status = suppress(problem, threshold, references=references, kept=kept,
                       leave_out=leave_out, left_out=taken_out.copy())
     if stats is not None:
-        stats["frames"] = joint.frames
-        stats["left_out"] = {
-            name: frame[taken_out[joint.offsets[name]:joint.offsets[name] + len(frame)]]
-            for name, frame in joint.frames.items()
-        }
-        stats["problem"] = problem
-        stats["status"] = status
-        stats["joint"] = joint
-    out: dict[str, pd.DataFrame] = {}
-    for name, frame in tables.items():
-        if name not in KEYS:
-            out[name] = frame
-            continue
-        offset = joint.offsets[name]
-        cells = slice(offset, offset + len(joint.frames[name]))
-        shown_slice = ~taken_out[cells]
-        protected = joint.frames[name][shown_slice].copy()
-        hidden = (status[cells] != 0)[shown_slice]
-        protected["value"] = protected["value"].astype("Int64").mask(hidden)
-        protected["is_suppressed"] = hidden
-        logger.info("%s: %d cells, %d hidden (%d small or moved)", name, len(protected),
-                    int(hidden.sum()), int((status[cells][shown_slice] == PRIMARY).sum()))
-        if name == "reintegration_statistics":
-            protected = _with_means(frame, protected, threshold)
-        out[name] = protected
-    return out
+        _record_stats(stats, joint, problem, status, taken_out)
+    return _published_tables(tables, joint, status, taken_out, threshold)
 
 
 def _with_means(frame: pd.DataFrame, counts: pd.DataFrame, threshold: int) -> pd.DataFrame:

@@ -132,13 +132,7 @@ def inspect_batch(
     checks.append(signature_check(manifest, files.agency_id, agency_keys))
     checks.append(source_type_check(files.source_type, files.agency_id, agency_keys))
     if manifest is not None:
-        checks.append(_versions_supported(manifest))
-        checks.append(_key_id_current(manifest, current_key_id))
-        if manifest["row_count"] > limits.max_batch_rows:
-            checks.append(_over_limit(
-                f"the manifest announces {manifest['row_count']} rows, more than the "
-                f"{limits.max_batch_rows} one batch may have (PAHICHAN_MAX_BATCH_ROWS)"
-            ))  # fmt: skip
+        checks.extend(_manifest_field_checks(manifest, current_key_id, limits))
     trusted = manifest is not None and inspection.accepted
     # One pass over the data file; its bytes are kept only for a batch that passed so far,
     # and only up to the cap (`receive_file` checks the size before reading).
@@ -149,17 +143,9 @@ def inspect_batch(
     expected_rows = manifest["row_count"] if manifest is not None else 0
     if manifest is not None:
         # Comparing hashes needs no parsing: said for every batch with a manifest.
-        sha_check = _sha256_matches(manifest, received.sha256)
-        if not sha_check.passed:
-            # The warehouse may have rewritten the batch after an erasure: its own MACed
-            # redaction record then vouches for these bytes and their row count.
-            from pipelines.defs.ingest.redactions import vouched_rows
-
-            rows, why = vouched_rows(files, manifest, received.sha256, redaction_key)
-            if rows is not None:
-                sha_check, expected_rows = CheckOutcome(sha_check.name, True), rows
-            elif why:
-                sha_check = CheckOutcome(sha_check.name, False, f"{sha_check.reason}; {why}")
+        sha_check, expected_rows = _sha256_or_redaction_check(
+            files, manifest, received.sha256, redaction_key
+        )
         checks.append(sha_check)
     if not trusted:
         return inspection
@@ -181,18 +167,55 @@ def inspect_batch(
         inspection.table = None
         return inspection
     checks.append(CheckOutcome(BATCH_IS_WITHIN_LIMITS, True))
-    duplicate = find_duplicate(str(manifest["batch_id"]), inspection.sha256)
-    checks.append(
-        CheckOutcome(BATCH_IS_NOT_A_DUPLICATE, True)
-        if duplicate is None
-        else CheckOutcome(
-            BATCH_IS_NOT_A_DUPLICATE,
-            False,
-            f"already loaded as {duplicate}; a re-sent batch is not loaded twice "
-            "(send corrections as a new export)",
-        )
-    )
+    checks.append(_duplicate_check(find_duplicate, manifest, inspection.sha256))
     return inspection
+
+
+def _manifest_field_checks(
+    manifest: dict[str, Any], current_key_id: str | None, limits: IngestLimits
+) -> list[CheckOutcome]:
+    """The manifest's versions, key id and announced row count, checked before any reading."""
+    checks = [_versions_supported(manifest), _key_id_current(manifest, current_key_id)]
+    if manifest["row_count"] > limits.max_batch_rows:
+        checks.append(_over_limit(
+            f"the manifest announces {manifest['row_count']} rows, more than the "
+            f"{limits.max_batch_rows} one batch may have (PAHICHAN_MAX_BATCH_ROWS)"
+        ))  # fmt: skip
+    return checks
+
+
+def _sha256_or_redaction_check(
+    files: BatchFiles, manifest: dict[str, Any], sha256: str, redaction_key: bytes | None
+) -> tuple[CheckOutcome, int]:
+    """SHA256_MATCHES_MANIFEST (or vouched for by a redaction record) and the rows expected."""
+    expected_rows = manifest["row_count"]
+    sha_check = _sha256_matches(manifest, sha256)
+    if not sha_check.passed:
+        # The warehouse may have rewritten the batch after an erasure: its own MACed
+        # redaction record then vouches for these bytes and their row count.
+        from pipelines.defs.ingest.redactions import vouched_rows
+
+        rows, why = vouched_rows(files, manifest, sha256, redaction_key)
+        if rows is not None:
+            sha_check, expected_rows = CheckOutcome(sha_check.name, True), rows
+        elif why:
+            sha_check = CheckOutcome(sha_check.name, False, f"{sha_check.reason}; {why}")
+    return sha_check, expected_rows
+
+
+def _duplicate_check(
+    find_duplicate: DuplicateFinder, manifest: dict[str, Any], sha256: str
+) -> CheckOutcome:
+    """BATCH_IS_NOT_A_DUPLICATE: no accepted batch has this batch id or these bytes."""
+    duplicate = find_duplicate(str(manifest["batch_id"]), sha256)
+    if duplicate is None:
+        return CheckOutcome(BATCH_IS_NOT_A_DUPLICATE, True)
+    return CheckOutcome(
+        BATCH_IS_NOT_A_DUPLICATE,
+        False,
+        f"already loaded as {duplicate}; a re-sent batch is not loaded twice "
+        "(send corrections as a new export)",
+    )
 
 
 def _checked_manifest(files: BatchFiles, checks: list[CheckOutcome]) -> dict[str, Any] | None:
@@ -290,9 +313,6 @@ def _read_conforming_table(
     is decoded; the required columns are decoded alone first, so a batch of empty rows is
     refused before its Bloom filters are.
     """
-    unreadable = CheckOutcome(
-        COLUMNS_MATCH_CONTRACT, False, "the data file is not a readable Parquet file"
-    )
     try:
         parquet = pq.ParquetFile(pa.BufferReader(data))
         metadata = parquet.metadata
@@ -300,46 +320,79 @@ def _read_conforming_table(
         groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
     except (OSError, pa.ArrowException) as error:
         logger.info("Cannot read the Parquet footer: %s", error)
-        checks.append(unreadable)
+        checks.append(_unreadable())
         return None
+    columns_differ = _columns_differ(names)
+    if columns_differ is not None:
+        checks.append(columns_differ)
+    rows = metadata.num_rows
+    footer_problem = _footer_size_problem(rows, groups, manifest_rows, limits)
+    if footer_problem is not None:
+        checks.append(footer_problem)
+        return None
+    if columns_differ is not None:
+        return None
+    problem = _quarantine_problem(parquet, source_type, rows, limits)
+    if problem is not None:
+        checks.append(quarantine_too_large(problem))
+        return None
+    return _decoded_table(parquet, rows, manifest_rows, checks)
+
+
+def _unreadable() -> CheckOutcome:
+    """A failed COLUMNS_MATCH_CONTRACT for a file Parquet cannot read."""
+    return CheckOutcome(
+        COLUMNS_MATCH_CONTRACT, False, "the data file is not a readable Parquet file"
+    )
+
+
+def _columns_differ(names: list[str]) -> CheckOutcome | None:
+    """A failed COLUMNS_MATCH_CONTRACT when the footer's columns are not the contract's."""
     missing = [
         name for name in BATCH_COLUMN_NAMES if name not in names and name not in OPTIONAL_COLUMNS
     ]
     # Unknown columns are refused rather than dropped: they could carry clear identifiers
     # that must never enter the warehouse. Their values are never echoed.
     extra = [name for name in names if name not in BATCH_COLUMN_NAMES]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append("missing columns " + ", ".join(missing))
-        if extra:
-            parts.append("columns not in the contract " + ", ".join(extra))
-        checks.append(CheckOutcome(
-            COLUMNS_MATCH_CONTRACT, False,
-            "; ".join(parts) + " (batches carry only the pseudonymised columns of the contract)",
-        ))  # fmt: skip
-    rows = metadata.num_rows
-    if rows != manifest_rows or sum(group.num_rows for group in groups) != rows:
-        checks.append(_rows_differ(rows, manifest_rows))
+    if not missing and not extra:
         return None
+    parts = []
+    if missing:
+        parts.append("missing columns " + ", ".join(missing))
+    if extra:
+        parts.append("columns not in the contract " + ", ".join(extra))
+    return CheckOutcome(
+        COLUMNS_MATCH_CONTRACT, False,
+        "; ".join(parts) + " (batches carry only the pseudonymised columns of the contract)",
+    )  # fmt: skip
+
+
+def _footer_size_problem(
+    rows: int, groups: list[Any], manifest_rows: int, limits: IngestLimits
+) -> CheckOutcome | None:
+    """A failed check when the footer's row count differs from the manifest's or its
+    decoded size is over the limit."""
+    if rows != manifest_rows or sum(group.num_rows for group in groups) != rows:
+        return _rows_differ(rows, manifest_rows)
     decoded = sum(group.total_byte_size for group in groups)
     if decoded > limits.max_decoded_bytes:
-        checks.append(_over_limit(
+        return _over_limit(
             f"the data file declares {decoded} bytes once decoded, more than the "
             f"{limits.max_decoded_bytes} allowed ({DECODED_BYTES_FACTOR} x "
-            "PAHICHAN_MAX_BATCH_BYTES)"))  # fmt: skip
-        return None
-    if missing or extra:
-        return None
-    problem = _quarantine_problem(parquet, source_type, rows, limits)
-    if problem is not None:
-        checks.append(quarantine_too_large(problem))
-        return None
+            "PAHICHAN_MAX_BATCH_BYTES)")  # fmt: skip
+    return None
+
+
+def _decoded_table(
+    parquet: pq.ParquetFile, rows: int, manifest_rows: int, checks: list[CheckOutcome]
+) -> pa.Table | None:
+    """Decode every column and cast to the staging schema (ROWS_MATCH_MANIFEST and
+    COLUMNS_MATCH_CONTRACT appended); None when that fails."""
     try:
         table = parquet.read()
     except (OSError, pa.ArrowException) as error:
         logger.info("Cannot decode the Parquet file: %s", error)
-        checks.append(unreadable)
+        checks.append(_unreadable())
         return None
     if table.num_rows != manifest_rows:
         checks.append(_rows_differ(table.num_rows, manifest_rows))

@@ -120,6 +120,13 @@ def load_batch(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    _log_outcome(outcome)
+    return outcome
+
+
+def _log_outcome(outcome: BatchOutcome) -> None:
+    """Log whether the batch was accepted or rejected, and any key id it pinned."""
+    files = outcome.files
     if outcome.status == ACCEPTED:
         logger.info(
             "Batch %s accepted: %d rows loaded, %d quarantined",
@@ -136,7 +143,6 @@ def load_batch(
             files.batch_id,
             outcome.pinned_key_id,
         )
-    return outcome
 
 
 def _validate_within_limits(
@@ -157,6 +163,8 @@ def _validate_within_limits(
 def _write(
     con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, *, key_id: str | None, run_id: str | None
 ) -> None:
+    """Replace whatever an earlier run wrote for this receipt with `outcome` (in the caller's
+    transaction)."""
     files, inspection = outcome.files, outcome.inspection
     now = utc_now()
     previous = con.execute(
@@ -166,6 +174,21 @@ def _write(
     ).fetchone()
     received_at = previous[0] if previous else now
     was_accepted = bool(previous and previous[1] == ACCEPTED)
+    _delete_earlier_writes(con, outcome, was_accepted)
+    if outcome.status == ACCEPTED:
+        _write_accepted(con, outcome, now, key_id=key_id, run_id=run_id)
+    else:
+        _write_rejected(con, outcome, now, run_id=run_id)
+    _audit_receipt(con, outcome, run_id=run_id)
+    linked_at = previous[2] if was_accepted and outcome.status == ACCEPTED else None
+    _insert_batch_record(con, outcome, now, received_at, linked_at, run_id=run_id)
+
+
+def _delete_earlier_writes(
+    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, was_accepted: bool
+) -> None:
+    """Delete the rows and records an earlier run wrote for this receipt."""
+    files, inspection = outcome.files, outcome.inspection
     # Accepted batch ids are unique (duplicate check), so deleting by batch_id touches only
     # this batch: never the rows of another batch this one would duplicate.
     if outcome.status == ACCEPTED or was_accepted:
@@ -182,30 +205,51 @@ def _write(
         "DELETE FROM ops.rejected_batches WHERE inbox_path = ? AND sha256 = ?",
         [files.inbox_path, inspection.sha256],
     )
-    if outcome.status == ACCEPTED:
-        _insert_rows(con, outcome, now)
-        if key_id is None and pin_key_id(
-            con, inspection.manifest_value("key_id"), f"first accepted batch {files.batch_id}"
-        ):
-            outcome.pinned_key_id = inspection.manifest_value("key_id")
-            # In the load's transaction: the pin and its audit row commit together.
-            append_event(
-                con, actor=PIPELINE_ACTOR, action="key_id_pinned",
-                object_name=str(outcome.pinned_key_id),
-                detail={"pinned_by": "first accepted batch",
-                        "batch_id": _audit_name(files.batch_id),
-                        "run_id": run_id},
-            )  # fmt: skip
-    else:
-        con.execute(
-            """
-            INSERT INTO ops.rejected_batches (batch_id, inbox_path, sha256, source_type,
-                agency_id, failed_checks, reason, rejected_at, run_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [files.batch_id, files.inbox_path, inspection.sha256, files.source_type,
-             files.agency_id, inspection.failed_checks, outcome.reason, now, run_id],
+
+
+def _write_accepted(
+    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, now: dt.datetime, *,
+    key_id: str | None, run_id: str | None,
+) -> None:
+    """Insert an accepted batch's rows, and pin its key id when none was configured."""
+    files, inspection = outcome.files, outcome.inspection
+    _insert_rows(con, outcome, now)
+    if key_id is None and pin_key_id(
+        con, inspection.manifest_value("key_id"), f"first accepted batch {files.batch_id}"
+    ):
+        outcome.pinned_key_id = inspection.manifest_value("key_id")
+        # In the load's transaction: the pin and its audit row commit together.
+        append_event(
+            con, actor=PIPELINE_ACTOR, action="key_id_pinned",
+            object_name=str(outcome.pinned_key_id),
+            detail={"pinned_by": "first accepted batch",
+                    "batch_id": _audit_name(files.batch_id),
+                    "run_id": run_id},
         )  # fmt: skip
+
+
+def _write_rejected(
+    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, now: dt.datetime, *,
+    run_id: str | None,
+) -> None:
+    """Record a rejected batch in ops.rejected_batches."""
+    files, inspection = outcome.files, outcome.inspection
+    con.execute(
+        """
+        INSERT INTO ops.rejected_batches (batch_id, inbox_path, sha256, source_type,
+            agency_id, failed_checks, reason, rejected_at, run_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [files.batch_id, files.inbox_path, inspection.sha256, files.source_type,
+         files.agency_id, inspection.failed_checks, outcome.reason, now, run_id],
+    )  # fmt: skip
+
+
+def _audit_receipt(
+    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, *, run_id: str | None
+) -> None:
+    """Append the batch_received audit event for this receipt."""
+    files, inspection = outcome.files, outcome.inspection
     # Every receipt is audited in the load's transaction, whichever route loaded it (the
     # Dagster sensor's runs included).
     append_event(
@@ -216,7 +260,14 @@ def _write(
                 "rows_quarantined": outcome.rows_quarantined,
                 "failed_checks": inspection.failed_checks, "run_id": run_id},
     )  # fmt: skip
-    linked_at = previous[2] if was_accepted and outcome.status == ACCEPTED else None
+
+
+def _insert_batch_record(
+    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, now: dt.datetime,
+    received_at: dt.datetime, linked_at: dt.datetime | None, *, run_id: str | None,
+) -> None:
+    """Insert this receipt's row into ops.batches."""
+    files, inspection = outcome.files, outcome.inspection
     con.execute(
         """
         INSERT INTO ops.batches (batch_id, inbox_path, sha256, source_type, agency_id, key_id,

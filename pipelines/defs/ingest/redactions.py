@@ -208,25 +208,55 @@ def redact_batch(
     redaction says (tampered): it is still rewritten (the rows must go), and a rebuild will
     refuse it as before.
     """
+    found = _rows_of_tokens(files, tokens)
+    if found is None:
+        return 0, True
+    table, hit, removed = found
+    old_sha = file_sha256(files.data_path)
+    data = parquet_bytes(table.filter(pc.invert(hit)))
+    new_sha = hashlib.sha256(data).hexdigest()
+    record, explained = _signed_redaction_record(
+        files, old_sha, new_sha, table.num_rows, removed, key, reference
+    )
+    _replace_batch_file(con, files, data, record, old_sha=old_sha, new_sha=new_sha,
+                        removed=removed, explained=explained, reference=reference,
+                        run_id=run_id)
+    if not explained:
+        logger.warning(
+            "Batch %s did not match its manifest before the redaction: rewritten without the "
+            "erased rows, but not vouched for (a rebuild will refuse it)",
+            files.inbox_path,
+        )
+    return removed, explained
+
+
+def _rows_of_tokens(files: BatchFiles, tokens: set[str]
+                    ) -> tuple[pa.Table, pa.ChunkedArray, int] | None:
+    """The batch table, its mask of rows holding `tokens` and their count; None if none."""
     try:
         table = pq.read_table(files.data_path)
     except (OSError, pa.ArrowException):
-        return 0, True  # unreadable: it can load nothing, and holds nothing we can find
+        return None  # unreadable: it can load nothing, and holds nothing we can find
     if "record_token" not in table.column_names:
-        return 0, True
+        return None
     erased = pa.array(sorted(tokens), pa.string())
     hit = pc.fill_null(pc.is_in(table.column("record_token"), value_set=erased), False)
     removed = int(pc.sum(hit).as_py() or 0)
     if not removed:
-        return 0, True
-    old_sha = file_sha256(files.data_path)
-    record, explained = _new_record(files, old_sha, table.num_rows, key)
-    data = parquet_bytes(table.filter(pc.invert(hit)))
-    new_sha = hashlib.sha256(data).hexdigest()
+        return None
+    return table, hit, removed
+
+
+def _signed_redaction_record(
+    files: BatchFiles, old_sha: str, new_sha: str, old_rows: int, removed: int, key: bytes,
+    reference: str,
+) -> tuple[dict[str, Any], bool]:
+    """The batch's redaction record with this redaction added and MACed; and `explained`."""
+    record, explained = _new_record(files, old_sha, old_rows, key)
     record["redactions"].append(
         {
             "sha256": new_sha,
-            "row_count": table.num_rows - removed,
+            "row_count": old_rows - removed,
             "rows_removed": removed,
             "redacted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "reference": reference,
@@ -236,6 +266,16 @@ def redact_batch(
         # Do not vouch for a file whose earlier state nothing explained.
         record["redactions"] = []
     record["mac"] = mac_hex(key, _canonical(record))
+    return record, explained
+
+
+def _replace_batch_file(
+    con: duckdb.DuckDBPyConnection, files: BatchFiles, data: bytes, record: dict[str, Any],
+    *, old_sha: str, new_sha: str, removed: int, explained: bool, reference: str,
+    run_id: str | None,
+) -> None:
+    """Write the sidecar, then swap in the rewritten file inside the transaction that moves
+    the warehouse's hashes and audits it."""
     temporary = _write_temporary(files.data_path, data)
     try:
         _replace(sidecar_path(files), (json.dumps(record, indent=2) + "\n").encode("ascii"))
@@ -261,13 +301,6 @@ def redact_batch(
             raise
     finally:
         temporary.unlink(missing_ok=True)
-    if not explained:
-        logger.warning(
-            "Batch %s did not match its manifest before the redaction: rewritten without the "
-            "erased rows, but not vouched for (a rebuild will refuse it)",
-            files.inbox_path,
-        )
-    return removed, explained
 
 
 def batches_holding(root: Path, tokens: set[str], agency_id: str | None = None) -> list[BatchFiles]:

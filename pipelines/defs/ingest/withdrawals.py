@@ -234,6 +234,76 @@ def _read_tokens(
     return tokens, passed
 
 
+def _withdrawal_manifest(files: WithdrawalFiles, checks: list[CheckOutcome]
+                         ) -> dict[str, Any] | None:
+    """The withdrawal's manifest when its folder and manifest are valid (failures go to
+    `checks`)."""
+    if not is_agency_id(files.agency_id):
+        checks.append(CheckOutcome(
+            MANIFEST_IS_VALID, False,
+            f"the inbox folder {files.agency_id!r} is not a valid agency id ({AGENCY_ID_RULE}); "
+            "move the withdrawal to the agency's own folder",
+        ))  # fmt: skip
+        return None
+    try:
+        manifest = read_manifest(files.manifest_path, root=files.root)
+    except ManifestError as error:
+        checks.append(CheckOutcome(MANIFEST_IS_VALID, False, str(error)))
+        return None
+    checks.extend(_manifest_checks(manifest, files))
+    return manifest
+
+
+def _key_and_size_checks(
+    con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], configured_key_id: str | None,
+    limits: IngestLimits,
+) -> list[CheckOutcome]:
+    """The manifest's key id against the warehouse's, and its row count against the cap."""
+    checks: list[CheckOutcome] = []
+    key_id = current_key_id(con, configured_key_id)
+    key_ok = key_id is None or manifest["key_id"] == key_id
+    checks.append(CheckOutcome(
+        KEY_ID_IS_CURRENT, key_ok,
+        None if key_ok else "encoded with another key than this warehouse's",
+    ))  # fmt: skip
+    if manifest["row_count"] > limits.max_batch_rows:
+        checks.append(CheckOutcome(
+            BATCH_IS_WITHIN_LIMITS, False,
+            f"the manifest announces {manifest['row_count']} tokens, more than the "
+            f"{limits.max_batch_rows} allowed (PAHICHAN_MAX_BATCH_ROWS)",
+        ))  # fmt: skip
+    return checks
+
+
+def _token_checks(
+    con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, sha256: str,
+    tokens: list[str],
+) -> list[CheckOutcome]:
+    """Not applied before, and every token sent by the withdrawing agency only."""
+    duplicate = con.execute(
+        "SELECT batch_id FROM ops.withdrawals WHERE status = 'applied' "
+        "AND (batch_id = ? OR sha256 = ?) LIMIT 1",
+        [files.batch_id, sha256],
+    ).fetchone()
+    owners = token_agencies(con, list(dict.fromkeys(tokens)))
+    foreign = sum(1 for agencies in owners.values() if agencies - {files.agency_id})
+    return [
+        CheckOutcome(
+            BATCH_IS_NOT_A_DUPLICATE,
+            duplicate is None,
+            None if duplicate is None else f"already applied as {duplicate[0]}",
+        ),
+        CheckOutcome(
+            TOKENS_BELONG_TO_AGENCY,
+            foreign == 0,
+            None
+            if foreign == 0
+            else f"{foreign} record(s) were sent by another agency: an agency can only "
+            "withdraw its own records (nothing was erased)",
+        ),
+    ]
+
+
 def inspect_withdrawal(
     con: duckdb.DuckDBPyConnection,
     files: WithdrawalFiles,
@@ -248,36 +318,12 @@ def inspect_withdrawal(
     """
     outcome = WithdrawalOutcome(files=files)
     checks = outcome.checks
-    manifest: dict[str, Any] | None = None
-    if not is_agency_id(files.agency_id):
-        checks.append(CheckOutcome(
-            MANIFEST_IS_VALID, False,
-            f"the inbox folder {files.agency_id!r} is not a valid agency id ({AGENCY_ID_RULE}); "
-            "move the withdrawal to the agency's own folder",
-        ))  # fmt: skip
-    else:
-        try:
-            manifest = read_manifest(files.manifest_path, root=files.root)
-        except ManifestError as error:
-            checks.append(CheckOutcome(MANIFEST_IS_VALID, False, str(error)))
-        else:
-            checks.extend(_manifest_checks(manifest, files))
+    manifest = _withdrawal_manifest(files, checks)
     agency_keys = active_agency_keys(con)
     checks.append(signature_check(manifest, files.agency_id, agency_keys))
     checks.append(source_type_check(files.source_type, files.agency_id, agency_keys))
     if manifest is not None:
-        key_id = current_key_id(con, configured_key_id)
-        key_ok = key_id is None or manifest["key_id"] == key_id
-        checks.append(CheckOutcome(
-            KEY_ID_IS_CURRENT, key_ok,
-            None if key_ok else "encoded with another key than this warehouse's",
-        ))  # fmt: skip
-        if manifest["row_count"] > limits.max_batch_rows:
-            checks.append(CheckOutcome(
-                BATCH_IS_WITHIN_LIMITS, False,
-                f"the manifest announces {manifest['row_count']} tokens, more than the "
-                f"{limits.max_batch_rows} allowed (PAHICHAN_MAX_BATCH_ROWS)",
-            ))  # fmt: skip
+        checks.extend(_key_and_size_checks(con, manifest, configured_key_id, limits))
     trusted = manifest is not None and outcome.accepted
     received = receive_file(
         files.data_path, root=files.root, max_bytes=limits.max_batch_bytes, keep=trusted
@@ -307,30 +353,7 @@ def inspect_withdrawal(
     if tokens is None:
         return outcome, None
     outcome.tokens_received = len(tokens)
-    duplicate = con.execute(
-        "SELECT batch_id FROM ops.withdrawals WHERE status = 'applied' "
-        "AND (batch_id = ? OR sha256 = ?) LIMIT 1",
-        [files.batch_id, outcome.sha256],
-    ).fetchone()
-    checks.append(
-        CheckOutcome(
-            BATCH_IS_NOT_A_DUPLICATE,
-            duplicate is None,
-            None if duplicate is None else f"already applied as {duplicate[0]}",
-        )
-    )
-    owners = token_agencies(con, list(dict.fromkeys(tokens)))
-    foreign = sum(1 for agencies in owners.values() if agencies - {files.agency_id})
-    checks.append(
-        CheckOutcome(
-            TOKENS_BELONG_TO_AGENCY,
-            foreign == 0,
-            None
-            if foreign == 0
-            else f"{foreign} record(s) were sent by another agency: an agency can only "
-            "withdraw its own records (nothing was erased)",
-        )
-    )
+    checks.extend(_token_checks(con, files, outcome.sha256, tokens))
     return outcome, tokens
 
 

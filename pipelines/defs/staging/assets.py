@@ -11,7 +11,9 @@ checks say why) so that the rejection is visible where the data officer looks.
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
+import duckdb
 from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
@@ -26,7 +28,7 @@ from dagster import (
 )
 
 from pipelines.defs.ingest.inbox import SOURCE_TYPES, BatchFiles, file_sha256
-from pipelines.defs.ingest.load import load_batch
+from pipelines.defs.ingest.load import BatchOutcome, load_batch
 from pipelines.defs.ingest.partitions import BATCH_PARTITIONS, INBOX_PATH_TAG
 from pipelines.defs.ingest.warehouse import ensure_ingest_schema, row_balance
 from pipelines.defs.staging.checks import staging_check_results, staging_check_specs
@@ -74,6 +76,62 @@ def locate_batch(
     return files
 
 
+def _staging_spec(key: AssetKey, source_type: str) -> AssetSpec:
+    """The spec of one source type's staging asset (its description states the grain)."""
+    return AssetSpec(
+        key,
+        group_name="staging",
+        kinds={"duckdb"},
+        skippable=True,
+        description=(
+            f"Validated rows of accepted batches from "
+            f"{_SOURCE_DESCRIPTIONS[source_type]}. Grain: one row per record per batch "
+            f"(table staging.{source_type}); one partition per batch. Rows failing an "
+            "expectation are in ops.quarantine instead; rejected batches load nothing "
+            "(ops.rejected_batches)."
+        ),
+    )
+
+
+def _processed_before(con: duckdb.DuckDBPyConnection, files: BatchFiles) -> tuple | None:
+    """(status, run id) of an earlier processing of these exact bytes, if any."""
+    ensure_ingest_schema(con)
+    return con.execute(
+        "SELECT status, run_id FROM ops.batches WHERE inbox_path = ? AND sha256 = ?",
+        [files.inbox_path, file_sha256(files.data_path)],
+    ).fetchone()
+
+
+def _log_load(context: AssetExecutionContext, batch_id: str, outcome: BatchOutcome) -> None:
+    """Log the batch's outcome in the run's log."""
+    if outcome.status == "accepted":
+        context.log.info(
+            "Batch %s: %d rows loaded, %d quarantined",
+            batch_id,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+        )
+    else:
+        context.log.error("Batch %s rejected: %s", batch_id, outcome.reason)
+
+
+def _materialisation_metadata(files: BatchFiles, outcome: BatchOutcome) -> dict[str, Any]:
+    """The metadata of the partition's materialisation: outcome, hash and row counts."""
+    metadata: dict[str, Any] = {
+        "status": outcome.status,
+        "reason": outcome.reason or "",
+        "inbox_path": files.inbox_path,
+        "sha256": outcome.inspection.sha256,
+        "rows_received": outcome.rows_received,
+        "rows_loaded": outcome.rows_loaded,
+        "rows_quarantined": outcome.rows_quarantined,
+        "dagster/row_count": outcome.rows_loaded,
+    }
+    if outcome.pinned_key_id:
+        metadata["pinned_key_id"] = MetadataValue.text(outcome.pinned_key_id)
+    return metadata
+
+
 def build_staging_asset(source_type: str) -> AssetsDefinition:
     """The staging asset of one source type."""
     key = AssetKey(["staging", source_type])
@@ -82,21 +140,7 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
     # file another run already processed materialises nothing (skipped, not failed), and
     # Dagster then expects none of its check results either (`can_subset`, `skippable`).
     @multi_asset(
-        specs=[
-            AssetSpec(
-                key,
-                group_name="staging",
-                kinds={"duckdb"},
-                skippable=True,
-                description=(
-                    f"Validated rows of accepted batches from "
-                    f"{_SOURCE_DESCRIPTIONS[source_type]}. Grain: one row per record per batch "
-                    f"(table staging.{source_type}); one partition per batch. Rows failing an "
-                    "expectation are in ops.quarantine instead; rejected batches load nothing "
-                    "(ops.rejected_batches)."
-                ),
-            )
-        ],
+        specs=[_staging_spec(key, source_type)],
         name=f"staging_{source_type}",
         partitions_def=BATCH_PARTITIONS[source_type],
         check_specs=staging_check_specs(key),
@@ -112,11 +156,7 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
         files = locate_batch(inbox, source_type, batch_id, context.run.tags.get(INBOX_PATH_TAG))
         with warehouse.connect() as con:
             if context.run.tags.get(SKIP_IF_PROCESSED_TAG) == "true":
-                ensure_ingest_schema(con)
-                seen = con.execute(
-                    "SELECT status, run_id FROM ops.batches WHERE inbox_path = ? AND sha256 = ?",
-                    [files.inbox_path, file_sha256(files.data_path)],
-                ).fetchone()
+                seen = _processed_before(con, files)
                 if seen:
                     context.log.info(
                         "Batch %s already processed (%s by run %s): nothing to load",
@@ -136,31 +176,11 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
             )  # fmt: skip
             accepted = outcome.status == "accepted"
             balance = row_balance(con, source_type, batch_id) if accepted else None
-        if outcome.status == "accepted":
-            context.log.info(
-                "Batch %s: %d rows loaded, %d quarantined",
-                batch_id,
-                outcome.rows_loaded,
-                outcome.rows_quarantined,
-            )
-        else:
-            context.log.error("Batch %s rejected: %s", batch_id, outcome.reason)
-        metadata = {
-            "status": outcome.status,
-            "reason": outcome.reason or "",
-            "inbox_path": files.inbox_path,
-            "sha256": outcome.inspection.sha256,
-            "rows_received": outcome.rows_received,
-            "rows_loaded": outcome.rows_loaded,
-            "rows_quarantined": outcome.rows_quarantined,
-            "dagster/row_count": outcome.rows_loaded,
-        }
-        if outcome.pinned_key_id:
-            metadata["pinned_key_id"] = MetadataValue.text(outcome.pinned_key_id)
+        _log_load(context, batch_id, outcome)
         # Yielded one by one: a rejected batch has no row-level check results, and a
         # returned MaterializeResult with fewer check results than specs is misread by
         # Dagster 1.13 as a tuple of outputs.
-        yield MaterializeResult(metadata=metadata)
+        yield MaterializeResult(metadata=_materialisation_metadata(files, outcome))
         yield from staging_check_results(key, outcome, balance)
 
     return staging_asset

@@ -14,6 +14,7 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetK
 
 from pipelines.defs.ingest.batch_checks import BATCH_CHECKS
 from pipelines.defs.ingest.load import ACCEPTED, BatchOutcome
+from pipelines.defs.ingest.validation import ValidationOutcome
 
 RECORD_TOKENS_ARE_UNIQUE = "record_tokens_are_unique"
 ROWS_MEET_EXPECTATIONS = "rows_meet_expectations"
@@ -66,6 +67,14 @@ def staging_check_results(
 
     `balance` is (rows in staging, rows in quarantine) counted after the commit.
     """
+    results = _batch_check_results(asset_key, outcome)
+    if outcome.status != ACCEPTED or outcome.validation is None or balance is None:
+        return results + _row_checks_not_evaluated(asset_key, outcome)
+    return results + _row_check_results(asset_key, outcome, outcome.validation, balance)
+
+
+def _batch_check_results(asset_key: AssetKey, outcome: BatchOutcome) -> list[AssetCheckResult]:
+    """One result per batch check: as evaluated, or WARN "not evaluated" after a rejection."""
     results = [
         AssetCheckResult(
             asset_key=asset_key,
@@ -93,20 +102,32 @@ def staging_check_results(
         for name in BATCH_CHECKS
         if name not in evaluated
     ]
-    if outcome.status != ACCEPTED or outcome.validation is None or balance is None:
-        # Dagster requires a result for every declared check; row checks were not run.
-        return results + [
-            AssetCheckResult(
-                asset_key=asset_key,
-                check_name=name,
-                passed=False,
-                severity=AssetCheckSeverity.WARN,
-                description="not evaluated: the batch was rejected whole (see the batch checks)",
-                metadata={"batch_id": outcome.batch_id, "evaluated": False},
-            )
-            for name in ROW_CHECKS
-        ]
-    validation = outcome.validation
+    return results
+
+
+def _row_checks_not_evaluated(asset_key: AssetKey, outcome: BatchOutcome
+                              ) -> list[AssetCheckResult]:
+    """A WARN "not evaluated" result per row check, for a batch rejected whole."""
+    # Dagster requires a result for every declared check; row checks were not run.
+    return [
+        AssetCheckResult(
+            asset_key=asset_key,
+            check_name=name,
+            passed=False,
+            severity=AssetCheckSeverity.WARN,
+            description="not evaluated: the batch was rejected whole (see the batch checks)",
+            metadata={"batch_id": outcome.batch_id, "evaluated": False},
+        )
+        for name in ROW_CHECKS
+    ]
+
+
+def _row_check_results(
+    asset_key: AssetKey, outcome: BatchOutcome, validation: ValidationOutcome,
+    balance: tuple[int, int],
+) -> list[AssetCheckResult]:
+    """The row checks of an accepted batch: unique tokens, expectations, row balance."""
+    results: list[AssetCheckResult] = []
     duplicates = validation.rows_failing("record_token_unique_in_batch")
     results.append(
         AssetCheckResult(
