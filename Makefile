@@ -69,6 +69,7 @@ stop:
 
 test: install browser-deps
 	$(RUN) ruff check .
+	$(RUN) ruff format --check .
 	$(RUN) pytest
 
 test-all: install browser-deps

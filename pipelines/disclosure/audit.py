@@ -79,7 +79,7 @@ def hidden_groups(matrix: sparse.csr_matrix, hidden: np.ndarray) -> list[np.ndar
     count, labels = connected_components(adjacency, directed=False)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(count + 1))
-    return [active[order[bounds[k]:bounds[k + 1]]] for k in range(count)]
+    return [active[order[bounds[k] : bounds[k + 1]]] for k in range(count)]
 
 
 def _row_space_basis(core: list[dict[int, float]], column: dict[int, int]) -> np.ndarray:
@@ -270,8 +270,9 @@ def _group_rows(
     for r in relation_ids.tolist():
         start, end = indptr[r], indptr[r + 1]
         row: dict[int, float] = {}
-        for cell, value in zip(hidden_columns[indices[start:end]].tolist(),
-                               data[start:end].tolist(), strict=True):
+        for cell, value in zip(
+            hidden_columns[indices[start:end]].tolist(), data[start:end].tolist(), strict=True
+        ):
             row[cell] = row.get(cell, 0.0) + value
         rows.append({c: v for c, v in row.items() if v != 0.0})
     return rows
@@ -292,8 +293,12 @@ def recoverable_in_problem(
     earlier call, which is what the secondary-suppression loop needs.
     """
     with single_threaded_blas():
-        return _recoverable(problem, np.asarray(hidden, dtype=bool),
-                            problem.matrix() if matrix is None else matrix, cache)
+        return _recoverable(
+            problem,
+            np.asarray(hidden, dtype=bool),
+            problem.matrix() if matrix is None else matrix,
+            cache,
+        )
 
 
 def _recoverable(
@@ -308,8 +313,9 @@ def _recoverable(
     found: list[int] = []
     indptr, indices = restricted.indptr, restricted.indices
     for relation_ids in groups:
-        columns = np.unique(np.concatenate(
-            [indices[indptr[r]:indptr[r + 1]] for r in relation_ids.tolist()]))
+        columns = np.unique(
+            np.concatenate([indices[indptr[r] : indptr[r + 1]] for r in relation_ids.tolist()])
+        )
         LAST_STATS.largest_group = max(LAST_STATS.largest_group, len(columns))
         key = (relation_ids.tobytes(), hidden_columns[columns].tobytes())
         if cache is not None and key in cache:
@@ -338,9 +344,12 @@ def find_recoverable_cells(
 
     keys = [c for c in unsuppressed.columns if c != "value"]
     aligned = unsuppressed.merge(
-        published[[*keys, "value"]].assign(in_file=True).rename(
-            columns={"value": "published_value"}),
-        on=keys, how="left", validate="one_to_one",
+        published[[*keys, "value"]]
+        .assign(in_file=True)
+        .rename(columns={"value": "published_value"}),
+        on=keys,
+        how="left",
+        validate="one_to_one",
     )
     in_file = aligned["in_file"].fillna(False).astype(bool).to_numpy()
     aligned = aligned.drop(columns="in_file")
@@ -350,15 +359,15 @@ def find_recoverable_cells(
         raise ValueError("published rows missing from the unsuppressed table")
     problem = problem_for(kind, aligned[[*keys, "value"]])
     n = len(aligned)
-    hidden = np.concatenate([aligned["published_value"].isna().to_numpy(),
-                             np.ones(problem.size - n, dtype=bool)])
+    hidden = np.concatenate(
+        [aligned["published_value"].isna().to_numpy(), np.ones(problem.size - n, dtype=bool)]
+    )
     cells = recoverable_in_problem(problem, hidden)
     # A hidden cell of the file is a finding whatever its value; a row of a slice left out of
     # the file only when it holds 1..threshold-1 (computing a left-out count of 7 is no more
     # than publishing it would have been).
     values = aligned["value"].to_numpy()
-    cells = [c for c in cells if c >= n or in_file[c]
-             or 1 <= values[c] < threshold]  # fmt: skip
+    cells = [c for c in cells if c >= n or in_file[c] or 1 <= values[c] < threshold]
     rows = aligned.iloc[[c for c in cells if c < n]].copy()
     rows["is_residual"] = False
     residual_values = problem.values[[c for c in cells if c >= n]]
@@ -397,8 +406,9 @@ class Requirement:
     points: tuple[float, ...] = (0.0,)  # min <= p <= max for each p
 
 
-def _lp_groups(eq: sparse.csr_matrix, ub: sparse.csr_matrix, hidden: np.ndarray
-               ) -> tuple[np.ndarray, int]:
+def _lp_groups(
+    eq: sparse.csr_matrix, ub: sparse.csr_matrix, hidden: np.ndarray
+) -> tuple[np.ndarray, int]:
     """Group label per hidden column (position in `np.flatnonzero(hidden)`), and the count."""
     columns = np.flatnonzero(hidden)
     incidence = sparse.vstack([abs(eq[:, columns]), abs(ub[:, columns])]).tocsr()
@@ -422,9 +432,17 @@ FEW_TARGETS = 100
 CONFIRM_TARGETS = 25
 
 
-def _group_violations(a_eq, b_eq, a_ub, b_ub, targets: list[int],
-                      requirements: list[Requirement], values: np.ndarray,
-                      exact: bool = False, confirm: bool = False) -> list[int]:
+def _group_violations(
+    a_eq,
+    b_eq,
+    a_ub,
+    b_ub,
+    targets: list[int],
+    requirements: list[Requirement],
+    values: np.ndarray,
+    exact: bool = False,
+    confirm: bool = False,
+) -> list[int]:
     """Targets (local column numbers) whose feasible range misses its requirement.
 
     Exact (every range over the whole group) when `exact` or the group is small. A large
@@ -482,9 +500,11 @@ def _group_violations(a_eq, b_eq, a_ub, b_ub, targets: list[int],
 
 def _meets(low: float, high: float, requirement: Requirement) -> bool:
     """Whether a feasible range [low, high] holds every point and is wide enough."""
-    return (low <= min(requirement.points) + _LP_TOLERANCE
-            and high >= max(requirement.points) - _LP_TOLERANCE
-            and high - low >= requirement.width - _LP_TOLERANCE)
+    return (
+        low <= min(requirement.points) + _LP_TOLERANCE
+        and high >= max(requirement.points) - _LP_TOLERANCE
+        and high - low >= requirement.width - _LP_TOLERANCE
+    )
 
 
 # Batched LPs per direction: each verifies fewer targets than the one before (those left
@@ -492,8 +512,9 @@ def _meets(low: float, high: float, requirement: Requirement) -> bool:
 _BATCH_ROUNDS = 2
 
 
-def _batched_ranges(a_eq, b_eq, a_ub, b_ub, requirement_of: dict[int, Requirement],
-                    values: np.ndarray) -> tuple[dict[int, float], dict[int, float]]:
+def _batched_ranges(
+    a_eq, b_eq, a_ub, b_ub, requirement_of: dict[int, Requirement], values: np.ndarray
+) -> tuple[dict[int, float], dict[int, float]]:
     """The lowest and highest value seen feasible for each target, from the true values and a
     few LPs for all targets at once: minimising the sum of the targets not yet verified, then
     maximising the sum of min(x_t, the value t needs to reach). A target whose seen range
@@ -525,13 +546,19 @@ def _batched_ranges(a_eq, b_eq, a_ub, b_ub, requirement_of: dict[int, Requiremen
         if not pending:
             break
         m = len(pending)
-        needed = [max(max(requirement_of[t].points), lows[t] + requirement_of[t].width)
-                  for t in pending]  # fmt: skip
-        y = sparse.csr_matrix((np.r_[np.ones(m), -np.ones(m)],
-                               (np.r_[np.arange(m), np.arange(m)],
-                                np.r_[n + np.arange(m), pending])), shape=(m, n + m))
-        ub_rows = sparse.vstack([sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], m))]),
-                                 y]).tocsr()
+        needed = [
+            max(max(requirement_of[t].points), lows[t] + requirement_of[t].width) for t in pending
+        ]
+        y = sparse.csr_matrix(
+            (
+                np.r_[np.ones(m), -np.ones(m)],
+                (np.r_[np.arange(m), np.arange(m)], np.r_[n + np.arange(m), pending]),
+            ),
+            shape=(m, n + m),
+        )
+        ub_rows = sparse.vstack(
+            [sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], m))]), y]
+        ).tocsr()
         eq_rows = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], m))]).tocsr()
         c = np.r_[np.zeros(n), -np.ones(m)]
         bounds = [(0, None)] * n + [(0, w) for w in needed]
@@ -578,11 +605,11 @@ class _Neighbourhoods:
         while frontier and len(chosen) < limit:
             next_frontier = []
             for current in frontier:
-                for r in cols.indices[cols.indptr[current]:cols.indptr[current + 1]].tolist():
+                for r in cols.indices[cols.indptr[current] : cols.indptr[current + 1]].tolist():
                     if r in seen_rows:
                         continue
                     seen_rows.add(r)
-                    for other in rows.indices[rows.indptr[r]:rows.indptr[r + 1]].tolist():
+                    for other in rows.indices[rows.indptr[r] : rows.indptr[r + 1]].tolist():
                         if other not in seen_cells and len(chosen) < limit:
                             seen_cells.add(other)
                             chosen.append(other)
@@ -604,15 +631,18 @@ def _restricted(a_eq, b_eq, a_ub, b_ub, values: np.ndarray, cells: np.ndarray):
     return eq_local[eq_rows], eq_rhs[eq_rows], ub_local[ub_rows], ub_rhs[ub_rows]
 
 
-def _local_range(a_eq, b_eq, a_ub, b_ub, values: np.ndarray, cells: np.ndarray
-                 ) -> tuple[float, float]:
+def _local_range(
+    a_eq, b_eq, a_ub, b_ub, values: np.ndarray, cells: np.ndarray
+) -> tuple[float, float]:
     """Range of `cells[0]` with only `cells` free (see `_restricted`)."""
     restricted = _restricted(a_eq, b_eq, a_ub, b_ub, values, cells)
     return _optimum(*restricted, 0, 1.0), _optimum(*restricted, 0, -1.0)
 
 
 def _targets_by_group(
-    requirements: dict[int, Requirement], hidden: np.ndarray, labels: np.ndarray,
+    requirements: dict[int, Requirement],
+    hidden: np.ndarray,
+    labels: np.ndarray,
     position: np.ndarray,
 ) -> dict[int, list[int]]:
     """Hidden sensitive cells (sorted) grouped by the label of their LP group."""
@@ -624,16 +654,23 @@ def _targets_by_group(
 
 
 def _one_group_interval_violations(
-    problem: Problem, columns: np.ndarray, members: np.ndarray, cells: list[int],
-    requirements: dict[int, Requirement], eq_h: sparse.csc_matrix, ub_h: sparse.csc_matrix,
-    eq_rhs: np.ndarray, ub_rhs: np.ndarray, exact: bool, confirm: bool,
+    problem: Problem,
+    columns: np.ndarray,
+    members: np.ndarray,
+    cells: list[int],
+    requirements: dict[int, Requirement],
+    eq_h: sparse.csc_matrix,
+    ub_h: sparse.csc_matrix,
+    eq_rhs: np.ndarray,
+    ub_rhs: np.ndarray,
+    exact: bool,
+    confirm: bool,
 ) -> list[int]:
     """Sorted target `cells` of one group (`members`: positions among hidden columns) that
     miss their requirement."""
     eq_rows = np.unique(eq_h[:, members].indices)
     ub_rows = np.unique(ub_h[:, members].indices)
-    coefs = (eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1
-             else np.zeros(0))
+    coefs = eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1 else np.zeros(0)
     if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1:
         # One sum of hidden cells (all on the same side), nothing else: each ranges
         # over [0, that sum] when it has two or more cells, else it is exact.
@@ -644,9 +681,16 @@ def _one_group_interval_violations(
     a_ub = ub_h[:, members].tocsr()[ub_rows]
     local = {int(columns[m]): j for j, m in enumerate(members)}
     found = _group_violations(
-        a_eq, eq_rhs[eq_rows], a_ub, ub_rhs[ub_rows], [local[c] for c in cells],
+        a_eq,
+        eq_rhs[eq_rows],
+        a_ub,
+        ub_rhs[ub_rows],
+        [local[c] for c in cells],
         [requirements[c] for c in cells],
-        problem.values[columns[members]].astype(np.float64), exact, confirm)
+        problem.values[columns[members]].astype(np.float64),
+        exact,
+        confirm,
+    )
     inverse = {j: c for c, j in local.items()}
     return sorted(inverse[j] for j in found)
 
@@ -689,22 +733,33 @@ def interval_violations(
     violated: list[int] = []
     with single_threaded_blas():
         for label, cells in sorted(targets_by_group.items()):
-            members = order[starts[label]:starts[label + 1]]  # positions among hidden columns
+            members = order[starts[label] : starts[label + 1]]  # positions among hidden columns
             key = (columns[members].tobytes(), tuple(cells), exact, confirm)
             if cache is not None and key in cache:
                 violated += cache[key]
                 continue
             result = _one_group_interval_violations(
-                problem, columns, members, cells, requirements, eq_h, ub_h, eq_rhs, ub_rhs,
-                exact, confirm)
+                problem,
+                columns,
+                members,
+                cells,
+                requirements,
+                eq_h,
+                ub_h,
+                eq_rhs,
+                ub_rhs,
+                exact,
+                confirm,
+            )
             if cache is not None:
                 cache[key] = result
             violated += result
     return sorted(violated)
 
 
-def feasible_ranges(problem: Problem, hidden: np.ndarray, cells: list[int]
-                    ) -> dict[int, tuple[float, float]]:
+def feasible_ranges(
+    problem: Problem, hidden: np.ndarray, cells: list[int]
+) -> dict[int, tuple[float, float]]:
     """(min, max) of each hidden cell in `cells` (one pair of LPs per cell; for audits and
     benchmarks, not for the protection loop)."""
     hidden = np.asarray(hidden, dtype=bool)
@@ -754,8 +809,9 @@ def audit_small_cells(
     """LP ranges of the hidden small cells of a protected problem (`sample` > 0: that many,
     drawn with a fixed seed, so the same publication gives the same audit)."""
     hidden = ~problem.published | (status != 0)
-    small = np.flatnonzero(hidden & problem.published & (problem.values >= 1)
-                           & (problem.values < threshold))  # fmt: skip
+    small = np.flatnonzero(
+        hidden & problem.published & (problem.values >= 1) & (problem.values < threshold)
+    )
     if sample and len(small) > sample:
         small = np.sort(np.random.default_rng(0).choice(small, sample, replace=False))
     ranges = feasible_ranges(problem, hidden, small.tolist())

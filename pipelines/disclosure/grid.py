@@ -70,8 +70,11 @@ def dense_slices(
     small = ((value >= 1) & (value < threshold)).groupby(by_slice, dropna=False).sum()
     nonzero = (value > 0).groupby(by_slice, dropna=False).sum()
     dense = small <= MAX_SMALL_SHARE * nonzero
-    kept = {key for key, ok in dense.items()
-            if ok and (key if isinstance(key, tuple) else (key,)) not in left_out}
+    kept = {
+        key
+        for key, ok in dense.items()
+        if ok and (key if isinstance(key, tuple) else (key,)) not in left_out
+    }
     present = set(dense.index)
     changed = True
     while changed:  # top-down: a slice goes when any present parent slice went

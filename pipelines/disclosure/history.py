@@ -73,17 +73,24 @@ def save_history(
             continue
         keys = cell_keys(name, rows)
         earlier = keys.map(previous.shown.get(name, {})).astype("Int64").to_numpy()
-        frames.append(pd.DataFrame({
-            "table_name": name, "cell_key": keys.to_numpy(),
-            "value": rows["value"].astype("int64").to_numpy(), "is_hidden": False,
-            "last_shown_value": earlier, "run_id": run_id, "is_left_out": True,
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "table_name": name,
+                    "cell_key": keys.to_numpy(),
+                    "value": rows["value"].astype("int64").to_numpy(),
+                    "is_hidden": False,
+                    "last_shown_value": earlier,
+                    "run_id": run_id,
+                    "is_left_out": True,
+                }
+            )
+        )
     for name, shown in protected.items():
         if name not in true_tables or shown.empty or "is_suppressed" not in shown:
             continue
         true = true_tables[name]
-        true_values = dict(zip(cell_keys(name, true), true["value"].astype("int64"),
-                               strict=True))  # fmt: skip
+        true_values = dict(zip(cell_keys(name, true), true["value"].astype("int64"), strict=True))
         keys = cell_keys(name, shown)
         counted = keys.isin(true_values).to_numpy()  # means are not counts: no history
         keys = keys[counted]
@@ -91,11 +98,19 @@ def save_history(
         values = keys.map(true_values).astype("int64").to_numpy()
         earlier = keys.map(previous.shown.get(name, {})).astype("Int64").to_numpy()
         last_shown = pd.Series(values, dtype="Int64").where(~hidden, pd.Series(earlier))
-        frames.append(pd.DataFrame({
-            "table_name": name, "cell_key": keys.to_numpy(), "value": values,
-            "is_hidden": hidden, "last_shown_value": last_shown.to_numpy(), "run_id": run_id,
-            "is_left_out": False,
-        }))  # fmt: skip
+        frames.append(
+            pd.DataFrame(
+                {
+                    "table_name": name,
+                    "cell_key": keys.to_numpy(),
+                    "value": values,
+                    "is_hidden": hidden,
+                    "last_shown_value": last_shown.to_numpy(),
+                    "run_id": run_id,
+                    "is_left_out": False,
+                }
+            )
+        )
     migrate(con)  # ops.published_cells is created by migration 0001
     con.execute("BEGIN TRANSACTION")
     try:

@@ -60,8 +60,12 @@ def minimise(
     (one (lower, upper) pair for every column, or a list; None is no upper bound)."""
     _banner_shown()
     n = len(cost)
-    matrix = sparse.vstack([sparse.csr_matrix(a_eq, shape=(a_eq.shape[0], n)),
-                            sparse.csr_matrix(a_ub, shape=(a_ub.shape[0], n))]).tocsc()
+    matrix = sparse.vstack(
+        [
+            sparse.csr_matrix(a_eq, shape=(a_eq.shape[0], n)),
+            sparse.csr_matrix(a_ub, shape=(a_ub.shape[0], n)),
+        ]
+    ).tocsc()
     matrix.sort_indices()
     if isinstance(bounds, tuple):
         lower = np.full(n, float(bounds[0]))
@@ -90,7 +94,9 @@ def minimise(
     if status == highspy.HighsModelStatus.kOptimal:
         x = np.asarray(highs.getSolution().col_value)
         return Result(OPTIMAL, float(highs.getInfo().objective_function_value), x, message)
-    if status in (highspy.HighsModelStatus.kUnbounded,
-                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+    if status in (
+        highspy.HighsModelStatus.kUnbounded,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
         return Result(UNBOUNDED, -np.inf, np.zeros(n), message)
     return Result(INFEASIBLE, np.nan, np.zeros(n), message)

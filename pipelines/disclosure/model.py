@@ -56,47 +56,88 @@ class TableModel:
 
 _ALL = (("dimension", "all"), ("category", "all"))
 TABLES: dict[str, TableModel] = {
-    "survivor_statistics": TableModel("measure", {
-        "records": MeasureModel(ADDITIVE),
-        "new_survivors": MeasureModel(
-            ADDITIVE, (Bound("survivor_statistics", "survivors"),)),
-        "survivors": MeasureModel(UNIQUE, (Bound("survivor_statistics", "records"),)),
-        "returning_survivors": MeasureModel(UNIQUE, (
-            Bound("survivor_statistics", "survivors", dimensions=("all", "sex")),)),
-    }),
-    "service_statistics": TableModel("measure", {
-        "services_given": MeasureModel(ADDITIVE, (
-            Bound("survivor_statistics", "records", _ALL),)),
-        "survivors_served": MeasureModel(UNIQUE, (
-            Bound("service_statistics", "services_given"),
-            Bound("survivor_statistics", "survivors", _ALL))),
-    }),
-    "referral_statistics": TableModel("measure", {
-        "referrals": MeasureModel(ADDITIVE),
-        "referrals_confirmed": MeasureModel(
-            ADDITIVE, (Bound("referral_statistics", "referrals"),)),
-    }),
-    "quality_statistics": TableModel("metric", {
-        metric: MeasureModel(ADDITIVE) for metric in (
-            "batches_received", "batches_accepted", "batches_rejected", "rows_received",
-            "rows_loaded", "rows_quarantined", "auto_links", "review_pairs")
-    }),
+    "survivor_statistics": TableModel(
+        "measure",
+        {
+            "records": MeasureModel(ADDITIVE),
+            "new_survivors": MeasureModel(ADDITIVE, (Bound("survivor_statistics", "survivors"),)),
+            "survivors": MeasureModel(UNIQUE, (Bound("survivor_statistics", "records"),)),
+            "returning_survivors": MeasureModel(
+                UNIQUE, (Bound("survivor_statistics", "survivors", dimensions=("all", "sex")),)
+            ),
+        },
+    ),
+    "service_statistics": TableModel(
+        "measure",
+        {
+            "services_given": MeasureModel(
+                ADDITIVE, (Bound("survivor_statistics", "records", _ALL),)
+            ),
+            "survivors_served": MeasureModel(
+                UNIQUE,
+                (
+                    Bound("service_statistics", "services_given"),
+                    Bound("survivor_statistics", "survivors", _ALL),
+                ),
+            ),
+        },
+    ),
+    "referral_statistics": TableModel(
+        "measure",
+        {
+            "referrals": MeasureModel(ADDITIVE),
+            "referrals_confirmed": MeasureModel(
+                ADDITIVE, (Bound("referral_statistics", "referrals"),)
+            ),
+        },
+    ),
+    "quality_statistics": TableModel(
+        "metric",
+        {
+            metric: MeasureModel(ADDITIVE)
+            for metric in (
+                "batches_received",
+                "batches_accepted",
+                "batches_rejected",
+                "rows_received",
+                "rows_loaded",
+                "rows_quarantined",
+                "auto_links",
+                "review_pairs",
+            )
+        },
+    ),
     "quarantine_reasons": TableModel("rule", {}),  # one count per (source, rule), no time
-    "reintegration_statistics": TableModel("measure", {
-        # Latest follow-up per survivor and period: not additive over time.
-        "survivors_scored": MeasureModel(NONE),
-        **{band: MeasureModel(NONE) for band in (
-            "score_band_0_25", "score_band_25_50", "score_band_50_75", "score_band_75_100")},
-        # A mean, not a count: published only where its survivors_scored is (tables.py).
-        "mean_score_pct": MeasureModel(NONE),
-    }),
-    "followup_coverage": TableModel("measure", {
-        "survivors_first_contact": MeasureModel(ADDITIVE),
-        "followed_within_12m": MeasureModel(
-            ADDITIVE, (Bound("followup_coverage", "survivors_first_contact"),)),
-        "followed_within_6m": MeasureModel(
-            ADDITIVE, (Bound("followup_coverage", "followed_within_12m"),)),
-    }),
+    "reintegration_statistics": TableModel(
+        "measure",
+        {
+            # Latest follow-up per survivor and period: not additive over time.
+            "survivors_scored": MeasureModel(NONE),
+            **{
+                band: MeasureModel(NONE)
+                for band in (
+                    "score_band_0_25",
+                    "score_band_25_50",
+                    "score_band_50_75",
+                    "score_band_75_100",
+                )
+            },
+            # A mean, not a count: published only where its survivors_scored is (tables.py).
+            "mean_score_pct": MeasureModel(NONE),
+        },
+    ),
+    "followup_coverage": TableModel(
+        "measure",
+        {
+            "survivors_first_contact": MeasureModel(ADDITIVE),
+            "followed_within_12m": MeasureModel(
+                ADDITIVE, (Bound("followup_coverage", "survivors_first_contact"),)
+            ),
+            "followed_within_6m": MeasureModel(
+                ADDITIVE, (Bound("followup_coverage", "followed_within_12m"),)
+            ),
+        },
+    ),
 }
 NON_COUNT_MEASURES = {("reintegration_statistics", "mean_score_pct")}
 
@@ -104,8 +145,10 @@ NON_COUNT_MEASURES = {("reintegration_statistics", "mean_score_pct")}
 # key columns both tables have.
 SAME_COUNT: tuple[tuple[tuple[str, str, tuple], tuple[str, str, tuple]], ...] = (
     # Both count survivors by the period and province of their first-ever contact.
-    (("followup_coverage", "survivors_first_contact", ()),
-     ("survivor_statistics", "new_survivors", _ALL)),
+    (
+        ("followup_coverage", "survivors_first_contact", ()),
+        ("survivor_statistics", "new_survivors", _ALL),
+    ),
 )
 # Equal in the first period of each period type (nobody can have been seen before it).
 FIRST_PERIOD_SAME_COUNT: tuple[tuple[str, str, str], ...] = (
@@ -130,7 +173,8 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Rows in key order, so cell numbers (and every tie-break) do not depend on SQL order."""
     order = frame[keys].astype("string").fillna("")
     return frame.iloc[np.lexsort([order[k].to_numpy() for k in reversed(keys)])].reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def count_rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -140,9 +184,15 @@ def count_rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame[column].isin(skip)] if skip else frame
 
 
-def _stacked_tables(tables: dict[str, pd.DataFrame]) -> tuple[
-    dict[str, pd.DataFrame], dict[str, int], list[np.ndarray], list[np.ndarray],
-    list[np.ndarray], int,
+def _stacked_tables(
+    tables: dict[str, pd.DataFrame],
+) -> tuple[
+    dict[str, pd.DataFrame],
+    dict[str, int],
+    list[np.ndarray],
+    list[np.ndarray],
+    list[np.ndarray],
+    int,
 ]:
     """Each table's own problem placed one after another: frames, offsets, values,
     published flags, relations and the number of cells so far."""
@@ -169,17 +219,27 @@ def _stacked_tables(tables: dict[str, pd.DataFrame]) -> tuple[
     return frames, offsets, values, published, relations, size
 
 
-def _cell_index(frames: dict[str, pd.DataFrame], offsets: dict[str, int]
-                ) -> dict[str, dict[tuple, int]]:
+def _cell_index(
+    frames: dict[str, pd.DataFrame], offsets: dict[str, int]
+) -> dict[str, dict[tuple, int]]:
     """`index[name][key values as text]` is that row's cell number in the joint problem."""
-    return {name: {k: i + offsets[name] for i, k in enumerate(
-        frames[name][KEYS[name]].astype("string").itertuples(index=False, name=None))}
-        for name in frames}
+    return {
+        name: {
+            k: i + offsets[name]
+            for i, k in enumerate(
+                frames[name][KEYS[name]].astype("string").itertuples(index=False, name=None)
+            )
+        }
+        for name in frames
+    }
 
 
-def _all_time_relations(frames: dict[str, pd.DataFrame], index: dict[str, dict[tuple, int]],
-                        value_of: np.ndarray, size: int
-                        ) -> tuple[list[np.ndarray], list[int]]:
+def _all_time_relations(
+    frames: dict[str, pd.DataFrame],
+    index: dict[str, dict[tuple, int]],
+    value_of: np.ndarray,
+    size: int,
+) -> tuple[list[np.ndarray], list[int]]:
     """Relations and the values of the virtual all-time total cells (numbered from `size`)."""
     relations: list[np.ndarray] = []
     extra_values: list[int] = []
@@ -195,8 +255,9 @@ def _all_time_relations(frames: dict[str, pd.DataFrame], index: dict[str, dict[t
         if "period_type" not in keys or frame.empty:
             continue
         additive = [m for m, spec in model.measures.items() if spec.over_time == ADDITIVE]
-        rows = frame[frame["period_type"].isin(TOP_PERIODS)
-                     & frame[model.measure_column].isin(additive)]
+        rows = frame[
+            frame["period_type"].isin(TOP_PERIODS) & frame[model.measure_column].isin(additive)
+        ]
         rest = [k for k in keys if k not in ("period_type", "period")]
         groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for key in rows[keys].astype("string").itertuples(index=False, name=None):
@@ -212,8 +273,9 @@ def _all_time_relations(frames: dict[str, pd.DataFrame], index: dict[str, dict[t
     return relations, extra_values
 
 
-def _same_count_relations(frames: dict[str, pd.DataFrame],
-                          index: dict[str, dict[tuple, int]]) -> list[np.ndarray]:
+def _same_count_relations(
+    frames: dict[str, pd.DataFrame], index: dict[str, dict[tuple, int]]
+) -> list[np.ndarray]:
     """Equalities between the cells that publish the same count in two tables."""
     relations: list[np.ndarray] = []
     for (left, left_measure, left_fixed), (right, right_measure, right_fixed) in SAME_COUNT:
@@ -234,8 +296,9 @@ def _same_count_relations(frames: dict[str, pd.DataFrame],
     return relations
 
 
-def _first_period_relations(frames: dict[str, pd.DataFrame],
-                            index: dict[str, dict[tuple, int]]) -> list[np.ndarray]:
+def _first_period_relations(
+    frames: dict[str, pd.DataFrame], index: dict[str, dict[tuple, int]]
+) -> list[np.ndarray]:
     """Equalities between measures that agree in the first period of each period type."""
     relations: list[np.ndarray] = []
     for name, measure, equal_to in FIRST_PERIOD_SAME_COUNT:
@@ -243,8 +306,9 @@ def _first_period_relations(frames: dict[str, pd.DataFrame],
         if frame is None or frame.empty:
             continue
         first = frame.groupby("period_type")["period"].min()
-        rows = frame[(frame["measure"] == measure)
-                     & (frame["period"] == frame["period_type"].map(first))]
+        rows = frame[
+            (frame["measure"] == measure) & (frame["period"] == frame["period_type"].map(first))
+        ]
         for key in rows[KEYS[name]].astype("string").itertuples(index=False, name=None):
             row = dict(zip(KEYS[name], key, strict=True))
             other = index[name].get(tuple({**row, "measure": equal_to}[k] for k in KEYS[name]))
@@ -269,14 +333,18 @@ def joint_problem(tables: dict[str, pd.DataFrame]) -> JointProblem:
 
     bounds = _bounds(frames, index)
     all_values = np.concatenate([value_of, np.asarray(extra_values, dtype=np.int64)])
-    all_published = np.concatenate([*published, np.zeros(len(extra_values), dtype=bool)]) \
-        if published else np.zeros(len(extra_values), dtype=bool)
+    all_published = (
+        np.concatenate([*published, np.zeros(len(extra_values), dtype=bool)])
+        if published
+        else np.zeros(len(extra_values), dtype=bool)
+    )
     problem = Problem(all_values, all_published, relations, bounds)
     return JointProblem(problem, frames, offsets)
 
 
-def _bounds(frames: dict[str, pd.DataFrame],
-            index: dict[str, dict[tuple, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _bounds(
+    frames: dict[str, pd.DataFrame], index: dict[str, dict[tuple, int]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Inequalities sum(small) <= sum(large): declared orderings between measures, and for
     `unique` measures, period >= each period inside it and <= their sum."""
     from pipelines.disclosure.relations import parent_period
@@ -313,16 +381,22 @@ def _bounds(frames: dict[str, pd.DataFrame],
         rows = frame[frame[model.measure_column].isin(unique)]
         if rows.empty:
             continue
-        ptype, pperiod = parent_period(rows["period_type"].astype("string"),
-                                       rows["period"].astype("string"))
+        ptype, pperiod = parent_period(
+            rows["period_type"].astype("string"), rows["period"].astype("string")
+        )
         children: dict[int, list[int]] = defaultdict(list)
-        for key, pt, pp in zip(rows[keys].astype("string").itertuples(index=False, name=None),
-                               ptype, pperiod, strict=True):
+        for key, pt, pp in zip(
+            rows[keys].astype("string").itertuples(index=False, name=None),
+            ptype,
+            pperiod,
+            strict=True,
+        ):
             if pd.isna(pt):
                 continue
             row = dict(zip(keys, key, strict=True))
-            parent = index[name].get(tuple({**row, "period_type": pt, "period": pp}[k]
-                                           for k in keys))
+            parent = index[name].get(
+                tuple({**row, "period_type": pt, "period": pp}[k] for k in keys)
+            )
             if parent is None:
                 continue  # the enclosing period's slice is not published
             children[parent].append(index[name][key])

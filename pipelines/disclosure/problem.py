@@ -65,8 +65,9 @@ class Problem:
         child, so `matrix @ values == 0`. Built once per call; callers keep it."""
         if not self.relations:
             return sparse.csr_matrix((0, self.size), dtype=np.float64)
-        lengths = np.fromiter((len(r) for r in self.relations), dtype=np.int64,
-                              count=len(self.relations))
+        lengths = np.fromiter(
+            (len(r) for r in self.relations), dtype=np.int64, count=len(self.relations)
+        )
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         indices = np.concatenate(self.relations).astype(np.int64)
         data = -np.ones(len(indices))
@@ -83,7 +84,7 @@ class Problem:
         count, labels = connected_components(adjacency, directed=False)
         order = np.argsort(labels, kind="stable")
         bounds = np.searchsorted(labels[order], np.arange(count + 1))
-        return [order[bounds[k]:bounds[k + 1]] for k in range(count)]
+        return [order[bounds[k] : bounds[k + 1]] for k in range(count)]
 
     def subproblem(self, cells: np.ndarray) -> Problem:
         """The problem restricted to `cells` (a union of parts), cells renumbered 0..k-1 in
@@ -91,8 +92,11 @@ class Problem:
         position = np.full(self.size, -1, dtype=np.int64)
         position[cells] = np.arange(len(cells))
         relations = [position[r] for r in self.relations if position[r[0]] >= 0]
-        bounds = [(position[s], position[t]) for s, t in self.bounds
-                  if (position[s] >= 0).all() and (position[t] >= 0).all()]
+        bounds = [
+            (position[s], position[t])
+            for s, t in self.bounds
+            if (position[s] >= 0).all() and (position[t] >= 0).all()
+        ]
         return Problem(self.values[cells], self.published[cells], relations, bounds)
 
     def memberships(self) -> list[list[int]]:

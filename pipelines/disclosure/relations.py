@@ -46,22 +46,40 @@ ADDITIVE_OVER_TIME = {
     "referrals_confirmed",
 }
 KEYS: dict[str, list[str]] = {
-    "survivor_statistics": ["period_type", "period", "geo_code", "dimension", "category",
-                            "measure"],
+    "survivor_statistics": [
+        "period_type",
+        "period",
+        "geo_code",
+        "dimension",
+        "category",
+        "measure",
+    ],
     "service_statistics": ["period_type", "period", "geo_code", "service_code", "measure"],
-    "referral_statistics": ["period_type", "period", "geo_code", "from_agency_type",
-                            "to_agency_type", "measure"],
+    "referral_statistics": [
+        "period_type",
+        "period",
+        "geo_code",
+        "from_agency_type",
+        "to_agency_type",
+        "measure",
+    ],
     "quality_statistics": ["period_type", "period", "source_type", "metric"],
     "quarantine_reasons": ["source_type", "rule"],
-    "reintegration_statistics": ["period_type", "period", "geo_code", "dimension", "category",
-                                 "score_dimension", "measure"],
+    "reintegration_statistics": [
+        "period_type",
+        "period",
+        "geo_code",
+        "dimension",
+        "category",
+        "score_dimension",
+        "measure",
+    ],
     "followup_coverage": ["period_type", "period", "geo_code", "measure"],
 }
 # Tables with a (dimension, category) breakdown whose categories add up to `all`.
 _CATEGORY_TABLES = ("survivor_statistics", "reintegration_statistics")
 # reintegration_statistics: the score bands of a cell add up to its survivors_scored.
-BAND_MEASURES = ("score_band_0_25", "score_band_25_50", "score_band_50_75",
-                  "score_band_75_100")
+BAND_MEASURES = ("score_band_0_25", "score_band_25_50", "score_band_50_75", "score_band_75_100")
 _QUALITY_SUMS = {
     "batches_received": ("batches_accepted", "batches_rejected"),
     "rows_received": ("rows_loaded", "rows_quarantined"),
@@ -119,11 +137,13 @@ def _group_relations(
     if (parent_index < 0).any():
         # A child without its total cannot happen for exact sums (total >= child > 0).
         raise ValueError(f"{int((parent_index < 0).sum())} cells have children but no total")
-    grouping = pd.DataFrame({
-        "parent": parent_index,
-        "split": split_by[valid].to_numpy() if split_by is not None else "",
-        "child": np.flatnonzero(valid),
-    })
+    grouping = pd.DataFrame(
+        {
+            "parent": parent_index,
+            "split": split_by[valid].to_numpy() if split_by is not None else "",
+            "child": np.flatnonzero(valid),
+        }
+    )
     return [
         (int(total), group["child"].to_numpy(dtype=np.int64))
         for (total, _), group in grouping.groupby(["parent", "split"], sort=True)
@@ -194,5 +214,4 @@ def _with_quality_sums(
             values.append(residual)
             published.append(False)
         relations.append(np.asarray(members, dtype=np.int64))
-    return Problem(np.asarray(values, dtype=np.int64), np.asarray(published, dtype=bool),
-                   relations)
+    return Problem(np.asarray(values, dtype=np.int64), np.asarray(published, dtype=bool), relations)

@@ -54,6 +54,8 @@ class CannotWiden(RuntimeError):
     def __init__(self, cells: list[int]) -> None:
         super().__init__(f"cannot widen {len(cells)} ranges: no publishable cell left")
         self.cells = cells
+
+
 DEFAULT_THRESHOLD = 5
 # Takes cells out of the publication: marks them never published in the problem and returns
 # the mask of every cell it took out (None when it cannot).
@@ -158,8 +160,9 @@ def suppress(
         return status
     status = _exact_stage(problem, status, threshold, max_rounds)
     if intervals:
-        status = _interval_stage(problem, status, threshold, references, moved, max_rounds,
-                                 leave_out, left_out)
+        status = _interval_stage(
+            problem, status, threshold, references, moved, max_rounds, leave_out, left_out
+        )
         # Complements the interval stage added must not be exactly computable either; hiding
         # more only widens ranges, so the interval guarantee survives this second pass.
         status = _exact_stage(problem, status, threshold, max_rounds)
@@ -211,8 +214,13 @@ def _bound_memberships(problem: Problem) -> list[list[int]]:
 
 
 def _round_requirements(
-    problem: Problem, hidden: np.ndarray, threshold: int, references: np.ndarray | None,
-    moved: np.ndarray, exempt: np.ndarray, unverified: set[int] | None,
+    problem: Problem,
+    hidden: np.ndarray,
+    threshold: int,
+    references: np.ndarray | None,
+    moved: np.ndarray,
+    exempt: np.ndarray,
+    unverified: set[int] | None,
 ) -> dict[int, Requirement]:
     """Requirements to audit this round: not exempt, and (after the first) still unverified."""
     requirements = requirements_for(problem, hidden, threshold, references, moved)
@@ -225,8 +233,13 @@ def _round_requirements(
 
 
 def _add_interval_complements(
-    problem: Problem, status: np.ndarray, violated: list[int], member: list[list[int]],
-    bound_member: list[list[int]], threshold: int, seen: dict[int, int],
+    problem: Problem,
+    status: np.ndarray,
+    violated: list[int],
+    member: list[list[int]],
+    bound_member: list[list[int]],
+    threshold: int,
+    seen: dict[int, int],
 ) -> int:
     """Hide complements around the violated cells (updates `status`, `seen`); how many."""
     touched: set[int] = set()
@@ -238,9 +251,7 @@ def _add_interval_complements(
         seen[cell] = seen.get(cell, 0) + 1
         # A cell still too narrow after one complement gets one in each of its
         # relations: one more small cell per round converged in ~30 rounds.
-        complements = [
-            _interval_complement(problem, status, cell, member, bound_member, threshold)
-        ]
+        complements = [_interval_complement(problem, status, cell, member, bound_member, threshold)]
         if seen[cell] > 1:
             complements += _frontier_complements(problem, status, cell, member, threshold)
         for complement in complements:
@@ -274,24 +285,38 @@ def _interval_stage(
     unverified: set[int] | None = None  # None: every sensitive cell (first round)
     for _ in range(max_rounds):
         hidden = ~problem.published | (status != PUBLISHED)
-        requirements = _round_requirements(problem, hidden, threshold, references, moved,
-                                           exempt, unverified)
+        requirements = _round_requirements(
+            problem, hidden, threshold, references, moved, exempt, unverified
+        )
         # The first round confirms what the restrictions leave open: a publication of
         # unchanged data, whose cells all passed before, then adds nothing (same file).
-        violated = interval_violations(problem, hidden, requirements, matrices=matrices,
-                                       cache=cache, confirm=unverified is None)
+        violated = interval_violations(
+            problem,
+            hidden,
+            requirements,
+            matrices=matrices,
+            cache=cache,
+            confirm=unverified is None,
+        )
         unverified = set(violated)
-        logger.debug("interval audit: %d of %d sensitive cells violated", len(violated),
-                     len(requirements))
+        logger.debug(
+            "interval audit: %d of %d sensitive cells violated", len(violated), len(requirements)
+        )
         if not violated:
             return status
-        added = _add_interval_complements(problem, status, violated, member, bound_member,
-                                          threshold, seen)
+        added = _add_interval_complements(
+            problem, status, violated, member, bound_member, threshold, seen
+        )
         if not added:
             # Nothing left to hide around them: judge them on their whole groups (the
             # round's answer may have come from local restrictions) before giving up.
-            stuck = interval_violations(problem, hidden, {c: requirements[c] for c in violated},
-                                        matrices=matrices, exact=True)
+            stuck = interval_violations(
+                problem,
+                hidden,
+                {c: requirements[c] for c in violated},
+                matrices=matrices,
+                exact=True,
+            )
             if not stuck:
                 return status
             taken = leave_out(stuck) if leave_out is not None else None
@@ -352,22 +377,35 @@ def _frontier_complements(
     round or two where one cell per round took ~30 rounds (the narrowing came from relations
     several steps away)."""
     for ring in _rings(problem, cell, member):
-        found = [_wide_complement(problem, status, problem.relations[r], threshold)
-                 for r in ring]  # fmt: skip
+        found = [_wide_complement(problem, status, problem.relations[r], threshold) for r in ring]
         if any(c is not None for c in found):
             return found
     return []
 
+
 def _interval_complement(
-    problem: Problem, status: np.ndarray, cell: int, member: list[list[int]],
-    bound_member: list[list[int]], threshold: int,
+    problem: Problem,
+    status: np.ndarray,
+    cell: int,
+    member: list[list[int]],
+    bound_member: list[list[int]],
+    threshold: int,
 ) -> int | None:
     """The next cell to hide for a cell whose range is too narrow: in its relation with the
     fewest unknowns, else in a bound holding it, else the nearest publishable cell."""
     options = sorted(
         member[cell],
-        key=lambda r: (int((~(problem.published[problem.relations[r]]
-                              & (status[problem.relations[r]] == PUBLISHED))).sum()), r),
+        key=lambda r: (
+            int(
+                (
+                    ~(
+                        problem.published[problem.relations[r]]
+                        & (status[problem.relations[r]] == PUBLISHED)
+                    )
+                ).sum()
+            ),
+            r,
+        ),
     )
     for r in options:
         complement = _wide_complement(problem, status, problem.relations[r], threshold)
@@ -375,11 +413,15 @@ def _interval_complement(
             return complement
     for b in bound_member[cell]:
         small, large = problem.bounds[b]
-        candidates = [int(c) for c in np.concatenate([small, large])
-                      if problem.published[c] and status[c] == PUBLISHED]
+        candidates = [
+            int(c)
+            for c in np.concatenate([small, large])
+            if problem.published[c] and status[c] == PUBLISHED
+        ]
         if candidates:
-            return min(candidates, key=lambda c: (int(problem.values[c]) == 0,
-                                                  int(problem.values[c]), c))
+            return min(
+                candidates, key=lambda c: (int(problem.values[c]) == 0, int(problem.values[c]), c)
+            )
     return _nearest_complement(problem, status, cell, member)
 
 
@@ -440,16 +482,26 @@ def _suppress_connected(
             for c in recoverable_in_problem(problem, hidden, matrix=matrix, cache=cache)
             if must_protect[c]
         ]
-        logger.debug("audit round: %d groups, largest %d hidden cells (core %d), %d recovered",
-                     LAST_STATS.groups, LAST_STATS.largest_group, LAST_STATS.largest_core,
-                     len(recovered))
+        logger.debug(
+            "audit round: %d groups, largest %d hidden cells (core %d), %d recovered",
+            LAST_STATS.groups,
+            LAST_STATS.largest_group,
+            LAST_STATS.largest_core,
+            len(recovered),
+        )
         if not recovered:
             return status
         for cell in recovered:
             options = sorted(
                 member[cell],
-                key=lambda r: int((~(problem.published[problem.relations[r]]
-                                      & (status[problem.relations[r]] == 0))).sum()),
+                key=lambda r: int(
+                    (
+                        ~(
+                            problem.published[problem.relations[r]]
+                            & (status[problem.relations[r]] == 0)
+                        )
+                    ).sum()
+                ),
             )
             complement = None
             for r in options:
@@ -478,6 +530,7 @@ def _nearest_complement(
             if candidate is not None:
                 return candidate
     return None
+
 
 def member_cells(relation: np.ndarray) -> set[int]:
     """The cells of a relation as a set of ints."""

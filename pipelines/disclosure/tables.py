@@ -28,8 +28,11 @@ MEAN_MEASURE = "mean_score_pct"
 def cell_keys(name: str, frame: pd.DataFrame) -> pd.Series:
     """A text key per row (the table's key columns joined), for the published-cell history."""
     parts = frame[KEYS[name]].astype("string").fillna("")
-    return parts.apply(lambda row: "|".join(row), axis=1) if len(frame) else pd.Series(
-        [], dtype="string")
+    return (
+        parts.apply(lambda row: "|".join(row), axis=1)
+        if len(frame)
+        else pd.Series([], dtype="string")
+    )
 
 
 def _per_cell(joint, size: int, known: dict[str, dict[str, int]] | None) -> np.ndarray:
@@ -40,13 +43,18 @@ def _per_cell(joint, size: int, known: dict[str, dict[str, int]] | None) -> np.n
         if not values or frame.empty:
             continue
         offset = joint.offsets[name]
-        out[offset:offset + len(frame)] = cell_keys(name, frame).map(values).astype(
-            "Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+        out[offset : offset + len(frame)] = (
+            cell_keys(name, frame)
+            .map(values)
+            .astype("Float64")
+            .to_numpy(dtype=np.float64, na_value=np.nan)
+        )
     return out
 
 
-def _still_left_out(joint, problem, left_out_before: dict[str, dict[str, int]] | None
-                    ) -> np.ndarray:
+def _still_left_out(
+    joint, problem, left_out_before: dict[str, dict[str, int]] | None
+) -> np.ndarray:
     """Cells of the slices the latest publication left out whose counts are all unchanged."""
     out = np.zeros(problem.size, dtype=bool)
     before = _per_cell(joint, problem.size, left_out_before)
@@ -56,14 +64,15 @@ def _still_left_out(joint, problem, left_out_before: dict[str, dict[str, int]] |
         if frame.empty or not columns or name not in (left_out_before or {}):
             continue
         offset = joint.offsets[name]
-        unchanged = pd.Series(same[offset:offset + len(frame)], index=frame.index)
+        unchanged = pd.Series(same[offset : offset + len(frame)], index=frame.index)
         whole = unchanged.groupby([frame[c] for c in columns], dropna=False).transform("all")
-        out[offset:offset + len(frame)] = whole.to_numpy()
+        out[offset : offset + len(frame)] = whole.to_numpy()
     return out
 
 
-def _slice_leaver(joint, problem, taken_out: np.ndarray
-                  ) -> Callable[[list[int]], np.ndarray | None]:
+def _slice_leaver(
+    joint, problem, taken_out: np.ndarray
+) -> Callable[[list[int]], np.ndarray | None]:
     """The `leave_out` callback for `suppress`: it marks slices in `taken_out` (in place)."""
 
     def leave_out(cells: list[int]) -> np.ndarray | None:
@@ -73,8 +82,14 @@ def _slice_leaver(joint, problem, taken_out: np.ndarray
         for cell in cells:
             if taken_out[cell]:
                 continue  # its slice is already out (two small cells of one slice)
-            name = next((n for n, f in joint.frames.items()
-                         if joint.offsets[n] <= cell < joint.offsets[n] + len(f)), None)
+            name = next(
+                (
+                    n
+                    for n, f in joint.frames.items()
+                    if joint.offsets[n] <= cell < joint.offsets[n] + len(f)
+                ),
+                None,
+            )
             if name is None:
                 return None  # a never-published residual: no slice to leave out
             frame, offset = joint.frames[name], joint.offsets[name]
@@ -84,21 +99,21 @@ def _slice_leaver(joint, problem, taken_out: np.ndarray
             in_slice = np.ones(len(frame), dtype=bool)
             for column, value in zip(slice_columns(name, frame), key, strict=True):
                 in_slice &= (frame[column] == value).to_numpy()
-            taken_out[offset:offset + len(frame)] |= in_slice
-            logger.warning("%s slice %s left out: a small cell in it cannot be protected",
-                           name, key)
+            taken_out[offset : offset + len(frame)] |= in_slice
+            logger.warning(
+                "%s slice %s left out: a small cell in it cannot be protected", name, key
+            )
         problem.published[taken_out] = False
         return taken_out & ~before
 
     return leave_out
 
 
-def _record_stats(stats: dict, joint, problem, status: np.ndarray, taken_out: np.ndarray
-                  ) -> None:
+def _record_stats(stats: dict, joint, problem, status: np.ndarray, taken_out: np.ndarray) -> None:
     """Fill `stats` with the joint problem, its outcome and the slices left out."""
     stats["frames"] = joint.frames
     stats["left_out"] = {
-        name: frame[taken_out[joint.offsets[name]:joint.offsets[name] + len(frame)]]
+        name: frame[taken_out[joint.offsets[name] : joint.offsets[name] + len(frame)]]
         for name, frame in joint.frames.items()
     }
     stats["problem"] = problem
@@ -106,8 +121,13 @@ def _record_stats(stats: dict, joint, problem, status: np.ndarray, taken_out: np
     stats["joint"] = joint
 
 
-def _published_tables(tables: dict[str, pd.DataFrame], joint, status: np.ndarray,
-                      taken_out: np.ndarray, threshold: int) -> dict[str, pd.DataFrame]:
+def _published_tables(
+    tables: dict[str, pd.DataFrame],
+    joint,
+    status: np.ndarray,
+    taken_out: np.ndarray,
+    threshold: int,
+) -> dict[str, pd.DataFrame]:
     """Each table as published: left-out slices dropped, hidden cells NULL + is_suppressed."""
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
@@ -121,8 +141,13 @@ def _published_tables(tables: dict[str, pd.DataFrame], joint, status: np.ndarray
         hidden = (status[cells] != 0)[shown_slice]
         protected["value"] = protected["value"].astype("Int64").mask(hidden)
         protected["is_suppressed"] = hidden
-        logger.info("%s: %d cells, %d hidden (%d small or moved)", name, len(protected),
-                    int(hidden.sum()), int((status[cells][shown_slice] == PRIMARY).sum()))
+        logger.info(
+            "%s: %d cells, %d hidden (%d small or moved)",
+            name,
+            len(protected),
+            int(hidden.sum()),
+            int((status[cells][shown_slice] == PRIMARY).sum()),
+        )
         if name == "reintegration_statistics":
             protected = _with_means(frame, protected, threshold)
         out[name] = protected
@@ -148,8 +173,9 @@ def protect_tables(
     unknowns, as they are to an attacker who reads `published_grid`); it stays out while
     every count in it equals `left_out_before[name][cell key]` (the latest publication left
     it out). Output rows are in key order (same data, same file)."""
-    counted = {name: dense_slices(name, frame, threshold)
-               for name, frame in tables.items() if name in KEYS}  # fmt: skip
+    counted = {
+        name: dense_slices(name, frame, threshold) for name, frame in tables.items() if name in KEYS
+    }
     joint = joint_problem(counted)
     problem = joint.problem
     problem.check()
@@ -160,8 +186,14 @@ def protect_tables(
     problem.published[taken_out] = False
 
     leave_out = _slice_leaver(joint, problem, taken_out)
-    status = suppress(problem, threshold, references=references, kept=kept,
-                      leave_out=leave_out, left_out=taken_out.copy())
+    status = suppress(
+        problem,
+        threshold,
+        references=references,
+        kept=kept,
+        leave_out=leave_out,
+        left_out=taken_out.copy(),
+    )
     if stats is not None:
         _record_stats(stats, joint, problem, status, taken_out)
     return _published_tables(tables, joint, status, taken_out, threshold)
@@ -170,20 +202,20 @@ def protect_tables(
 def _with_means(frame: pd.DataFrame, counts: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """reintegration_statistics: each mean published only where its cell's survivors_scored
     is published and at least `threshold`, else withheld the same way (NULL + is_suppressed)."""
-    means = frame[frame[TABLES["reintegration_statistics"].measure_column]
-                  == MEAN_MEASURE].copy()
+    means = frame[frame[TABLES["reintegration_statistics"].measure_column] == MEAN_MEASURE].copy()
     cell = [c for c in KEYS["reintegration_statistics"] if c != "measure"]
     scored = counts.loc[counts["measure"] == "survivors_scored", [*cell, "value"]].rename(
-        columns={"value": "scored"})
+        columns={"value": "scored"}
+    )
     means = means.merge(scored, on=cell, how="inner", validate="one_to_one")
     publish = means["scored"].notna() & (means["scored"] >= threshold)
     means["value"] = means["value"].astype("Int64").where(publish)
     means["is_suppressed"] = ~publish.to_numpy()
     out = pd.concat([counts, means.drop(columns="scored")], ignore_index=True)
     order = out[KEYS["reintegration_statistics"]].astype("string").fillna("")
-    return out.iloc[np.lexsort([order[k].to_numpy() for k in
-                                reversed(KEYS["reintegration_statistics"])])].reset_index(
-        drop=True)
+    return out.iloc[
+        np.lexsort([order[k].to_numpy() for k in reversed(KEYS["reintegration_statistics"])])
+    ].reset_index(drop=True)
 
 
 def protect_table(frame: pd.DataFrame, kind: str, threshold: int) -> pd.DataFrame:

@@ -151,17 +151,17 @@ def inspect_batch(
         return inspection
     assert manifest is not None
     if received.data is None:
-        checks.append(_over_limit(
-            f"the data file is {received.size} bytes, more than the {limits.max_batch_bytes} "
-            "one batch may have (PAHICHAN_MAX_BATCH_BYTES)"
-        ))  # fmt: skip
+        checks.append(
+            _over_limit(
+                f"the data file is {received.size} bytes, more than the {limits.max_batch_bytes} "
+                "one batch may have (PAHICHAN_MAX_BATCH_BYTES)"
+            )
+        )
         return inspection
     if not inspection.accepted:
         return inspection  # not the bytes the agency signed: never parsed
 
-    table = _read_conforming_table(
-        received.data, expected_rows, files.source_type, limits, checks
-    )
+    table = _read_conforming_table(received.data, expected_rows, files.source_type, limits, checks)
     inspection.table = table
     if table is None or not inspection.accepted:
         inspection.table = None
@@ -177,10 +177,12 @@ def _manifest_field_checks(
     """The manifest's versions, key id and announced row count, checked before any reading."""
     checks = [_versions_supported(manifest), _key_id_current(manifest, current_key_id)]
     if manifest["row_count"] > limits.max_batch_rows:
-        checks.append(_over_limit(
-            f"the manifest announces {manifest['row_count']} rows, more than the "
-            f"{limits.max_batch_rows} one batch may have (PAHICHAN_MAX_BATCH_ROWS)"
-        ))  # fmt: skip
+        checks.append(
+            _over_limit(
+                f"the manifest announces {manifest['row_count']} rows, more than the "
+                f"{limits.max_batch_rows} one batch may have (PAHICHAN_MAX_BATCH_ROWS)"
+            )
+        )
     return checks
 
 
@@ -362,9 +364,10 @@ def _columns_differ(names: list[str]) -> CheckOutcome | None:
     if extra:
         parts.append("columns not in the contract " + ", ".join(extra))
     return CheckOutcome(
-        COLUMNS_MATCH_CONTRACT, False,
+        COLUMNS_MATCH_CONTRACT,
+        False,
         "; ".join(parts) + " (batches carry only the pseudonymised columns of the contract)",
-    )  # fmt: skip
+    )
 
 
 def _footer_size_problem(
@@ -379,7 +382,8 @@ def _footer_size_problem(
         return _over_limit(
             f"the data file declares {decoded} bytes once decoded, more than the "
             f"{limits.max_decoded_bytes} allowed ({DECODED_BYTES_FACTOR} x "
-            "PAHICHAN_MAX_BATCH_BYTES)")  # fmt: skip
+            "PAHICHAN_MAX_BATCH_BYTES)"
+        )
     return None
 
 
@@ -525,8 +529,9 @@ def source_type_check(
         )
     if source_type not in registered.source_types:
         allowed = ", ".join(registered.source_types)
-        every = " ".join(f"--source-type {name}" for name in (*registered.source_types,
-                                                               source_type))  # fmt: skip
+        every = " ".join(
+            f"--source-type {name}" for name in (*registered.source_types, source_type)
+        )
         return CheckOutcome(
             SOURCE_TYPE_IS_REGISTERED_FOR_AGENCY,
             False,

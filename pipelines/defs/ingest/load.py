@@ -208,8 +208,12 @@ def _delete_earlier_writes(
 
 
 def _write_accepted(
-    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, now: dt.datetime, *,
-    key_id: str | None, run_id: str | None,
+    con: duckdb.DuckDBPyConnection,
+    outcome: BatchOutcome,
+    now: dt.datetime,
+    *,
+    key_id: str | None,
+    run_id: str | None,
 ) -> None:
     """Insert an accepted batch's rows, and pin its key id when none was configured."""
     files, inspection = outcome.files, outcome.inspection
@@ -220,16 +224,23 @@ def _write_accepted(
         outcome.pinned_key_id = inspection.manifest_value("key_id")
         # In the load's transaction: the pin and its audit row commit together.
         append_event(
-            con, actor=PIPELINE_ACTOR, action="key_id_pinned",
+            con,
+            actor=PIPELINE_ACTOR,
+            action="key_id_pinned",
             object_name=str(outcome.pinned_key_id),
-            detail={"pinned_by": "first accepted batch",
-                    "batch_id": _audit_name(files.batch_id),
-                    "run_id": run_id},
-        )  # fmt: skip
+            detail={
+                "pinned_by": "first accepted batch",
+                "batch_id": _audit_name(files.batch_id),
+                "run_id": run_id,
+            },
+        )
 
 
 def _write_rejected(
-    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, now: dt.datetime, *,
+    con: duckdb.DuckDBPyConnection,
+    outcome: BatchOutcome,
+    now: dt.datetime,
+    *,
     run_id: str | None,
 ) -> None:
     """Record a rejected batch in ops.rejected_batches."""
@@ -240,9 +251,18 @@ def _write_rejected(
             agency_id, failed_checks, reason, rejected_at, run_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [files.batch_id, files.inbox_path, inspection.sha256, files.source_type,
-         files.agency_id, inspection.failed_checks, outcome.reason, now, run_id],
-    )  # fmt: skip
+        [
+            files.batch_id,
+            files.inbox_path,
+            inspection.sha256,
+            files.source_type,
+            files.agency_id,
+            inspection.failed_checks,
+            outcome.reason,
+            now,
+            run_id,
+        ],
+    )
 
 
 def _audit_receipt(
@@ -253,18 +273,30 @@ def _audit_receipt(
     # Every receipt is audited in the load's transaction, whichever route loaded it (the
     # Dagster sensor's runs included).
     append_event(
-        con, actor=PIPELINE_ACTOR, action="batch_received",
+        con,
+        actor=PIPELINE_ACTOR,
+        action="batch_received",
         object_name=_audit_name(files.batch_id),
-        detail={"source_type": files.source_type, "agency_id": _audit_name(files.agency_id),
-                "status": outcome.status, "rows_loaded": outcome.rows_loaded,
-                "rows_quarantined": outcome.rows_quarantined,
-                "failed_checks": inspection.failed_checks, "run_id": run_id},
-    )  # fmt: skip
+        detail={
+            "source_type": files.source_type,
+            "agency_id": _audit_name(files.agency_id),
+            "status": outcome.status,
+            "rows_loaded": outcome.rows_loaded,
+            "rows_quarantined": outcome.rows_quarantined,
+            "failed_checks": inspection.failed_checks,
+            "run_id": run_id,
+        },
+    )
 
 
 def _insert_batch_record(
-    con: duckdb.DuckDBPyConnection, outcome: BatchOutcome, now: dt.datetime,
-    received_at: dt.datetime, linked_at: dt.datetime | None, *, run_id: str | None,
+    con: duckdb.DuckDBPyConnection,
+    outcome: BatchOutcome,
+    now: dt.datetime,
+    received_at: dt.datetime,
+    linked_at: dt.datetime | None,
+    *,
+    run_id: str | None,
 ) -> None:
     """Insert this receipt's row into ops.batches."""
     files, inspection = outcome.files, outcome.inspection

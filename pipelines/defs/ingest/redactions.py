@@ -218,9 +218,18 @@ def redact_batch(
     record, explained = _signed_redaction_record(
         files, old_sha, new_sha, table.num_rows, removed, key, reference
     )
-    _replace_batch_file(con, files, data, record, old_sha=old_sha, new_sha=new_sha,
-                        removed=removed, explained=explained, reference=reference,
-                        run_id=run_id)
+    _replace_batch_file(
+        con,
+        files,
+        data,
+        record,
+        old_sha=old_sha,
+        new_sha=new_sha,
+        removed=removed,
+        explained=explained,
+        reference=reference,
+        run_id=run_id,
+    )
     if not explained:
         logger.warning(
             "Batch %s did not match its manifest before the redaction: rewritten without the "
@@ -230,8 +239,9 @@ def redact_batch(
     return removed, explained
 
 
-def _rows_of_tokens(files: BatchFiles, tokens: set[str]
-                    ) -> tuple[pa.Table, pa.ChunkedArray, int] | None:
+def _rows_of_tokens(
+    files: BatchFiles, tokens: set[str]
+) -> tuple[pa.Table, pa.ChunkedArray, int] | None:
     """The batch table, its mask of rows holding `tokens` and their count; None if none."""
     try:
         table = pq.read_table(files.data_path)
@@ -248,7 +258,12 @@ def _rows_of_tokens(files: BatchFiles, tokens: set[str]
 
 
 def _signed_redaction_record(
-    files: BatchFiles, old_sha: str, new_sha: str, old_rows: int, removed: int, key: bytes,
+    files: BatchFiles,
+    old_sha: str,
+    new_sha: str,
+    old_rows: int,
+    removed: int,
+    key: bytes,
     reference: str,
 ) -> tuple[dict[str, Any], bool]:
     """The batch's redaction record with this redaction added and MACed; and `explained`."""
@@ -270,8 +285,16 @@ def _signed_redaction_record(
 
 
 def _replace_batch_file(
-    con: duckdb.DuckDBPyConnection, files: BatchFiles, data: bytes, record: dict[str, Any],
-    *, old_sha: str, new_sha: str, removed: int, explained: bool, reference: str,
+    con: duckdb.DuckDBPyConnection,
+    files: BatchFiles,
+    data: bytes,
+    record: dict[str, Any],
+    *,
+    old_sha: str,
+    new_sha: str,
+    removed: int,
+    explained: bool,
+    reference: str,
     run_id: str | None,
 ) -> None:
     """Write the sidecar, then swap in the rewritten file inside the transaction that moves
@@ -288,11 +311,17 @@ def _replace_batch_file(
                     [new_sha, files.inbox_path, old_sha],
                 )
             append_event(
-                con, actor=PIPELINE_ACTOR, action="inbox_redaction",
+                con,
+                actor=PIPELINE_ACTOR,
+                action="inbox_redaction",
                 object_name=files.batch_id,
-                detail={"reference": reference, "rows_removed": removed,
-                        "vouched": explained, "run_id": run_id},
-            )  # fmt: skip
+                detail={
+                    "reference": reference,
+                    "rows_removed": removed,
+                    "vouched": explained,
+                    "run_id": run_id,
+                },
+            )
             os.replace(temporary, files.data_path)
             _fsync_directory(files.folder)
             con.execute("COMMIT")
@@ -351,8 +380,10 @@ def redact_inbox(
     if summary.batches_rewritten:
         logger.info(
             "Inbox redaction %s: %d row(s) removed from %d batch file(s)",
-            reference, summary.rows_removed, summary.batches_rewritten,
-        )  # fmt: skip
+            reference,
+            summary.rows_removed,
+            summary.batches_rewritten,
+        )
     return summary
 
 

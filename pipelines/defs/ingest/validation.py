@@ -34,9 +34,10 @@ ROW_INDEX = "row_index"
 # Binary and list columns: Great Expectations checks scalar text, numbers and dates only
 # (the filters' byte length and the lists are checked in pandas below).
 _NOT_FOR_GX = tuple(
-    c.name for c in BATCH_COLUMNS
+    c.name
+    for c in BATCH_COLUMNS
     if pa.types.is_fixed_size_binary(c.type) or pa.types.is_list(c.type)
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,12 @@ def fail_interrupted_runs(con: duckdb.DuckDBPyConnection, noticed_by: str) -> li
     ).fetchone()[0]  # type: ignore[index]
     if not exists:
         return []
-    stale = [row[0] for row in con.execute(
-        "SELECT run_id FROM ops.runs WHERE status = 'running' ORDER BY started_at"
-    ).fetchall()]  # fmt: skip
+    stale = [
+        row[0]
+        for row in con.execute(
+            "SELECT run_id FROM ops.runs WHERE status = 'running' ORDER BY started_at"
+        ).fetchall()
+    ]
     if not stale:
         return []
     note = f"interrupted: the process ended without finishing (found by {noticed_by})"
@@ -142,9 +145,12 @@ def fail_interrupted_runs(con: duckdb.DuckDBPyConnection, noticed_by: str) -> li
                 [utc_now(), note, run_id],
             )
             append_event(
-                con, actor=PIPELINE_ACTOR, action="run", object_name=run_id,
+                con,
+                actor=PIPELINE_ACTOR,
+                action="run",
+                object_name=run_id,
                 detail={"status": "failed", "interrupted": True},
-            )  # fmt: skip
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

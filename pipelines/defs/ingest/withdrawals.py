@@ -138,9 +138,11 @@ def find_withdrawals(root: Path) -> list[WithdrawalFiles]:
     for source_type in SOURCE_TYPES:
         for data_path in sorted((root / source_type).glob(f"*/*{WITHDRAWAL_SUFFIX}")):
             files = WithdrawalFiles(
-                root, source_type, data_path.parent.name,
+                root,
+                source_type,
+                data_path.parent.name,
                 data_path.name[: -len(WITHDRAWAL_SUFFIX)],
-            )  # fmt: skip
+            )
             if not is_plain_inbox_file(root, data_path):
                 continue
             if files.manifest_path.is_file():
@@ -210,15 +212,21 @@ def _read_tokens(
     if schema.names != ["record_token"] or not pa.types.is_string(
         schema.field("record_token").type
     ):
-        return None, [CheckOutcome(
-            COLUMNS_MATCH_CONTRACT, False,
-            "a withdrawal file has exactly one string column, record_token",
-        )]  # fmt: skip
+        return None, [
+            CheckOutcome(
+                COLUMNS_MATCH_CONTRACT,
+                False,
+                "a withdrawal file has exactly one string column, record_token",
+            )
+        ]
     if rows != manifest_rows:
-        return None, [CheckOutcome(
-            ROWS_MATCH_MANIFEST, False,
-            f"the file has {rows} rows but the manifest says {manifest_rows}",
-        )]  # fmt: skip
+        return None, [
+            CheckOutcome(
+                ROWS_MATCH_MANIFEST,
+                False,
+                f"the file has {rows} rows but the manifest says {manifest_rows}",
+            )
+        ]
     try:
         tokens = parquet.read().column("record_token").to_pylist()
     except (OSError, pa.ArrowException):
@@ -227,23 +235,29 @@ def _read_tokens(
         return None, [CheckOutcome(ROWS_MATCH_MANIFEST, False, "row count differs from manifest")]
     bad = sum(1 for token in tokens if token is None or not RECORD_TOKEN.match(token))
     if bad:
-        return None, [CheckOutcome(
-            COLUMNS_MATCH_CONTRACT, False, f"{bad} value(s) are not record tokens (32 hex)"
-        )]  # fmt: skip
+        return None, [
+            CheckOutcome(
+                COLUMNS_MATCH_CONTRACT, False, f"{bad} value(s) are not record tokens (32 hex)"
+            )
+        ]
     passed = [CheckOutcome(COLUMNS_MATCH_CONTRACT, True), CheckOutcome(ROWS_MATCH_MANIFEST, True)]
     return tokens, passed
 
 
-def _withdrawal_manifest(files: WithdrawalFiles, checks: list[CheckOutcome]
-                         ) -> dict[str, Any] | None:
+def _withdrawal_manifest(
+    files: WithdrawalFiles, checks: list[CheckOutcome]
+) -> dict[str, Any] | None:
     """The withdrawal's manifest when its folder and manifest are valid (failures go to
     `checks`)."""
     if not is_agency_id(files.agency_id):
-        checks.append(CheckOutcome(
-            MANIFEST_IS_VALID, False,
-            f"the inbox folder {files.agency_id!r} is not a valid agency id ({AGENCY_ID_RULE}); "
-            "move the withdrawal to the agency's own folder",
-        ))  # fmt: skip
+        checks.append(
+            CheckOutcome(
+                MANIFEST_IS_VALID,
+                False,
+                f"the inbox folder {files.agency_id!r} is not a valid agency id "
+                f"({AGENCY_ID_RULE}); move the withdrawal to the agency's own folder",
+            )
+        )
         return None
     try:
         manifest = read_manifest(files.manifest_path, root=files.root)
@@ -255,28 +269,38 @@ def _withdrawal_manifest(files: WithdrawalFiles, checks: list[CheckOutcome]
 
 
 def _key_and_size_checks(
-    con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], configured_key_id: str | None,
+    con: duckdb.DuckDBPyConnection,
+    manifest: dict[str, Any],
+    configured_key_id: str | None,
     limits: IngestLimits,
 ) -> list[CheckOutcome]:
     """The manifest's key id against the warehouse's, and its row count against the cap."""
     checks: list[CheckOutcome] = []
     key_id = current_key_id(con, configured_key_id)
     key_ok = key_id is None or manifest["key_id"] == key_id
-    checks.append(CheckOutcome(
-        KEY_ID_IS_CURRENT, key_ok,
-        None if key_ok else "encoded with another key than this warehouse's",
-    ))  # fmt: skip
+    checks.append(
+        CheckOutcome(
+            KEY_ID_IS_CURRENT,
+            key_ok,
+            None if key_ok else "encoded with another key than this warehouse's",
+        )
+    )
     if manifest["row_count"] > limits.max_batch_rows:
-        checks.append(CheckOutcome(
-            BATCH_IS_WITHIN_LIMITS, False,
-            f"the manifest announces {manifest['row_count']} tokens, more than the "
-            f"{limits.max_batch_rows} allowed (PAHICHAN_MAX_BATCH_ROWS)",
-        ))  # fmt: skip
+        checks.append(
+            CheckOutcome(
+                BATCH_IS_WITHIN_LIMITS,
+                False,
+                f"the manifest announces {manifest['row_count']} tokens, more than the "
+                f"{limits.max_batch_rows} allowed (PAHICHAN_MAX_BATCH_ROWS)",
+            )
+        )
     return checks
 
 
 def _token_checks(
-    con: duckdb.DuckDBPyConnection, files: WithdrawalFiles, sha256: str,
+    con: duckdb.DuckDBPyConnection,
+    files: WithdrawalFiles,
+    sha256: str,
     tokens: list[str],
 ) -> list[CheckOutcome]:
     """Not applied before, and every token sent by the withdrawing agency only."""
@@ -342,11 +366,14 @@ def inspect_withdrawal(
         return outcome, None  # not signed, or not the bytes signed: never parsed
     assert manifest is not None
     if received.data is None:
-        checks.append(CheckOutcome(
-            BATCH_IS_WITHIN_LIMITS, False,
-            f"the file is {received.size} bytes, more than the {limits.max_batch_bytes} "
-            "allowed (PAHICHAN_MAX_BATCH_BYTES)",
-        ))  # fmt: skip
+        checks.append(
+            CheckOutcome(
+                BATCH_IS_WITHIN_LIMITS,
+                False,
+                f"the file is {received.size} bytes, more than the {limits.max_batch_bytes} "
+                "allowed (PAHICHAN_MAX_BATCH_BYTES)",
+            )
+        )
         return outcome, None
     tokens, read_checks = _read_tokens(received.data, manifest["row_count"])
     checks.extend(read_checks)
@@ -373,11 +400,22 @@ def _record_receipt(
             applied_at, run_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [files.batch_id, files.inbox_path, outcome.sha256, files.source_type, files.agency_id,
-         outcome.status, outcome.tokens_received,
-         erasure.records_erased if erasure else 0, erasure.tokens_not_found if erasure else None,
-         outcome.reason, now, now if outcome.accepted else None, run_id],
-    )  # fmt: skip
+        [
+            files.batch_id,
+            files.inbox_path,
+            outcome.sha256,
+            files.source_type,
+            files.agency_id,
+            outcome.status,
+            outcome.tokens_received,
+            erasure.records_erased if erasure else 0,
+            erasure.tokens_not_found if erasure else None,
+            outcome.reason,
+            now,
+            now if outcome.accepted else None,
+            run_id,
+        ],
+    )
     if not outcome.accepted:
         con.execute(
             "DELETE FROM ops.rejected_batches WHERE inbox_path = ? AND sha256 = ?",
@@ -389,10 +427,18 @@ def _record_receipt(
                 agency_id, failed_checks, reason, rejected_at, run_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [files.batch_id, files.inbox_path, outcome.sha256, files.source_type,
-             files.agency_id, [c.name for c in outcome.checks if not c.passed],
-             outcome.reason, now, run_id],
-        )  # fmt: skip
+            [
+                files.batch_id,
+                files.inbox_path,
+                outcome.sha256,
+                files.source_type,
+                files.agency_id,
+                [c.name for c in outcome.checks if not c.passed],
+                outcome.reason,
+                now,
+                run_id,
+            ],
+        )
     detail: dict[str, Any] = {
         "status": outcome.status,
         "source_type": files.source_type,
@@ -500,9 +546,14 @@ def complete_withdrawal(
     tokens, _ = _read_tokens(received.data, rows)
     reference = withdrawal_reference(files, key)
     summary = redact_inbox(
-        con, files.root, tokens or [], key, reference=reference, agency_id=files.agency_id,
+        con,
+        files.root,
+        tokens or [],
+        key,
+        reference=reference,
+        agency_id=files.agency_id,
         run_id=run_id,
-    )  # fmt: skip
+    )
     tombstone = {
         "kind": "withdrawal_applied",
         "reference": reference,
@@ -526,6 +577,8 @@ def complete_withdrawal(
         os.close(descriptor)
     logger.info(
         "Withdrawal %s completed: %d row(s) removed from %d inbox batch(es)",
-        reference, summary.rows_removed, summary.batches_rewritten,
-    )  # fmt: skip
+        reference,
+        summary.rows_removed,
+        summary.batches_rewritten,
+    )
     return summary

@@ -160,7 +160,9 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
                 if seen:
                     context.log.info(
                         "Batch %s already processed (%s by run %s): nothing to load",
-                        files.inbox_path, seen[0], seen[1],
+                        files.inbox_path,
+                        seen[0],
+                        seen[1],
                     )
                     # An observation, not a materialisation: the partition's data did not
                     # change, and its checks stand as the processing run recorded them.
@@ -171,9 +173,13 @@ def build_staging_asset(source_type: str) -> AssetsDefinition:
                     )
                     return
             outcome = load_batch(
-                con, files, configured_key_id=settings.key_id, run_id=context.run_id,
-                redaction_key=warehouse.redaction_key(), limits=settings.ingest_limits(),
-            )  # fmt: skip
+                con,
+                files,
+                configured_key_id=settings.key_id,
+                run_id=context.run_id,
+                redaction_key=warehouse.redaction_key(),
+                limits=settings.ingest_limits(),
+            )
             accepted = outcome.status == "accepted"
             balance = row_balance(con, source_type, batch_id) if accepted else None
         _log_load(context, batch_id, outcome)

@@ -105,8 +105,7 @@ def _batch_check_results(asset_key: AssetKey, outcome: BatchOutcome) -> list[Ass
     return results
 
 
-def _row_checks_not_evaluated(asset_key: AssetKey, outcome: BatchOutcome
-                              ) -> list[AssetCheckResult]:
+def _row_checks_not_evaluated(asset_key: AssetKey, outcome: BatchOutcome) -> list[AssetCheckResult]:
     """A WARN "not evaluated" result per row check, for a batch rejected whole."""
     # Dagster requires a result for every declared check; row checks were not run.
     return [
@@ -123,7 +122,9 @@ def _row_checks_not_evaluated(asset_key: AssetKey, outcome: BatchOutcome
 
 
 def _row_check_results(
-    asset_key: AssetKey, outcome: BatchOutcome, validation: ValidationOutcome,
+    asset_key: AssetKey,
+    outcome: BatchOutcome,
+    validation: ValidationOutcome,
     balance: tuple[int, int],
 ) -> list[AssetCheckResult]:
     """The row checks of an accepted batch: unique tokens, expectations, row balance."""
