@@ -30,7 +30,7 @@ class Part:
 
 # The wheel's extra `warehouse` (pyproject.toml): the pipeline, checks, linkage engine, dashboard.
 WAREHOUSE = Part(
-    ("dagster", "duckdb", "splink", "great_expectations", "streamlit", "plotly"),
+    ("dagster", "duckdb", "splink", "great_expectations", "streamlit", "plotly", "highspy"),
     'install the warehouse part: pip install "pahichan[warehouse]"',
 )
 # benchmarks/ and its dependency group are not in the wheel.
