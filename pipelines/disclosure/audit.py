@@ -41,7 +41,7 @@ import scipy.linalg
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from pipelines.disclosure.lp import minimise
+from pipelines.disclosure.lp import OPTIMAL, UNBOUNDED, minimise
 from pipelines.disclosure.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -417,10 +417,6 @@ def _lp_groups(
     return labels, count
 
 
-def _solve(c, a_ub, b_ub, a_eq, b_eq, bounds):
-    return minimise(c, a_ub, b_ub, a_eq, b_eq, bounds)
-
-
 # A group larger than this many hidden cells checks what its batched LPs left open on a local
 # LP (the cells nearest the target free, every other hidden cell fixed at its true value)
 # instead of on LPs over the whole group: HiGHS time grows fast with the group, and the
@@ -536,7 +532,7 @@ def _batched_ranges(
             break
         c = np.zeros(n)
         c[pending] = 1.0
-        seen(_checked(_solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))).x)
+        seen(_checked(minimise(c, a_ub, b_ub, a_eq, b_eq, (0, None))).x)
         still = unverified()
         if len(still) == len(pending):
             break
@@ -562,7 +558,7 @@ def _batched_ranges(
         eq_rows = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], m))]).tocsr()
         c = np.r_[np.zeros(n), -np.ones(m)]
         bounds = [(0, None)] * n + [(0, w) for w in needed]
-        result = _solve(c, ub_rows, np.r_[b_ub, np.zeros(m)], eq_rows, b_eq, bounds)
+        result = minimise(c, ub_rows, np.r_[b_ub, np.zeros(m)], eq_rows, b_eq, bounds)
         seen(_checked(result).x[:n])
         still = unverified()
         if len(still) == len(pending):
@@ -572,7 +568,7 @@ def _batched_ranges(
 
 
 def _checked(result):
-    if result.status != 0:
+    if result.status != OPTIMAL:
         raise RuntimeError(f"interval audit LP failed: {result.message}")
     return result
 
@@ -581,8 +577,8 @@ def _optimum(a_eq, b_eq, a_ub, b_ub, target: int, sign: float) -> float:
     """The smallest (sign 1) or largest (sign -1) feasible value of one target."""
     c = np.zeros(a_eq.shape[1])
     c[target] = sign
-    result = _solve(c, a_ub, b_ub, a_eq, b_eq, (0, None))
-    if sign < 0 and result.status == 3:
+    result = minimise(c, a_ub, b_ub, a_eq, b_eq, (0, None))
+    if sign < 0 and result.status == UNBOUNDED:
         return np.inf
     return sign * float(_checked(result).fun)
 
@@ -637,6 +633,46 @@ def _local_range(
     """Range of `cells[0]` with only `cells` free (see `_restricted`)."""
     restricted = _restricted(a_eq, b_eq, a_ub, b_ub, values, cells)
     return _optimum(*restricted, 0, 1.0), _optimum(*restricted, 0, -1.0)
+
+
+@dataclass(frozen=True)
+class _HiddenSystem:
+    """The attacker's equations restricted to the hidden cells: columns are the hidden
+    cells (`position[cell]` is a cell's column), right-hand sides hold what is published,
+    and `labels` names each column's LP group (no row links two groups)."""
+
+    columns: np.ndarray
+    position: np.ndarray
+    labels: np.ndarray
+    count: int
+    eq_h: sparse.csc_matrix
+    ub_h: sparse.csc_matrix
+    eq_rhs: np.ndarray
+    ub_rhs: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        problem: Problem,
+        hidden: np.ndarray,
+        matrices: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
+    ) -> _HiddenSystem:
+        eq, ub = matrices if matrices is not None else (problem.matrix(), problem.bound_matrix())
+        columns = np.flatnonzero(hidden)
+        labels, count = _lp_groups(eq, ub, hidden)
+        known = np.where(hidden, 0.0, problem.values.astype(np.float64))
+        position = np.full(problem.size, -1, dtype=np.int64)
+        position[columns] = np.arange(len(columns))
+        return cls(
+            columns,
+            position,
+            labels,
+            count,
+            eq[:, columns].tocsc(),
+            ub[:, columns].tocsc(),
+            -(eq @ known),
+            -(ub @ known),
+        )
 
 
 def _targets_by_group(
@@ -715,21 +751,14 @@ def interval_violations(
     `cache` (kept by the caller) reuses the answer of groups unchanged since an earlier call.
     """
     hidden = np.asarray(hidden, dtype=bool)
-    eq, ub = matrices if matrices is not None else (problem.matrix(), problem.bound_matrix())
-    columns = np.flatnonzero(hidden)
-    if not len(columns):
+    if not hidden.any():
         return []
-    labels, count = _lp_groups(eq, ub, hidden)
-    known = np.where(hidden, 0.0, problem.values.astype(np.float64))
-    eq_rhs = -(eq @ known)
-    ub_rhs = -(ub @ known)
-    position = np.full(problem.size, -1, dtype=np.int64)
-    position[columns] = np.arange(len(columns))
+    system = _HiddenSystem.of(problem, hidden, matrices)
+    columns, labels, position = system.columns, system.labels, system.position
+    eq_h, ub_h, eq_rhs, ub_rhs = system.eq_h, system.ub_h, system.eq_rhs, system.ub_rhs
     targets_by_group = _targets_by_group(requirements, hidden, labels, position)
     order = np.argsort(labels, kind="stable")
-    starts = np.searchsorted(labels[order], np.arange(count + 1))
-    eq_h = eq[:, columns].tocsc()
-    ub_h = ub[:, columns].tocsc()
+    starts = np.searchsorted(labels[order], np.arange(system.count + 1))
     violated: list[int] = []
     with single_threaded_blas():
         for label, cells in sorted(targets_by_group.items()):
@@ -763,28 +792,21 @@ def feasible_ranges(
     """(min, max) of each hidden cell in `cells` (one pair of LPs per cell; for audits and
     benchmarks, not for the protection loop)."""
     hidden = np.asarray(hidden, dtype=bool)
-    eq, ub = problem.matrix(), problem.bound_matrix()
-    columns = np.flatnonzero(hidden)
-    labels, _ = _lp_groups(eq, ub, hidden)
-    known = np.where(hidden, 0.0, problem.values.astype(np.float64))
-    eq_rhs, ub_rhs = -(eq @ known), -(ub @ known)
-    position = np.full(problem.size, -1, dtype=np.int64)
-    position[columns] = np.arange(len(columns))
-    eq_h, ub_h = eq[:, columns].tocsc(), ub[:, columns].tocsc()
+    system = _HiddenSystem.of(problem, hidden)
+    eq_h, ub_h = system.eq_h, system.ub_h
     out: dict[int, tuple[float, float]] = {}
     for cell in cells:
-        members = np.flatnonzero(labels == labels[position[cell]])
+        members = np.flatnonzero(system.labels == system.labels[system.position[cell]])
         eq_rows = np.unique(eq_h[:, members].indices)
         ub_rows = np.unique(ub_h[:, members].indices)
-        a_eq, a_ub = eq_h[:, members].tocsr()[eq_rows], ub_h[:, members].tocsr()[ub_rows]
-        target = int(np.searchsorted(members, position[cell]))
-        bounds = []
-        for sign in (1.0, -1.0):
-            c = np.zeros(len(members))
-            c[target] = sign
-            result = _solve(c, a_ub, ub_rhs[ub_rows], a_eq, eq_rhs[eq_rows], (0, None))
-            bounds.append(np.inf if result.status == 3 else sign * float(result.fun))
-        out[cell] = (bounds[0], bounds[1])
+        group = (
+            eq_h[:, members].tocsr()[eq_rows],
+            system.eq_rhs[eq_rows],
+            ub_h[:, members].tocsr()[ub_rows],
+            system.ub_rhs[ub_rows],
+        )
+        target = int(np.searchsorted(members, system.position[cell]))
+        out[cell] = (_optimum(*group, target, 1.0), _optimum(*group, target, -1.0))
     return out
 
 
