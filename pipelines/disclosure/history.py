@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.catalog import table_exists
@@ -55,6 +56,30 @@ def load_history(con: duckdb.DuckDBPyConnection) -> PublishedHistory:
     return history
 
 
+def _history_rows(
+    name: str,
+    keys: pd.Series,
+    values: np.ndarray,
+    hidden: np.ndarray | bool,
+    last_shown: np.ndarray,
+    run_id: str,
+    *,
+    left_out: bool,
+) -> pd.DataFrame:
+    """Rows of ops.published_cells for cells of one table."""
+    return pd.DataFrame(
+        {
+            "table_name": name,
+            "cell_key": keys.to_numpy(),
+            "value": values,
+            "is_hidden": hidden,
+            "last_shown_value": last_shown,
+            "run_id": run_id,
+            "is_left_out": left_out,
+        }
+    )
+
+
 def save_history(
     con: duckdb.DuckDBPyConnection,
     true_tables: dict[str, pd.DataFrame],
@@ -73,19 +98,8 @@ def save_history(
             continue
         keys = cell_keys(name, rows)
         earlier = keys.map(previous.shown.get(name, {})).astype("Int64").to_numpy()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "table_name": name,
-                    "cell_key": keys.to_numpy(),
-                    "value": rows["value"].astype("int64").to_numpy(),
-                    "is_hidden": False,
-                    "last_shown_value": earlier,
-                    "run_id": run_id,
-                    "is_left_out": True,
-                }
-            )
-        )
+        values = rows["value"].astype("int64").to_numpy()
+        frames.append(_history_rows(name, keys, values, False, earlier, run_id, left_out=True))
     for name, shown in protected.items():
         if name not in true_tables or shown.empty or "is_suppressed" not in shown:
             continue
@@ -99,17 +113,7 @@ def save_history(
         earlier = keys.map(previous.shown.get(name, {})).astype("Int64").to_numpy()
         last_shown = pd.Series(values, dtype="Int64").where(~hidden, pd.Series(earlier))
         frames.append(
-            pd.DataFrame(
-                {
-                    "table_name": name,
-                    "cell_key": keys.to_numpy(),
-                    "value": values,
-                    "is_hidden": hidden,
-                    "last_shown_value": last_shown.to_numpy(),
-                    "run_id": run_id,
-                    "is_left_out": False,
-                }
-            )
+            _history_rows(name, keys, values, hidden, last_shown.to_numpy(), run_id, left_out=False)
         )
     migrate(con)  # ops.published_cells is created by migration 0001
     con.execute("BEGIN TRANSACTION")
