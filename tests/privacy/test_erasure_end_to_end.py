@@ -120,6 +120,25 @@ def _person_seen_by_both(world: World, index: int) -> int:
     return both[index]
 
 
+def _officer_withdraw(world: World, token: str, *extra: str, env: dict | None = None):
+    """`pahichan withdraw` of one record token by the data officer, on the world's warehouse."""
+    return CliRunner().invoke(
+        withdraw,
+        [
+            "--record-token",
+            token,
+            "--warehouse",
+            str(world.warehouse),
+            "--warehouse-key",
+            str(world.key_file),
+            "--by",
+            "officer-asha",
+            *extra,
+        ],
+        env=env,
+    )
+
+
 def test_agency_withdrawal_batch_erases_a_record_and_rebuilds(world: World) -> None:
     person = _person_seen_by_both(world, 0)
     record_id, token = world.persons[person]["shelter-a"]
@@ -194,21 +213,8 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     assert any(len(secret) == 128 for secret in secrets)  # Bloom filters of this record only
     readers = sorted(world.publish_dir.glob("*.duckdb"))
     before = {path: path.read_bytes() for path in readers}
-    result = CliRunner().invoke(
-        withdraw,
-        [
-            "--record-token",
-            token,
-            "--warehouse",
-            str(world.warehouse),
-            "--warehouse-key",
-            str(world.key_file),
-            "--by",
-            "officer-asha",
-            "--reason",
-            "survivor_request",
-        ],
-        env={"PAHICHAN_INBOX": str(world.inbox)},
+    result = _officer_withdraw(
+        world, token, "--reason", "survivor_request", env={"PAHICHAN_INBOX": str(world.inbox)}
     )
     print(result.output)
     assert result.exit_code == 0, result.output
@@ -230,38 +236,10 @@ def test_data_officer_withdraw_command_erases_a_singleton_and_audits_who(world: 
     assert run_pipeline(world.resources).published
     assert _analyst_counts(world) == (survivors_before - 1, episodes_before - 1)
 
-    again = CliRunner().invoke(
-        withdraw,
-        [
-            "--record-token",
-            token,
-            "--warehouse",
-            str(world.warehouse),
-            "--warehouse-key",
-            str(world.key_file),
-            "--by",
-            "officer-asha",
-            "--inbox",
-            str(world.inbox),
-        ],
-    )
+    again = _officer_withdraw(world, token, "--inbox", str(world.inbox))
     assert again.exit_code != 0 and "nothing was changed" in again.output
     # Without an inbox the command refuses to start: the inbox copies must go too.
-    no_inbox = CliRunner().invoke(
-        withdraw,
-        [
-            "--record-token",
-            token,
-            "--warehouse",
-            str(world.warehouse),
-            "--warehouse-key",
-            str(world.key_file),
-            "--by",
-            "officer-asha",
-            "--inbox",
-            str(world.root / "none"),
-        ],
-    )
+    no_inbox = _officer_withdraw(world, token, "--inbox", str(world.root / "none"))
     assert no_inbox.exit_code != 0 and "pass --inbox" in no_inbox.output
 
 
@@ -465,21 +443,7 @@ def test_erasures_survive_a_rebuild_from_the_redacted_inbox_and_forgeries_are_re
     )
     # The officer's erasure, then the next run, which applies the pending withdrawal batch
     # and publishes both: the two routes in one publication.
-    result = CliRunner().invoke(
-        withdraw,
-        [
-            "--record-token",
-            officer_token,
-            "--warehouse",
-            str(world.warehouse),
-            "--warehouse-key",
-            str(world.key_file),
-            "--by",
-            "officer-asha",
-            "--inbox",
-            str(world.inbox),
-        ],
-    )
+    result = _officer_withdraw(world, officer_token, "--inbox", str(world.inbox))
     assert result.exit_code == 0, result.output
     run_pipeline(world.resources)
     with world.connect() as con:
