@@ -13,17 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
-from pipelines.cli import main
+from tests.cli_agency import invoke, pseudonymise, register_agency, synthesise
 
 AGENCY = "shelter-rv"
-
-
-def _invoke(*arguments: str, allowed: tuple[int, ...] = (0,), stdin: str | None = None) -> str:
-    result = CliRunner().invoke(main, list(arguments), input=stdin)
-    assert result.exit_code in allowed, result.output
-    return result.output
 
 
 def _survivors(warehouse: Path) -> dict[str, str]:
@@ -37,57 +30,16 @@ def _survivors(warehouse: Path) -> dict[str, str]:
 def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> None:
     extracts, inbox, agency = tmp_path / "extracts", tmp_path / "inbox", tmp_path / "agency"
     warehouse = tmp_path / "warehouse" / "pahichan.duckdb"
-    _invoke(
-        "synth",
-        "--people",
-        "600",
-        "--seed",
-        "11",
-        "--out",
-        str(extracts),
-        "--truth-out",
-        str(agency / "truth"),
-    )
-    key, signing = agency / "linkage.key", agency / f"{AGENCY}.signing.pem"
-    _invoke("keys", "new", "--out", str(key))
-    _invoke("keys", "new-signing", "--out", str(signing))
-    _invoke(
-        "agency-key",
-        "register",
-        "--agency",
-        AGENCY,
-        "--by",
-        "test",
-        "--source-type",
-        "shelter",
-        "--public-key",
-        str(agency / f"{AGENCY}.signing.pub.pem"),
-        "--warehouse",
-        str(warehouse),
-    )
+    key = synthesise(extracts, agency, people=600, seed=11)
+    signing = register_agency(agency, warehouse, "shelter", AGENCY, by="test")
     register = extracts / "shelter.csv"
-    _invoke(
-        "pseudonymise",
-        "--source-type",
-        "shelter",
-        "--agency",
-        AGENCY,
-        "--key",
-        str(key),
-        "--signing-key",
-        str(signing),
-        "--in",
-        str(register),
-        "--out",
-        str(inbox / "shelter" / AGENCY),
-        "--crosswalk-dir",
-        str(agency / "cw"),
-        allowed=(0, 3),
+    pseudonymise(
+        "shelter", AGENCY, key, signing, register, inbox / "shelter" / AGENCY, agency / "cw"
     )
-    _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
+    invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
 
     # Warehouse: the request file holds review ids and the agency's own tokens only.
-    out = _invoke(
+    out = invoke(
         "review-requests", "--out", str(tmp_path / "requests"), "--warehouse", str(warehouse)
     )
     request_path = tmp_path / "requests" / f"{AGENCY}.review-request.json"
@@ -116,7 +68,7 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
         for p in request["pairs"]
     }
     decision_path = agency / "decisions.json"
-    shown = _invoke(
+    shown = invoke(
         "review-decide",
         "--request",
         str(request_path),
@@ -139,7 +91,7 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
     assert len(json.loads(body)["decisions"]) == len(decisions)
 
     # Warehouse: verified with the agency's registered key, stored, applied by the next run.
-    _invoke(
+    invoke(
         "review-import",
         "--agency",
         AGENCY,
@@ -148,12 +100,12 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
         "--warehouse",
         str(warehouse),
     )
-    _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
+    invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
     survivors = _survivors(warehouse)
     for pair in request["pairs"]:
         together = survivors[pair["record_token_l"]] == survivors[pair["record_token_r"]]
         assert together == (decisions[pair["review_id"]] == "must_link"), pair["review_id"]
-    again = _invoke(
+    again = invoke(
         "review-requests", "--out", str(tmp_path / "again"), "--warehouse", str(warehouse)
     )
     repeated = tmp_path / "again" / f"{AGENCY}.review-request.json"
@@ -166,7 +118,7 @@ def test_request_decide_import_and_the_next_run_honours_it(tmp_path: Path) -> No
     tampered["decided_by"] = "someone else"
     altered = agency / "altered.json"
     altered.write_text(json.dumps(tampered), encoding="utf-8")
-    refused = _invoke(
+    refused = invoke(
         "review-import",
         "--agency",
         AGENCY,

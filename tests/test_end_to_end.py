@@ -13,20 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from dashboards.server import APP
 from linkage.synthetic import SOURCE_TYPES
-from pipelines.cli import main
 from schemas.vocabularies import resolve_record_kind
+from tests.cli_agency import invoke, pseudonymise, register_agency, synthesise
 from tests.dashboards.scan import small_counts
-
-
-def _invoke(*arguments: str, allowed: tuple[int, ...] = (0,)) -> str:
-    result = CliRunner().invoke(main, list(arguments))
-    assert result.exit_code in allowed, result.output
-    return result.output
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -39,55 +32,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("demo")
     extracts, inbox, agency = root / "extracts", root / "inbox", root / "agency"
     warehouse = root / "warehouse" / "pahichan.duckdb"
-    _invoke(
-        "synth",
-        "--people",
-        "400",
-        "--seed",
-        "5",
-        "--out",
-        str(extracts),
-        "--truth-out",
-        str(agency / "truth"),
-    )
-    key = agency / "linkage.key"
-    _invoke("keys", "new", "--out", str(key))
+    key = synthesise(extracts, agency, people=400, seed=5)
     for source in SOURCE_TYPES:
-        signing_key = agency / f"{source}-e2e.signing.pem"
-        _invoke("keys", "new-signing", "--out", str(signing_key))
-        _invoke(
-            "agency-key",
-            "register",
-            "--agency",
-            f"{source}-e2e",
-            "--by",
-            "e2e",
-            "--source-type",
+        signing = register_agency(agency, warehouse, source, f"{source}-e2e", by="e2e")
+        pseudonymise(
             source,
-            "--public-key",
-            str(agency / f"{source}-e2e.signing.pub.pem"),
-            "--warehouse",
-            str(warehouse),
+            f"{source}-e2e",
+            key,
+            signing,
+            extracts / f"{source}.csv",
+            inbox / source / f"{source}-e2e",
+            agency / "crosswalks",
         )
-        _invoke(
-            "pseudonymise",
-            "--source-type",
-            source,
-            "--agency",
-            f"{source}-e2e",
-            "--key",
-            str(key),
-            "--signing-key",
-            str(signing_key),
-            "--in",
-            str(extracts / f"{source}.csv"),
-            "--out",
-            str(inbox / source / f"{source}-e2e"),
-            "--crosswalk-dir",
-            str(agency / "crosswalks"),
-            allowed=(0, 3),
-        )  # 3: some rows rejected, listed in the rejects file
-    summary = _invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
+    summary = invoke("run", "--inbox", str(inbox), "--warehouse", str(warehouse))
     return {
         "extracts": extracts,
         "agency": agency,

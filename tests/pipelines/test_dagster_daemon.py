@@ -26,18 +26,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
-from pipelines.cli import main
+from tests.cli_agency import pseudonymise, register_agency, synthesise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "pipelines.definitions"
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
-
-
-def _invoke(*arguments: str, allowed: tuple[int, ...] = (0,)) -> None:
-    result = CliRunner().invoke(main, list(arguments))
-    assert result.exit_code in allowed, result.output
 
 
 def _free_port() -> int:
@@ -89,36 +83,9 @@ def agency_batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("daemon")
     extracts, agency, held = root / "extracts", root / "agency", root / "held"
     warehouse = root / "warehouse" / "pahichan.duckdb"
-    _invoke(
-        "synth",
-        "--people",
-        "150",
-        "--seed",
-        "11",
-        "--out",
-        str(extracts),
-        "--truth-out",
-        str(agency / "truth"),
-    )
-    key = agency / "linkage.key"
-    _invoke("keys", "new", "--out", str(key))
+    key = synthesise(extracts, agency, people=150, seed=11)
     for source in ("shelter", "ocmc", "migration"):
-        signing = agency / f"{source}-d.signing.pem"
-        _invoke("keys", "new-signing", "--out", str(signing))
-        _invoke(
-            "agency-key",
-            "register",
-            "--agency",
-            f"{source}-d",
-            "--by",
-            "test",
-            "--source-type",
-            source,
-            "--public-key",
-            str(agency / f"{source}-d.signing.pub.pem"),
-            "--warehouse",
-            str(warehouse),
-        )
+        signing = register_agency(agency, warehouse, source, f"{source}-d", by="test")
         extract = extracts / f"{source}.csv"
         parts = [extract]
         if source == "migration":
@@ -129,24 +96,7 @@ def agency_batches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             parts[1].write_text(header + "".join(rows[len(rows) // 2 :]), encoding="utf-8")
         out = (held if source == "migration" else root / "inbox") / source / f"{source}-d"
         for part in parts:
-            _invoke(
-                "pseudonymise",
-                "--source-type",
-                source,
-                "--agency",
-                f"{source}-d",
-                "--key",
-                str(key),
-                "--signing-key",
-                str(signing),
-                "--in",
-                str(part),
-                "--out",
-                str(out),
-                "--crosswalk-dir",
-                str(agency / "crosswalks"),
-                allowed=(0, 3),
-            )
+            pseudonymise(source, f"{source}-d", key, signing, part, out, agency / "crosswalks")
     return {"root": root, "inbox": root / "inbox", "held": held, "warehouse": warehouse}
 
 
