@@ -5,6 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+# The AppTest elements that hold text a reader sees.
+TEXT_ELEMENTS = (
+    "markdown",
+    "caption",
+    "header",
+    "subheader",
+    "title",
+    "info",
+    "warning",
+    "error",
+    "success",
+)
+
 # A bare 1-4 not part of a longer number, a date, a code, a ratio or a percentage.
 SMALL_COUNT = re.compile(r"(?<![\w.,<:/\-])[1-4](?![\w.,%×:/\-])")
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.display import HIDDEN
 from dashboards.server import APP
-from tests.dashboards.scan import small_counts
+from tests.dashboards.scan import TEXT_ELEMENTS, small_counts
 
 PAGES = (
     "app_pages/overview.py",
@@ -52,17 +52,7 @@ def _metrics(app: AppTest) -> dict[str, str]:
 
 def _rendered_text(app: AppTest) -> list[object]:
     texts: list[object] = []
-    for kind in (
-        "markdown",
-        "caption",
-        "header",
-        "subheader",
-        "title",
-        "info",
-        "warning",
-        "error",
-        "success",
-    ):
+    for kind in TEXT_ELEMENTS:
         texts += [element.value for element in getattr(app, kind)]
     texts += [m.value for m in app.metric]
     for frame in app.dataframe:

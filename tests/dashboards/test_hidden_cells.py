@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboards.server import APP
-from tests.dashboards.scan import threshold_marks
+from tests.dashboards.scan import TEXT_ELEMENTS, threshold_marks
 
 # Spelled out here rather than imported, so the tests also run against a dashboard without it.
 HIDDEN = "✱"
@@ -61,17 +61,7 @@ def _run(page: str, lang: str = "en", province: str | None = None) -> AppTest:
 def _everything_shown(app: AppTest) -> list[str]:
     """Text, metric values and help, table cells and headers, and chart specs (hover text)."""
     texts: list[str] = []
-    for kind in (
-        "markdown",
-        "caption",
-        "header",
-        "subheader",
-        "title",
-        "info",
-        "warning",
-        "error",
-        "success",
-    ):
+    for kind in TEXT_ELEMENTS:
         texts += [str(element.value) for element in getattr(app, kind)]
     for metric in app.metric:
         texts += [metric.label, str(metric.value), str(metric.proto.help)]
