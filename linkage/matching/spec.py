@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from linkage.encoding.crypto import ENCODING_VERSION
 
@@ -31,6 +31,39 @@ SPEC_VERSION = "pahichan-link-5"
 
 # The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
 NAME_FILTERS = ("given_name", "family_name", "father_name")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL engine the spec is written for: the few expressions that differ by engine.
+
+    Models are trained on DuckDB; a trained model can be re-emitted for Spark to score
+    (`linkage.matching.spark_scoring`). Splink translates only its dialect-aware levels,
+    not the plain SQL strings of this spec, so each engine gets its own text here instead
+    of a translation (sqlglot turns DuckDB's `list_has_any` into Spark's `&&`, which fails).
+    """
+
+    name: Literal["duckdb", "spark"]
+
+    def list_has_any(self, left: str, right: str) -> str:
+        function = "list_has_any" if self.name == "duckdb" else "arrays_overlap"
+        return f"{function}({left}, {right})"
+
+    def dice(self, column: str) -> str:
+        """Dice of two records' `<column>` filters: DuckDB has a BIT type (prepare casts
+        the filters once); Spark has none, so a UDF over the 128 filter bytes
+        (`bloom_dice`, `linkage.matching.spark_udf`) gives the same value, NULL for two
+        empty filters like DuckDB's division by zero."""
+        if self.name == "spark":
+            return f"bloom_dice({column}_bits_l, {column}_bits_r)"
+        return (
+            f"2.0 * bit_count({column}_bits_l & {column}_bits_r)"
+            f" / ({column}_ones_l + {column}_ones_r)"
+        )
+
+
+DUCKDB = Dialect("duckdb")
+SPARK = Dialect("spark")
 
 
 @dataclass(frozen=True)
@@ -104,7 +137,7 @@ def lsh_band_columns(settings: LinkageSettings) -> list[str]:
     return [f"lsh_band_{i}" for i in range(settings.lsh_bands)]
 
 
-def blocking_rules(settings: LinkageSettings) -> list[str]:
+def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list[str]:
     """Candidate-pair rules for prediction, each an equi-join on tokens or LSH band keys."""
     # Each field can be corrupted on its own, so the rules are chosen so that a pair
     # agreeing on any one strong identifier, or on a name key plus a birth token, is caught
@@ -114,7 +147,7 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
     # docs/decisions.md ("The blocking rules and what they cost").
     # "Near" birth years: a shared keyed window (pahichan-enc-2; enc-1 records: +-2 years).
     # Windows are two tokens each, so list_has_any stays cheap.
-    near_year = "list_has_any(l.birth_near_tokens, r.birth_near_tokens)"
+    near_year = dialect.list_has_any("l.birth_near_tokens", "r.birth_near_tokens")
     # The widest rule (both name keys) takes the same birth cell only: the rules that fix a
     # place hold its pairs born further apart, and a wider year made it the largest join.
     near_year_1 = "l.birth_year_token = r.birth_year_token"
@@ -169,30 +202,43 @@ def blocking_rules(settings: LinkageSettings) -> list[str]:
 # Like every name rule above it also fixes a birth-year neighbourhood or a place: without
 # that it paired different people the other rules leave out on purpose. Typo + age only
 # keeps the window of the age; typo + moved keeps the birth year.
-_EDIT_NEAR = (
-    "(list_has_any(l.birth_near_tokens, r.birth_near_tokens)"
-    " OR l.district_token = r.district_token)"
-)
+def _edit_near(dialect: Dialect) -> str:
+    return (
+        f"({dialect.list_has_any('l.birth_near_tokens', 'r.birth_near_tokens')}"
+        " OR l.district_token = r.district_token)"
+    )
+
+
 _NOT_SAME_NAMES = (
     "NOT (l.given_name_bits = r.given_name_bits AND l.family_name_bits = r.family_name_bits)"
 )
-EDIT_TOKEN_RULE = f"l.name_edit_tokens = r.name_edit_tokens AND {_NOT_SAME_NAMES} AND {_EDIT_NEAR}"
+
+
+def edit_token_rule(dialect: Dialect = DUCKDB) -> str:
+    return (
+        f"l.name_edit_tokens = r.name_edit_tokens AND {_NOT_SAME_NAMES} AND {_edit_near(dialect)}"
+    )
+
+
+EDIT_TOKEN_RULE = edit_token_rule()
 EXPLODED_COLUMNS = ("name_edit_tokens",)
 
 
-def blocking_conditions(settings: LinkageSettings) -> list[str]:
+def blocking_conditions(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list[str]:
     """Every prediction rule as a condition on one pair of prepared records (to measure
     blocking recall); the exploded rule becomes list overlap."""
     if not settings.name_edit_blocking:
-        return blocking_rules(settings)
+        return blocking_rules(settings, dialect)
     return [
-        *blocking_rules(settings),
-        f"list_has_any(l.name_edit_tokens, r.name_edit_tokens) AND {_NOT_SAME_NAMES}"
-        f" AND {_EDIT_NEAR}",
+        *blocking_rules(settings, dialect),
+        f"{dialect.list_has_any('l.name_edit_tokens', 'r.name_edit_tokens')}"
+        f" AND {_NOT_SAME_NAMES} AND {_edit_near(dialect)}",
     ]
 
 
-def blocking_rule_settings(settings: LinkageSettings) -> list[dict[str, Any]]:
+def blocking_rule_settings(
+    settings: LinkageSettings, dialect: Dialect = DUCKDB
+) -> list[dict[str, Any]]:
     """The prediction rules as Splink blocking-rule dicts; the exploded rule comes last
     (Splink excludes earlier rules' pairs from it, and later rules could not exclude its).
 
@@ -204,14 +250,17 @@ def blocking_rule_settings(settings: LinkageSettings) -> list[dict[str, Any]]:
     shared with tests; the same rules without it took 103 s alone) for 2-3 FEBRL4 pairs
     (F1 +0.0003).
     """
-    rules = [{"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules(settings)]
+    rules = [
+        {"blocking_rule": rule, "sql_dialect": dialect.name}
+        for rule in blocking_rules(settings, dialect)
+    ]
     if not settings.name_edit_blocking:
         return rules
     return [
         *rules,
         {
-            "blocking_rule": EDIT_TOKEN_RULE,
-            "sql_dialect": "duckdb",
+            "blocking_rule": edit_token_rule(dialect),
+            "sql_dialect": dialect.name,
             "arrays_to_explode": list(EXPLODED_COLUMNS),
         },
     ]
@@ -242,10 +291,8 @@ def em_blocking_rules() -> list[str]:
     ]
 
 
-def _dice(column: str) -> str:
-    return (
-        f"2.0 * bit_count({column}_bits_l & {column}_bits_r) / ({column}_ones_l + {column}_ones_r)"
-    )
+def _dice(column: str, dialect: Dialect = DUCKDB) -> str:
+    return dialect.dice(column)
 
 
 def _null_level(column: str) -> dict[str, Any]:
@@ -261,7 +308,11 @@ def _else_level() -> dict[str, Any]:
 
 
 def name_comparison(
-    column: str, settings: LinkageSettings, *, swapped_level: bool = False
+    column: str,
+    settings: LinkageSettings,
+    *,
+    swapped_level: bool = False,
+    dialect: Dialect = DUCKDB,
 ) -> dict[str, Any]:
     """null / exact / one letter apart / Dice >= high / same phonetic key / Dice >= low /
     [swap] / else.
@@ -286,7 +337,7 @@ def name_comparison(
                 "label_for_charts": "given and family name swapped",
             },
             {
-                "sql_condition": f"{_dice('full_name')} >= {settings.full_name_dice}",
+                "sql_condition": f"{_dice('full_name', dialect)} >= {settings.full_name_dice}",
                 "label_for_charts": f"full name dice >= {settings.full_name_dice}",
             },
         ]
@@ -302,7 +353,9 @@ def name_comparison(
             *(
                 [
                     {
-                        "sql_condition": "list_has_any(name_edit_tokens_l, name_edit_tokens_r)",
+                        "sql_condition": dialect.list_has_any(
+                            "name_edit_tokens_l", "name_edit_tokens_r"
+                        ),
                         "label_for_charts": "one letter apart",
                     }
                 ]
@@ -310,7 +363,7 @@ def name_comparison(
                 else []
             ),
             {
-                "sql_condition": f"{_dice(column)} >= {settings.dice_high}",
+                "sql_condition": f"{_dice(column, dialect)} >= {settings.dice_high}",
                 "label_for_charts": f"dice >= {settings.dice_high}",
             },
             {
@@ -318,7 +371,7 @@ def name_comparison(
                 "label_for_charts": "same phonetic key",
             },
             {
-                "sql_condition": f"{_dice(column)} >= {settings.dice_low}",
+                "sql_condition": f"{_dice(column, dialect)} >= {settings.dice_low}",
                 "label_for_charts": f"dice >= {settings.dice_low}",
             },
             *swap,
@@ -327,7 +380,7 @@ def name_comparison(
     }
 
 
-def father_comparison(settings: LinkageSettings) -> dict[str, Any]:
+def father_comparison(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> dict[str, Any]:
     column = "father_name"
     return {
         "output_column_name": column,
@@ -336,7 +389,7 @@ def father_comparison(settings: LinkageSettings) -> dict[str, Any]:
             _null_level(f"{column}_bits"),
             {"sql_condition": f"{column}_bits_l = {column}_bits_r", "label_for_charts": "exact"},
             {
-                "sql_condition": f"{_dice(column)} >= {settings.father_dice}",
+                "sql_condition": f"{_dice(column, dialect)} >= {settings.father_dice}",
                 "label_for_charts": f"dice >= {settings.father_dice}",
             },
             _else_level(),
@@ -344,7 +397,7 @@ def father_comparison(settings: LinkageSettings) -> dict[str, Any]:
     }
 
 
-def birth_comparison() -> dict[str, Any]:
+def birth_comparison(dialect: Dialect = DUCKDB) -> dict[str, Any]:
     """Birth: same day / same year (cell) / near / else, via the prepared birth columns.
 
     pahichan-enc-2 records carry keyed windows (`linkage.matching.prepare`): same cell and
@@ -383,12 +436,12 @@ def birth_comparison() -> dict[str, Any]:
                 "label_for_charts": "same birth year (enc-2: same window cell, ages disagree)",
             },
             {
-                "sql_condition": "list_has_any(birth_near_tokens_l, birth_near_tokens_r)"
-                f" AND {ages_agree}",
+                "sql_condition": dialect.list_has_any("birth_near_tokens_l", "birth_near_tokens_r")
+                + f" AND {ages_agree}",
                 "label_for_charts": "birth year near (enc-1: +-2, enc-2: a shared window)",
             },
             {
-                "sql_condition": "list_has_any(birth_near_tokens_l, birth_near_tokens_r)",
+                "sql_condition": dialect.list_has_any("birth_near_tokens_l", "birth_near_tokens_r"),
                 "label_for_charts": "birth year near (enc-2: a shared window, ages disagree)",
             },
             _else_level(),
@@ -408,7 +461,7 @@ def exact_comparison(column: str, output: str | None = None) -> dict[str, Any]:
     }
 
 
-def document_comparison(field: str) -> dict[str, Any]:
+def document_comparison(field: str, dialect: Dialect = DUCKDB) -> dict[str, Any]:
     """ID number: null / same / one keystroke apart / else.
 
     "One keystroke apart" = the two numbers share a one-deletion variant token (a wrong,
@@ -424,7 +477,7 @@ def document_comparison(field: str) -> dict[str, Any]:
             _null_level(token),
             {"sql_condition": f"{token}_l = {token}_r", "label_for_charts": "exact"},
             {
-                "sql_condition": f"list_has_any({variants}_l, {variants}_r)",
+                "sql_condition": dialect.list_has_any(f"{variants}_l", f"{variants}_r"),
                 "label_for_charts": "one keystroke apart",
             },
             _else_level(),
@@ -458,28 +511,28 @@ def place_comparison() -> dict[str, Any]:
     }
 
 
-def comparisons(settings: LinkageSettings) -> list[dict[str, Any]]:
+def comparisons(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list[dict[str, Any]]:
     return [
-        name_comparison("given_name", settings, swapped_level=True),
-        name_comparison("family_name", settings),
-        father_comparison(settings),
-        birth_comparison(),
+        name_comparison("given_name", settings, swapped_level=True, dialect=dialect),
+        name_comparison("family_name", settings, dialect=dialect),
+        father_comparison(settings, dialect),
+        birth_comparison(dialect),
         exact_comparison("sex"),
         place_comparison(),
-        document_comparison("citizenship"),
-        document_comparison("passport"),
+        document_comparison("citizenship", dialect),
+        document_comparison("passport", dialect),
         exact_comparison("phone_token"),
     ]
 
 
-def splink_settings(settings: LinkageSettings) -> dict[str, Any]:
+def splink_settings(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> dict[str, Any]:
     """Untrained Splink settings dictionary for the encoded linkage input."""
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "record_token",
         "probability_two_random_records_match": 1e-4,
-        "blocking_rules_to_generate_predictions": blocking_rule_settings(settings),
-        "comparisons": comparisons(settings),
+        "blocking_rules_to_generate_predictions": blocking_rule_settings(settings, dialect),
+        "comparisons": comparisons(settings, dialect),
         "retain_intermediate_calculation_columns": False,
         "retain_matching_columns": True,  # needed for gamma_* in output
         "additional_columns_to_retain": [],
