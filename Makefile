@@ -18,7 +18,8 @@ RUN := $(UV) run --locked --no-sync
 DEMO := data/demo
 PEOPLE ?= 2000
 
-.PHONY: help install demo demo-data demo-run demo-serve stop test test-all lint bench browser-deps
+.PHONY: help install demo demo-data demo-run demo-serve stop test test-all lint bench browser-deps \
+	spark-deps spark-udf
 
 help:
 	@echo "make demo   install, build the warehouse from synthetic data, start dashboard + Dagster UI"
@@ -38,6 +39,26 @@ browser-deps:
 	@{ command -v chromium && fc-list | grep -q NotoSansDevanagari; } >/dev/null 2>&1 || { \
 	  echo "Installing Debian chromium for browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+
+# Java 17 for linkage scoring on Spark (PAHICHAN_LINK_ENGINE=spark) and its tests: Debian's
+# JDK (javac builds the Dice UDF below); never downloaded from anywhere else.
+spark-deps:
+	@command -v javac >/dev/null 2>&1 || { \
+	  echo "Installing Debian's OpenJDK 17 for the Spark linkage engine"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    openjdk-17-jdk-headless >/dev/null; }
+
+# The Spark Dice UDF (linkage/matching/spark_udf/BloomDice.java) compiled against the
+# locked pyspark's jars. The jar is a build artefact (git-ignored); without it Spark
+# scoring uses the slower Python fallback, which gives the same values.
+SPARK_UDF := linkage/matching/spark_udf
+spark-udf: $(SPARK_UDF)/bloom-dice.jar
+
+$(SPARK_UDF)/bloom-dice.jar: $(SPARK_UDF)/BloomDice.java | install spark-deps
+	@set -e; build=$$(mktemp -d); trap 'rm -rf "$$build"' EXIT; \
+	jars=$$($(RUN) python -c "import pathlib, pyspark; print(pathlib.Path(pyspark.__file__).parent / 'jars')"); \
+	javac --release 17 -nowarn -cp "$$jars/*" -d "$$build" $<; \
+	jar --create --file $@ -C "$$build" .; echo "Built $@"
 
 demo: install demo-data demo-run demo-serve
 
@@ -67,12 +88,12 @@ demo-serve:
 stop:
 	$(RUN) python -m pipelines.demo_servers stop --data $(DEMO)
 
-test: install browser-deps
+test: install browser-deps spark-deps spark-udf
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) pytest
 
-test-all: install browser-deps
+test-all: install browser-deps spark-deps spark-udf
 	$(RUN) pytest -m ""
 
 lint: install

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -35,6 +36,9 @@ from linkage.matching.linking import LinkResult
 from linkage.matching.review import record_review_decision, review_queue
 from linkage.matching.spec import LinkageSettings, TrainedModel
 from linkage.matching.store import ensure_linkage_schema
+
+if TYPE_CHECKING:
+    from linkage.matching.spark_scoring import SparkEngine
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +130,20 @@ def link_new_records(
     model: TrainedModel | None = None,
     *,
     run_id: str,
+    spark: SparkEngine | None = None,
 ) -> LinkResult:
     """Link every record not yet clustered (and re-apply queued review decisions).
 
     New records are scored against existing ones and among themselves only; pairs at or
     above the review threshold are stored; affected components are re-clustered with stable
     survivor IDs and every ID change is logged. Raises ValueError when the store holds
-    records encoded under a key other than the model's.
+    records encoded under a key other than the model's. With `spark` the pairs are scored
+    on Spark (`linkage.matching.spark_scoring`); everything else stays in DuckDB.
     """
     from linkage.matching.linking import link_pending
 
     ensure_linkage_schema(con)
-    return link_pending(con, _model_or_train(con, model), run_id=run_id)
+    return link_pending(con, _model_or_train(con, model), run_id=run_id, spark=spark)
 
 
 def remove_record(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +24,9 @@ from linkage.matching.scoring import SCORED_TABLE, check_key_id, score_new_recor
 from linkage.matching.spec import TrainedModel
 from linkage.matching.stable_ids import IdAssignment, assign_ids, new_survivor_id
 from linkage.matching.store import GAMMA_COLUMNS, utc_now
+
+if TYPE_CHECKING:
+    from linkage.matching.spark_scoring import SparkEngine
 
 logger = logging.getLogger(__name__)
 
@@ -330,7 +334,13 @@ def _seed_affected(con: duckdb.DuckDBPyConnection, sql: str, params: list | None
     )
 
 
-def link_pending(con: duckdb.DuckDBPyConnection, model: TrainedModel, *, run_id: str) -> LinkResult:
+def link_pending(
+    con: duckdb.DuckDBPyConnection,
+    model: TrainedModel,
+    *,
+    run_id: str,
+    spark: SparkEngine | None = None,
+) -> LinkResult:
     """Score unclustered records, store their pairs and re-cluster what they touch."""
     result = LinkResult(run_id=run_id, model_version=model.model_version)
     check_key_id(con, model)
@@ -340,7 +350,7 @@ def link_pending(con: duckdb.DuckDBPyConnection, model: TrainedModel, *, run_id:
             (SELECT record_token FROM linkage.memberships)"""
         ).fetchone()[0]
     )
-    result.pairs_scored = score_new_records(con, model)
+    result.pairs_scored = score_new_records(con, model, spark=spark)
     con.execute("BEGIN TRANSACTION")
     try:
         _store_scored_pairs(con, model)

@@ -17,12 +17,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from linkage.matching.prepare import prepare_input, refresh_blocking_keys
 from linkage.matching.spec import TrainedModel, gamma_columns
 from linkage.matching.store import GAMMA_COLUMNS
+
+if TYPE_CHECKING:
+    from linkage.matching.spark_scoring import SparkEngine
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +52,14 @@ def check_key_id(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> None:
         )
 
 
-def score_new_records(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> int:
+def score_new_records(
+    con: duckdb.DuckDBPyConnection, model: TrainedModel, *, spark: SparkEngine | None = None
+) -> int:
     """Score pairs involving new (not yet clustered) records into temp table SCORED_TABLE.
 
     Returns the number of pairs kept (match weight >= the model's lower threshold).
+    With `spark` the pairs are scored on Spark (`linkage.matching.spark_scoring`, the
+    warehouse's PAHICHAN_LINK_ENGINE=spark) and land in the same table.
     """
     check_key_id(con, model)
     refresh_blocking_keys(con, model.settings)
@@ -69,8 +77,21 @@ def score_new_records(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> in
     if n_new == 0:
         return 0
 
-    with _insertion_order_not_preserved(con):
-        _predict_into_scored_table(con, model, n_existing, gamma_select)
+    if spark is not None:
+        from linkage.matching.spark_scoring import score_on_spark
+
+        score_on_spark(
+            con,
+            model,
+            spark,
+            new_table=NEW_TABLE,
+            existing_table=EXISTING_TABLE if n_existing else None,
+            scored_table=SCORED_TABLE,
+            gamma_select=gamma_select,
+        )
+    else:
+        with _insertion_order_not_preserved(con):
+            _predict_into_scored_table(con, model, n_existing, gamma_select)
     kept = int(con.execute(f"SELECT count(*) FROM {SCORED_TABLE}").fetchone()[0])  # noqa: S608
     logger.info(
         "Scored %d new records against %d existing: %d pairs at or above weight %.2f",
