@@ -11,6 +11,9 @@ Resource keys bound in `pipelines.definitions`:
 - `settings` — `PipelineSettings`: key id, linkage thresholds, suppression threshold and
   the folder reader files are published to.
 - `alerts` — `AlertSinkResource` (pipelines.alerts): where run-failure alerts go.
+- `pyspark` — dagster-pyspark's `LazyPySparkResource` (`spark_resource`): the SparkSession
+  linkage scores on when `PAHICHAN_LINK_ENGINE=spark`. Lazy: no JVM starts unless a run
+  scores on Spark, so DuckDB-only runs never start one.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
@@ -202,6 +205,11 @@ class PipelineSettings(ConfigurableResource):
     max_batch_rows: int | None = None
     max_quarantine_rows: int | None = None
     max_quarantine_share: float | None = None
+    # Where linkage scores pairs: "duckdb" (default) or "spark" (PAHICHAN_LINK_ENGINE; the
+    # `pyspark` resource), and where Spark's exchange files go (PAHICHAN_SPARK_EXCHANGE_DIR;
+    # None: the system's temporary directory). See linkage.matching.spark_scoring.
+    link_engine: str = "duckdb"
+    spark_exchange_dir: str | None = None
 
     def ingest_limits(self) -> IngestLimits:
         """The caps on one batch, defaults where unset."""
@@ -260,8 +268,44 @@ def resources_from_env(
             max_quarantine_rows=_optional_int(env, "PAHICHAN_MAX_QUARANTINE_ROWS"),
             max_quarantine_share=_optional_float(env, "PAHICHAN_MAX_QUARANTINE_SHARE"),
             reader_file_mode=reader_file_mode(env.get("PAHICHAN_READER_FILE_MODE")),
+            link_engine=link_engine(env.get("PAHICHAN_LINK_ENGINE")),
+            spark_exchange_dir=env.get("PAHICHAN_SPARK_EXCHANGE_DIR") or None,
         ),
+        "pyspark": spark_resource(env),
     }
+
+
+def link_engine(value: str | None) -> str:
+    """PAHICHAN_LINK_ENGINE: "duckdb" (default) or "spark"."""
+    from linkage.matching.spark_scoring import ENGINES
+
+    engine = (value or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"PAHICHAN_LINK_ENGINE must be one of {', '.join(ENGINES)}, got {value!r}")
+    return engine
+
+
+class SparkNotInstalled(ConfigurableResource):
+    """Stands in for the `pyspark` resource when the `spark` extra is not installed."""
+
+    @property
+    def spark_session(self) -> NoReturn:
+        raise RuntimeError(
+            "PAHICHAN_LINK_ENGINE=spark needs the spark extra: pip install 'pahichan[spark]'"
+        )
+
+
+def spark_resource(env: Mapping[str, str]) -> ConfigurableResource:
+    """dagster-pyspark's lazy SparkSession resource, configured from `PAHICHAN_SPARK_*`
+    (`linkage.matching.spark_scoring.spark_config`). Building it starts nothing."""
+    from linkage.matching.spark_scoring import spark_config
+
+    config = spark_config(env)
+    try:
+        from dagster_pyspark import LazyPySparkResource
+    except ImportError:  # the warehouse installed without the spark extra
+        return SparkNotInstalled()
+    return LazyPySparkResource(spark_config=config)
 
 
 def _optional_int(env: Mapping[str, str], variable: str) -> int | None:

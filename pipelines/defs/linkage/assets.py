@@ -10,6 +10,8 @@ multi-asset. `linkage/model` re-trains the model; it runs only on request
 # of decorated functions at definition time.
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
@@ -17,6 +19,7 @@ from dagster import (
     AssetSpec,
     MaterializeResult,
     MetadataValue,
+    ResourceParam,
     asset,
     multi_asset,
 )
@@ -63,9 +66,16 @@ LINKAGE_TABLES: dict[str, str] = {
     ],
 )
 def link_survivors(
-    context: AssetExecutionContext, warehouse: WarehouseResource, settings: PipelineSettings
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    settings: PipelineSettings,
+    pyspark: ResourceParam[Any],
 ) -> Iterator[MaterializeResult]:
-    """Add the rows of accepted, unlinked batches to the linkage store and link them."""
+    """Add the rows of accepted, unlinked batches to the linkage store and link them.
+
+    With `link_engine="spark"` the pairs are scored on the `pyspark` resource's session
+    (started only then); training and everything else stay in DuckDB.
+    """
     from linkage import matching
 
     with warehouse.connect() as con:
@@ -91,7 +101,9 @@ def link_survivors(
             model = matching.train_model(con)
             save_model_file(model, warehouse.models_dir)
         model = with_thresholds(model, settings.link_upper, settings.link_lower)
-        result = matching.link_new_records(con, model, run_id=context.run_id)
+        result = matching.link_new_records(
+            con, model, run_id=context.run_id, **_spark_engine(settings, pyspark)
+        )
         mark_linked(con, batch_ids)
         counts = {
             table: con.execute(f"SELECT count(*) FROM linkage.{table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
@@ -112,6 +124,16 @@ def link_survivors(
             asset_key=["linkage", table],
             metadata={**summary, "dagster/row_count": int(counts[table])},
         )
+
+
+def _spark_engine(settings: PipelineSettings, pyspark: Any) -> dict[str, Any]:
+    """`spark=` for link_new_records when configured; nothing otherwise (DuckDB)."""
+    if settings.link_engine != "spark":
+        return {}
+    from linkage.matching.spark_scoring import SparkEngine
+
+    exchange = Path(settings.spark_exchange_dir) if settings.spark_exchange_dir else None
+    return {"spark": SparkEngine(session=lambda: pyspark.spark_session, exchange_dir=exchange)}
 
 
 @asset(
