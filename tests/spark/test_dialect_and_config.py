@@ -66,6 +66,7 @@ def test_spark_config_from_environment() -> None:
     assert "spark.sql.shuffle.partitions" not in config  # only for local[N]
     assert config["spark.jars"].endswith(str(JAR)) == JAR.exists()
     assert spark_config({})["spark.master"] == "local[*]"
+    assert spark_config({})["spark.ui.enabled"] == "false"
     # Spark Connect: the server's settings are the cluster's; only the URL and extras.
     assert spark_config(
         {"PAHICHAN_SPARK_REMOTE": "sc://spark.example:15002", "PAHICHAN_SPARK_CONF": "a=b"}
