@@ -23,8 +23,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # token and filter stays byte-identical (and comparable) across the two versions.
 # enc-3 (issue 18) only adds the name edit tokens (schema.NAME_EDIT_COLUMNS); every enc-2
 # column is encoded as before.
+# enc-4 (issue 18) adds consonant-skeleton messages to the name edit tokens (same column,
+# same sub-key); an enc-3 record still shares its one-letter tokens with an enc-4 record.
 # Every encoding version a warehouse still reads, oldest first; the encoder writes the last.
-ENCODING_VERSIONS: tuple[str, ...] = ("pahichan-enc-1", "pahichan-enc-2", "pahichan-enc-3")
+ENCODING_VERSIONS: tuple[str, ...] = (
+    "pahichan-enc-1",
+    "pahichan-enc-2",
+    "pahichan-enc-3",
+    "pahichan-enc-4",
+)
 ENCODING_VERSION = ENCODING_VERSIONS[-1]
 SECRET_BYTES = 32
 _INFO_PREFIX = b"pahichan/enc-1/"

@@ -156,3 +156,34 @@ def name_deletion_variants(canonical: str) -> tuple[str, ...]:
     if len(compact) < NAME_VARIANT_MIN_LENGTH:
         return (compact,)
     return tuple(sorted({compact, *(compact[:i] + compact[i + 1 :] for i in range(len(compact)))}))
+
+
+@lru_cache(maxsize=200_000)
+def name_skeleton_variants(canonical: str) -> tuple[str, ...]:
+    """The name's consonant skeleton and the skeletons left by deleting one consonant.
+
+    Vowels and doubled letters dropped ("basita" -> "bst"). A Devanagari typo adds, drops
+    or swaps a whole akshara, which is two or three letters once transliterated, but one
+    consonant of the skeleton: "basita" / "sita" share "st", "rgadu" / "durga" share
+    "rg". Sorted; empty for a name without consonants; the skeleton alone when it is
+    shorter than NAME_VARIANT_MIN_LENGTH (its deletions would be single letters).
+    """
+    skeleton = re.sub(r"([a-z])\1+", r"\1", re.sub(r"[aeiouy ]", "", canonical))
+    if not skeleton:
+        return ()
+    if len(skeleton) < NAME_VARIANT_MIN_LENGTH:
+        return (skeleton,)
+    return tuple(sorted({skeleton, *(skeleton[:i] + skeleton[i + 1 :] for i in range(len(skeleton)))}))
+
+
+def name_skeleton_messages(given: str, family: str) -> set[str]:
+    """Messages of the full name with one field's skeleton variants (the other field exact).
+
+    Part of the name edit tokens (`keyed.RecordEncoder.name_edit_tokens`); prefixed "s" so
+    that no skeleton message equals a one-letter-deletion message.
+    """
+    exact_given, exact_family = given.replace(" ", ""), family.replace(" ", "")
+    return {
+        *(f"s\x1f{variant}\x1f{exact_family}" for variant in name_skeleton_variants(given)),
+        *(f"s\x1f{exact_given}\x1f{variant}" for variant in name_skeleton_variants(family)),
+    }

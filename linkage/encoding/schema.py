@@ -152,8 +152,11 @@ BATCH_COLUMNS: tuple[BatchColumn, ...] = (
         "enc-3: HMACs (own sub-key) of the full name with one field's one-letter "
         "deletion variants (given name variant + family name, given name + family "
         "name variant), sorted: two records share one when one name is equal and the "
-        "other one letter apart. Empty unless both names are present. Absent in "
-        "enc-1/enc-2 batches (threat model: attack test, name edit tokens)",
+        "other one letter apart. enc-4 adds the full name with one field's consonant "
+        "skeleton variants (skeleton and its one-consonant deletions, the other field "
+        "exact): one name equal and the other one akshara apart. Empty unless both "
+        "names are present. Absent in enc-1/enc-2 batches (threat model: attack test, "
+        "name edit tokens)",
         nullable=False,
         added_in=ENC_3,
     ),

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from linkage.encoding.crypto import ENCODING_VERSION
 from linkage.encoding.schema import (
     BATCH_COLUMNS,
     BatchColumn,
@@ -177,7 +178,7 @@ def check_batch_columns(batch: pa.Table) -> None:
         raise ValueError(
             "The batch lacks columns the linkage model needs: "
             + ", ".join(missing)
-            + ". Re-encode it with the agency tool (encoding_version pahichan-enc-3)."
+            + f". Re-encode it with the agency tool (encoding_version {ENCODING_VERSION})."
         )
 
 

@@ -159,7 +159,7 @@ def test_batch_columns_follow_the_contract(tmp_path: Path, secret: bytes) -> Non
     assert signature_is_valid(manifest, public_key)
     assert manifest["sha256"] == hashlib.sha256(written.parquet.read_bytes()).hexdigest()
     assert manifest["row_count"] == table.num_rows == 40
-    assert manifest["encoding_version"] == "pahichan-enc-3"
+    assert manifest["encoding_version"] == "pahichan-enc-4"
 
 
 def test_same_key_same_input_gives_identical_bytes(tmp_path: Path, secret: bytes) -> None:

@@ -57,8 +57,9 @@ GOLDEN_BIRTH_COLUMNS = "d964db6a7ed6edd381cb6e02acd357380a7e2013845ab442f7d7a76f
 # wards are all null; test_encoding_ward checks the token against its construction).
 GOLDEN_LATER_COLUMNS = "11642c4f73e3768c3e3807aa216b1bb36acb708dadae22e2110b9d2016133d25"
 # pahichan-enc-3 added the name edit tokens only (issue 18): every column above keeps its
-# digest, so enc-2 and enc-3 batches compare token for token.
-GOLDEN_NAME_EDIT_COLUMNS = "dc1dd932983ac568775e360d390045b3d20c4588eef2ee881ee16c8851732247"
+# digest, so enc-2 and enc-3 batches compare token for token. pahichan-enc-4 added the
+# skeleton messages to the same column (enc-3: dc1dd932983ac568...).
+GOLDEN_NAME_EDIT_COLUMNS = "bbe6dd2156fabf072fd85d9a1fa87ad3e901d3a6a7802005b4f61e00bbe3b7ca"
 
 
 def _reference_filter(secret: bytes, field: str, value: str, *, hardened: bool) -> bytes:

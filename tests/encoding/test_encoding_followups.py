@@ -131,7 +131,7 @@ def test_mapping_file_maps_agency_headers_to_canonical_columns(
     assert table.column("ri_income").to_pylist() == [None, "4", "2", None]
     manifest = json.loads(written.manifest.read_text())
     assert manifest["contract_version"] == "1.2"
-    assert manifest["encoding_version"] == "pahichan-enc-3"
+    assert manifest["encoding_version"] == "pahichan-enc-4"
 
 
 def test_mapping_written_the_wrong_way_round_is_refused(tmp_path: Path) -> None:

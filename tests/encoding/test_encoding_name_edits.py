@@ -7,7 +7,12 @@ import pandas as pd
 from linkage.encoding import encode_frame, keyed
 from linkage.encoding.crypto import derive_subkey, token
 from linkage.encoding.keyed import RecordEncoder
-from linkage.encoding.names import canonical_name, name_deletion_variants
+from linkage.encoding.names import (
+    canonical_name,
+    name_deletion_variants,
+    name_skeleton_messages,
+    name_skeleton_variants,
+)
 
 from .conftest import OTHER_SECRET, TEST_SECRET
 
@@ -29,9 +34,13 @@ def test_tokens_are_the_documented_construction_sorted() -> None:
     messages = {f"{v}\x1ftamang" for v in name_deletion_variants("sita")} | {
         f"sita\x1f{v}" for v in name_deletion_variants("tamang")
     }
+    skeletons = {"s\x1fst\x1ftamang"} | {
+        f"s\x1fsita\x1f{v}" for v in ("mng", "tmg", "tmn", "tmng", "tng")
+    }
+    assert name_skeleton_messages("sita", "tamang") == skeletons
     sent = encoder.name_edit_tokens("sita", "tamang")
-    assert sent == sorted(token(subkey, message) for message in messages)
-    assert len(sent) == len(messages) == 5 + 7 - 1  # the exact full name once
+    assert sent == sorted(token(subkey, message) for message in messages | skeletons)
+    assert len(sent) == (5 + 7 - 1) + (1 + 5)  # the exact full name once
 
 
 def test_one_typo_in_one_field_shares_a_token_unrelated_names_do_not() -> None:
@@ -46,6 +55,31 @@ def test_one_typo_in_one_field_shares_a_token_unrelated_names_do_not() -> None:
     assert not sita & _tokens(encoder, "Sita", "Tamang")  # same given name only
     assert not sita & _tokens(encoder, "Gita", "Maear")  # one letter off in both fields
     assert not sita & set(RecordEncoder(OTHER_SECRET).name_edit_tokens("sita", "magar"))
+
+
+def test_skeleton_variants_of_a_name() -> None:
+    assert name_skeleton_variants("basita") == ("bs", "bst", "bt", "st")
+    assert name_skeleton_variants("sita") == ("st",)  # two consonants: no deletions
+    assert name_skeleton_variants("aaya") == ()
+
+
+def test_a_typed_or_dropped_akshara_shares_a_skeleton_token() -> None:
+    """Devanagari typos move whole aksharas: two or three letters once transliterated, which
+    the one-letter tokens miss and the skeleton tokens catch (the issue 18 register cases)."""
+    encoder = RecordEncoder(TEST_SECRET)
+
+    def shared(a: tuple[str, str], b: tuple[str, str]) -> bool:
+        return bool(_tokens(encoder, *a) & _tokens(encoder, *b))
+
+    for typed, meant in (
+        (("बसीता", "के.सी."), ("सीता", "के.सी.")),  # an akshara typed in front
+        (("र्गादु", "तामाङ"), ("दुर्गा", "तामाङ")),  # aksharas swapped
+        (("कल्पामना", "घिमिरे"), ("Kalpana", "Ghimire")),  # an akshara too many, two scripts
+        (("रूपा", "ताधमाङ"), ("रूपा", "तामाङ")),  # in the family name
+    ):
+        assert shared(typed, meant), (typed, meant)
+    # Still keyed on the other field as written: one name alike is not enough.
+    assert not shared(("बसीता", "के.सी."), ("सीता", "थापा"))
 
 
 def test_batch_column_is_empty_without_both_names() -> None:

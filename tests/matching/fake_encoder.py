@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from linkage.encoding.identifiers import deletion_variants
 from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS, BIRTH_WINDOW_YEARS
-from linkage.encoding.names import name_deletion_variants
+from linkage.encoding.names import name_deletion_variants, name_skeleton_messages
 
 TEST_KEY = b"pahichan-test-key-not-a-secret!!"
 FILTER_BITS = 1024
@@ -65,12 +65,13 @@ def birth_windows(year: int | None, key: bytes = TEST_KEY) -> list[str]:
 
 
 def _name_edits(given: str | None, family: str | None, key: bytes) -> set[str]:
-    """pahichan-enc-3 name edit tokens (`RecordEncoder.name_edit_tokens`)."""
+    """pahichan-enc-4 name edit tokens (`RecordEncoder.name_edit_tokens`)."""
     if not given or not family:
         return set()
-    return {_token("name_edit", f"{v}\x1f{family}", key) for v in name_deletion_variants(given)} | {
-        _token("name_edit", f"{given}\x1f{v}", key) for v in name_deletion_variants(family)
+    messages = {f"{v}\x1f{family}" for v in name_deletion_variants(given)} | {
+        f"{given}\x1f{v}" for v in name_deletion_variants(family)
     }
+    return {_token("name_edit", m, key) for m in messages | name_skeleton_messages(given, family)}
 
 
 def encode_records(
@@ -80,7 +81,7 @@ def encode_records(
 
     `encoding` 1 writes the birth columns of pahichan-enc-1 (exact year and date tokens,
     +-1/+-2 lists), 2 those of pahichan-enc-2 (keyed windows and a day-month token), 3 as 2
-    plus the name edit tokens of pahichan-enc-3 (names as given, taken as canonical).
+    plus the name edit tokens of pahichan-enc-4 (names as given, taken as canonical).
     """
     rows = []
     for i, rec in enumerate(records, start=1):
