@@ -26,8 +26,10 @@ from linkage.encoding.crypto import ENCODING_VERSION
 # 4: birth through keyed windows (pahichan-enc-2), enc-1 levels kept for enc-1 pairs.
 # 5: full names one letter apart in one field (pahichan-enc-3 name edit tokens): a name
 #    level and a blocking rule (issue 18).
+# 6: two more rules for records without a birth year; name edit tokens of pahichan-enc-4
+#    also pair names a consonant apart in their skeleton (issue 18).
 # A model keeps the spec it was trained with (its Splink settings travel in its JSON).
-SPEC_VERSION = "pahichan-link-5"
+SPEC_VERSION = "pahichan-link-6"
 
 # The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
 NAME_FILTERS = ("given_name", "family_name", "father_name")
@@ -181,6 +183,15 @@ def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list
         f" AND l.district_token = r.district_token AND {same_sex}",
         "r.birth_year_token IS NULL AND l.given_name_key = r.given_name_key"
         f" AND l.district_token = r.district_token AND {same_sex}",
+        # The same without a birth year when the given name is mistyped beyond its key:
+        # the family name key and place stand in.
+        "l.birth_year_token IS NULL AND l.family_name_key = r.family_name_key"
+        f" AND l.district_token = r.district_token AND {same_sex}",
+        "r.birth_year_token IS NULL AND l.family_name_key = r.family_name_key"
+        f" AND l.district_token = r.district_token AND {same_sex}",
+        # No birth year and moved (or no place): both names, in either order, stand alone.
+        "l.birth_year_token IS NULL AND l.name_set_key = r.name_set_key",
+        "r.birth_year_token IS NULL AND l.name_set_key = r.name_set_key",
         # Birth dates collide often in a large store; sex halves that at no measured loss.
         f"l.birth_date_token = r.birth_date_token AND {same_sex}",
         "l.citizenship_token = r.citizenship_token",

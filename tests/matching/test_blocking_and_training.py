@@ -95,6 +95,19 @@ BASE = {"sex": "F", "district": "101"}
             {"given_name": "sunita", "family_name": "damangk"},
             True,
         ),
+        # No birth year on one side and a given name mistyped beyond its key: the family
+        # name key and the district hold the pair (spec pahichan-link-6).
+        (
+            {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
+            {"given_name": "xunitq", "family_name": "tamang"},
+            True,
+        ),
+        # No birth year on one side, names swapped and another district: both names hold it.
+        (
+            {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
+            {"given_name": "tamang", "family_name": "sunita", "district": "102"},
+            True,
+        ),
         # Nothing strong agrees: not a candidate.
         (
             {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
