@@ -7,6 +7,7 @@ marts, publish). Peak memory is the resident set of this process, sampled every 
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -25,6 +26,8 @@ from schemas.vocabularies import SOURCE_TYPES
 # The synthetic generator writes about 2.7 records (episodes + follow-ups) per person;
 # --size is in records.
 RECORDS_PER_PERSON = 2.7
+# Dagster steps listed one by one under the run stage; the rest are summed.
+SLOWEST_STEPS = 12
 
 
 @dataclass
@@ -140,11 +143,45 @@ def run_benchmark(
             raise click.ClickException(f"pipeline failed: {'; '.join(summary.failed_steps)}")
         return summary.line()
 
-    return [
-        timed_stage("synth", synthesise),
-        timed_stage("pseudonymise", pseudonymise),
-        timed_stage("run", run),
-    ]
+    stages = [timed_stage("synth", synthesise), timed_stage("pseudonymise", pseudonymise)]
+    # The run records its Dagster steps on an instance of its own (telemetry off), so the
+    # benchmark can say where the run's time went.
+    home = workdir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        stages.append(timed_stage("run", run))
+        stages.extend(dagster_step_timings())
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+    return stages
+
+
+def dagster_step_timings() -> list[StageTiming]:
+    """Wall time of every step of the runs on the instance in DAGSTER_HOME, summed per step
+    over runs (one ingest run per batch), slowest first; stage names are "  step_key"."""
+    import dagster as dg
+
+    totals: dict[str, float] = {}
+    with dg.DagsterInstance.get() as instance:
+        for record in instance.get_run_records():
+            for stats in instance.get_run_step_stats(record.dagster_run.run_id):
+                if stats.start_time is not None and stats.end_time is not None:
+                    totals[stats.step_key] = totals.get(stats.step_key, 0.0) + (
+                        stats.end_time - stats.start_time
+                    )
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    shown, rest = ranked[:SLOWEST_STEPS], ranked[SLOWEST_STEPS:]
+    timings = [StageTiming(f"  {key}", seconds, 0.0, "Dagster step") for key, seconds in shown]
+    if rest:
+        seconds = sum(seconds for _, seconds in rest)
+        timings.append(StageTiming("  other steps", seconds, 0.0, f"{len(rest)} Dagster steps"))
+    return timings
 
 
 @click.command(
@@ -179,12 +216,12 @@ def benchmark_pipeline(size: int, seed: int, keep: Path | None, memory_limit: st
     for column in ("stage", "seconds", "peak RSS (MB)", "detail"):
         table.add_column(column)
     for timing in timings:
-        table.add_row(
-            timing.stage, f"{timing.seconds:.1f}", f"{timing.peak_rss_mb:,.0f}", timing.detail
-        )
+        peak_mb = f"{timing.peak_rss_mb:,.0f}" if timing.peak_rss_mb else ""
+        table.add_row(timing.stage, f"{timing.seconds:.1f}", peak_mb, timing.detail)
     console.print(table)
-    total = sum(timing.seconds for timing in timings)
-    peak = max(timing.peak_rss_mb for timing in timings)
+    stages = [timing for timing in timings if not timing.stage.startswith(" ")]
+    total = sum(timing.seconds for timing in stages)
+    peak = max(timing.peak_rss_mb for timing in stages)
     click.echo(
         f"Pipeline benchmark: {total:.1f} s end to end, peak RSS {peak:,.0f} MB "
         f"({psutil.cpu_count()} cores)."
