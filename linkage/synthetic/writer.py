@@ -22,6 +22,12 @@ logger = logging.getLogger(__name__)
 TRUTH_FILE = "truth.csv"
 
 
+def write_extract(frame: pd.DataFrame, path: Path) -> None:
+    """Write one extract (or a part of one) as the agency's CSV, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_csv(frame, path)
+
+
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     # The csv module is ~2x faster than DataFrame.to_csv on text columns and quotes only when
     # needed; fixed line ending and encoding make one seed give byte-identical files anywhere.

@@ -1,0 +1,218 @@
+"""`pahichan benchmark increment`: a month's batches into a warehouse that holds everyone.
+
+A data office's normal run: the warehouse already holds `--size` records, and each source
+sends the records of the latest month (about `--batch` in all). The synthetic registers are
+generated once and split by contact date, so the month's records include survivors who
+return (their earlier records are in the warehouse) as well as new ones; the summary says
+how many. Both runs are timed, ingest to publish, each in a process of its own so that the
+month's peak memory is its own and not what the first run left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from benchmarks.pipeline import (
+    RECORDS_PER_PERSON,
+    PeakMemory,
+    StageTiming,
+    dagster_step_timings,
+    timed_stage,
+)
+from schemas.vocabularies import SOURCE_TYPES
+
+
+def split_latest(
+    extracts: dict[str, pd.DataFrame], batch: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """(earlier, month): the `batch` records with the latest contact dates over all sources
+    form the month; ties at the cut date stay together. Unreadable dates stay earlier."""
+    dates = pd.concat(
+        [pd.to_datetime(frame["contact_date"], errors="coerce") for frame in extracts.values()]
+    ).dropna()
+    if batch <= 0 or dates.empty:
+        return extracts, {source: frame.iloc[0:0] for source, frame in extracts.items()}
+    cut = dates.sort_values(ascending=False).iloc[min(batch, len(dates)) - 1]
+    earlier, month = {}, {}
+    for source, frame in extracts.items():
+        late = pd.to_datetime(frame["contact_date"], errors="coerce") >= cut
+        earlier[source], month[source] = frame[~late], frame[late]
+    return earlier, month
+
+
+def run_in_own_process(
+    inbox: str, warehouse: str, key_id: str, memory_limit: str | None, dagster_home: str
+) -> dict[str, object]:
+    """`pahichan run` on the inbox in this (spawned) process: seconds, peak RSS, summary and
+    the Dagster steps' seconds."""
+    os.environ["DAGSTER_HOME"] = dagster_home
+    from pipelines.commands.run import run_pipeline
+    from pipelines.resources import resources_from_env
+
+    resources = resources_from_env(
+        environ={}, inbox=inbox, warehouse=warehouse, key_id=key_id, memory_limit=memory_limit
+    )
+    memory = PeakMemory()
+    with memory.watching():
+        started = time.perf_counter()
+        summary = run_pipeline(resources)
+        seconds = time.perf_counter() - started
+    if summary.failed_steps:
+        raise RuntimeError(f"pipeline failed: {'; '.join(summary.failed_steps)}")
+    steps = [(t.stage, t.seconds, t.detail) for t in dagster_step_timings()]
+    return {"seconds": seconds, "peak_mb": memory.peak_mb, "line": summary.line(), "steps": steps}
+
+
+def run_increment(
+    size: int, batch: int, seed: int, workdir: Path, memory_limit: str | None = None
+) -> list[StageTiming]:
+    """Synthesise size + batch records, load all but the latest month, then the month."""
+    from benchmarks.linkage.benchmark import in_own_process
+    from linkage.encoding import key_id_of
+    from linkage.encoding.batch import pseudonymise_file
+    from linkage.encoding.signing import new_signing_key
+    from linkage.synthetic import generate
+    from linkage.synthetic.writer import write_extract
+    from pipelines.defs.ingest.agency_keys import register_agency_key
+    from pipelines.resources import resources_from_env
+
+    extracts, inbox, agency = workdir / "extracts", workdir / "inbox", workdir / "agency"
+    warehouse = workdir / "warehouse" / "pahichan.duckdb"
+    secret = secrets.token_bytes(32)
+    key_id = key_id_of(secret)
+    signing_keys = {source: new_signing_key() for source in SOURCE_TYPES}
+    parts: dict[str, dict[str, pd.DataFrame]] = {}
+    returning: dict[str, int] = {}
+
+    def synthesise() -> str:
+        data = generate(max(1, round((size + batch) / RECORDS_PER_PERSON)), seed)
+        parts["earlier"], parts["month"] = split_latest(data.extracts, batch)
+        truth = data.truth.set_index(["source", "record_id"])["person_id"]
+        earlier_people = {
+            truth[(source, rid)]
+            for source, frame in parts["earlier"].items()
+            for rid in frame["record_id"]
+        }
+        month_people = [
+            truth[(source, rid)]
+            for source, frame in parts["month"].items()
+            for rid in frame["record_id"]
+        ]
+        returning["records"] = sum(person in earlier_people for person in month_people)
+        returning["month"] = len(month_people)
+        for part, frames in parts.items():
+            for source, frame in frames.items():
+                write_extract(frame, extracts / part / f"{source}.csv")
+        return (
+            f"{sum(len(f) for f in parts['earlier'].values()):,} earlier + "
+            f"{returning['month']:,} month records"
+        )
+
+    def pseudonymise(part: str) -> str:
+        encoded = 0
+        for source in SOURCE_TYPES:
+            written = pseudonymise_file(
+                source_type=source,
+                agency_id=f"{source}-bench",
+                secret=secret,
+                key_id=key_id,
+                input_path=extracts / part / f"{source}.csv",
+                out_dir=inbox / source / f"{source}-bench",
+                crosswalk_dir=agency / "crosswalks",
+                signing_key=signing_keys[source],
+            )
+            encoded += written.row_count
+        return f"{encoded:,} encoded"
+
+    def register() -> None:
+        resources = resources_from_env(
+            environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id
+        )
+        with resources["warehouse"].connect() as con:
+            for source, key in signing_keys.items():
+                register_agency_key(
+                    con,
+                    agency_id=f"{source}-bench",
+                    registered_by="benchmark",
+                    public_key=key.private_key.public_key(),
+                    source_types=[source],
+                )
+
+    def pipeline_run(name: str) -> list[StageTiming]:
+        home = workdir / f"dagster_home_{name}"
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        result = in_own_process(
+            run_in_own_process, str(inbox), str(warehouse), key_id, memory_limit, str(home)
+        )
+        steps = [
+            StageTiming(stage, seconds, 0.0, detail) for stage, seconds, detail in result["steps"]
+        ]  # type: ignore[union-attr]
+        run = StageTiming(f"run ({name})", result["seconds"], result["peak_mb"], result["line"])  # type: ignore[arg-type]
+        return [run, *steps]
+
+    stages = [timed_stage("synth", synthesise)]
+    stages.append(timed_stage("pseudonymise (earlier)", lambda: pseudonymise("earlier")))
+    register()
+    stages.extend(pipeline_run("earlier"))
+    stages.append(timed_stage("pseudonymise (month)", lambda: pseudonymise("month")))
+    month = pipeline_run("month")
+    month[0].detail += (
+        f"; {returning['records']:,} of {returning['month']:,} month records are of "
+        "survivors with earlier records"
+    )
+    stages.extend(month)
+    return stages
+
+
+@click.command(
+    "increment",
+    epilog="Example: pahichan benchmark increment --size 1000000 --batch 10000",
+)
+@click.option("--size", default=100_000, show_default=True, help="Records already loaded.")
+@click.option("--batch", default=10_000, show_default=True, help="Records of the month.")
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Work in this folder and keep it (default: a temporary folder, removed after).",
+)
+@click.option(
+    "--memory-limit",
+    help="DuckDB memory limit for the warehouse, e.g. 3GB (default: DuckDB's, 80% of RAM).",
+)
+def benchmark_increment(
+    size: int, batch: int, seed: int, keep: Path | None, memory_limit: str | None
+) -> None:
+    """Time a month's batches into a warehouse that already holds everyone before them."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    workdir = keep or Path(tempfile.mkdtemp(prefix="pahichan-bench-"))
+    try:
+        with console.status(f"Loading {size:,} records, then a month of {batch:,}"):
+            timings = run_increment(size, batch, seed, workdir, memory_limit)
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    table = Table(title=f"Monthly increment: {batch:,} records into {size:,}")
+    for column in ("stage", "seconds", "peak RSS (MB)", "detail"):
+        table.add_column(column)
+    for timing in timings:
+        peak_mb = f"{timing.peak_rss_mb:,.0f}" if timing.peak_rss_mb else ""
+        table.add_row(timing.stage, f"{timing.seconds:.1f}", peak_mb, timing.detail)
+    console.print(table)
+    month = next(t for t in timings if t.stage == "run (month)")
+    click.echo(
+        f"Monthly increment: {month.seconds:.1f} s ingest to publish, peak RSS "
+        f"{month.peak_rss_mb:,.0f} MB, for {batch:,} records into {size:,}."
+    )
