@@ -181,6 +181,10 @@ def prepare_input(
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
+            # The name edit rule's join keys besides the token (spec.edit_token_rule).
+            f"list_filter([{_hashed('r.district_token')},"
+            f" {_hashed(_BIRTH_EXPRESSIONS['birth_year_token'])}], t -> t IS NOT NULL)"
+            " AS edit_places",
             *(f"{expression} AS {name}" for name, expression in _BIRTH_RANGE.items()),
             *(f"r.{c}" for c in _PLAIN_COLUMNS),
             *bands,
