@@ -114,7 +114,11 @@ def _cleaned(raw: dict[str, Any], match_rate: float, u_floor: float) -> dict[str
 
 
 def _score_sample(
-    con: duckdb.DuckDBPyConnection, table: str, model: dict[str, Any], settings: LinkageSettings
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    model: dict[str, Any],
+    settings: LinkageSettings,
+    seed: int,
 ) -> tuple[int, np.ndarray, dict[str, np.ndarray]]:
     """(records in the sample, match weights, gammas) of the sample's candidate pairs."""
     from splink import DuckDBAPI, Linker
@@ -122,7 +126,7 @@ def _score_sample(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {SAMPLE_TABLE} AS SELECT * FROM {table}
         USING SAMPLE reservoir({int(settings.threshold_sample_records)} ROWS)
-        REPEATABLE ({int(settings.seed)})"""  # noqa: S608 - identifiers/ints from code
+        REPEATABLE ({int(seed)})"""  # noqa: S608 - identifiers/ints from code
     )
     records = int(con.execute(f"SELECT count(*) FROM {SAMPLE_TABLE}").fetchone()[0])  # noqa: S608
     linker = Linker(DuckDBAPI(con).register(SAMPLE_TABLE), model, log_level=None)
@@ -145,16 +149,21 @@ def calibrate(
     raw_model: dict[str, Any],
     settings: LinkageSettings,
     log: dict[str, Any],
+    *,
+    seed: int | None = None,
 ) -> tuple[dict[str, Any], float]:
     """(calibrated Splink model, auto-link probability) from the model's scores of `table`.
 
-    `raw_model` is Splink's model JSON right after EM (sampled u, deterministic lambda).
+    `raw_model` is Splink's model JSON right after EM (sampled u, deterministic lambda);
+    `seed` draws the record sample (default `settings.seed`).
     """
     rate = float(raw_model["probability_two_random_records_match"])
     # u cannot be told apart from 0 below one pair in the pairs sampled for it.
     u_floor = 1.0 / settings.u_max_pairs
     model = _cleaned(raw_model, rate, u_floor)
-    records, weights, gammas = _score_sample(con, table, model, settings)
+    records, weights, gammas = _score_sample(
+        con, table, model, settings, settings.seed if seed is None else seed
+    )
     sample_pairs = records * (records - 1) / 2
     rounds = []
     for _ in range(_MAX_ROUNDS):

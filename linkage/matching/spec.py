@@ -100,6 +100,11 @@ class LinkageSettings:
     # Most pairs the review queue may hold, as a share of the linkable records: the pairs
     # of highest expected gain (linkage.matching.review.size_review_queue).
     review_queue_share: float = 0.02
+    # Training runs again with another seed (at most `training_attempts` in all) while the
+    # model's own expected F1 is below this (linkage.matching.training: EM now and then
+    # settles on a model that links far more pairs than the data hold).
+    min_expected_f1: float = 0.9
+    training_attempts: int = 3
     # Records sampled to estimate the expected-F1 curve at training time.
     threshold_sample_records: int = 50_000
     # MinHash bands on the full-name filter. Off by default: on hardened filters random

@@ -256,3 +256,22 @@ def test_name_edit_tokens_block_typos_across_districts(con, model, right, caught
     con.execute("DELETE FROM linkage.records")
     load(con, records, "b3", encoding=3)
     assert blocking_recall(con, model, {pair}) == (1.0 if caught_with_edit_tokens else 0.0)
+
+
+def test_training_again_while_the_models_expected_f1_is_too_low(population):
+    """A model whose own expected F1 is under the floor is trained again with other seeds;
+    the best attempt is kept and every attempt is logged."""
+    con = duckdb.connect()
+    load(con, population["batch1"], "b1")
+    load(con, population["batch2"], "b2")
+    base = PLAIN_FILTER_SETTINGS.to_dict()
+    unreachable = LinkageSettings(**{**base, "min_expected_f1": 1.01, "training_attempts": 3})
+    model = lm.train_model(con, settings=unreachable)
+    attempts = model.training_log["training_attempts"]
+    assert [a["seed"] for a in attempts] == [base["seed"], base["seed"] + 1, base["seed"] + 2]
+    best = max(a["expected_f1"] for a in attempts)
+    assert model.training_log["threshold"]["expected_f1"] == best
+    # A model above the floor is kept at the first attempt.
+    reachable = LinkageSettings(**{**base, "min_expected_f1": 0.0})
+    once = lm.train_model(con, settings=reachable)
+    assert len(once.training_log["training_attempts"]) == 1
