@@ -57,6 +57,8 @@ _BIRTH_EXPRESSIONS = {
     "birth_date_token": f"coalesce(r.birth_date_token, r.birth_day_token || '/' || {_CELL})",
 }
 _BIRTH_HASHED = ("birth_year_token", "birth_date_token")
+# Separator of two tokens hashed together (tokens are hex: it never occurs in one).
+_SEP = "'/'"
 _BIRTH_NEAR = (
     f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS} ELSE coalesce(r.birth_year_pm1_tokens, []) END"
 )
@@ -181,10 +183,10 @@ def prepare_input(
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
-            # The name edit rule's join keys besides the token (spec.edit_token_rule).
-            f"list_filter([{_hashed('r.district_token')},"
-            f" {_hashed(_BIRTH_EXPRESSIONS['birth_year_token'])}], t -> t IS NOT NULL)"
-            " AS edit_places",
+            # The name edit rule's join key besides the token (spec.edit_token_rule): the
+            # district and the birth cell together, NULL without either.
+            f"{_hashed(f'r.district_token || {_SEP} || ' + _BIRTH_EXPRESSIONS['birth_year_token'])}"
+            " AS edit_place",
             *(f"{expression} AS {name}" for name, expression in _BIRTH_RANGE.items()),
             *(f"r.{c}" for c in _PLAIN_COLUMNS),
             *bands,

@@ -215,14 +215,15 @@ def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list
 # changed a phonetic key and the birth year or district differs too (age only, moved).
 # Identical full names share every token: those pairs are left to the rules above, which
 # hold them with a birth or place condition, so the rule does not pair every namesake.
-# Like every name rule above it also fixes a place or a birth cell: without that it paired
-# different people the other rules leave out on purpose. Typo + age only keeps the district;
-# typo + moved keeps the birth cell. Both are join keys (`edit_places` holds the record's
-# district and cell tokens, exploded with the name tokens), not a filter after the join:
-# joined on the name token alone, every common full name met itself once per token, which
-# grew with the square of a name's records (47.6M joined rows at 100k synthetic records,
-# 14.4M on token and place; a 1M run passed 21 GB).
-_EDIT_PLACE = "(l.district_token = r.district_token OR l.birth_year_token = r.birth_year_token)"
+# Like every name rule above it also fixes a place and a birth cell: without that it paired
+# different people the other rules leave out on purpose (sita/gita tamang of one district
+# are one letter apart). The district and the cell are one join key with the token
+# (`edit_place`), not a filter after the join: joined on the name token alone, every common
+# full name met itself once per token and the join grew with the square of a name's records
+# (47.6M joined rows at 100k synthetic records; a 1M run passed 21 GB, and with district OR
+# cell as keys one ran out of a 6 GB limit). A typo in a record of another district or
+# birth cell is left to the other rules.
+_EDIT_PLACE = "(l.district_token = r.district_token AND l.birth_year_token = r.birth_year_token)"
 
 
 _NOT_SAME_NAMES = (
@@ -234,13 +235,13 @@ def edit_token_rule(dialect: Dialect = DUCKDB) -> str:
     """The exploded rule (the same SQL in both dialects: equalities of exploded elements)."""
     del dialect
     return (
-        "l.name_edit_tokens = r.name_edit_tokens AND l.edit_places = r.edit_places"
+        "l.name_edit_tokens = r.name_edit_tokens AND l.edit_place = r.edit_place"
         f" AND {_NOT_SAME_NAMES}"
     )
 
 
 EDIT_TOKEN_RULE = edit_token_rule()
-EXPLODED_COLUMNS = ("name_edit_tokens", "edit_places")
+EXPLODED_COLUMNS = ("name_edit_tokens",)
 
 
 def blocking_conditions(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list[str]:
