@@ -173,7 +173,8 @@ def name_skeleton_variants(canonical: str) -> tuple[str, ...]:
         return ()
     if len(skeleton) < NAME_VARIANT_MIN_LENGTH:
         return (skeleton,)
-    return tuple(sorted({skeleton, *(skeleton[:i] + skeleton[i + 1 :] for i in range(len(skeleton)))}))
+    deletions = (skeleton[:i] + skeleton[i + 1 :] for i in range(len(skeleton)))
+    return tuple(sorted({skeleton, *deletions}))
 
 
 def name_skeleton_messages(given: str, family: str) -> set[str]:
