@@ -103,7 +103,7 @@ class LinkageSettings:
     # Training runs again with another seed (at most `training_attempts` in all) while the
     # model's own expected F1 is below this (linkage.matching.training: EM now and then
     # settles on a model that links far more pairs than the data hold).
-    min_expected_f1: float = 0.9
+    min_expected_f1: float = 0.85
     training_attempts: int = 3
     # Records sampled to estimate the expected-F1 curve at training time.
     threshold_sample_records: int = 50_000

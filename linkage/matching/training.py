@@ -156,7 +156,9 @@ def _train_with_retries(
     EM samples its pairs (unseeded in Splink) and u its random pairs: now and then the
     estimates settle on a model that scores far more pairs as matches than the data hold
     (100k synthetic records: expected F1 0.82 and pairwise precision 0.80, against 0.94 and
-    0.97). The model's expected F1 is label-free, so the run can notice that by itself.
+    0.97). The model's expected F1 is label-free, so the run can notice that by itself. It
+    falls with the size of the store too (1M synthetic records: 0.874-0.887), so the floor
+    sits below that.
     """
     attempts: list[dict[str, Any]] = []
     best: tuple[dict[str, Any], float, dict[str, Any]] | None = None
@@ -171,14 +173,23 @@ def _train_with_retries(
             best = (splink_model, probability, log)
         if expected is None or expected >= settings.min_expected_f1:
             break
-        logger.warning(
-            "Trained model's own expected F1 is %.3f (< %.2f): training again with another "
-            "seed (attempt %d of %d)",
-            expected,
-            settings.min_expected_f1,
-            attempt + 2,
-            settings.training_attempts,
-        )
+        if attempt + 1 < settings.training_attempts:
+            logger.warning(
+                "Trained model's own expected F1 is %.3f (< %.2f): training again with "
+                "another seed (attempt %d of %d)",
+                expected,
+                settings.min_expected_f1,
+                attempt + 2,
+                settings.training_attempts,
+            )
+        else:
+            logger.warning(
+                "Trained model's own expected F1 stayed under %.2f in %d attempts; keeping "
+                "the best (%.3f)",
+                settings.min_expected_f1,
+                settings.training_attempts,
+                max(a["expected_f1"] or 0.0 for a in attempts),
+            )
     assert best is not None
     best[2]["training_attempts"] = attempts
     return best
