@@ -210,9 +210,9 @@ def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list
 
 
 # pahichan-link-5 (issue 18): full names one letter apart in one field share a name edit
-# token (`linkage.encoding.keyed.RecordEncoder.name_edit_tokens`). Splink explodes the
-# token lists and joins on their elements; this is the pairs' only rule when the typo
-# changed a phonetic key and the birth year or district differs too (age only, moved).
+# token (`linkage.encoding.keyed.RecordEncoder.name_edit_tokens`; pahichan-enc-4 adds names
+# one consonant apart in their skeleton). Splink explodes the token lists and joins on their
+# elements; this is the pairs' only rule when a typo changed the given name's phonetic key.
 # Identical full names share every token: those pairs are left to the rules above, which
 # hold them with a birth or place condition, so the rule does not pair every namesake.
 # Like every name rule above it also fixes a place and a birth cell: without that it paired
