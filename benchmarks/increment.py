@@ -25,7 +25,11 @@ from benchmarks.pipeline import (
     PeakMemory,
     StageTiming,
     dagster_step_timings,
+    pseudonymise_sources,
+    quiet_dagster_home,
+    register_bench_agencies,
     timed_stage,
+    timings_table,
 )
 from schemas.vocabularies import SOURCE_TYPES
 
@@ -77,12 +81,9 @@ def run_increment(
     """Synthesise size + batch records, load all but the latest month, then the month."""
     from benchmarks.linkage.benchmark import in_own_process
     from linkage.encoding import key_id_of
-    from linkage.encoding.batch import pseudonymise_file
     from linkage.encoding.signing import new_signing_key
     from linkage.synthetic import generate
     from linkage.synthetic.writer import write_extract
-    from pipelines.defs.ingest.agency_keys import register_agency_key
-    from pipelines.resources import resources_from_env
 
     extracts, inbox, agency = workdir / "extracts", workdir / "inbox", workdir / "agency"
     warehouse = workdir / "warehouse" / "pahichan.duckdb"
@@ -117,39 +118,13 @@ def run_increment(
         )
 
     def pseudonymise(part: str) -> str:
-        encoded = 0
-        for source in SOURCE_TYPES:
-            written = pseudonymise_file(
-                source_type=source,
-                agency_id=f"{source}-bench",
-                secret=secret,
-                key_id=key_id,
-                input_path=extracts / part / f"{source}.csv",
-                out_dir=inbox / source / f"{source}-bench",
-                crosswalk_dir=agency / "crosswalks",
-                signing_key=signing_keys[source],
-            )
-            encoded += written.row_count
-        return f"{encoded:,} encoded"
-
-    def register() -> None:
-        resources = resources_from_env(
-            environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id
+        encoded, rejected = pseudonymise_sources(
+            extracts / part, inbox, agency, secret, key_id, signing_keys
         )
-        with resources["warehouse"].connect() as con:
-            for source, key in signing_keys.items():
-                register_agency_key(
-                    con,
-                    agency_id=f"{source}-bench",
-                    registered_by="benchmark",
-                    public_key=key.private_key.public_key(),
-                    source_types=[source],
-                )
+        return f"{encoded:,} encoded, {rejected:,} rejected"
 
     def pipeline_run(name: str) -> list[StageTiming]:
-        home = workdir / f"dagster_home_{name}"
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        home = quiet_dagster_home(workdir / f"dagster_home_{name}")
         result = in_own_process(
             run_in_own_process, str(inbox), str(warehouse), key_id, memory_limit, str(home)
         )
@@ -161,7 +136,7 @@ def run_increment(
 
     stages = [timed_stage("synth", synthesise)]
     stages.append(timed_stage("pseudonymise (earlier)", lambda: pseudonymise("earlier")))
-    register()
+    register_bench_agencies(inbox, warehouse, key_id, signing_keys)
     stages.extend(pipeline_run("earlier"))
     stages.append(timed_stage("pseudonymise (month)", lambda: pseudonymise("month")))
     month = pipeline_run("month")
@@ -194,7 +169,6 @@ def benchmark_increment(
 ) -> None:
     """Time a month's batches into a warehouse that already holds everyone before them."""
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     workdir = keep or Path(tempfile.mkdtemp(prefix="pahichan-bench-"))
@@ -204,13 +178,7 @@ def benchmark_increment(
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    table = Table(title=f"Monthly increment: {batch:,} records into {size:,}")
-    for column in ("stage", "seconds", "peak RSS (MB)", "detail"):
-        table.add_column(column)
-    for timing in timings:
-        peak_mb = f"{timing.peak_rss_mb:,.0f}" if timing.peak_rss_mb else ""
-        table.add_row(timing.stage, f"{timing.seconds:.1f}", peak_mb, timing.detail)
-    console.print(table)
+    console.print(timings_table(f"Monthly increment: {batch:,} records into {size:,}", timings))
     month = next(t for t in timings if t.stage == "run (month)")
     click.echo(
         f"Monthly increment: {month.seconds:.1f} s ingest to publish, peak RSS "

@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import psutil
 
 from schemas.vocabularies import SOURCE_TYPES
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # The synthetic generator writes about 2.7 records (episodes + follow-ups) per person;
 # --size is in records.
@@ -77,6 +81,76 @@ def timed_stage(name: str, work: Callable[[], str]) -> StageTiming:
     return StageTiming(name, seconds, memory.peak_mb, detail)
 
 
+def pseudonymise_sources(
+    extracts: Path,
+    inbox: Path,
+    agency: Path,
+    secret: bytes,
+    key_id: str,
+    signing_keys: dict[str, Any],
+) -> tuple[int, int]:
+    """Run the agency tool on each source's `extracts/<source>.csv` into the inbox, as
+    agency `<source>-bench`; returns (rows encoded, rows rejected)."""
+    from linkage.encoding.batch import pseudonymise_file
+
+    encoded = rejected = 0
+    for source in SOURCE_TYPES:
+        written = pseudonymise_file(
+            source_type=source,
+            agency_id=f"{source}-bench",
+            secret=secret,
+            key_id=key_id,
+            input_path=extracts / f"{source}.csv",
+            out_dir=inbox / source / f"{source}-bench",
+            crosswalk_dir=agency / "crosswalks",
+            signing_key=signing_keys[source],
+        )
+        encoded += written.row_count
+        rejected += written.rejected_count
+    return encoded, rejected
+
+
+def register_bench_agencies(
+    inbox: Path, warehouse: Path, key_id: str, signing_keys: dict[str, Any]
+) -> None:
+    """Register each `<source>-bench` agency's signing key in the warehouse."""
+    from pipelines.defs.ingest.agency_keys import register_agency_key
+    from pipelines.resources import resources_from_env
+
+    resources = resources_from_env(
+        environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id
+    )
+    with resources["warehouse"].connect() as con:
+        for source, key in signing_keys.items():
+            register_agency_key(
+                con,
+                agency_id=f"{source}-bench",
+                registered_by="benchmark",
+                public_key=key.private_key.public_key(),
+                source_types=[source],
+            )
+
+
+def quiet_dagster_home(home: Path) -> Path:
+    """A Dagster instance folder of the benchmark's own, telemetry off."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def timings_table(title: str, timings: list[StageTiming]) -> Table:
+    """The printed table: one row per stage (Dagster steps indented, without memory)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("stage", "seconds", "peak RSS (MB)", "detail"):
+        table.add_column(column)
+    for timing in timings:
+        peak_mb = f"{timing.peak_rss_mb:,.0f}" if timing.peak_rss_mb else ""
+        table.add_row(timing.stage, f"{timing.seconds:.1f}", peak_mb, timing.detail)
+    return table
+
+
 def run_benchmark(
     size: int, seed: int, workdir: Path, memory_limit: str | None = None
 ) -> list[StageTiming]:
@@ -85,19 +159,16 @@ def run_benchmark(
     `memory_limit` is DuckDB's for the warehouse (None: DuckDB's default, 80% of RAM).
     """
     from linkage.encoding import key_id_of
-    from linkage.encoding.batch import pseudonymise_file
     from linkage.encoding.signing import new_signing_key
     from linkage.synthetic import generate, write
     from pipelines.commands.run import run_pipeline
-    from pipelines.defs.ingest.agency_keys import register_agency_key
     from pipelines.resources import resources_from_env
 
     extracts, inbox, agency = workdir / "extracts", workdir / "inbox", workdir / "agency"
     warehouse = workdir / "warehouse" / "pahichan.duckdb"
     secret = secrets.token_bytes(32)
     key_id = key_id_of(secret)
-    sources = SOURCE_TYPES
-    signing_keys = {source: new_signing_key() for source in sources}
+    signing_keys = {source: new_signing_key() for source in SOURCE_TYPES}
 
     def synthesise() -> str:
         data = generate(max(1, round(size / RECORDS_PER_PERSON)), seed)
@@ -105,23 +176,13 @@ def run_benchmark(
         return f"{data.record_count:,} records"
 
     def pseudonymise() -> str:
-        encoded = rejected = 0
-        for source in sources:
-            written = pseudonymise_file(
-                source_type=source,
-                agency_id=f"{source}-bench",
-                secret=secret,
-                key_id=key_id,
-                input_path=extracts / f"{source}.csv",
-                out_dir=inbox / source / f"{source}-bench",
-                crosswalk_dir=agency / "crosswalks",
-                signing_key=signing_keys[source],
-            )
-            encoded += written.row_count
-            rejected += written.rejected_count
+        encoded, rejected = pseudonymise_sources(
+            extracts, inbox, agency, secret, key_id, signing_keys
+        )
         return f"{encoded:,} encoded, {rejected:,} rejected"
 
     def run() -> str:
+        register_bench_agencies(inbox, warehouse, key_id, signing_keys)
         resources = resources_from_env(
             environ={},
             inbox=str(inbox),
@@ -129,15 +190,6 @@ def run_benchmark(
             key_id=key_id,
             memory_limit=memory_limit,
         )
-        with resources["warehouse"].connect() as con:
-            for source, key in signing_keys.items():
-                register_agency_key(
-                    con,
-                    agency_id=f"{source}-bench",
-                    registered_by="benchmark",
-                    public_key=key.private_key.public_key(),
-                    source_types=[source],
-                )
         summary = run_pipeline(resources)
         if summary.failed_steps:
             raise click.ClickException(f"pipeline failed: {'; '.join(summary.failed_steps)}")
@@ -146,9 +198,7 @@ def run_benchmark(
     stages = [timed_stage("synth", synthesise), timed_stage("pseudonymise", pseudonymise)]
     # The run records its Dagster steps on an instance of its own (telemetry off), so the
     # benchmark can say where the run's time went.
-    home = workdir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = quiet_dagster_home(workdir / "dagster_home")
     previous = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     try:
@@ -202,7 +252,6 @@ def dagster_step_timings() -> list[StageTiming]:
 def benchmark_pipeline(size: int, seed: int, keep: Path | None, memory_limit: str | None) -> None:
     """Time synth -> pseudonymise -> run end to end and print a table with peak memory."""
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     workdir = keep or Path(tempfile.mkdtemp(prefix="pahichan-bench-"))
@@ -212,13 +261,7 @@ def benchmark_pipeline(size: int, seed: int, keep: Path | None, memory_limit: st
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    table = Table(title=f"Pipeline benchmark, {size:,} records requested")
-    for column in ("stage", "seconds", "peak RSS (MB)", "detail"):
-        table.add_column(column)
-    for timing in timings:
-        peak_mb = f"{timing.peak_rss_mb:,.0f}" if timing.peak_rss_mb else ""
-        table.add_row(timing.stage, f"{timing.seconds:.1f}", peak_mb, timing.detail)
-    console.print(table)
+    console.print(timings_table(f"Pipeline benchmark, {size:,} records requested", timings))
     stages = [timing for timing in timings if not timing.stage.startswith(" ")]
     total = sum(timing.seconds for timing in stages)
     peak = max(timing.peak_rss_mb for timing in stages)
