@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from linkage.encoding.bloom import BloomEncoder
 from linkage.encoding.crypto import PreparedHmac, derive_subkey
-from linkage.encoding.names import name_deletion_variants, name_skeleton_messages
+from linkage.encoding.names import name_edit_messages
 
 _TOKEN_PURPOSES = (
     "name_key/given",
@@ -139,13 +139,8 @@ class RecordEncoder:
         if cached is None:
             if len(self._name_edits) >= _NAME_EDIT_CACHE:
                 self._name_edits.clear()
-            exact_given, exact_family = given.replace(" ", ""), family.replace(" ", "")
-            messages = {
-                *(f"{variant}\x1f{exact_family}" for variant in name_deletion_variants(given)),
-                *(f"{exact_given}\x1f{variant}" for variant in name_deletion_variants(family)),
-                *name_skeleton_messages(given, family),
-            }
-            cached = self._name_edits[key] = sorted(self._name_edit_hmac.tokens(list(messages)))
+            messages = list(name_edit_messages(given, family))
+            cached = self._name_edits[key] = sorted(self._name_edit_hmac.tokens(messages))
         return cached
 
 

@@ -177,14 +177,18 @@ def name_skeleton_variants(canonical: str) -> tuple[str, ...]:
     return tuple(sorted({skeleton, *deletions}))
 
 
-def name_skeleton_messages(given: str, family: str) -> set[str]:
-    """Messages of the full name with one field's skeleton variants (the other field exact).
+def name_edit_messages(given: str, family: str) -> set[str]:
+    """The messages the name edit tokens are HMACs of (`keyed.RecordEncoder.name_edit_tokens`).
 
-    Part of the name edit tokens (`keyed.RecordEncoder.name_edit_tokens`); prefixed "s" so
+    {one-letter deletion variant of one field + the other field exact}, each field canonical
+    with spaces removed (the exact full name is a member of both halves), and since
+    pahichan-enc-4 the same with one field's consonant-skeleton variants, prefixed "s" so
     that no skeleton message equals a one-letter-deletion message.
     """
     exact_given, exact_family = given.replace(" ", ""), family.replace(" ", "")
     return {
+        *(f"{variant}\x1f{exact_family}" for variant in name_deletion_variants(given)),
+        *(f"{exact_given}\x1f{variant}" for variant in name_deletion_variants(family)),
         *(f"s\x1f{variant}\x1f{exact_family}" for variant in name_skeleton_variants(given)),
         *(f"s\x1f{exact_given}\x1f{variant}" for variant in name_skeleton_variants(family)),
     }

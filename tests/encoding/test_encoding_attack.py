@@ -25,7 +25,7 @@ from linkage.encoding.crypto import PreparedHmac, derive_subkey
 from linkage.encoding.names import (
     canonical_name,
     name_deletion_variants,
-    name_skeleton_messages,
+    name_edit_messages,
 )
 
 from .attacks import (
@@ -210,11 +210,7 @@ def _split(guesses: list) -> tuple[list, list]:  # type: ignore[type-arg]
 def _full_name_messages(given: str, family: str) -> set[str]:
     """The attacker's copy of keyed.RecordEncoder.name_edit_tokens' messages (public code):
     one-letter deletions and, since pahichan-enc-4, consonant-skeleton variants."""
-    return (
-        {f"{v}\x1f{family}" for v in name_deletion_variants(given)}
-        | {f"{given}\x1f{v}" for v in name_deletion_variants(family)}
-        | name_skeleton_messages(given, family)
-    )
+    return name_edit_messages(given, family)
 
 
 def _per_field_messages(given: str, family: str) -> set[str]:

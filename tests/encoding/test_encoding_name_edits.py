@@ -10,7 +10,7 @@ from linkage.encoding.keyed import RecordEncoder
 from linkage.encoding.names import (
     canonical_name,
     name_deletion_variants,
-    name_skeleton_messages,
+    name_edit_messages,
     name_skeleton_variants,
 )
 
@@ -37,7 +37,7 @@ def test_tokens_are_the_documented_construction_sorted() -> None:
     skeletons = {"s\x1fst\x1ftamang"} | {
         f"s\x1fsita\x1f{v}" for v in ("mng", "tmg", "tmn", "tmng", "tng")
     }
-    assert name_skeleton_messages("sita", "tamang") == skeletons
+    assert name_edit_messages("sita", "tamang") == messages | skeletons
     sent = encoder.name_edit_tokens("sita", "tamang")
     assert sent == sorted(token(subkey, message) for message in messages | skeletons)
     assert len(sent) == (5 + 7 - 1) + (1 + 5)  # the exact full name once

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from linkage.encoding.identifiers import deletion_variants
 from linkage.encoding.keyed import BIRTH_WINDOW_GRIDS, BIRTH_WINDOW_YEARS
-from linkage.encoding.names import name_deletion_variants, name_skeleton_messages
+from linkage.encoding.names import name_edit_messages
 
 TEST_KEY = b"pahichan-test-key-not-a-secret!!"
 FILTER_BITS = 1024
@@ -68,10 +68,7 @@ def _name_edits(given: str | None, family: str | None, key: bytes) -> set[str]:
     """pahichan-enc-4 name edit tokens (`RecordEncoder.name_edit_tokens`)."""
     if not given or not family:
         return set()
-    messages = {f"{v}\x1f{family}" for v in name_deletion_variants(given)} | {
-        f"{given}\x1f{v}" for v in name_deletion_variants(family)
-    }
-    return {_token("name_edit", m, key) for m in messages | name_skeleton_messages(given, family)}
+    return {_token("name_edit", m, key) for m in name_edit_messages(given, family)}
 
 
 def encode_records(
