@@ -106,26 +106,12 @@ def blocking_recall(
     Evaluates the rules on the true pairs only (cost grows with the truth, not with the
     square of the store).
     """
-    import pyarrow as pa
-
-    from linkage.matching.prepare import prepare_input
-    from linkage.matching.spec import blocking_conditions  # issue 18: + exploded rule
+    from benchmarks.linkage.case_scores import caught_pairs
 
     if not truth:
         return 1.0
-    prepare_input(con, "__bench_input", model.settings, "all")  # type: ignore[attr-defined]
-    left, right = zip(*truth, strict=True)
-    con.register("__bench_truth", pa.table({"a": list(left), "b": list(right)}))
-    rules = blocking_conditions(model.settings)  # type: ignore[attr-defined]
-    condition = " OR ".join(f"({rule})" for rule in rules)
-    caught = con.execute(
-        f"""SELECT count(*) FROM __bench_truth AS t
-        JOIN __bench_input AS l ON l.record_token = t.a
-        JOIN __bench_input AS r ON r.record_token = t.b
-        WHERE coalesce({condition}, FALSE)"""  # noqa: S608 - rules are code constants
-    ).fetchone()[0]
-    con.unregister("__bench_truth")
-    return round(caught / len(truth), 4)
+    caught = caught_pairs(con, model.settings, truth)  # type: ignore[attr-defined]
+    return round(len(caught) / len(truth), 4)
 
 
 def _encode_to_files(
