@@ -122,6 +122,17 @@ def _conflicts(first: set[str], second: set[str], cannot_of: dict[str, set[str]]
     return any(not cannot_of.get(x, set()).isdisjoint(large) for x in small)
 
 
+def _union_order(edge: Edge) -> tuple[bool, float, str, str]:
+    """Must-links first, then descending weight, then the tokens: a total order.
+
+    Links of one agreement pattern tie on weight and arrive in whatever order the engine
+    returns them (DuckDB's threads, Spark's partitions); without the tokens as the last
+    key, which link a cannot-link drops would follow that order. Weights are compared to
+    1e-9 bits because the two engines sum them in different orders (they agree to ~1e-12).
+    """
+    return (not edge.must_link, -round(edge.weight, 9), edge.left, edge.right)
+
+
 def _constrained_union(
     nodes: list[str], edges: list[Edge], cannot: set[frozenset[str]], max_size: int
 ) -> tuple[list[list[str]], list[Edge]]:
@@ -142,7 +153,7 @@ def _constrained_union(
         cannot_of[x].add(y)
         cannot_of[y].add(x)
     skipped: list[Edge] = []
-    for edge in sorted(edges, key=lambda e: (not e.must_link, -e.weight)):
+    for edge in sorted(edges, key=_union_order):
         a, b = find(edge.left), find(edge.right)
         if a == b:
             continue

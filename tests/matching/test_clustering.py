@@ -58,3 +58,24 @@ def test_bridge_side_sizes_match_removing_the_bridge() -> None:
             parts = components(nodes, [e for e in edges if e is not bridge])
             assert len(parts) == 2
             assert sorted(map(len, parts)) == sorted((far_side, n - far_side))
+
+
+def test_clusters_do_not_depend_on_the_order_the_links_arrive_in() -> None:
+    """Links with equal weights (one agreement pattern) arrive in whatever order the engine
+    returns them (DuckDB's threads, Spark's partitions); the clusters must not follow it.
+
+    A chain a-b-c-d of equal-weight links with a cannot-link between a and d: the
+    constrained union must drop the same link whichever order the links came in.
+    """
+    nodes = ["a", "b", "c", "d", "e"]
+    edges = [Edge("a", "b", 12.5), Edge("b", "c", 12.5), Edge("c", "d", 12.5), Edge("d", "e", 30)]
+    # Engines agree on a weight only to ~1e-12 (their sums run in different orders).
+    drift = [Edge(e.left, e.right, e.weight + 1e-13 * i) for i, e in enumerate(edges)]
+    seen = set()
+    rng = random.Random(5)
+    for links in (edges, drift):
+        for _ in range(30):
+            shuffled = rng.sample(links, len(links))
+            result = _cluster(nodes, shuffled, cannot={frozenset(("a", "d"))}, max_size=50)
+            seen.add((frozenset(map(tuple, result.clusters)), frozenset(result.demoted)))
+    assert len(seen) == 1, seen
