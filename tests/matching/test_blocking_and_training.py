@@ -24,6 +24,7 @@ def _record_token(record_id: str) -> str:
 
 
 BASE = {"sex": "F", "district": "101"}
+LOCAL = {"local_level": "10101"}
 
 
 @pytest.mark.parametrize(
@@ -83,10 +84,17 @@ BASE = {"sex": "F", "district": "101"}
             },
             True,
         ),
-        # Given name key, district and sex agree, birth years 1 apart, family name differs.
+        # Given name key, local level and sex agree, birth years 1 apart, family name
+        # differs; and the same with the family name key instead of the given name's
+        # (spec pahichan-link-7).
         (
-            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
-            {"given_name": "sunita", "family_name": "xyz", "birth_year": 1991},
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990, **LOCAL},
+            {"given_name": "sunita", "family_name": "xyz", "birth_year": 1991, **LOCAL},
+            True,
+        ),
+        (
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990, **LOCAL},
+            {"given_name": "xyz", "family_name": "tamang", "birth_year": 1991, **LOCAL},
             True,
         ),
         # One record has no birth date or year: given name key and district hold the pair.
