@@ -25,6 +25,7 @@ def _record_token(record_id: str) -> str:
 
 BASE = {"sex": "F", "district": "101"}
 LOCAL = {"local_level": "10101"}
+WARD = {**LOCAL, "ward": "3"}
 
 
 @pytest.mark.parametrize(
@@ -114,6 +115,23 @@ LOCAL = {"local_level": "10101"}
         (
             {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
             {"given_name": "tamang", "family_name": "sunita", "district": "102"},
+            True,
+        ),
+        # Names swapped, same birth year, another district (spec pahichan-link-7).
+        (
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990},
+            {
+                "given_name": "tamang",
+                "family_name": "sunita",
+                "birth_year": 1990,
+                "district": "102",
+            },
+            True,
+        ),
+        # Both names mistyped beyond their keys, same ward and birth year (pahichan-link-7).
+        (
+            {"given_name": "sunita", "family_name": "tamang", "birth_year": 1990, **WARD},
+            {"given_name": "xunitq", "family_name": "damangk", "birth_year": 1990, **WARD},
             True,
         ),
         # Nothing strong agrees: not a candidate.
