@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 
 import duckdb
@@ -130,13 +129,3 @@ def chain_conflicts(
     evidence = direct_evidence(con, model, candidates)
     cutoff = -model.settings.cannot_link_bits
     return {frozenset(pair) for pair, (_, against) in evidence.items() if against <= cutoff}
-
-
-def conflicts_by_record(pairs: set[frozenset[str]]) -> dict[str, set[str]]:
-    """Record -> the records it may not share a cluster with."""
-    out: dict[str, set[str]] = defaultdict(set)
-    for pair in pairs:
-        x, y = tuple(pair)
-        out[x].add(y)
-        out[y].add(x)
-    return out
