@@ -29,9 +29,8 @@ from linkage.encoding.crypto import ENCODING_VERSION
 # 6: two more rules for records without a birth year; name edit tokens of pahichan-enc-4
 #    also pair names a consonant apart in their skeleton (issue 18).
 # 7: the given-name rule with a birth window holds within a local level, not a district,
-#    and a family-name twin joins it; both names pair in either order within a birth cell;
-#    a ward and a birth cell pair alone (issues 18, 20: at 1M records 293M -> 224M joined
-#    rows, blocking recall 0.978 -> 0.982).
+#    and a family-name twin joins it; both names pair in either order within a birth cell
+#    (issues 18, 20: at 1M records 293M -> 221M joined rows, blocking recall 0.978 -> 0.981).
 # A model keeps the spec it was trained with (its Splink settings travel in its JSON).
 SPEC_VERSION = "pahichan-link-7"
 
@@ -194,9 +193,6 @@ def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list
         # sisters too), so that rule also keeps the sex (null-safe).
         f"l.ward_token = r.ward_token AND l.family_name_key = r.family_name_key AND {same_sex}",
         "l.ward_token = r.ward_token AND l.given_name_key = r.given_name_key",
-        # Or the birth cell in the same ward, whatever the names say (both names mistyped
-        # beyond their keys): 3.5M joined rows at 1M records for 0.1% of true pairs.
-        "l.ward_token = r.ward_token AND l.birth_year_token = r.birth_year_token",
         # A record without a birth year escapes every rule above that fixes one; its given
         # name key and place stand in. One rule per side: the IS NULL filter then applies
         # before the join instead of after a join of every given-key x district pair.
