@@ -128,7 +128,7 @@ def _union_order(edge: Edge) -> tuple[bool, float, str, str]:
     Links of one agreement pattern tie on weight and arrive in whatever order the engine
     returns them (DuckDB's threads, Spark's partitions); without the tokens as the last
     key, which link a cannot-link drops would follow that order. Weights are compared to
-    1e-9 bits because the two engines sum them in different orders (they agree to ~1e-12).
+    1e-9 bits because the two engines sum them in different orders (last digits differ).
     """
     return (not edge.must_link, -round(edge.weight, 9), edge.left, edge.right)
 
