@@ -69,7 +69,7 @@ def test_clusters_do_not_depend_on_the_order_the_links_arrive_in() -> None:
     """
     nodes = ["a", "b", "c", "d", "e"]
     edges = [Edge("a", "b", 12.5), Edge("b", "c", 12.5), Edge("c", "d", 12.5), Edge("d", "e", 30)]
-    # Engines agree on a weight only to ~1e-12 (their sums run in different orders).
+    # Engines may differ in a weight's last digits (their sums run in different orders).
     drift = [Edge(e.left, e.right, e.weight + 1e-13 * i) for i, e in enumerate(edges)]
     seen = set()
     rng = random.Random(5)
