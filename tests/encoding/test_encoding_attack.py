@@ -179,7 +179,9 @@ def test_frequency_and_pattern_attacks_reidentify_under_one_percent(
     ]
     edit_rates = {}
     for label, tokens, messages in (
-        ("name edit tokens", edit_lists, _full_name_messages),
+        # The attacker builds the sent tokens' messages with the same public code as the
+        # encoder (one-letter deletions and, since pahichan-enc-4, skeleton variants).
+        ("name edit tokens", edit_lists, name_edit_messages),
         # The design not taken, for comparison: each field's variants as tokens of their own.
         (
             "per-field edit tokens (NOT sent, for comparison)",
@@ -205,12 +207,6 @@ def test_frequency_and_pattern_attacks_reidentify_under_one_percent(
 def _split(guesses: list) -> tuple[list, list]:  # type: ignore[type-arg]
     pairs = [guess or (None, None) for guess in guesses]
     return [g for g, _ in pairs], [f for _, f in pairs]
-
-
-def _full_name_messages(given: str, family: str) -> set[str]:
-    """The attacker's copy of keyed.RecordEncoder.name_edit_tokens' messages (public code):
-    one-letter deletions and, since pahichan-enc-4, consonant-skeleton variants."""
-    return name_edit_messages(given, family)
 
 
 def _per_field_messages(given: str, family: str) -> set[str]:
