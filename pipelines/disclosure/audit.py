@@ -41,7 +41,7 @@ import scipy.linalg
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from pipelines.disclosure.lp import OPTIMAL, UNBOUNDED, minimise
+from pipelines.disclosure.lp import OPTIMAL, UNBOUNDED, Polytope, minimise
 from pipelines.disclosure.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -464,11 +464,14 @@ def _group_violations(
         for t in low:
             lows[t], highs[t] = min(lows[t], low[t]), max(highs[t], high[t])
 
+    whole: list[Polytope] = []  # the whole group in HiGHS, made on first use
+
     def one_by_one(neighbours: _Neighbourhoods | None) -> None:
         for t in open_targets():
             if neighbours is None:
-                low = _optimum(a_eq, b_eq, a_ub, b_ub, t, 1.0)
-                high = _optimum(a_eq, b_eq, a_ub, b_ub, t, -1.0)
+                if not whole:
+                    whole.append(Polytope(a_ub, b_ub, a_eq, b_eq))
+                low, high = _range(whole[0], t)
             else:
                 cells = neighbours.around(t, LOCAL_CELLS)
                 low, high = _local_range(a_eq, b_eq, a_ub, b_ub, values, cells)
@@ -573,14 +576,19 @@ def _checked(result):
     return result
 
 
-def _optimum(a_eq, b_eq, a_ub, b_ub, target: int, sign: float) -> float:
-    """The smallest (sign 1) or largest (sign -1) feasible value of one target."""
-    c = np.zeros(a_eq.shape[1])
-    c[target] = sign
-    result = minimise(c, a_ub, b_ub, a_eq, b_eq, (0, None))
+def _signed_optimum(result, sign: float) -> float:
+    """The smallest (sign 1) or largest (sign -1) feasible value from min sign * x."""
     if sign < 0 and result.status == UNBOUNDED:
         return np.inf
     return sign * float(_checked(result).fun)
+
+
+def _range(polytope: Polytope, target: int) -> tuple[float, float]:
+    """(smallest, largest) feasible value of one target over a loaded polytope."""
+    return (
+        _signed_optimum(polytope.optimise(target, 1.0), 1.0),
+        _signed_optimum(polytope.optimise(target, -1.0), -1.0),
+    )
 
 
 class _Neighbourhoods:
@@ -632,7 +640,8 @@ def _local_range(
 ) -> tuple[float, float]:
     """Range of `cells[0]` with only `cells` free (see `_restricted`)."""
     restricted = _restricted(a_eq, b_eq, a_ub, b_ub, values, cells)
-    return _optimum(*restricted, 0, 1.0), _optimum(*restricted, 0, -1.0)
+    eq_local, eq_rhs, ub_local, ub_rhs = restricted
+    return _range(Polytope(ub_local, ub_rhs, eq_local, eq_rhs), 0)
 
 
 @dataclass(frozen=True)
@@ -794,20 +803,23 @@ def feasible_ranges(
     hidden = np.asarray(hidden, dtype=bool)
     system = _HiddenSystem.of(problem, hidden)
     eq_h, ub_h = system.eq_h, system.ub_h
-    out: dict[int, tuple[float, float]] = {}
+    by_group: dict[int, list[int]] = {}
     for cell in cells:
-        members = np.flatnonzero(system.labels == system.labels[system.position[cell]])
+        by_group.setdefault(int(system.labels[system.position[cell]]), []).append(cell)
+    out: dict[int, tuple[float, float]] = {}
+    for label, group_cells in by_group.items():
+        members = np.flatnonzero(system.labels == label)
         eq_rows = np.unique(eq_h[:, members].indices)
         ub_rows = np.unique(ub_h[:, members].indices)
-        group = (
-            eq_h[:, members].tocsr()[eq_rows],
-            system.eq_rhs[eq_rows],
+        polytope = Polytope(
             ub_h[:, members].tocsr()[ub_rows],
             system.ub_rhs[ub_rows],
+            eq_h[:, members].tocsr()[eq_rows],
+            system.eq_rhs[eq_rows],
         )
-        target = int(np.searchsorted(members, system.position[cell]))
-        out[cell] = (_optimum(*group, target, 1.0), _optimum(*group, target, -1.0))
-    return out
+        for cell in group_cells:
+            out[cell] = _range(polytope, int(np.searchsorted(members, system.position[cell])))
+    return {cell: out[cell] for cell in cells}
 
 
 @dataclass(frozen=True)

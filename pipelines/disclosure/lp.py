@@ -1,9 +1,10 @@
-"""One linear program solved by HiGHS, called directly.
+"""Linear programs solved by HiGHS, called directly.
 
 The interval audit solves tens of thousands of small LPs per publication. scipy's `linprog`
 runs the same HiGHS but spends about a fifth of the time checking options and converting
 inputs on every call; here the model goes to HiGHS as it is (sparse columns, bounds as
-arrays).
+arrays). `minimise` solves one LP; `Polytope` keeps one set of constraints loaded for the
+ranges of many cells, each solve starting from the last one's basis.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from scipy import sparse
 
 _INF = highspy.kHighsInf
 OPTIMAL, INFEASIBLE, UNBOUNDED = 0, 2, 3
+# HiGHS's `simplex_strategy` value for primal simplex.
+PRIMAL_SIMPLEX = 4
 
 
 @dataclass(frozen=True)
@@ -48,16 +51,15 @@ def _banner_shown() -> bool:
     return True
 
 
-def minimise(
+def _highs_model(
     cost: np.ndarray,
     a_ub: sparse.spmatrix,
     b_ub: np.ndarray,
     a_eq: sparse.spmatrix,
     b_eq: np.ndarray,
     bounds: tuple[float, float | None] | list[tuple[float, float | None]],
-) -> Result:
-    """min cost @ x subject to a_ub @ x <= b_ub, a_eq @ x == b_eq and the column bounds
-    (one (lower, upper) pair for every column, or a list; None is no upper bound)."""
+) -> highspy.Highs:
+    """A quiet single-threaded HiGHS instance holding the LP (not yet solved)."""
     _banner_shown()
     n = len(cost)
     matrix = sparse.vstack(
@@ -88,6 +90,11 @@ def minimise(
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.passModel(lp)
+    return highs
+
+
+def _solve(highs: highspy.Highs, n: int) -> Result:
+    """Run HiGHS (from its current basis, if it has one) and read the result."""
     highs.run()
     status = highs.getModelStatus()
     message = highs.modelStatusToString(status)
@@ -100,3 +107,46 @@ def minimise(
     ):
         return Result(UNBOUNDED, -np.inf, np.zeros(n), message)
     return Result(INFEASIBLE, np.nan, np.zeros(n), message)
+
+
+def minimise(
+    cost: np.ndarray,
+    a_ub: sparse.spmatrix,
+    b_ub: np.ndarray,
+    a_eq: sparse.spmatrix,
+    b_eq: np.ndarray,
+    bounds: tuple[float, float | None] | list[tuple[float, float | None]],
+) -> Result:
+    """min cost @ x subject to a_ub @ x <= b_ub, a_eq @ x == b_eq and the column bounds
+    (one (lower, upper) pair for every column, or a list; None is no upper bound)."""
+    return _solve(_highs_model(cost, a_ub, b_ub, a_eq, b_eq, bounds), len(cost))
+
+
+class Polytope:
+    """{x >= 0 : a_ub @ x <= b_ub, a_eq @ x == b_eq}, loaded into HiGHS once, for the lowest
+    and highest value of one column after another.
+
+    Only the cost changes between solves, so HiGHS starts each from the previous optimal
+    basis (still feasible) instead of from scratch: on a group of thousands of hidden cells
+    that is most of a cold solve saved per range.
+    """
+
+    def __init__(
+        self, a_ub: sparse.spmatrix, b_ub: np.ndarray, a_eq: sparse.spmatrix, b_eq: np.ndarray
+    ) -> None:
+        self._n = a_eq.shape[1]
+        self._highs = _highs_model(np.zeros(self._n), a_ub, b_ub, a_eq, b_eq, (0, None))
+        self._target: int | None = None
+
+    def optimise(self, column: int, sign: float) -> Result:
+        """min sign * x[column] over the polytope."""
+        if self._target is not None and self._target != column:
+            self._highs.changeColCost(self._target, 0.0)
+        self._highs.changeColCost(column, float(sign))
+        self._target = column
+        result = _solve(self._highs, self._n)
+        # From the first basis on, each start is primal feasible (only the cost moved):
+        # primal simplex goes on from it, where dual simplex would first repair its duals
+        # (measured ~0.8 s per range on a 16,872-cell group, against ~8 s with dual).
+        self._highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+        return result
