@@ -822,6 +822,66 @@ def feasible_ranges(
     return {cell: out[cell] for cell in cells}
 
 
+def pinning_constraints(
+    problem: Problem,
+    hidden: np.ndarray,
+    requirements: dict[int, Requirement],
+    matrices: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
+) -> dict[int, list[tuple[str, int]]]:
+    """For each hidden cell of `requirements` whose whole-group range misses it, the
+    constraints that bind the offending optimum (the minimum when it is above a required
+    point, the maximum when below, both when the range is too narrow), strongest first:
+    ("relation", index) or ("bound", index) into the problem's lists. Cells that meet
+    their requirement are left out.
+
+    They come from the LP's dual values: only a binding constraint can move the optimum
+    when one of its published cells is hidden. Where a range is pinned by a chain of bounds
+    and sums far from the cell, these are the constraints at the chain's end, which the
+    rings of relations around the cell need many rounds to reach.
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    system = _HiddenSystem.of(problem, hidden, matrices)
+    eq_h, ub_h = system.eq_h, system.ub_h
+    by_group: dict[int, list[int]] = {}
+    for cell in sorted(requirements):
+        by_group.setdefault(int(system.labels[system.position[cell]]), []).append(cell)
+    out: dict[int, list[tuple[str, int]]] = {}
+    for label, cells in by_group.items():
+        members = np.flatnonzero(system.labels == label)
+        eq_rows = np.unique(eq_h[:, members].indices)
+        ub_rows = np.unique(ub_h[:, members].indices)
+        polytope = Polytope(
+            ub_h[:, members].tocsr()[ub_rows],
+            system.ub_rhs[ub_rows],
+            eq_h[:, members].tocsr()[eq_rows],
+            system.eq_rhs[eq_rows],
+        )
+        rows = [("relation", int(r)) for r in eq_rows] + [("bound", int(b)) for b in ub_rows]
+        for cell in cells:
+            target = int(np.searchsorted(members, system.position[cell]))
+            requirement = requirements[cell]
+            ends = {}
+            for sign in (1.0, -1.0):
+                result = polytope.optimise(target, sign)
+                duals = np.abs(polytope.row_duals()) if result.status == OPTIMAL else None
+                ends[sign] = (_signed_optimum(result, sign), duals)
+            (low, low_duals), (high, high_duals) = ends[1.0], ends[-1.0]
+            if _meets(low, high, requirement):
+                continue
+            narrow = high - low < requirement.width - _LP_TOLERANCE
+            strength: dict[tuple[str, int], float] = {}
+            for duals, pinned in (
+                (low_duals, narrow or low > min(requirement.points) + _LP_TOLERANCE),
+                (high_duals, narrow or high < max(requirement.points) - _LP_TOLERANCE),
+            ):
+                if not pinned or duals is None:
+                    continue
+                for j in np.flatnonzero(duals > _LP_TOLERANCE).tolist():
+                    strength[rows[j]] = max(strength.get(rows[j], 0.0), float(duals[j]))
+            out[cell] = sorted(strength, key=lambda row: (-strength[row], row))
+    return out
+
+
 @dataclass(frozen=True)
 class SmallCellAudit:
     """The feasible ranges of (a deterministic sample of) the hidden cells holding 1..k-1."""

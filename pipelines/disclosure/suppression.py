@@ -38,6 +38,7 @@ from pipelines.disclosure.audit import (
     LAST_STATS,
     Requirement,
     interval_violations,
+    pinning_constraints,
     recoverable_in_problem,
 )
 from pipelines.disclosure.problem import Problem
@@ -240,8 +241,10 @@ def _add_interval_complements(
     bound_member: list[list[int]],
     threshold: int,
     seen: dict[int, int],
+    pins: dict[int, list[tuple[str, int]]],
 ) -> int:
-    """Hide complements around the violated cells (updates `status`, `seen`); how many."""
+    """Hide complements around the violated cells (updates `status`, `seen`); how many.
+    `pins`: the constraints binding the range of cells violated before (`pinning_constraints`)."""
     touched: set[int] = set()
     added = 0
     for cell in violated:
@@ -249,17 +252,49 @@ def _add_interval_complements(
         if touched & around:
             continue  # a complement added this round already changed its relations
         seen[cell] = seen.get(cell, 0) + 1
-        # A cell still too narrow after one complement gets one in each of its
-        # relations: one more small cell per round converged in ~30 rounds.
         complements = [_interval_complement(problem, status, cell, member, bound_member, threshold)]
         if seen[cell] > 1:
-            complements += _frontier_complements(problem, status, cell, member, threshold)
+            # Still too narrow after a complement next to it: hide a cell of the
+            # constraint that binds its range, wherever that is; failing that, one
+            # complement in every relation of its nearest ring (one more small cell
+            # per round converged in ~30 rounds).
+            # One binding constraint the second time, then twice as many each time: a
+            # range pinned through a long chain would otherwise take a round per link.
+            complements = _pinned_complements(
+                problem, status, pins.get(cell, []), threshold, 2 ** (seen[cell] - 2)
+            )
+            if not complements:
+                complements = _frontier_complements(problem, status, cell, member, threshold)
         for complement in complements:
             if complement is not None and status[complement] == PUBLISHED:
                 status[complement] = SECONDARY
                 touched.add(complement)
                 added += 1
     return added
+
+
+def _pinned_complements(
+    problem: Problem,
+    status: np.ndarray,
+    constraints: list[tuple[str, int]],
+    threshold: int,
+    count: int,
+) -> list[int]:
+    """A publishable cell from each of the `count` strongest binding constraints that have
+    one."""
+    chosen: list[int] = []
+    for kind, index in constraints:
+        if len(chosen) == count:
+            break
+        if kind == "relation":
+            cells = problem.relations[index]
+        else:
+            small, large = problem.bounds[index]
+            cells = np.concatenate([small, large])
+        complement = _wide_complement(problem, status, cells, threshold)
+        if complement is not None and complement not in chosen:
+            chosen.append(complement)
+    return chosen
 
 
 def _interval_stage(
@@ -304,8 +339,10 @@ def _interval_stage(
         )
         if not violated:
             return status
+        again = {c: requirements[c] for c in violated if seen.get(c, 0) >= 1}
+        pins = pinning_constraints(problem, hidden, again, matrices) if again else {}
         added = _add_interval_complements(
-            problem, status, violated, member, bound_member, threshold, seen
+            problem, status, violated, member, bound_member, threshold, seen, pins
         )
         if not added:
             # Nothing left to hide around them: judge them on their whole groups (the

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from pipelines.disclosure import PRIMARY, SECONDARY, recoverable_in_problem, suppress
 from pipelines.disclosure.problem import build_problem
+from pipelines.disclosure.suppression import PUBLISHED
 
 
 def _hidden(problem, status):
@@ -137,3 +138,33 @@ def test_no_hidden_cell_is_pinned_by_bounds():
     assert 1 in hidden.tolist()
     ranges = feasible_ranges(problem, status != 0, [c for c in hidden.tolist() if values[c]])
     assert all(high - low >= 1 for low, high in ranges.values()), ranges
+
+
+def test_a_range_pinned_through_a_chain_of_bounds_is_widened_at_the_chain_end():
+    """A cell that moved by 1 since it was shown (12, last shown 11) must be hidden with a
+    range reaching 11. Here its minimum is pinned at 12 by a chain of bounds through two
+    cells kept hidden from an earlier publication, c3 <= c2 <= c1 <= a, ending at a shown
+    cell c3 = 12: hiding cells around `a` (its sum, the ring of relations) never moves it.
+    The binding constraints (LP duals) lead to c3."""
+    from pipelines.disclosure.audit import Requirement, feasible_ranges, pinning_constraints
+    from pipelines.disclosure.problem import Problem
+
+    # 0: total 30 = 1: a (12) + 2: b (18); 3: c1, 4: c2 (kept hidden), 5: c3 (shown), all 12.
+    values = np.array([30, 12, 18, 12, 12, 12])
+    bounds = [
+        (np.array([3]), np.array([1])),
+        (np.array([4]), np.array([3])),
+        (np.array([5]), np.array([4])),
+    ]
+    problem = Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2])], bounds)
+    references = np.array([np.nan, 11.0, np.nan, np.nan, np.nan, np.nan])
+    kept = np.array([False, False, False, True, True, False])
+
+    hidden = np.array([False, True, True, True, True, False])
+    pins = pinning_constraints(problem, hidden, {1: Requirement(5, (11.0,))})
+    assert ("bound", 2) in pins[1]  # c3 <= c2: the only binding constraint with a shown cell
+
+    status = suppress(problem, threshold=5, references=references, kept=kept)
+    assert status[5] != PUBLISHED
+    low, high = feasible_ranges(problem, status != PUBLISHED, [1])[1]
+    assert low <= 11 and high - low >= 5
