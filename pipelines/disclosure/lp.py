@@ -154,7 +154,7 @@ class Polytope:
         result = _solve(self._highs, self._n)
         # From the first basis on, each start is primal feasible (only the cost moved):
         # primal simplex goes on from it, where dual simplex would first repair its duals
-        # (measured ~0.8 s per range on a 16,872-cell group, against ~8 s with dual).
+        # (measured ~0.8 s per LP on a 16,872-cell group, against ~8 s with dual).
         self._highs.setOptionValue("solver", "simplex")
         self._highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         return result

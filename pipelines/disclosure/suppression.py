@@ -254,12 +254,11 @@ def _add_interval_complements(
         seen[cell] = seen.get(cell, 0) + 1
         complements = [_interval_complement(problem, status, cell, member, bound_member, threshold)]
         if seen[cell] > 1:
-            # Still too narrow after a complement next to it: hide a cell of the
-            # constraint that binds its range, wherever that is; failing that, one
-            # complement in every relation of its nearest ring (one more small cell
-            # per round converged in ~30 rounds).
-            # One binding constraint the second time, then twice as many each time: a
-            # range pinned through a long chain would otherwise take a round per link.
+            # Still too narrow after a complement next to it: hide cells of the
+            # constraints that bind its range, wherever they are (one the second time,
+            # then twice as many each time: a range pinned through a long chain would
+            # otherwise take a round per link); failing that, one complement in every
+            # relation of its nearest ring.
             complements = _pinned_complements(
                 problem, status, pins.get(cell, []), threshold, 2 ** (seen[cell] - 2)
             )
