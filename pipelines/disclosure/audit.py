@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -683,6 +684,29 @@ class _HiddenSystem:
             -(ub @ known),
         )
 
+    def polytopes(
+        self, cells: list[int]
+    ) -> Iterator[tuple[np.ndarray, list[tuple[str, int]], Polytope, list[int]]]:
+        """Per LP group holding some of the hidden `cells`: its members (positions among the
+        hidden columns), its rows in LP order (("relation", index) then ("bound", index)
+        into the problem's lists), those rows loaded into HiGHS, and those of `cells` in it
+        (in the order given)."""
+        by_group: dict[int, list[int]] = {}
+        for cell in cells:
+            by_group.setdefault(int(self.labels[self.position[cell]]), []).append(cell)
+        for label, group_cells in by_group.items():
+            members = np.flatnonzero(self.labels == label)
+            eq_rows = np.unique(self.eq_h[:, members].indices)
+            ub_rows = np.unique(self.ub_h[:, members].indices)
+            rows = [("relation", int(r)) for r in eq_rows] + [("bound", int(b)) for b in ub_rows]
+            polytope = Polytope(
+                self.ub_h[:, members].tocsr()[ub_rows],
+                self.ub_rhs[ub_rows],
+                self.eq_h[:, members].tocsr()[eq_rows],
+                self.eq_rhs[eq_rows],
+            )
+            yield members, rows, polytope, group_cells
+
 
 def _targets_by_group(
     requirements: dict[int, Requirement],
@@ -800,23 +824,9 @@ def feasible_ranges(
 ) -> dict[int, tuple[float, float]]:
     """(min, max) of each hidden cell in `cells` (one pair of LPs per cell; for audits and
     benchmarks, not for the protection loop)."""
-    hidden = np.asarray(hidden, dtype=bool)
-    system = _HiddenSystem.of(problem, hidden)
-    eq_h, ub_h = system.eq_h, system.ub_h
-    by_group: dict[int, list[int]] = {}
-    for cell in cells:
-        by_group.setdefault(int(system.labels[system.position[cell]]), []).append(cell)
+    system = _HiddenSystem.of(problem, np.asarray(hidden, dtype=bool))
     out: dict[int, tuple[float, float]] = {}
-    for label, group_cells in by_group.items():
-        members = np.flatnonzero(system.labels == label)
-        eq_rows = np.unique(eq_h[:, members].indices)
-        ub_rows = np.unique(ub_h[:, members].indices)
-        polytope = Polytope(
-            ub_h[:, members].tocsr()[ub_rows],
-            system.ub_rhs[ub_rows],
-            eq_h[:, members].tocsr()[eq_rows],
-            system.eq_rhs[eq_rows],
-        )
+    for members, _, polytope, group_cells in system.polytopes(cells):
         for cell in group_cells:
             out[cell] = _range(polytope, int(np.searchsorted(members, system.position[cell])))
     return {cell: out[cell] for cell in cells}
@@ -839,24 +849,9 @@ def pinning_constraints(
     and sums far from the cell, these are the constraints at the chain's end, which the
     rings of relations around the cell need many rounds to reach.
     """
-    hidden = np.asarray(hidden, dtype=bool)
-    system = _HiddenSystem.of(problem, hidden, matrices)
-    eq_h, ub_h = system.eq_h, system.ub_h
-    by_group: dict[int, list[int]] = {}
-    for cell in sorted(requirements):
-        by_group.setdefault(int(system.labels[system.position[cell]]), []).append(cell)
+    system = _HiddenSystem.of(problem, np.asarray(hidden, dtype=bool), matrices)
     out: dict[int, list[tuple[str, int]]] = {}
-    for label, cells in by_group.items():
-        members = np.flatnonzero(system.labels == label)
-        eq_rows = np.unique(eq_h[:, members].indices)
-        ub_rows = np.unique(ub_h[:, members].indices)
-        polytope = Polytope(
-            ub_h[:, members].tocsr()[ub_rows],
-            system.ub_rhs[ub_rows],
-            eq_h[:, members].tocsr()[eq_rows],
-            system.eq_rhs[eq_rows],
-        )
-        rows = [("relation", int(r)) for r in eq_rows] + [("bound", int(b)) for b in ub_rows]
+    for members, rows, polytope, cells in system.polytopes(sorted(requirements)):
         for cell in cells:
             target = int(np.searchsorted(members, system.position[cell]))
             requirement = requirements[cell]

@@ -252,8 +252,11 @@ def _add_interval_complements(
         if touched & around:
             continue  # a complement added this round already changed its relations
         seen[cell] = seen.get(cell, 0) + 1
-        complements = [_interval_complement(problem, status, cell, member, bound_member, threshold)]
-        if seen[cell] > 1:
+        if seen[cell] == 1:
+            complements = [
+                _interval_complement(problem, status, cell, member, bound_member, threshold)
+            ]
+        else:
             # Still too narrow after a complement next to it: hide cells of the
             # constraints that bind its range, wherever they are (one the second time,
             # then twice as many each time: a range pinned through a long chain would
