@@ -76,9 +76,21 @@ def run_in_own_process(
 
 
 def run_increment(
-    size: int, batch: int, seed: int, workdir: Path, memory_limit: str | None = None
+    size: int,
+    batch: int,
+    seed: int,
+    workdir: Path,
+    memory_limit: str | None = None,
+    month_memory_limit: str | None = None,
+    snapshot: bool = False,
 ) -> list[StageTiming]:
-    """Synthesise size + batch records, load all but the latest month, then the month."""
+    """Synthesise size + batch records, load all but the latest month, then the month.
+
+    `month_memory_limit` caps DuckDB for the month's run (default: `memory_limit`), as a
+    data office would configure its monthly runs. `snapshot` copies the inbox and the
+    warehouse as they are just before the month's run to `workdir/before-month`, so that
+    the month can be run again on the same state.
+    """
     from benchmarks.linkage.benchmark import in_own_process
     from linkage.encoding import key_id_of
     from linkage.encoding.signing import new_signing_key
@@ -123,10 +135,10 @@ def run_increment(
         )
         return f"{encoded:,} encoded, {rejected:,} rejected"
 
-    def pipeline_run(name: str) -> list[StageTiming]:
+    def pipeline_run(name: str, limit: str | None) -> list[StageTiming]:
         home = quiet_dagster_home(workdir / f"dagster_home_{name}")
         result = in_own_process(
-            run_in_own_process, str(inbox), str(warehouse), key_id, memory_limit, str(home)
+            run_in_own_process, str(inbox), str(warehouse), key_id, limit, str(home)
         )
         steps = [
             StageTiming(stage, seconds, 0.0, detail) for stage, seconds, detail in result["steps"]
@@ -137,9 +149,12 @@ def run_increment(
     stages = [timed_stage("synth", synthesise)]
     stages.append(timed_stage("pseudonymise (earlier)", lambda: pseudonymise("earlier")))
     register_bench_agencies(inbox, warehouse, key_id, signing_keys)
-    stages.extend(pipeline_run("earlier"))
+    stages.extend(pipeline_run("earlier", memory_limit))
     stages.append(timed_stage("pseudonymise (month)", lambda: pseudonymise("month")))
-    month = pipeline_run("month")
+    if snapshot:
+        for folder in (inbox, warehouse.parent):
+            shutil.copytree(folder, workdir / "before-month" / folder.name)
+    month = pipeline_run("month", month_memory_limit or memory_limit)
     month[0].detail += (
         f"; {returning['records']:,} of {returning['month']:,} month records are of "
         "survivors with earlier records"
@@ -158,14 +173,24 @@ def run_increment(
 @click.option(
     "--keep",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Work in this folder and keep it (default: a temporary folder, removed after).",
+    help="Work in this folder and keep it, with a copy of the inbox and the warehouse as they "
+    "were before the month (default: a temporary folder, removed after).",
 )
 @click.option(
     "--memory-limit",
     help="DuckDB memory limit for the warehouse, e.g. 3GB (default: DuckDB's, 80% of RAM).",
 )
+@click.option(
+    "--month-memory-limit",
+    help="DuckDB memory limit for the month's run only (default: --memory-limit).",
+)
 def benchmark_increment(
-    size: int, batch: int, seed: int, keep: Path | None, memory_limit: str | None
+    size: int,
+    batch: int,
+    seed: int,
+    keep: Path | None,
+    memory_limit: str | None,
+    month_memory_limit: str | None,
 ) -> None:
     """Time a month's batches into a warehouse that already holds everyone before them."""
     from rich.console import Console
@@ -174,7 +199,9 @@ def benchmark_increment(
     workdir = keep or Path(tempfile.mkdtemp(prefix="pahichan-bench-"))
     try:
         with console.status(f"Loading {size:,} records, then a month of {batch:,}"):
-            timings = run_increment(size, batch, seed, workdir, memory_limit)
+            timings = run_increment(
+                size, batch, seed, workdir, memory_limit, month_memory_limit, keep is not None
+            )
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
