@@ -135,3 +135,39 @@ def test_core_builds_without_indicator_columns():
         "SELECT answered_count, composite_score FROM core.followups WHERE record_token = 'f1'"
     ).fetchone() == (0, None)
     connection.close()
+
+
+def test_score_visits_scores_repeated_answer_patterns_and_counts_every_off_scale_answer(caplog):
+    """Visits sharing an answer pattern get the same scores as scored one by one; an
+    off-scale answer counts as unanswered each time it occurs (one warning with the total)."""
+    import pandas as pd
+
+    from pipelines.defs.core.followups import score_visits
+
+    config = load_indicator_config("v1")
+    first, second = config.indicators[0], config.indicators[1]
+    low = config.scales[first.scale][0]
+    answers = pd.DataFrame(
+        {
+            "record_token": ["a", "b", "c", "d"],
+            # A label and its value are one answer; "not-an-answer" is off the scale.
+            first.code: [low.label_en, str(low.value), "not-an-answer", "not-an-answer"],
+            second.code: [None, None, str(config.scales[second.scale][-1].value), None],
+        }
+    )
+    with caplog.at_level("WARNING"):
+        scored = score_visits(answers).set_index("record_token")
+    assert "2 follow-up answers were off their scale" in caplog.text
+    assert list(scored["answered_count"]) == [1, 1, 1, 0]
+    for token, row in answers.set_index("record_token").iterrows():
+        clean = {
+            first.code: None if row[first.code] == "not-an-answer" else row[first.code],
+            second.code: row[second.code],
+        }
+        expected = dimension_scores(clean, config)
+        for dimension in ("economic", "social", "psychosocial"):
+            got = scored.loc[token, f"{dimension}_score"]
+            if expected[dimension] is None:
+                assert pd.isna(got)
+            else:
+                assert got == pytest.approx(expected[dimension])

@@ -14,10 +14,11 @@ import duckdb
 import pandas as pd
 
 from schemas.reintegration import (
-    canonical_answer,
-    dimension_scores,
+    DIMENSIONS,
+    IndicatorConfig,
     load_indicator_config,
     reintegration_score,
+    rescale_answer,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,21 +62,37 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
     it is counted as unanswered (with a warning) rather than failing the whole rebuild.
     """
     config = load_indicator_config(CONFIG_VERSION)
+    # Each indicator takes a few spellings, so each (indicator, spelling) is rescaled once:
+    # at 1M records rescaling every answer of every visit afresh was half of the core
+    # rebuild. Per visit this is `dimension_scores` (the test compares the two).
+    rescaled: dict[tuple[str, object], tuple[str, float, float] | object | None] = {}
     rows = []
     off_scale = 0
-    for record in answers.to_dict("records"):
-        clean = {}
-        for code in config.codes:
-            try:
-                clean[code] = canonical_answer(code, record.get(code), config)
-            except ValueError:
+    columns = [
+        answers[code].tolist() if code in answers.columns else [None] * len(answers)
+        for code in config.codes
+    ]
+    for token, *raw in zip(answers["record_token"].tolist(), *columns, strict=True):
+        totals = dict.fromkeys(DIMENSIONS, 0.0)
+        weights = dict.fromkeys(DIMENSIONS, 0.0)
+        answered = 0
+        for code, answer in zip(config.codes, raw, strict=True):
+            key = (code, answer)
+            if key not in rescaled:
+                rescaled[key] = _rescaled(code, answer, config)
+            part = rescaled[key]
+            if part is _OFF_SCALE:
                 off_scale += 1
-                clean[code] = None
-        scores = dimension_scores(clean, config)
+            elif part is not None:
+                dimension, weight, score = part  # type: ignore[misc]
+                totals[dimension] += weight * score
+                weights[dimension] += weight
+                answered += 1
+        scores = {d: (totals[d] / weights[d] if weights[d] else None) for d in DIMENSIONS}
         rows.append(
             (
-                record["record_token"],
-                sum(v is not None for v in clean.values()),
+                token,
+                answered,
                 scores["economic"],
                 scores["social"],
                 scores["psychosocial"],
@@ -88,3 +105,21 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
             "%d follow-up answers were off their scale and count as unanswered", off_scale
         )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def _rescaled(
+    code: str, answer: object, config: IndicatorConfig
+) -> tuple[str, float, float] | object | None:
+    """(dimension, weight, 0..1 score) of one answer, None when unanswered, `_OFF_SCALE`."""
+    try:
+        score = rescale_answer(code, answer, config)  # type: ignore[arg-type]
+    except ValueError:
+        return _OFF_SCALE
+    if score is None:
+        return None
+    indicator = config.indicator(code)
+    return indicator.dimension, indicator.weight, score
+
+
+# Marks an answer off its scale in `score_visits`' cache (None means unanswered).
+_OFF_SCALE = object()
