@@ -82,22 +82,37 @@ class AnonymisedTables:
 # --- the search ---------------------------------------------------------------------------
 
 
-def _row_hash(frame: pd.DataFrame) -> np.ndarray:
-    if frame.shape[1] == 0:
-        return np.zeros(len(frame), dtype=np.uint64)
-    return pd.util.hash_pandas_object(frame.astype(object), index=False).to_numpy()
+# Hash of a NULL value in `pd.util.hash_array` (every kind of missing value hashes alike).
+_NULL_HASH = np.uint64(np.iinfo(np.uint64).max)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _multiset_hash(keys: pd.Series, hashes: np.ndarray, index: pd.Index) -> np.ndarray:
-    """Order-free hash of the multiset of `hashes` per key, aligned to `index`."""
-    # A sum of 64-bit hashes (wrapping) does not depend on order; collisions (about 2^-64)
-    # could only merge classes, and the exact checker runs afterwards.
-    mixed = pd.util.hash_array(hashes)  # so that {a, b} and {c} with a+b=c do not collide
-    sums = pd.Series(mixed, dtype=np.uint64).groupby(keys.to_numpy(), sort=False).sum()
-    counts = pd.Series(1, index=keys.index).groupby(keys.to_numpy(), sort=False).sum()
-    aligned = sums.reindex(index, fill_value=0).to_numpy(dtype=np.uint64)
-    n = counts.reindex(index, fill_value=0).to_numpy(dtype=np.uint64)
-    return pd.util.hash_array(aligned ^ (n * np.uint64(0x9E3779B97F4A7C15)))
+class _Grouping:
+    """The rows of a child table grouped by their parent row (an episode's survivor, a
+    referral's episode), sorted once so each search step only sums hashes per group."""
+
+    def __init__(self, keys: pd.Series, parents: pd.Index) -> None:
+        codes = parents.get_indexer(keys.to_numpy())
+        known = np.flatnonzero(codes >= 0)
+        self.rows = known[np.argsort(codes[known], kind="stable")]
+        self.parents, self.starts = np.unique(codes[self.rows], return_index=True)
+        self.size = len(parents)
+
+    def multiset_hash(self, hashes: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+        """Order-free hash of each parent's multiset of `hashes` (over the `kept` rows)."""
+        # A sum of 64-bit hashes (wrapping) does not depend on order; collisions (about
+        # 2^-64) could only merge classes, and the exact checker runs afterwards.
+        mixed = pd.util.hash_array(hashes)  # so that {a, b} and {c} with a+b=c do not collide
+        ones = np.ones(len(hashes), dtype=np.uint64)
+        if kept is not None:
+            mixed = np.where(kept, mixed, np.uint64(0))
+            ones = kept.astype(np.uint64)
+        sums = np.zeros(self.size, dtype=np.uint64)
+        counts = np.zeros(self.size, dtype=np.uint64)
+        if len(self.rows):
+            sums[self.parents] = np.add.reduceat(mixed[self.rows], self.starts)
+            counts[self.parents] = np.add.reduceat(ones[self.rows], self.starts)
+        return pd.util.hash_array(sums ^ (counts * _GOLDEN))
 
 
 class _Search:
@@ -107,13 +122,13 @@ class _Search:
         self.base = base
         self.k = k
         self._cache: dict[tuple[str, str, int], pd.Series] = {}
+        self._hashes: dict[tuple[str, str, int | None], np.ndarray] = {}
         survivors = base["survivors"]
         self.survivor_index = pd.Index(survivors["survivor_id"])
         episodes = base["episodes"]
         self.episode_index = pd.Index(episodes["episode_id"])
-        # Row positions of each episode's survivor, each referral's episode.
-        self.episode_survivor = episodes["survivor_id"]
-        self.referral_episode = base["referrals"]["episode_id"]
+        self.episodes_of_survivor = _Grouping(episodes["survivor_id"], self.survivor_index)
+        self.referrals_of_episode = _Grouping(base["referrals"]["episode_id"], self.episode_index)
 
     def column(self, table: str, name: str, levels: Mapping[str, int]) -> pd.Series:
         spec = ANALYST_COLUMNS[table][name]
@@ -132,20 +147,52 @@ class _Search:
             index=self.base[table].index,
         ).astype(object)
 
+    def _column_hash(self, table: str, name: str, levels: Mapping[str, int]) -> np.ndarray:
+        dimension = ANALYST_COLUMNS[table][name].dimension
+        key = (table, name, None if dimension is None else levels[dimension])
+        if key not in self._hashes:
+            values = self.column(table, name, levels).astype(object).to_numpy()
+            self._hashes[key] = pd.util.hash_array(values)
+        return self._hashes[key]
+
+    def row_hashes(
+        self, table: str, levels: Mapping[str, int], nulled: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per row of `table`: a hash of its quasi-identifiers at `levels`, equal for equal
+        rows; rows where `nulled` is true hash as if every quasi-identifier were NULL (as
+        local suppression publishes them). Columns are hashed once per level (cached): the
+        search asks for the same columns at many combinations of levels."""
+        rows = len(self.base[table])
+        combined = np.zeros(rows, dtype=np.uint64)
+        null_row = np.zeros(1, dtype=np.uint64)
+        for name in quasi_identifiers(table):
+            combined = pd.util.hash_array(combined ^ self._column_hash(table, name, levels))
+            null_row = pd.util.hash_array(null_row ^ _NULL_HASH)
+        if nulled is not None:
+            combined = np.where(nulled, null_row[0], combined)
+        return combined
+
     def class_sizes(self, levels: Mapping[str, int], stage: pd.Series | None = None) -> pd.Series:
-        """Per survivor (indexed by survivor_id): class size at `levels` after `stage`."""
-        frames = {t: self.generalised(t, levels) for t in ("survivors", "episodes", "referrals")}
+        """Per survivor (indexed by survivor_id): class size at `levels` after `stage`
+        (`_suppress`: QIs NULL from stage 1 for episodes and referrals, 2 for survivors)."""
+        nulled: dict[str, np.ndarray | None] = dict.fromkeys(("survivors", "episodes", "referrals"))
+        kept = None
         if stage is not None:
-            frames = _suppress(frames, self.base, stage)
-        referral_hash = _row_hash(frames["referrals"])
-        referral_episode = self.referral_episode
-        if stage is not None:  # a suppressed survivor's referral rows are left out
+            by_survivor = stage.to_dict()
+            for table in nulled:
+                level = self.base[table]["survivor_id"].map(by_survivor).to_numpy()
+                nulled[table] = level >= (2 if table == "survivors" else 1)
+            # a suppressed survivor's referral rows are left out
             kept = _referrals_kept(self.base, stage)
-            referral_hash, referral_episode = referral_hash[kept], referral_episode[kept]
-        referral_sets = _multiset_hash(referral_episode, referral_hash, self.episode_index)
-        episode_hash = pd.util.hash_array(_row_hash(frames["episodes"]) ^ referral_sets)
-        episode_sets = _multiset_hash(self.episode_survivor, episode_hash, self.survivor_index)
-        signature = pd.util.hash_array(_row_hash(frames["survivors"]) ^ episode_sets)
+        referral_hash = self.row_hashes("referrals", levels, nulled["referrals"])
+        referral_sets = self.referrals_of_episode.multiset_hash(referral_hash, kept)
+        episode_hash = pd.util.hash_array(
+            self.row_hashes("episodes", levels, nulled["episodes"]) ^ referral_sets
+        )
+        episode_sets = self.episodes_of_survivor.multiset_hash(episode_hash)
+        signature = pd.util.hash_array(
+            self.row_hashes("survivors", levels, nulled["survivors"]) ^ episode_sets
+        )
         sizes = pd.Series(signature, index=self.survivor_index)
         if stage is not None:
             sizes = sizes[(stage < len(STAGES) - 1).to_numpy()]
