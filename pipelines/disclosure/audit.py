@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -460,19 +460,22 @@ def _group_violations(
     def open_targets() -> dict[int, Requirement]:
         return {t: r for t, r in requirement_of.items() if not _meets(lows[t], highs[t], r)}
 
+    whole: list[Polytope] = []  # the whole group in HiGHS, made on first use
+
+    def whole_group() -> Polytope:
+        if not whole:
+            whole.append(Polytope(a_ub, b_ub, a_eq, b_eq))
+        return whole[0]
+
     def batched() -> None:
-        low, high = _batched_ranges(a_eq, b_eq, a_ub, b_ub, open_targets(), values)
+        low, high = _batched_ranges(a_eq, b_eq, a_ub, b_ub, open_targets(), values, whole_group)
         for t in low:
             lows[t], highs[t] = min(lows[t], low[t]), max(highs[t], high[t])
-
-    whole: list[Polytope] = []  # the whole group in HiGHS, made on first use
 
     def one_by_one(neighbours: _Neighbourhoods | None) -> None:
         for t in open_targets():
             if neighbours is None:
-                if not whole:
-                    whole.append(Polytope(a_ub, b_ub, a_eq, b_eq))
-                low, high = _range(whole[0], t)
+                low, high = _range(whole_group(), t)
             else:
                 cells = neighbours.around(t, LOCAL_CELLS)
                 low, high = _local_range(a_eq, b_eq, a_ub, b_ub, values, cells)
@@ -512,13 +515,28 @@ def _meets(low: float, high: float, requirement: Requirement) -> bool:
 _BATCH_ROUNDS = 2
 
 
+# A minimising LP starts from the previous one's basis when its targets are at least this
+# share of the previous one's; otherwise cold. Warm, with most of the cost unchanged, it took
+# 0.01-0.2 s where a cold solve took 1.5-2 s (groups of 14,000 cells); after half of the
+# targets were verified, warm took 6.9 s against 1.4 s cold.
+WARM_SUM_SHARE = 0.8
+
+
 def _batched_ranges(
-    a_eq, b_eq, a_ub, b_ub, requirement_of: dict[int, Requirement], values: np.ndarray
+    a_eq,
+    b_eq,
+    a_ub,
+    b_ub,
+    requirement_of: dict[int, Requirement],
+    values: np.ndarray,
+    whole_group: Callable[[], Polytope],
 ) -> tuple[dict[int, float], dict[int, float]]:
     """The lowest and highest value seen feasible for each target, from the true values and a
     few LPs for all targets at once: minimising the sum of the targets not yet verified, then
     maximising the sum of min(x_t, the value t needs to reach). A target whose seen range
-    meets its requirement is verified; the true range can only be wider."""
+    meets its requirement is verified; the true range can only be wider. The first minimising
+    LP runs on `whole_group()` (the group loaded once, also used for single ranges after),
+    and so does the next one when its targets are mostly the same (`WARM_SUM_SHARE`)."""
     n = a_eq.shape[1]
     lows = {t: float(values[t]) for t in requirement_of}
     highs = dict(lows)
@@ -531,12 +549,17 @@ def _batched_ranges(
             lows[t], highs[t] = min(lows[t], float(x[t])), max(highs[t], float(x[t]))
 
     pending = unverified()
+    previous = 0
     for _ in range(_BATCH_ROUNDS):
         if not pending:
             break
-        c = np.zeros(n)
-        c[pending] = 1.0
-        seen(_checked(minimise(c, a_ub, b_ub, a_eq, b_eq, (0, None))).x)
+        if previous and len(pending) < WARM_SUM_SHARE * previous:
+            c = np.zeros(n)
+            c[pending] = 1.0
+            seen(_checked(minimise(c, a_ub, b_ub, a_eq, b_eq, (0, None))).x)
+        else:
+            seen(_checked(whole_group().optimise_sum(pending, 1.0)).x)
+        previous = len(pending)
         still = unverified()
         if len(still) == len(pending):
             break

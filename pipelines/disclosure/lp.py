@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -131,7 +132,7 @@ def minimise(
 
 class Polytope:
     """{x >= 0 : a_ub @ x <= b_ub, a_eq @ x == b_eq}, loaded into HiGHS once, for the lowest
-    and highest value of one column after another.
+    and highest value of one column after another (or of sums of columns).
 
     Only the cost changes between solves, so HiGHS starts each from the previous optimal
     basis (still feasible) instead of from scratch: on a group of thousands of hidden cells
@@ -143,14 +144,19 @@ class Polytope:
     ) -> None:
         self._n = a_eq.shape[1]
         self._highs = _highs_model(np.zeros(self._n), a_ub, b_ub, a_eq, b_eq, (0, None))
-        self._target: int | None = None
+        self._costed = np.zeros(0, dtype=np.int32)  # the columns with a nonzero cost
 
     def optimise(self, column: int, sign: float) -> Result:
         """min sign * x[column] over the polytope."""
-        if self._target is not None and self._target != column:
-            self._highs.changeColCost(self._target, 0.0)
-        self._highs.changeColCost(column, float(sign))
-        self._target = column
+        return self.optimise_sum([column], sign)
+
+    def optimise_sum(self, columns: Sequence[int], sign: float) -> Result:
+        """min sign * (the sum of x over `columns`) over the polytope."""
+        chosen = np.asarray(columns, dtype=np.int32)
+        if len(self._costed):
+            self._highs.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
+        self._highs.changeColsCost(len(chosen), chosen, np.full(len(chosen), float(sign)))
+        self._costed = chosen
         result = _solve(self._highs, self._n)
         # From the first basis on, each start is primal feasible (only the cost moved):
         # primal simplex goes on from it, where dual simplex would first repair its duals
