@@ -47,7 +47,19 @@ def _destination_region(values: pd.Series) -> pd.Series:
 
 
 def generalise(column: str, dimension: str, values: pd.Series, level: int) -> pd.Series:
-    """`values` of `column` at `level` of `dimension` (NULL = coarsened away)."""
+    """`values` of `column` at `level` of `dimension` (NULL = coarsened away).
+
+    Each distinct value is generalised once and the result spread back: a million episodes
+    hold a few thousand distinct dates and codes, and formatting every date (or mapping every
+    code in Python) took most of the analyst file's anonymisation at 1M records.
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    generalised = _generalise(column, dimension, pd.Series(distinct), level)
+    return pd.Series(generalised.to_numpy(dtype=object)[codes], index=values.index, dtype=object)
+
+
+def _generalise(column: str, dimension: str, values: pd.Series, level: int) -> pd.Series:
+    """`generalise` value by value (every branch maps each value on its own)."""
     nothing = pd.Series([None] * len(values), index=values.index, dtype=object)
     if level == 0 and dimension != "period":
         return values.astype(object).where(values.notna(), None)
