@@ -123,11 +123,17 @@ class _Search:
         self.k = k
         self._cache: dict[tuple[str, str, int], pd.Series] = {}
         self._hashes: dict[tuple[str, str, int | None], np.ndarray] = {}
+        self._row_hashes: dict[tuple, tuple[np.ndarray, np.uint64]] = {}
         survivors = base["survivors"]
         self.survivor_index = pd.Index(survivors["survivor_id"])
         episodes = base["episodes"]
         self.episode_index = pd.Index(episodes["episode_id"])
         self.episodes_of_survivor = _Grouping(episodes["survivor_id"], self.survivor_index)
+        # Each row's survivor, as a position in survivor_index (-1: not a known survivor).
+        self.survivor_positions = {
+            table: self.survivor_index.get_indexer(base[table]["survivor_id"].to_numpy())
+            for table in ("survivors", "episodes", "referrals")
+        }
         self.referrals_of_episode = _Grouping(base["referrals"]["episode_id"], self.episode_index)
 
     def column(self, table: str, name: str, levels: Mapping[str, int]) -> pd.Series:
@@ -160,17 +166,29 @@ class _Search:
     ) -> np.ndarray:
         """Per row of `table`: a hash of its quasi-identifiers at `levels`, equal for equal
         rows; rows where `nulled` is true hash as if every quasi-identifier were NULL (as
-        local suppression publishes them). Columns are hashed once per level (cached): the
-        search asks for the same columns at many combinations of levels."""
-        rows = len(self.base[table])
-        combined = np.zeros(rows, dtype=np.uint64)
-        null_row = np.zeros(1, dtype=np.uint64)
-        for name in quasi_identifiers(table):
-            combined = pd.util.hash_array(combined ^ self._column_hash(table, name, levels))
-            null_row = pd.util.hash_array(null_row ^ _NULL_HASH)
+        local suppression publishes them). Columns, and each table's rows, are hashed once
+        per combination of the levels they depend on (cached): the search asks for the same
+        tables at many combinations of levels."""
+        names = quasi_identifiers(table)
+        dimensions = [ANALYST_COLUMNS[table][name].dimension for name in names]
+        key = (table, *(None if d is None else levels[d] for d in dimensions))
+        if key not in self._row_hashes:
+            combined = np.zeros(len(self.base[table]), dtype=np.uint64)
+            null_row = np.zeros(1, dtype=np.uint64)
+            for name in names:
+                combined = pd.util.hash_array(combined ^ self._column_hash(table, name, levels))
+                null_row = pd.util.hash_array(null_row ^ _NULL_HASH)
+            self._row_hashes[key] = (combined, null_row[0])
+        combined, null_hash = self._row_hashes[key]
         if nulled is not None:
-            combined = np.where(nulled, null_row[0], combined)
+            combined = np.where(nulled, null_hash, combined)
         return combined
+
+    def stage_of_rows(self, table: str, stage: pd.Series) -> np.ndarray:
+        """Per row of `table`: its survivor's stage (NaN for a survivor not in `stage`)."""
+        values = stage.reindex(self.survivor_index).to_numpy(dtype=float)
+        positions = self.survivor_positions[table]
+        return np.where(positions >= 0, values[positions], np.nan)
 
     def class_sizes(self, levels: Mapping[str, int], stage: pd.Series | None = None) -> pd.Series:
         """Per survivor (indexed by survivor_id): class size at `levels` after `stage`
@@ -178,12 +196,12 @@ class _Search:
         nulled: dict[str, np.ndarray | None] = dict.fromkeys(("survivors", "episodes", "referrals"))
         kept = None
         if stage is not None:
-            by_survivor = stage.to_dict()
             for table in nulled:
-                level = self.base[table]["survivor_id"].map(by_survivor).to_numpy()
-                nulled[table] = level >= (2 if table == "survivors" else 1)
-            # a suppressed survivor's referral rows are left out
-            kept = _referrals_kept(self.base, stage)
+                nulled[table] = self.stage_of_rows(table, stage) >= (
+                    2 if table == "survivors" else 1
+                )
+            # a suppressed survivor's referral rows are left out (`_referrals_kept`)
+            kept = self.stage_of_rows("referrals", stage) < 1
         referral_hash = self.row_hashes("referrals", levels, nulled["referrals"])
         referral_sets = self.referrals_of_episode.multiset_hash(referral_hash, kept)
         episode_hash = pd.util.hash_array(
@@ -193,10 +211,12 @@ class _Search:
         signature = pd.util.hash_array(
             self.row_hashes("survivors", levels, nulled["survivors"]) ^ episode_sets
         )
-        sizes = pd.Series(signature, index=self.survivor_index)
+        index = self.survivor_index
         if stage is not None:
-            sizes = sizes[(stage < len(STAGES) - 1).to_numpy()]
-        return sizes.map(sizes.value_counts())
+            published = self.stage_of_rows("survivors", stage) < len(STAGES) - 1
+            signature, index = signature[published], index[published]
+        _, inverse, counts = np.unique(signature, return_inverse=True, return_counts=True)
+        return pd.Series(counts[inverse], index=index)
 
     def below_k(self, levels: Mapping[str, int]) -> int:
         return int((self.class_sizes(levels) < self.k).sum())
