@@ -28,11 +28,13 @@ MEAN_MEASURE = "mean_score_pct"
 def cell_keys(name: str, frame: pd.DataFrame) -> pd.Series:
     """A text key per row (the table's key columns joined), for the published-cell history."""
     parts = frame[KEYS[name]].astype("string").fillna("")
-    return (
-        parts.apply(lambda row: "|".join(row), axis=1)
-        if len(frame)
-        else pd.Series([], dtype="string")
-    )
+    if not len(frame):
+        return pd.Series([], dtype="string")
+    # Column-wise concatenation: a row-wise apply took seconds per publication at 1M.
+    keys = parts.iloc[:, 0]
+    for column in parts.columns[1:]:
+        keys = keys + "|" + parts[column]
+    return keys.astype(object)
 
 
 def _per_cell(joint, size: int, known: dict[str, dict[str, int]] | None) -> np.ndarray:
