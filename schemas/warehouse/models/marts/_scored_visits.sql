@@ -1,7 +1,8 @@
 -- Grain: one row per period x survivor x score_dimension (the survivor's latest scored follow-up in the period).
 -- Temporary table for reintegration_statistics (dropped at the end of the build): each
 -- survivor counts once per period and score dimension, with their latest follow-up in the
--- period that has a score for that dimension.
+-- period that has a score for that dimension. Years and fiscal years only: the periods
+-- reintegration_statistics publishes.
 CREATE OR REPLACE TEMP TABLE scored_visits AS
 WITH visits AS (
     SELECT f.*, sd.score_dimension,
@@ -38,7 +39,7 @@ JOIN core.survivors AS s USING (survivor_id)
 LEFT JOIN first_episode AS fe USING (survivor_id)
 LEFT JOIN tiers AS t USING (record_token)
 JOIN period_days AS p ON p.calendar_date = v.visit_date
-WHERE v.score IS NOT NULL
+WHERE v.score IS NOT NULL AND p.period_type IN ('year', 'bs_fiscal_year')
 QUALIFY row_number() OVER (
     PARTITION BY p.period_type, p.period, v.survivor_id, v.score_dimension
     ORDER BY v.visit_date DESC, v.record_token DESC) = 1;

@@ -18,6 +18,10 @@ WITH units AS (
     CROSS JOIN (VALUES ('all'), ('sex'), ('age_band'), ('exploitation_type'),
                        ('destination_country'), ('agency_type'), ('services_received'))
         AS d(dimension)
+    -- By sex only: the other breakdowns of a few hundred scored survivors were nearly all
+    -- hidden cells, each one more link in the disclosure problem. (Filtered here, before
+    -- grouping; the published periods are the only ones in scored_visits.)
+    WHERE d.dimension IN ('all', 'sex')
 ),
 grouped AS (
     SELECT period_type, period, period_start,
@@ -39,13 +43,9 @@ grouped AS (
         (period_type, period, period_start, dimension, category, score_dimension,
          origin_province)
     )
-    HAVING (grouping(origin_province) = 1 OR origin_province IS NOT NULL)
-       -- Scores move slowly and follow-ups are few: the nation and provinces, years and
-       -- fiscal years only (docs/interfaces.md section 4).
-       AND period_type IN ('year', 'bs_fiscal_year')
-       -- By sex only: the other breakdowns of a few hundred scored survivors were nearly all
-       -- hidden cells, each one more link in the disclosure problem.
-       AND dimension IN ('all', 'sex')
+    -- Scores move slowly and follow-ups are few: the nation and provinces, years and
+    -- fiscal years only (docs/interfaces.md section 4).
+    HAVING grouping(origin_province) = 1 OR origin_province IS NOT NULL
 )
 SELECT period_type, period, period_start, geo_level, geo_code, dimension, category,
     score_dimension, measure, value

@@ -8,6 +8,7 @@ WITH given AS (
     SELECT p.*, es.service_code, es.service_tier
     FROM core.episode_services AS es
     JOIN episode_periods AS p USING (episode_id)
+    WHERE p.period_type IN ('year', 'bs_fiscal_year')
 ),
 grouped AS (
     SELECT period_type, period, period_start,
@@ -21,8 +22,7 @@ grouped AS (
         (period_type, period, period_start, service_code, service_tier),
         (period_type, period, period_start, service_code, service_tier, origin_province)
     )
-    HAVING (grouping(origin_province) = 1 OR origin_province IS NOT NULL)
-       AND period_type IN ('year', 'bs_fiscal_year')
+    HAVING grouping(origin_province) = 1 OR origin_province IS NOT NULL
 )
 SELECT period_type, period, period_start, geo_level, geo_code, service_code, service_tier,
     'survivors_served' AS measure, survivors_served AS value FROM grouped
