@@ -91,7 +91,6 @@ def run_increment(
     warehouse as they are just before the month's run to `workdir/before-month`, so that
     the month can be run again on the same state.
     """
-    from benchmarks.linkage.benchmark import in_own_process
     from linkage.encoding import key_id_of
     from linkage.encoding.signing import new_signing_key
     from linkage.synthetic import generate
@@ -136,15 +135,7 @@ def run_increment(
         return f"{encoded:,} encoded, {rejected:,} rejected"
 
     def pipeline_run(name: str, limit: str | None) -> list[StageTiming]:
-        home = quiet_dagster_home(workdir / f"dagster_home_{name}")
-        result = in_own_process(
-            run_in_own_process, str(inbox), str(warehouse), key_id, limit, str(home)
-        )
-        steps = [
-            StageTiming(stage, seconds, 0.0, detail) for stage, seconds, detail in result["steps"]
-        ]  # type: ignore[union-attr]
-        run = StageTiming(f"run ({name})", result["seconds"], result["peak_mb"], result["line"])  # type: ignore[arg-type]
-        return [run, *steps]
+        return _pipeline_run(workdir, inbox, warehouse, key_id, name, limit)
 
     stages = [timed_stage("synth", synthesise)]
     stages.append(timed_stage("pseudonymise (earlier)", lambda: pseudonymise("earlier")))
@@ -161,6 +152,37 @@ def run_increment(
     )
     stages.extend(month)
     return stages
+
+
+def _pipeline_run(
+    workdir: Path, inbox: Path, warehouse: Path, key_id: str, name: str, limit: str | None
+) -> list[StageTiming]:
+    """`pahichan run` in a process of its own: the run's timing, then its Dagster steps'."""
+    from benchmarks.linkage.benchmark import in_own_process
+
+    home = quiet_dagster_home(workdir / f"dagster_home_{name}")
+    result = in_own_process(
+        run_in_own_process, str(inbox), str(warehouse), key_id, limit, str(home)
+    )
+    steps = [StageTiming(stage, seconds, 0.0, detail) for stage, seconds, detail in result["steps"]]  # type: ignore[union-attr]
+    run = StageTiming(f"run ({name})", result["seconds"], result["peak_mb"], result["line"])  # type: ignore[arg-type]
+    return [run, *steps]
+
+
+def replay_month(kept: Path, workdir: Path, memory_limit: str | None) -> list[StageTiming]:
+    """The month of an earlier `--keep` run again, from copies of its inbox and warehouse as
+    they were before the month (`kept/before-month`), in `workdir`."""
+    import duckdb
+
+    before = kept / "before-month"
+    if not (before / "warehouse" / "pahichan.duckdb").is_file():
+        raise click.UsageError(f"{before} holds no warehouse: keep a run with --keep first")
+    for name in ("inbox", "warehouse"):
+        shutil.copytree(before / name, workdir / name)
+    warehouse = workdir / "warehouse" / "pahichan.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        key_id = con.execute("SELECT max(key_id) FROM ops.batches").fetchone()[0]
+    return _pipeline_run(workdir, workdir / "inbox", warehouse, key_id, "month", memory_limit)
 
 
 @click.command(
@@ -184,6 +206,12 @@ def run_increment(
     "--month-memory-limit",
     help="DuckDB memory limit for the month's run only (default: --memory-limit).",
 )
+@click.option(
+    "--replay",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Run only the month again, from a folder an earlier run kept with --keep (on copies; "
+    "the folder is not changed). --size, --batch and --seed are then not used.",
+)
 def benchmark_increment(
     size: int,
     batch: int,
@@ -191,23 +219,31 @@ def benchmark_increment(
     keep: Path | None,
     memory_limit: str | None,
     month_memory_limit: str | None,
+    replay: Path | None,
 ) -> None:
     """Time a month's batches into a warehouse that already holds everyone before them."""
     from rich.console import Console
 
     console = Console()
-    workdir = keep or Path(tempfile.mkdtemp(prefix="pahichan-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="pahichan-bench-")) if replay or not keep else keep
     try:
-        with console.status(f"Loading {size:,} records, then a month of {batch:,}"):
-            timings = run_increment(
-                size, batch, seed, workdir, memory_limit, month_memory_limit, keep is not None
-            )
+        if replay:
+            with console.status(f"Running the month kept in {replay} again"):
+                timings = replay_month(replay, workdir, month_memory_limit or memory_limit)
+            title = f"Monthly increment, replayed from {replay}"
+        else:
+            with console.status(f"Loading {size:,} records, then a month of {batch:,}"):
+                timings = run_increment(
+                    size, batch, seed, workdir, memory_limit, month_memory_limit, keep is not None
+                )
+            title = f"Monthly increment: {batch:,} records into {size:,}"
     finally:
-        if keep is None:
+        if workdir != keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    console.print(timings_table(f"Monthly increment: {batch:,} records into {size:,}", timings))
+    console.print(timings_table(title, timings))
     month = next(t for t in timings if t.stage == "run (month)")
+    into = f"replayed from {replay}" if replay else f"for {batch:,} records into {size:,}"
     click.echo(
         f"Monthly increment: {month.seconds:.1f} s ingest to publish, peak RSS "
-        f"{month.peak_rss_mb:,.0f} MB, for {batch:,} records into {size:,}."
+        f"{month.peak_rss_mb:,.0f} MB, {into}."
     )
