@@ -63,8 +63,8 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
     """
     config = load_indicator_config(CONFIG_VERSION)
     # Each indicator takes a few spellings, so each (indicator, spelling) is rescaled once:
-    # at 1M records rescaling every answer of every visit afresh was half of the core
-    # rebuild. Per visit this is `dimension_scores` (the test compares the two).
+    # rescaling every answer of every visit afresh was half of the core rebuild at 100k
+    # records. Per visit this is `dimension_scores` (the test compares the two).
     rescaled: dict[tuple[str, object], tuple[str, float, float] | object | None] = {}
     rows = []
     off_scale = 0
