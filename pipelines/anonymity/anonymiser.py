@@ -82,6 +82,10 @@ class AnonymisedTables:
 # --- the search ---------------------------------------------------------------------------
 
 
+# The stage from which local suppression NULLs a table's quasi-identifiers for a survivor
+# (`_suppress`); from the episodes' stage on, the survivor's referral rows are left out.
+_NULLED_FROM_STAGE = {"survivors": 2, "episodes": 1, "referrals": 1}
+
 # Hash of a NULL value in `pd.util.hash_array` (every kind of missing value hashes alike).
 _NULL_HASH = np.uint64(np.iinfo(np.uint64).max)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -184,24 +188,25 @@ class _Search:
             combined = np.where(nulled, null_hash, combined)
         return combined
 
-    def stage_of_rows(self, table: str, stage: pd.Series) -> np.ndarray:
-        """Per row of `table`: its survivor's stage (NaN for a survivor not in `stage`)."""
-        values = stage.reindex(self.survivor_index).to_numpy(dtype=float)
+    def stage_of_rows(self, table: str, stage: np.ndarray) -> np.ndarray:
+        """Per row of `table`: its survivor's stage (`stage` per survivor in survivor_index
+        order; NaN for a row whose survivor is not in it)."""
         positions = self.survivor_positions[table]
-        return np.where(positions >= 0, values[positions], np.nan)
+        return np.where(positions >= 0, stage[positions], np.nan)
 
     def class_sizes(self, levels: Mapping[str, int], stage: pd.Series | None = None) -> pd.Series:
         """Per survivor (indexed by survivor_id): class size at `levels` after `stage`
-        (`_suppress`: QIs NULL from stage 1 for episodes and referrals, 2 for survivors)."""
-        nulled: dict[str, np.ndarray | None] = dict.fromkeys(("survivors", "episodes", "referrals"))
+        (`_suppress`: QIs NULL from the table's `_NULLED_FROM_STAGE`)."""
+        tables = ("survivors", "episodes", "referrals")
+        nulled: dict[str, np.ndarray | None] = dict.fromkeys(tables)
         kept = None
         if stage is not None:
-            for table in nulled:
-                nulled[table] = self.stage_of_rows(table, stage) >= (
-                    2 if table == "survivors" else 1
-                )
-            # a suppressed survivor's referral rows are left out (`_referrals_kept`)
-            kept = self.stage_of_rows("referrals", stage) < 1
+            by_survivor = stage.reindex(self.survivor_index).to_numpy(dtype=float)
+            row_stage = {table: self.stage_of_rows(table, by_survivor) for table in tables}
+            for table in tables:
+                nulled[table] = row_stage[table] >= _NULLED_FROM_STAGE[table]
+            # `_referrals_kept` (a row of no known survivor is neither nulled nor kept)
+            kept = row_stage["referrals"] < _NULLED_FROM_STAGE["referrals"]
         referral_hash = self.row_hashes("referrals", levels, nulled["referrals"])
         referral_sets = self.referrals_of_episode.multiset_hash(referral_hash, kept)
         episode_hash = pd.util.hash_array(
@@ -213,7 +218,7 @@ class _Search:
         )
         index = self.survivor_index
         if stage is not None:
-            published = self.stage_of_rows("survivors", stage) < len(STAGES) - 1
+            published = row_stage["survivors"] < len(STAGES) - 1
             signature, index = signature[published], index[published]
         _, inverse, counts = np.unique(signature, return_inverse=True, return_counts=True)
         return pd.Series(counts[inverse], index=index)
@@ -225,7 +230,8 @@ class _Search:
 def _referrals_kept(base: dict[str, pd.DataFrame], stage: pd.Series) -> np.ndarray:
     """Referral rows published: those of survivors whose episodes are not suppressed (the
     number of referrals per episode would otherwise still tell suppressed survivors apart)."""
-    return (base["referrals"]["survivor_id"].map(stage) < 1).to_numpy()
+    stages = base["referrals"]["survivor_id"].map(stage)
+    return (stages < _NULLED_FROM_STAGE["referrals"]).to_numpy()
 
 
 def _suppress(
@@ -236,7 +242,7 @@ def _suppress(
     out = {}
     for table, frame in frames.items():
         level = base[table]["survivor_id"].map(by_survivor).to_numpy()
-        threshold = 2 if table == "survivors" else 1
+        threshold = _NULLED_FROM_STAGE[table]
         frame = frame.copy()
         frame.loc[level >= threshold, :] = None
         out[table] = frame
