@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -236,6 +236,32 @@ def rescale_answer(
     return 1.0 - position if indicator.direction == "higher_is_worse" else position
 
 
+def weighted_answer(
+    code: str, answer: Answer, config: IndicatorConfig | None = None
+) -> tuple[str, float, float] | None:
+    """(dimension, weight, 0..1 score) of one answer; None when the answer is missing.
+
+    Raises ValueError as `canonical_answer` does.
+    """
+    config = config or load_indicator_config()
+    score = rescale_answer(code, answer, config)
+    if score is None:
+        return None
+    indicator = config.indicator(code)
+    return indicator.dimension, indicator.weight, score
+
+
+def mean_by_dimension(parts: Iterable[tuple[str, float, float]]) -> dict[str, float | None]:
+    """Per dimension, the weighted mean of the scores of its `weighted_answer`s (None when
+    none of its indicators was answered)."""
+    totals = {d: 0.0 for d in DIMENSIONS}
+    weights = {d: 0.0 for d in DIMENSIONS}
+    for dimension, weight, score in parts:
+        totals[dimension] += weight * score
+        weights[dimension] += weight
+    return {d: (totals[d] / weights[d] if weights[d] else None) for d in DIMENSIONS}
+
+
 def dimension_scores(
     answers: Mapping[str, Answer], config: IndicatorConfig | None = None
 ) -> dict[str, float | None]:
@@ -245,16 +271,8 @@ def dimension_scores(
     ValueError (pass only the indicator columns: see `answers_from_row`).
     """
     config = config or load_indicator_config()
-    totals = {d: 0.0 for d in DIMENSIONS}
-    weights = {d: 0.0 for d in DIMENSIONS}
-    for code, answer in answers.items():
-        score = rescale_answer(code, answer, config)
-        if score is None:
-            continue
-        indicator = config.indicator(code)
-        totals[indicator.dimension] += indicator.weight * score
-        weights[indicator.dimension] += indicator.weight
-    return {d: (totals[d] / weights[d] if weights[d] else None) for d in DIMENSIONS}
+    parts = (weighted_answer(code, answer, config) for code, answer in answers.items())
+    return mean_by_dimension(part for part in parts if part is not None)
 
 
 def reintegration_score(

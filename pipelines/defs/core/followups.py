@@ -14,11 +14,10 @@ import duckdb
 import pandas as pd
 
 from schemas.reintegration import (
-    DIMENSIONS,
-    IndicatorConfig,
     load_indicator_config,
+    mean_by_dimension,
     reintegration_score,
-    rescale_answer,
+    weighted_answer,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,10 +61,10 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
     it is counted as unanswered (with a warning) rather than failing the whole rebuild.
     """
     config = load_indicator_config(CONFIG_VERSION)
-    # Each indicator takes a few spellings, so each (indicator, spelling) is rescaled once:
+    # Each indicator takes a few spellings, so each (indicator, spelling) is weighed once:
     # rescaling every answer of every visit afresh was half of the core rebuild at 100k
     # records. Per visit this is `dimension_scores` (the test compares the two).
-    rescaled: dict[tuple[str, object], tuple[str, float, float] | object | None] = {}
+    weighted: dict[tuple[str, object], tuple[str, float, float] | object | None] = {}
     rows = []
     off_scale = 0
     columns = [
@@ -73,26 +72,24 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
         for code in config.codes
     ]
     for token, *raw in zip(answers["record_token"].tolist(), *columns, strict=True):
-        totals = dict.fromkeys(DIMENSIONS, 0.0)
-        weights = dict.fromkeys(DIMENSIONS, 0.0)
-        answered = 0
+        parts = []
         for code, answer in zip(config.codes, raw, strict=True):
             key = (code, answer)
-            if key not in rescaled:
-                rescaled[key] = _rescaled(code, answer, config)
-            part = rescaled[key]
+            if key not in weighted:
+                try:
+                    weighted[key] = weighted_answer(code, answer, config)  # type: ignore[arg-type]
+                except ValueError:
+                    weighted[key] = _OFF_SCALE
+            part = weighted[key]
             if part is _OFF_SCALE:
                 off_scale += 1
             elif part is not None:
-                dimension, weight, score = part  # type: ignore[misc]
-                totals[dimension] += weight * score
-                weights[dimension] += weight
-                answered += 1
-        scores = {d: (totals[d] / weights[d] if weights[d] else None) for d in DIMENSIONS}
+                parts.append(part)
+        scores = mean_by_dimension(parts)  # type: ignore[arg-type]
         rows.append(
             (
                 token,
-                answered,
+                len(parts),
                 scores["economic"],
                 scores["social"],
                 scores["psychosocial"],
@@ -105,20 +102,6 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
             "%d follow-up answers were off their scale and count as unanswered", off_scale
         )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
-
-
-def _rescaled(
-    code: str, answer: object, config: IndicatorConfig
-) -> tuple[str, float, float] | object | None:
-    """(dimension, weight, 0..1 score) of one answer, None when unanswered, `_OFF_SCALE`."""
-    try:
-        score = rescale_answer(code, answer, config)  # type: ignore[arg-type]
-    except ValueError:
-        return _OFF_SCALE
-    if score is None:
-        return None
-    indicator = config.indicator(code)
-    return indicator.dimension, indicator.weight, score
 
 
 # Marks an answer off its scale in `score_visits`' cache (None means unanswered).
