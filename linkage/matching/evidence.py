@@ -19,7 +19,6 @@ except for records with a reviewed must-link.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 
 import duckdb
@@ -28,7 +27,7 @@ import pyarrow as pa
 from linkage.matching.clustering import Edge, components
 from linkage.matching.prepare import prepare_input
 from linkage.matching.review import level_weights
-from linkage.matching.spec import TrainedModel
+from linkage.matching.spec import TrainedModel, gamma_case
 
 # Fields whose disagreement is evidence of two different people (names disagree for
 # typos, married surnames and transliteration too; sex and place for clerical reasons).
@@ -36,29 +35,8 @@ AGAINST_FIELDS = ("father_name", "birth", "citizenship", "passport")
 _INPUT = "__pahichan_evidence_input"
 _PAIRS = "__pahichan_evidence_pairs"
 _TOKENS = "__pahichan_evidence_tokens"
-# Splink's `<column>_l` / `<column>_r` in a level condition -> `l.<column>` / `r.<column>`.
-_SIDE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*?)_([lr])\b")
 
 Pair = tuple[str, str]
-
-
-def _gamma_case(comparison: dict) -> str:
-    """SQL CASE giving the comparison's gamma (level) for a pair joined as l and r."""
-    levels = comparison["comparison_levels"]
-    non_null = [level for level in levels if not level.get("is_null_level")]
-    branches = []
-    for level in levels:
-        condition = level["sql_condition"]
-        null = level.get("is_null_level")
-        gamma = -1 if null else len(non_null) - 1 - non_null.index(level)
-        if condition.strip().upper() == "ELSE":
-            branches.append(f"ELSE {gamma}")
-        else:
-            sql = _SIDE.sub(r"\2.\1", condition)
-            branches.append(f"WHEN {sql} THEN {gamma}")
-    if not branches[-1].startswith("ELSE"):
-        branches.append("ELSE 0")
-    return f"CASE {' '.join(branches)} END"
 
 
 def direct_evidence(
@@ -79,7 +57,7 @@ def direct_evidence(
     try:
         prepare_input(con, _INPUT, model.settings, "all", record_tokens=_TOKENS)
         comparisons = model.splink_model["comparisons"]
-        cases = ", ".join(_gamma_case(c) for c in comparisons)
+        cases = ", ".join(gamma_case(c) for c in comparisons)
         rows = con.execute(
             f"""SELECT p.a, p.b, {cases} FROM {_PAIRS} AS p
             JOIN {_INPUT} AS l ON l.record_token = p.a

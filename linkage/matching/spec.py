@@ -15,6 +15,7 @@ attack on the encodings would use, so the model does not learn or store them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -569,6 +570,30 @@ def splink_settings(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> dic
         "retain_matching_columns": True,  # needed for gamma_* in output
         "additional_columns_to_retain": [],
     }
+
+
+# Splink's `<column>_l` / `<column>_r` in a level condition -> `l.<column>` / `r.<column>`.
+_SIDE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*?)_([lr])\b")
+
+
+def gamma_case(comparison: dict[str, Any]) -> str:
+    """SQL CASE giving a comparison's gamma (level), numbered as Splink numbers them (null
+    -1, then the last level 0 upwards), for a pair of prepared records joined as l and r."""
+    levels = comparison["comparison_levels"]
+    non_null = [level for level in levels if not level.get("is_null_level")]
+    branches = []
+    for level in levels:
+        condition = level["sql_condition"]
+        null = level.get("is_null_level")
+        gamma = -1 if null else len(non_null) - 1 - non_null.index(level)
+        if condition.strip().upper() == "ELSE":
+            branches.append(f"ELSE {gamma}")
+        else:
+            sql = _SIDE.sub(r"\2.\1", condition)
+            branches.append(f"WHEN {sql} THEN {gamma}")
+    if not branches[-1].startswith("ELSE"):
+        branches.append("ELSE 0")
+    return f"CASE {' '.join(branches)} END"
 
 
 def gamma_columns(settings_dict: dict[str, Any]) -> list[str]:
