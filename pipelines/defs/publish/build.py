@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,10 +225,15 @@ def publish(
     """Write public.duckdb and analyst.duckdb from the warehouse marts and core."""
     run_id = run_id or uuid.uuid4().hex[:12]
     published_at = dt.datetime.now(dt.UTC)
-    # Anonymised and checked before any file is replaced (raises KAnonymityError).
-    analyst = prepare_analyst(con, analyst_policy(threshold))
     protection: dict = {}
-    tables = public_tables(con, threshold, protection)
+    # The analyst file is anonymised on a second connection while the public file is
+    # protected: both are single-threaded Python and HiGHS (which releases the GIL), and
+    # neither reads what the other writes. Both finish before any file is replaced, and
+    # `result()` raises the anonymiser's KAnonymityError here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyst") as pool:
+        analyst_ready = pool.submit(_prepare_analyst_on, _cursor(con), threshold)
+        tables = public_tables(con, threshold, protection)
+        analyst = analyst_ready.result()
     tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
     model_version = None
@@ -295,6 +301,25 @@ def publish(
     return Publication(
         run_id, published_at, public_path, analyst_path, threshold, suppressed, analyst, small_cells
     )
+
+
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to `con`'s database that reads the same catalog (an encrypted
+    warehouse is attached under another name and made current with USE)."""
+    cursor = con.cursor()
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+    # USE takes no bound parameters; the name comes from the connection, quoted.
+    cursor.execute(f'USE "{catalog.replace(chr(34), chr(34) * 2)}"')
+    return cursor
+
+
+def _prepare_analyst_on(cursor: duckdb.DuckDBPyConnection, threshold: int) -> AnalystRelease:
+    """prepare_analyst on its own cursor (a DuckDB connection is not shared between
+    threads), closed afterwards."""
+    try:
+        return prepare_analyst(cursor, analyst_policy(threshold))
+    finally:
+        cursor.close()
 
 
 def record_publication(
