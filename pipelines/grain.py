@@ -22,17 +22,6 @@ class GrainResult:
         return self.duplicate_keys == 0 and self.rows_with_null_key == 0
 
 
-def primary_key(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    """The PRIMARY KEY columns of a table as its DDL declares them (the DDL is where a core
-    table's grain is written; nothing else repeats it)."""
-    row = con.execute(
-        "SELECT constraint_column_names FROM duckdb_constraints() "
-        "WHERE schema_name = ? AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
-        [schema, table],
-    ).fetchone()
-    return list(row[0]) if row else []
-
-
 def check_grain(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Sequence[str]
 ) -> GrainResult:

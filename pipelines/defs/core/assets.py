@@ -11,9 +11,9 @@ from graphlib import TopologicalSorter
 
 import dagster as dg
 
-from pipelines.defs.core.build import CORE_TABLES, build_core
+from pipelines.defs.core.build import CORE_GRAIN, CORE_TABLES, build_core
 from pipelines.defs.ingest.inbox import SOURCE_TYPES
-from pipelines.grain import check_grain, primary_key
+from pipelines.grain import check_grain
 from pipelines.resources import WarehouseResource
 
 STAGING_DEPS = [dg.AssetKey(["staging", s]) for s in SOURCE_TYPES]
@@ -101,12 +101,13 @@ def _grain_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=core_key(table),
         name="grain_is_unique_and_not_null",
-        description=f"core.{table} has one row per grain key (its PRIMARY KEY) and no NULL key.",
+        description=f"core.{table} has one row per {' x '.join(CORE_GRAIN[table])} and no "
+        "NULL key.",
         blocking=True,
     )
     def grain_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
-            columns = primary_key(con, "core", table)
+            columns = list(CORE_GRAIN[table])
             result = check_grain(con, "core", table, columns)
         return dg.AssetCheckResult(
             passed=result.passed,
