@@ -46,7 +46,8 @@ CORE_TABLES = (
 # The grain key of each core table: unique and never NULL, checked before a rebuild commits
 # (`build_core`) and by the tables' blocking asset checks. Not a PRIMARY KEY in the DDL:
 # DuckDB builds and writes an index for one, which took 8.8 s of a 25.7 s rebuild at 1M
-# records (DuckDB's performance guide advises constraints only where nothing else checks).
+# records (DuckDB's performance guide advises against constraints on bulk loads unless
+# they are what ensures integrity; here `_check_grains` does).
 CORE_GRAIN: dict[str, tuple[str, ...]] = {
     "geography": ("geo_code",),
     "calendar": ("calendar_date",),

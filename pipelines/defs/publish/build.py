@@ -227,9 +227,10 @@ def publish(
     published_at = dt.datetime.now(dt.UTC)
     protection: dict = {}
     # The analyst file is anonymised on a second connection while the public file is
-    # protected: both are single-threaded Python and HiGHS (which releases the GIL), and
-    # neither reads what the other writes. Both finish before any file is replaced, and
-    # `result()` raises the anonymiser's KAnonymityError here.
+    # protected: each uses one core (the anonymiser Python and pandas, the protection
+    # mostly HiGHS, which releases the GIL), and neither reads what the other writes. Both
+    # finish before any file is replaced, and `result()` raises the anonymiser's
+    # KAnonymityError here. 4-7 s less at 1M records (docs/decisions.md).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyst") as pool:
         analyst_ready = pool.submit(_prepare_analyst_on, _cursor(con), threshold)
         tables = public_tables(con, threshold, protection)
