@@ -65,10 +65,6 @@ def score_new_records(
     refresh_blocking_keys(con, model.settings)
     n_new = prepare_input(con, NEW_TABLE, model.settings, "new")
     n_existing = prepare_input(con, EXISTING_TABLE, model.settings, "existing")
-    gammas_in_model = set(gamma_columns(model.splink_model))
-    gamma_select = ", ".join(
-        f"{g}" if g in gammas_in_model else f"CAST(NULL AS INTEGER) AS {g}" for g in GAMMA_COLUMNS
-    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {SCORED_TABLE} (
         record_token_l VARCHAR, record_token_r VARCHAR, match_weight DOUBLE,
@@ -80,6 +76,11 @@ def score_new_records(
     if spark is not None:
         from linkage.matching.spark_scoring import score_on_spark
 
+        # Spark's output keeps the gamma columns; those of comparisons left out are NULL.
+        gammas_in_model = set(gamma_columns(model.splink_model))
+        gamma_select = ", ".join(
+            g if g in gammas_in_model else f"CAST(NULL AS INTEGER) AS {g}" for g in GAMMA_COLUMNS
+        )
         score_on_spark(
             con,
             model,
