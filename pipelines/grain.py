@@ -1,9 +1,9 @@
-"""Grain checks shared by the core and mart asset checks: a table's grain columns are unique
-and never NULL. Plain DuckDB, no Dagster, so tests can call it directly."""
+"""Grain checks of the core and mart rebuilds: a table's grain columns are unique and never
+NULL. Plain DuckDB, no Dagster, so tests can call it directly."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -47,3 +47,35 @@ def check_grain(
         f'FROM "{schema}"."{table}"'
     ).fetchone()
     return GrainResult(rows=rows, duplicate_keys=rows - distinct_keys, rows_with_null_key=null_rows)
+
+
+class GrainViolation(RuntimeError):
+    """A rebuilt table repeats a grain key or has a NULL in one (a model bug): the rebuild is
+    rolled back and the previous tables stay."""
+
+
+def enforce_grains(
+    con: duckdb.DuckDBPyConnection, schema: str, grains: Mapping[str, Sequence[str]]
+) -> dict[str, GrainResult]:
+    """Check each table's grain (`grains`: table -> grain columns); raise GrainViolation
+    naming every table off its grain, else return what each check found. Called inside a
+    rebuild's transaction, so a violation rolls the rebuild back."""
+    results = {table: check_grain(con, schema, table, columns) for table, columns in grains.items()}
+    broken = [
+        f"{schema}.{table} ({', '.join(grains[table])}): {result.duplicate_keys} repeated keys, "
+        f"{result.rows_with_null_key} rows with a NULL key"
+        for table, result in results.items()
+        if not result.passed
+    ]
+    if broken:
+        raise GrainViolation(f"{schema} rebuild rolled back: " + "; ".join(broken))
+    return results
+
+
+@dataclass(frozen=True)
+class LayerBuild:
+    """What a committed rebuild of a warehouse layer holds: rows per table, and each table's
+    grain check (all passed: a rebuild off its grain is rolled back instead)."""
+
+    counts: dict[str, int]
+    grains: dict[str, GrainResult]

@@ -7,6 +7,7 @@ import pytest
 
 from pipelines import warehouse_models
 from pipelines.defs.core import build as core_build
+from pipelines.grain import GrainViolation
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
 
@@ -89,6 +90,6 @@ def test_a_rebuild_off_its_grain_is_rolled_back(con, monkeypatch):
         return model_sql(layer, name)
 
     monkeypatch.setattr(warehouse_models, "model_sql", doubled)
-    with pytest.raises(core_build.GrainViolation, match=r"core\.episode_services .* repeated"):
+    with pytest.raises(GrainViolation, match=r"core\.episode_services .* repeated"):
         core_build.build_core(con)
     assert con.execute("SELECT count(*) FROM core.episode_services").fetchone() == before

@@ -12,8 +12,8 @@ from graphlib import TopologicalSorter
 import dagster as dg
 
 from pipelines.defs.core.build import CORE_GRAIN, CORE_TABLES, build_core
+from pipelines.defs.grain_checks import grain_check_results, grain_check_specs
 from pipelines.defs.ingest.inbox import SOURCE_TYPES
-from pipelines.grain import check_grain
 from pipelines.resources import WarehouseResource
 
 STAGING_DEPS = [dg.AssetKey(["staging", s]) for s in SOURCE_TYPES]
@@ -78,6 +78,9 @@ CORE_BUILD_ORDER = list(
 )
 
 
+_CORE_KEYS = {table: core_key(table) for table in CORE_SPECS}
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -85,41 +88,16 @@ CORE_BUILD_ORDER = list(
         )
         for table, (description, deps) in CORE_SPECS.items()
     ],
+    check_specs=grain_check_specs("core", _CORE_KEYS, CORE_GRAIN),
     can_subset=False,
 )
 def core_tables(warehouse: WarehouseResource):
-    """Rebuild every core table in one transaction (a crash keeps the previous core)."""
+    """Rebuild every core table in one transaction (a crash, or a table off its grain,
+    keeps the previous core)."""
     with warehouse.connect() as con:
-        counts = build_core(con)
+        built = build_core(con)
     for table in CORE_BUILD_ORDER:
         yield dg.MaterializeResult(
-            asset_key=core_key(table), metadata={"dagster/row_count": counts[table]}
+            asset_key=core_key(table), metadata={"dagster/row_count": built.counts[table]}
         )
-
-
-def _grain_check(table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=core_key(table),
-        name="grain_is_unique_and_not_null",
-        description=f"core.{table} has one row per {' x '.join(CORE_GRAIN[table])} and no "
-        "NULL key.",
-        blocking=True,
-    )
-    def grain_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
-            columns = list(CORE_GRAIN[table])
-            result = check_grain(con, "core", table, columns)
-        return dg.AssetCheckResult(
-            passed=result.passed,
-            metadata={
-                "grain": ", ".join(columns),
-                "rows": result.rows,
-                "duplicate_keys": result.duplicate_keys,
-                "rows_with_null_key": result.rows_with_null_key,
-            },
-        )
-
-    return grain_check
-
-
-CORE_GRAIN_CHECKS = [_grain_check(table) for table in CORE_SPECS]
+    yield from grain_check_results(_CORE_KEYS, CORE_GRAIN, built.grains)

@@ -19,7 +19,7 @@ import pandas as pd
 from pipelines.catalog import table_exists
 from pipelines.defs.core.followups import SCORE_COLUMNS, answer_columns_sql, score_visits
 from pipelines.defs.ingest.staging_schema import STAGING_COLUMN_TYPES
-from pipelines.grain import check_grain
+from pipelines.grain import LayerBuild, enforce_grains
 from pipelines.warehouse_models import drop_temporary, run_model, source_view
 from schemas.calendar import bs_fiscal_year, bs_fiscal_year_start, bs_month_label, bs_month_start
 from schemas.geography import load_geography
@@ -44,10 +44,10 @@ CORE_TABLES = (
     "id_change_log",
 )
 # The grain key of each core table: unique and never NULL, checked before a rebuild commits
-# (`build_core`) and by the tables' blocking asset checks. Not a PRIMARY KEY in the DDL:
+# (`build_core`; its results are the tables' asset checks). Not a PRIMARY KEY in the DDL:
 # DuckDB builds and writes an index for one, which took 8.8 s of a 25.7 s rebuild at 1M
 # records (DuckDB's performance guide advises against constraints on bulk loads unless
-# they are what ensures integrity; here `_check_grains` does).
+# they are what ensures integrity; here `enforce_grains` does).
 CORE_GRAIN: dict[str, tuple[str, ...]] = {
     "geography": ("geo_code",),
     "calendar": ("calendar_date",),
@@ -218,8 +218,9 @@ _INPUT_VIEWS = ("staged", "memberships", "id_changes")
 _INPUT_FRAMES = ("geography_source", "calendar_source", "service_tiers")
 
 
-def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Drop and rebuild every core table in one transaction; returns row counts per table."""
+def build_core(con: duckdb.DuckDBPyConnection) -> LayerBuild:
+    """Drop and rebuild every core table in one transaction, each checked on its grain
+    before it commits; returns row counts and the grain checks per table."""
     staged = _staged_sql(con)
     answers_sql = _answers_sql(con)
     _register_reference_frames(con, staged)
@@ -230,7 +231,7 @@ def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con.execute("DROP SCHEMA IF EXISTS core CASCADE")
             con.execute(CORE_DDL.read_text(encoding="utf-8"))
             _run_core_models(con, answers_sql)
-            _check_grains(con)
+            grains = enforce_grains(con, "core", CORE_GRAIN)
             for view in _INPUT_VIEWS:
                 drop_temporary(con, view)
             con.execute("COMMIT")
@@ -240,26 +241,7 @@ def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     finally:
         for name in _INPUT_FRAMES:
             con.unregister(name)
-    return _core_counts(con)
-
-
-class GrainViolation(RuntimeError):
-    """A rebuilt core table repeats a grain key or has a NULL in one (a model bug): the
-    rebuild is rolled back and the previous core stays."""
-
-
-def _check_grains(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise GrainViolation, inside the rebuild's transaction, for any table off its grain."""
-    broken = []
-    for table, columns in CORE_GRAIN.items():
-        result = check_grain(con, "core", table, columns)
-        if not result.passed:
-            broken.append(
-                f"core.{table} ({', '.join(columns)}): {result.duplicate_keys} repeated keys, "
-                f"{result.rows_with_null_key} rows with a NULL key"
-            )
-    if broken:
-        raise GrainViolation("core rebuild rolled back: " + "; ".join(broken))
+    return LayerBuild(_core_counts(con), grains)
 
 
 def _register_reference_frames(con: duckdb.DuckDBPyConnection, staged: str) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs.core.assets import STAGING_DEPS, core_key
-from pipelines.defs.marts.build import MART_TABLES, build_marts
-from pipelines.disclosure.relations import KEYS
-from pipelines.grain import check_grain
+from pipelines.defs.grain_checks import grain_check_results, grain_check_specs
+from pipelines.defs.marts.build import MART_GRAIN, MART_TABLES, build_marts
 from pipelines.resources import WarehouseResource
 
 _CALENDAR_EPISODES = [core_key("calendar"), core_key("episodes"), core_key("survivors")]
@@ -47,12 +46,13 @@ MART_DEPS: dict[str, list[dg.AssetKey]] = {
     "geography": [core_key("geography")],
 }
 assert set(MART_DEPS) == set(MART_TABLES), "every mart declares what it reads"
-# The grain of each count mart is the disclosure problem's cell key; geography's is its code.
-MART_GRAIN: dict[str, list[str]] = {**KEYS, "geography": ["geo_code"]}
 
 
 def mart_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["marts", table])
+
+
+_MART_KEYS = {table: mart_key(table) for table in MART_TABLES}
 
 
 @dg.multi_asset(
@@ -67,39 +67,16 @@ def mart_key(table: str) -> dg.AssetKey:
         )
         for table in MART_TABLES
     ],
+    check_specs=grain_check_specs("marts", _MART_KEYS, MART_GRAIN),
     can_subset=False,
 )
 def mart_tables(warehouse: WarehouseResource):
-    """Rebuild every mart table from core in one transaction."""
+    """Rebuild every mart table from core in one transaction (a crash, or a table off its
+    grain, keeps the previous marts)."""
     with warehouse.connect() as con:
-        counts = build_marts(con)
+        built = build_marts(con)
     for table in MART_TABLES:
         yield dg.MaterializeResult(
-            asset_key=mart_key(table), metadata={"dagster/row_count": counts[table]}
+            asset_key=mart_key(table), metadata={"dagster/row_count": built.counts[table]}
         )
-
-
-def _grain_check(table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=mart_key(table),
-        name="grain_is_unique_and_not_null",
-        description=f"marts.{table} has one row per {' x '.join(MART_GRAIN[table])} "
-        "and no NULL key.",
-        blocking=True,
-    )
-    def grain_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
-            result = check_grain(con, "marts", table, MART_GRAIN[table])
-        return dg.AssetCheckResult(
-            passed=result.passed,
-            metadata={
-                "rows": result.rows,
-                "duplicate_keys": result.duplicate_keys,
-                "rows_with_null_key": result.rows_with_null_key,
-            },
-        )
-
-    return grain_check
-
-
-MART_GRAIN_CHECKS = [_grain_check(table) for table in MART_TABLES]
+    yield from grain_check_results(_MART_KEYS, MART_GRAIN, built.grains)

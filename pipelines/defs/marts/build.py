@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.catalog import table_exists
+from pipelines.disclosure.relations import KEYS
+from pipelines.grain import LayerBuild, enforce_grains
 from pipelines.warehouse_models import drop_temporary, run_model, source_view
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,10 @@ MART_TABLES = (
     "followup_coverage",
     "geography",
 )
+# The grain of each count mart is the disclosure problem's cell key; geography's is its code.
+# Checked before a rebuild commits (`build_marts`; its results are the marts' asset checks).
+MART_GRAIN: dict[str, list[str]] = {**KEYS, "geography": ["geo_code"]}
+assert set(MART_GRAIN) == set(MART_TABLES), "every mart declares its grain"
 
 # The published grid (docs/interfaces.md section 4). Finer places get coarser periods:
 # monthly counts per district, or anything below a year per local level, would be nearly
@@ -101,8 +107,9 @@ _SOURCE_VIEWS = {
 }
 
 
-def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Drop and rebuild every mart table in one transaction; returns row counts per table."""
+def build_marts(con: duckdb.DuckDBPyConnection) -> LayerBuild:
+    """Drop and rebuild every mart table in one transaction, each checked on its grain
+    before it commits; returns row counts and the grain checks per table."""
     con.execute("BEGIN TRANSACTION")
     try:
         for view, (schema, table, columns) in _SOURCE_VIEWS.items():
@@ -114,6 +121,7 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             for name in _INTERMEDIATES_BEFORE.get(table, ()):
                 run_model(con, "marts", f"_{name}")
             run_model(con, "marts", table)
+        grains = enforce_grains(con, "marts", MART_GRAIN)
         for name in (*reversed(_all_intermediates()), *_SOURCE_VIEWS):
             drop_temporary(con, name)
         con.execute("COMMIT")
@@ -125,7 +133,7 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         for table in MART_TABLES
     }
     logger.info("marts rebuilt: %s", counts)
-    return counts
+    return LayerBuild(counts, grains)
 
 
 def _all_intermediates() -> tuple[str, ...]:
