@@ -104,8 +104,12 @@ def render_overview_seconds() -> float:
 )
 def benchmark_dashboard(public: Path | None, synthetic_years: int | None, repeat: int) -> None:
     """Time the overview's first render after start and its warm renders."""
-    if synthetic_years is not None:
-        public_db = Path(tempfile.mkdtemp(prefix="pahichan-bench-")) / "public.duckdb"
+    if synthetic_years is None:
+        _time_overview(public or public_db_path(), repeat)
+        return
+    # The synthetic file is written to a folder of its own, removed when the timing ends.
+    with tempfile.TemporaryDirectory(prefix="pahichan-bench-") as folder:
+        public_db = Path(folder) / "public.duckdb"
         with Console(stderr=True).status(f"writing a synthetic public file ({synthetic_years} y)"):
             counts = write_synthetic_public(public_db, synthetic_years)
         click.echo(
@@ -113,8 +117,11 @@ def benchmark_dashboard(public: Path | None, synthetic_years: int | None, repeat
             f"{public_db.stat().st_size / 1e6:.1f} MB; rows: "
             + ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
         )
-    else:
-        public_db = public or public_db_path()
+        _time_overview(public_db, repeat)
+
+
+def _time_overview(public_db: Path, repeat: int) -> None:
+    """Time and print the overview's renders on `public_db`."""
     if not public_db.is_file():
         raise click.ClickException(f"no public file at {public_db}: pass --public FILE")
     os.environ[PUBLIC_DB_VARIABLE] = str(public_db.resolve())

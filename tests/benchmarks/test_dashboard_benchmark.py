@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 
 import duckdb
 from click.testing import CliRunner
@@ -28,9 +29,12 @@ def test_synthetic_public_file_publishes_every_place_and_more_periods_per_year(t
     assert places == geography  # every local level, as a large publication would have
 
 
-def test_benchmark_prints_the_shape_and_the_render_figures():
+def test_benchmark_prints_the_shape_and_the_render_figures(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     result = CliRunner().invoke(benchmark_dashboard, ["--synthetic-years", "1", "--repeat", "1"])
     assert result.exit_code == 0, result.output
     assert "synthetic public file: 1 years" in result.output
     assert re.search(r"survivor_statistics [\d,]+", result.output)
     assert re.search(r"overview render: cold [\d.]+ s, .* warm median [\d.]+ s", result.output)
+    # The synthetic file's folder is removed when the timing ends.
+    assert not list(tmp_path.glob("pahichan-bench-*"))
