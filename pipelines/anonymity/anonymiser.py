@@ -220,8 +220,10 @@ class _Search:
         if stage is not None:
             published = row_stage["survivors"] < len(STAGES) - 1
             signature, index = signature[published], index[published]
-        _, inverse, counts = np.unique(signature, return_inverse=True, return_counts=True)
-        return pd.Series(counts[inverse], index=index)
+        # Hash-table factorisation, not np.unique's sort: the search calls this ~60 times
+        # on every survivor (np.unique took 5 of 26 s of a 1M-record anonymisation).
+        codes, _ = pd.factorize(signature)
+        return pd.Series(np.bincount(codes)[codes], index=index)
 
     def below_k(self, levels: Mapping[str, int]) -> int:
         return int((self.class_sizes(levels) < self.k).sum())
