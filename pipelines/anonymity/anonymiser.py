@@ -136,7 +136,8 @@ class _Search:
         # Each row's survivor, as a position in survivor_index (-1: not a known survivor).
         self.survivor_positions = {
             table: self.survivor_index.get_indexer(base[table]["survivor_id"].to_numpy())
-            for table in ("survivors", "episodes", "referrals")
+            for table in ("survivors", "episodes", "referrals", "services")
+            if table in base
         }
         self.referrals_of_episode = _Grouping(base["referrals"]["episode_id"], self.episode_index)
 
@@ -194,6 +195,11 @@ class _Search:
         positions = self.survivor_positions[table]
         return np.where(positions >= 0, stage[positions], np.nan)
 
+    def row_stages(self, table: str, stage: pd.Series) -> np.ndarray:
+        """`stage_of_rows` for a stage Series indexed by survivor_id (positions, not a lookup
+        of every row's survivor_id string: the tables hold millions of rows at 1M records)."""
+        return self.stage_of_rows(table, stage.reindex(self.survivor_index).to_numpy(dtype=float))
+
     def class_sizes(self, levels: Mapping[str, int], stage: pd.Series | None = None) -> pd.Series:
         """Per survivor (indexed by survivor_id): class size at `levels` after `stage`
         (`_suppress`: QIs NULL from the table's `_NULLED_FROM_STAGE`)."""
@@ -229,21 +235,19 @@ class _Search:
         return int((self.class_sizes(levels) < self.k).sum())
 
 
-def _referrals_kept(base: dict[str, pd.DataFrame], stage: pd.Series) -> np.ndarray:
+def _referrals_kept(search: _Search, stage: pd.Series) -> np.ndarray:
     """Referral rows published: those of survivors whose episodes are not suppressed (the
     number of referrals per episode would otherwise still tell suppressed survivors apart)."""
-    stages = base["referrals"]["survivor_id"].map(stage)
-    return (stages < _NULLED_FROM_STAGE["referrals"]).to_numpy()
+    return search.row_stages("referrals", stage) < _NULLED_FROM_STAGE["referrals"]
 
 
 def _suppress(
-    frames: dict[str, pd.DataFrame], base: dict[str, pd.DataFrame], stage: pd.Series
+    frames: dict[str, pd.DataFrame], search: _Search, stage: pd.Series
 ) -> dict[str, pd.DataFrame]:
     """NULL the QIs of survivors at stage >= 1 (episodes, referrals) and >= 2 (own row)."""
-    by_survivor = stage.to_dict()
     out = {}
     for table, frame in frames.items():
-        level = base[table]["survivor_id"].map(by_survivor).to_numpy()
+        level = search.row_stages(table, stage)
         threshold = _NULLED_FROM_STAGE[table]
         frame = frame.copy()
         frame.loc[level >= threshold, :] = None
@@ -257,12 +261,13 @@ def _cells_per_dimension(search: _Search) -> tuple[np.ndarray, np.ndarray]:
     per_dimension = np.zeros((len(index), len(DIMENSIONS)), dtype=float)
     total = np.zeros(len(index), dtype=float)
     for table in ("survivors", "episodes", "referrals"):
-        rows = search.base[table]["survivor_id"].value_counts().reindex(index, fill_value=0)
+        positions = search.survivor_positions[table]
+        rows = np.bincount(positions[positions >= 0], minlength=len(index))
         for name in quasi_identifiers(table):
-            total += rows.to_numpy()
+            total += rows
             dimension = ANALYST_COLUMNS[table][name].dimension
             if dimension is not None:
-                per_dimension[:, DIMENSION_NAMES.index(dimension)] += rows.to_numpy()
+                per_dimension[:, DIMENSION_NAMES.index(dimension)] += rows
     return per_dimension, total
 
 
@@ -346,13 +351,13 @@ def anonymise(base: dict[str, pd.DataFrame], policy: AnonymityPolicy) -> Anonymi
     levels, steps = choose_levels(search, policy)
     stage = suppress_locally(search, levels)
     recoded = {t: search.generalised(t, levels) for t in ("survivors", "episodes", "referrals")}
-    suppressed = _suppress(recoded, base, stage)
-    tables = _assemble(base, suppressed, stage)
+    suppressed = _suppress(recoded, search, stage)
+    tables = _assemble(search, suppressed, stage)
     # Values of the survivors in the file after global recoding, and how many of them local
     # suppression took (set to NULL, or in a referral row left out).
     qi_values = lost = 0
     for table, frame in suppressed.items():
-        kept = (base[table]["survivor_id"].map(stage) < len(STAGES) - 1).to_numpy()
+        kept = search.row_stages(table, stage) < len(STAGES) - 1
         qi_values += int(recoded[table][kept].size)
         lost += int((recoded[table][kept].notna() & frame[kept].isna()).to_numpy().sum())
     counts = stage.value_counts()
@@ -382,19 +387,24 @@ def anonymise(base: dict[str, pd.DataFrame], policy: AnonymityPolicy) -> Anonymi
 
 
 def _assemble(
-    base: dict[str, pd.DataFrame], suppressed: dict[str, pd.DataFrame], stage: pd.Series
+    search: _Search, suppressed: dict[str, pd.DataFrame], stage: pd.Series
 ) -> dict[str, pd.DataFrame]:
     """Published tables: ids, generalised and suppressed QIs, sensitive columns; survivors
     left out removed; episode ids renumbered so that their order within a survivor follows
     the published values, not the (finer) true order of contacts."""
-    kept_ids = stage.index[(stage < len(STAGES) - 1).to_numpy()]
+    base = search.base
+
+    def in_file(table: str) -> np.ndarray:
+        """Rows of survivors not left out (a row of no known survivor is not)."""
+        return search.row_stages(table, stage) < len(STAGES) - 1
+
     out: dict[str, pd.DataFrame] = {}
     for table in ("survivors", "episodes", "referrals"):
         frame = base[table].copy()
         for name in quasi_identifiers(table):
             frame[name] = suppressed[table][name]
-        out[table] = frame[frame["survivor_id"].isin(kept_ids)]
-    out["referrals"] = out["referrals"][_referrals_kept(base, stage)[out["referrals"].index]]
+        out[table] = frame[in_file(table)]
+    out["referrals"] = out["referrals"][_referrals_kept(search, stage)[out["referrals"].index]]
     episodes = out["episodes"]
     order = [
         "survivor_id",
@@ -419,8 +429,7 @@ def _assemble(
         na_position="last",
         kind="mergesort",
     ).reset_index(drop=True)
-    services = base["services"]
-    services = services[services["survivor_id"].isin(kept_ids)]
+    services = base["services"][in_file("services")]
     services = services.assign(episode_id=services["episode_id"].map(new_ids))
     out["services"] = services.sort_values(["episode_id", "service_code"]).reset_index(drop=True)
     out["survivors"] = out["survivors"].sort_values("survivor_id").reset_index(drop=True)
