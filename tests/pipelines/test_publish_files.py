@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import stat
+import time
+
 import duckdb
 import pandas as pd
 import pytest
@@ -113,6 +116,7 @@ def test_crash_mid_publish_keeps_previous_file(published, tmp_path, monkeypatch)
     con, _, _ = published
     publish_build.publish(con, tmp_path, THRESHOLD, run_id="good")
     before = (tmp_path / "public.duckdb").read_bytes()
+    analyst_before = (tmp_path / "analyst.duckdb").read_bytes()
 
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -121,11 +125,65 @@ def test_crash_mid_publish_keeps_previous_file(published, tmp_path, monkeypatch)
     with pytest.raises(RuntimeError):
         publish_build.publish(con, tmp_path, THRESHOLD, run_id="bad")
     assert (tmp_path / "public.duckdb").read_bytes() == before
+    assert (tmp_path / "analyst.duckdb").read_bytes() == analyst_before
     assert [p.name for p in tmp_path.iterdir()] and not any(
         p.name.endswith(".tmp") for p in tmp_path.iterdir()
     )
     rows = con.execute("SELECT run_id FROM ops.publications").fetchall()
     assert ("bad",) not in rows
+
+
+def test_a_failed_protection_leaves_the_written_analyst_file_out(published, tmp_path, monkeypatch):
+    """The analyst file is written while the public file is protected; when the protection
+    fails, its temp file is removed and neither file is replaced."""
+    con, _, _ = published
+    publish_build.publish(con, tmp_path, THRESHOLD, run_id="good")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    public_tables = publish_build.public_tables
+
+    def failing(*args, **kwargs):
+        public_tables(*args, **kwargs)
+        _wait_for_analyst_temp(tmp_path)
+        raise RuntimeError("protection failed")
+
+    monkeypatch.setattr(publish_build, "public_tables", failing)
+    with pytest.raises(RuntimeError, match="protection failed"):
+        publish_build.publish(con, tmp_path, THRESHOLD, run_id="bad")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_the_analyst_temp_file_is_private_until_it_is_in_place(published, tmp_path, monkeypatch):
+    """Written early (beside the protection), the analyst file waits owner-only; it gets the
+    reader mode only when it is moved into place."""
+    con, _, _ = published
+    public_tables = publish_build.public_tables
+    modes = []
+
+    def watching(*args, **kwargs):
+        tables = public_tables(*args, **kwargs)
+        modes.append(stat.S_IMODE(_wait_for_analyst_temp(tmp_path).stat().st_mode))
+        return tables
+
+    monkeypatch.setattr(publish_build, "public_tables", watching)
+    publish_build.publish(con, tmp_path, THRESHOLD, run_id="private", file_mode=0o644)
+    assert modes == [0o600]
+    assert stat.S_IMODE((tmp_path / "analyst.duckdb").stat().st_mode) == 0o644
+
+
+def _wait_for_analyst_temp(folder, seconds: float = 60.0):
+    """The analyst side's temp file, once it is complete (its writer has closed it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        temps = [p for p in folder.glob(".analyst.duckdb.*.tmp")]
+        if temps and not list(folder.glob(".analyst.duckdb.*.tmp.wal")):
+            try:
+                duckdb.connect(str(temps[0]), read_only=True).close()
+            except duckdb.Error:
+                pass  # still being written
+            else:
+                return temps[0]
+        time.sleep(0.05)
+    raise AssertionError("the analyst side wrote no temp file")
 
 
 def test_analyst_file_has_ctdc_view(published):

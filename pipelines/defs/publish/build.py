@@ -13,11 +13,12 @@ filters or HMAC tokens, so nothing in it joins to an agency's crosswalk.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,20 +121,40 @@ def _write_atomically(target: Path, write, mode: int = DEFAULT_READER_FILE_MODE)
     The file gets `mode` before it is moved into place, so readers never see it with the
     mode the process umask happened to give (0644 in a plain shell, 0600 inside a run).
     """
+    _put_in_place(_write_temp(target, write, mode), target, mode)
+
+
+def _write_temp(target: Path, write, mode: int) -> Path:
+    """`write(con)` on a new temp DuckDB file beside `target`, readable by its owner only
+    until `_put_in_place` moves it; the temp file is removed when `write` raises."""
     _make_publish_dir(target.parent, mode)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         out = duckdb.connect(str(temp))
         try:
+            os.chmod(temp, 0o600)
             write(out)
             out.execute("CHECKPOINT")
         finally:
             out.close()
+    except BaseException:
+        _discard(temp)
+        raise
+    return temp
+
+
+def _put_in_place(temp: Path, target: Path, mode: int) -> None:
+    """Give the written temp file `mode` and move it over `target` (removed if that fails)."""
+    try:
         os.chmod(temp, mode)
         os.replace(temp, target)
     finally:
-        temp.unlink(missing_ok=True)
-        temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
+        _discard(temp)
+
+
+def _discard(temp: Path) -> None:
+    temp.unlink(missing_ok=True)
+    temp.with_name(temp.name + ".wal").unlink(missing_ok=True)
 
 
 def _comment(con: duckdb.DuckDBPyConnection, table: str, text: str, *, kind: str = "TABLE") -> None:
@@ -225,16 +246,63 @@ def publish(
     """Write public.duckdb and analyst.duckdb from the warehouse marts and core."""
     run_id = run_id or uuid.uuid4().hex[:12]
     published_at = dt.datetime.now(dt.UTC)
+    public_path = Path(publish_dir) / PUBLIC_FILE
+    analyst_path = Path(publish_dir) / ANALYST_FILE
     protection: dict = {}
-    # The analyst file is anonymised on a second connection while the public file is
-    # protected: each uses one core (the anonymiser Python and pandas, the protection
-    # mostly HiGHS, which releases the GIL), and neither reads what the other writes. Both
-    # finish before any file is replaced, and `result()` raises the anonymiser's
-    # KAnonymityError here. 4-7 s less at 1M records (docs/decisions.md).
+    # The analyst file is anonymised and written (to its temp file, checked) on a second
+    # connection while the public file is protected: each uses one core (the anonymiser
+    # Python and pandas, the protection mostly HiGHS, which releases the GIL), and neither
+    # reads what the other writes. Both finish before any file is replaced, and `result()`
+    # raises the anonymiser's KAnonymityError here (docs/decisions.md).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyst") as pool:
-        analyst_ready = pool.submit(_prepare_analyst_on, _cursor(con), threshold)
-        tables = public_tables(con, threshold, protection)
-        analyst = analyst_ready.result()
+        analyst_ready = pool.submit(
+            _analyst_file_on, _cursor(con), threshold, analyst_path, published_at, file_mode
+        )
+        try:
+            tables = public_tables(con, threshold, protection)
+        except BaseException:
+            _discard_when_written(analyst_ready)
+            raise
+        analyst, analyst_temp = analyst_ready.result()
+    try:
+        _write_public_file(con, tables, public_path, run_id, published_at, threshold, file_mode)
+        _put_in_place(analyst_temp, analyst_path, file_mode)
+    finally:
+        _discard(analyst_temp)
+    suppressed = sum(int(tables[n]["is_suppressed"].sum()) for n in COUNT_TABLES)
+    record_publication(con, run_id, published_at, threshold, public_path, analyst_path, suppressed)
+    record_anonymity(con, run_id, published_at, analyst)
+    # What this file showed and hid, for the next publication's protection.
+    save_history(
+        con,
+        protection["frames"],
+        tables,
+        protection["history"],
+        run_id,
+        left_out=protection["left_out"],
+    )
+    # The protector ends only when every hidden small cell passes; this re-checks a sample
+    # of the result for the publish asset's check (a bug in the loop would show here).
+    small_cells = audit_small_cells(
+        protection["problem"], protection["status"], threshold, sample=SMALL_CELL_SAMPLE
+    )
+    logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path, suppressed)
+    return Publication(
+        run_id, published_at, public_path, analyst_path, threshold, suppressed, analyst, small_cells
+    )
+
+
+def _write_public_file(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, pd.DataFrame],
+    target: Path,
+    run_id: str,
+    published_at: dt.datetime,
+    threshold: int,
+    mode: int,
+) -> None:
+    """public.duckdb: the protected tables (`tables`, to which the published grid and the
+    publication row are added), with the marts' column types and comments."""
     tables["published_grid"] = published_grid(tables)
     data_through = con.execute("SELECT max(contact_date) FROM core.episodes").fetchone()[0]
     model_version = None
@@ -274,34 +342,7 @@ def publish(
             }.items():
                 _comment_column(out, name, column, text)
 
-    def write_analyst_file(out: duckdb.DuckDBPyConnection) -> None:
-        write_analyst(out, analyst, published_at)
-
-    public_path = Path(publish_dir) / PUBLIC_FILE
-    analyst_path = Path(publish_dir) / ANALYST_FILE
-    _write_atomically(public_path, write_public, file_mode)
-    _write_atomically(analyst_path, write_analyst_file, file_mode)
-    suppressed = sum(int(tables[n]["is_suppressed"].sum()) for n in COUNT_TABLES)
-    record_publication(con, run_id, published_at, threshold, public_path, analyst_path, suppressed)
-    record_anonymity(con, run_id, published_at, analyst)
-    # What this file showed and hid, for the next publication's protection.
-    save_history(
-        con,
-        protection["frames"],
-        tables,
-        protection["history"],
-        run_id,
-        left_out=protection["left_out"],
-    )
-    # The protector ends only when every hidden small cell passes; this re-checks a sample
-    # of the result for the publish asset's check (a bug in the loop would show here).
-    small_cells = audit_small_cells(
-        protection["problem"], protection["status"], threshold, sample=SMALL_CELL_SAMPLE
-    )
-    logger.info("published %s and %s (%d suppressed cells)", public_path, analyst_path, suppressed)
-    return Publication(
-        run_id, published_at, public_path, analyst_path, threshold, suppressed, analyst, small_cells
-    )
+    _write_atomically(target, write_public, mode)
 
 
 def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -314,13 +355,28 @@ def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cursor
 
 
-def _prepare_analyst_on(cursor: duckdb.DuckDBPyConnection, threshold: int) -> AnalystRelease:
+def _analyst_file_on(
+    cursor: duckdb.DuckDBPyConnection,
+    threshold: int,
+    target: Path,
+    published_at: dt.datetime,
+    mode: int,
+) -> tuple[AnalystRelease, Path]:
     """prepare_analyst on its own cursor (a DuckDB connection is not shared between
-    threads), closed afterwards."""
+    threads), closed afterwards, then the analyst file written and checked in a temp file
+    beside `target` (not yet in place)."""
     try:
-        return prepare_analyst(cursor, analyst_policy(threshold))
+        analyst = prepare_analyst(cursor, analyst_policy(threshold))
     finally:
         cursor.close()
+    return analyst, _write_temp(target, lambda out: write_analyst(out, analyst, published_at), mode)
+
+
+def _discard_when_written(analyst_ready: Future) -> None:
+    """After the public side failed: wait for the analyst side, then remove its temp file
+    (its own failure, if any, is the public side's to report after)."""
+    with contextlib.suppress(BaseException):
+        _discard(analyst_ready.result()[1])
 
 
 def record_publication(
