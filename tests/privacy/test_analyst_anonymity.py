@@ -180,7 +180,9 @@ def test_the_file_check_runs_on_what_is_written(published, tmp_path, monkeypatch
     monkeypatch.setattr(publish_build, "prepare_analyst", lambda con, policy: tampered)
     with pytest.raises(KAnonymityError):
         publish_build.publish(con, tmp_path, K, run_id="tampered")
+    # The analyst file is checked before either file is replaced: no public file either.
     assert not (tmp_path / "analyst.duckdb").exists()
+    assert not (tmp_path / "public.duckdb").exists()
     assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
 
 
