@@ -74,8 +74,12 @@ def enforce_grains(
 
 @dataclass(frozen=True)
 class LayerBuild:
-    """What a committed rebuild of a warehouse layer holds: rows per table, and each table's
-    grain check (all passed: a rebuild off its grain is rolled back instead)."""
+    """What a committed rebuild of a warehouse layer holds: each table's grain check (all
+    passed: a rebuild off its grain is rolled back instead), which counted its rows too."""
 
-    counts: dict[str, int]
     grains: dict[str, GrainResult]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        return {table: result.rows for table, result in self.grains.items()}

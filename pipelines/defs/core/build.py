@@ -241,7 +241,9 @@ def build_core(con: duckdb.DuckDBPyConnection) -> LayerBuild:
     finally:
         for name in _INPUT_FRAMES:
             con.unregister(name)
-    return LayerBuild(_core_counts(con), grains)
+    built = LayerBuild(grains)
+    _log_rebuilt(con, built.counts)
+    return built
 
 
 def _register_reference_frames(con: duckdb.DuckDBPyConnection, staged: str) -> None:
@@ -292,16 +294,11 @@ def _run_core_models(con: duckdb.DuckDBPyConnection, answers_sql: str) -> None:
             con.unregister("followup_scores")
 
 
-def _core_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per core table (logged), with a warning when records are not linked yet."""
-    counts = {
-        table: con.execute(f"SELECT count(*) FROM core.{table}").fetchone()[0]  # noqa: S608
-        for table in CORE_TABLES
-    }
+def _log_rebuilt(con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> None:
+    """Log the rows per core table, with a warning when records are not linked yet."""
     unlinked = con.execute(
         "SELECT count(*) FROM core.survivor_records WHERE survivor_id IS NULL"
     ).fetchone()[0]
     if unlinked:
         logger.warning("%d records have no survivor_id yet (linkage not run on them)", unlinked)
     logger.info("core rebuilt: %s", counts)
-    return counts
