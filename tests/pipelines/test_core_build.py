@@ -7,7 +7,6 @@ import pytest
 
 from pipelines import warehouse_models
 from pipelines.defs.core import build as core_build
-from pipelines.grain import GrainViolation
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
 
@@ -74,22 +73,3 @@ def test_failed_rebuild_keeps_previous_core(con, monkeypatch):
         core_build.build_core(con)
     assert con.execute("SELECT count(*) FROM core.episodes").fetchone() == before
     assert con.execute("SELECT count(*) FROM core.survivors").fetchone()[0] > 0
-
-
-def test_a_rebuild_off_its_grain_is_rolled_back(con, monkeypatch):
-    """No PRIMARY KEY holds the grain (its index was the rebuild's largest cost): the
-    rebuild checks every table's CORE_GRAIN before it commits."""
-    before = con.execute("SELECT count(*) FROM core.episode_services").fetchone()
-    model_sql = warehouse_models.model_sql
-
-    def doubled(layer: str, name: str) -> str:
-        sql = model_sql(layer, name)
-        if (layer, name) == ("core", "episode_services"):
-            # The model run twice: every (episode, service) key twice.
-            return f"{sql}\n{sql}"
-        return model_sql(layer, name)
-
-    monkeypatch.setattr(warehouse_models, "model_sql", doubled)
-    with pytest.raises(GrainViolation, match=r"core\.episode_services .* repeated"):
-        core_build.build_core(con)
-    assert con.execute("SELECT count(*) FROM core.episode_services").fetchone() == before

@@ -62,6 +62,20 @@ def _doubled(layer_name: tuple[str, str]):
     return doubled
 
 
+def test_a_core_rebuild_off_its_grain_is_rolled_back(monkeypatch) -> None:
+    """No PRIMARY KEY holds the grain (its index was the rebuild's largest cost): the
+    rebuild checks every table's CORE_GRAIN before it commits."""
+    con = duckdb.connect()
+    build_warehouse(con, people=60)
+    build_core(con)
+    before = con.execute("SELECT count(*) FROM core.episode_services").fetchone()
+    # The model run twice: every (episode, service) key twice.
+    monkeypatch.setattr(warehouse_models, "model_sql", _doubled(("core", "episode_services")))
+    with pytest.raises(GrainViolation, match=r"core\.episode_services .* repeated"):
+        build_core(con)
+    assert con.execute("SELECT count(*) FROM core.episode_services").fetchone() == before
+
+
 def test_a_mart_rebuild_off_its_grain_is_rolled_back(monkeypatch) -> None:
     con = duckdb.connect()
     build_warehouse(con, people=40)
