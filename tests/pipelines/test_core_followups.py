@@ -13,6 +13,7 @@ from schemas.reintegration import (
     dimension_scores,
     load_indicator_config,
     reintegration_score,
+    weighted_answer,
 )
 from tests.pipelines.warehouse_fixtures import build_warehouse
 
@@ -171,3 +172,56 @@ def test_score_visits_scores_repeated_answer_patterns_and_counts_every_off_scale
                 assert pd.isna(got)
             else:
                 assert got == pytest.approx(expected[dimension])
+
+
+def test_score_visits_equals_scoring_each_visit_alone():
+    """The column-wise sums give each visit exactly what `dimension_scores` and
+    `reintegration_score` give it alone, over random spellings, blanks, missing and
+    off-scale answers, and visits answering too few dimensions."""
+    import random
+
+    import pandas as pd
+
+    from pipelines.defs.core.followups import score_visits
+
+    config = load_indicator_config("v1")
+    rng = random.Random(20261207)
+
+    def spelling(code: str) -> object:
+        option = rng.choice(config.scales[config.indicator(code).scale])
+        return rng.choice(
+            [
+                option.value,
+                str(option.value),
+                option.label_en,
+                option.label_ne,
+                *option.aliases,
+                None,
+                float("nan"),
+                " ",
+                "off-the-scale",
+            ]
+        )
+
+    codes = list(config.codes)
+    visits = [
+        {code: spelling(code) for code in rng.sample(codes, rng.randint(0, len(codes)))}
+        for _ in range(400)
+    ]
+    answers = pd.DataFrame(
+        [{"record_token": f"v{i}", **visit} for i, visit in enumerate(visits)],
+        columns=["record_token", *codes],
+    )
+    scored = score_visits(answers).set_index("record_token")
+    for i, visit in enumerate(visits):
+        clean = {c: (None if a == "off-the-scale" else a) for c, a in visit.items()}
+        expected = dimension_scores(clean, config)
+        row = scored.loc[f"v{i}"]
+        for dimension, score in expected.items():
+            got = row[f"{dimension}_score"]
+            assert (pd.isna(got) and score is None) or got == score, (i, dimension)
+        composite = reintegration_score(expected, config)
+        got = row["composite_score"]
+        assert (pd.isna(got) and composite is None) or got == composite, i
+        answered = sum(weighted_answer(c, a, config) is not None for c, a in clean.items())
+        assert row["answered_count"] == answered, i
