@@ -163,3 +163,52 @@ def test_a_dagster_run_that_cannot_get_the_warehouse_fails_with_the_message(
     assert not result.success
     # The resource's error (with its cause, WarehouseBusy) is in the failure events' data.
     assert "is in use by another run (pahichan run" in repr(result.all_events)
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_a_dagster_run_opens_the_warehouse_once_and_closes_it_at_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encrypted: bool
+) -> None:
+    """Steps share the run's database, each with its own cursor on the warehouse's catalog
+    (its own temp tables and transaction); the file is closed at the run's end and holds
+    what the steps committed."""
+    from pipelines.commands.warehouse_key import write_warehouse_key
+
+    warehouse = str(tmp_path / "pahichan.duckdb")
+    key_file = None
+    if encrypted:
+        key_file = str(tmp_path / "warehouse.key")
+        write_warehouse_key(Path(key_file))
+    opened: list[str] = []
+    real_open = WarehouseResource._open
+
+    def counting_open(self: WarehouseResource):  # type: ignore[no-untyped-def]
+        opened.append(self.path)
+        return real_open(self)
+
+    monkeypatch.setattr(WarehouseResource, "_open", counting_open)
+
+    @dg.asset
+    def first(warehouse: WarehouseResource) -> None:
+        with warehouse.connect() as con:
+            con.execute("CREATE TABLE kept AS SELECT 42 AS answer")
+            con.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS x")
+            con.execute("BEGIN")
+            con.execute("INSERT INTO kept VALUES (7)")  # never committed
+
+    @dg.asset(deps=[first])
+    def second(warehouse: WarehouseResource) -> None:
+        with warehouse.connect() as con:
+            assert con.execute("SELECT list(answer) FROM kept").fetchone()[0] == [42]
+            temp = "SELECT count(*) FROM duckdb_tables() WHERE temporary"
+            assert con.execute(temp).fetchone()[0] == 0
+        with warehouse.connect() as con:
+            assert con.execute("SELECT count(*) FROM kept").fetchone()[0] == 1
+
+    resource = WarehouseResource(path=warehouse, key_file=key_file)
+    result = dg.materialize([first, second], resources={"warehouse": resource})
+    assert result.success
+    assert opened == [warehouse]
+    # A fresh resource (outside any run) opens the file: it was closed, with the commit in.
+    with WarehouseResource(path=warehouse, key_file=key_file).connect() as con:
+        assert con.execute("SELECT answer FROM kept").fetchall() == [(42,)]
