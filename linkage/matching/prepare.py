@@ -157,10 +157,13 @@ def prepare_input(
     settings: LinkageSettings,
     subset: Subset = "all",
     record_tokens: str | None = None,
+    numbered_from: int | None = None,
 ) -> int:
     """(Re)create temp table `table_name` with the model's input columns; return its rows.
 
     `record_tokens` optionally names a table with a `record_token` column restricting rows.
+    With `numbered_from` the rows also get `record_id`, numbered from it upwards: an integer
+    id for Splink to pair records by (`linkage.matching.scoring`).
     """
     filters = f"{_SUBSET_FILTERS[subset]} AND {LINKABLE}"
     if record_tokens:
@@ -172,8 +175,14 @@ def prepare_input(
     bands = [
         f"k.lsh_bands[{i + 1}] AS {column}" for i, column in enumerate(lsh_band_columns(settings))
     ]
+    numbering = (
+        [f"{int(numbered_from)} + row_number() OVER () - 1 AS record_id"]
+        if numbered_from is not None
+        else []
+    )
     select_list = ", ".join(
         [
+            *numbering,
             "r.record_token",
             *bit_columns,
             *(f"{_hashed(f'r.{c}')} AS {c}" for c in _TOKEN_COLUMNS),
