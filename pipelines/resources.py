@@ -23,13 +23,12 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import duckdb
 from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
 
 from pipelines.alerts import alert_sink_from_env
 from pipelines.migrations import migrate
@@ -85,11 +84,6 @@ class WarehouseResource(ConfigurableResource):
     with `hold()`, and `connect()` takes it when nobody in this process holds it yet. Files
     are private to the owner: the warehouse, its `.wal` and lock file 0600, `.duckdb-tmp/`
     0700 (the umask is 077 while the lock is held).
-
-    A Dagster run opens the file once, at its first `connect()`, and every step gets a
-    cursor of that one database until the run ends (`yield_for_execution`): opening the
-    encrypted file and checking its migrations per step, and checkpointing it at every
-    close, took 3.3 s of a 1M-record month.
     """
 
     path: str
@@ -98,10 +92,6 @@ class WarehouseResource(ConfigurableResource):
     # Seconds to wait for another run holding the warehouse; None: the caller's default
     # (CLI_LOCK_TIMEOUT for commands, DAGSTER_LOCK_TIMEOUT for Dagster runs).
     lock_timeout: float | None = None
-    # Inside a Dagster run: whether steps share one database, and that database once open.
-    _shared_in_run: bool = PrivateAttr(default=False)
-    _run_database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
-    _run_stack: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     @property
     def directory(self) -> Path:
@@ -154,32 +144,15 @@ class WarehouseResource(ConfigurableResource):
         """
         run = context.dagster_run
         purpose = f"dagster run {run.run_id[:8]} of {run.job_name}" if run else "dagster"
-        with self.hold(purpose, default_timeout=DAGSTER_LOCK_TIMEOUT), ExitStack() as run_stack:
-            self._shared_in_run = True
-            self._run_stack = run_stack
-            try:
-                yield self
-            finally:
-                # The database closes (and checkpoints) before the lock is let go.
-                self._shared_in_run, self._run_database = False, None
+        with self.hold(purpose, default_timeout=DAGSTER_LOCK_TIMEOUT):
+            yield self
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse read-write; closed on exit (commit is the caller's business).
 
-        Inside a run the run's lock is already held, and the connection is a cursor of the
-        run's database (its own transaction and temp tables, as a connection of its own);
-        otherwise the connection holds the lock.
+        Inside a run the run's lock is already held; otherwise the connection holds it.
         """
-        if self._shared_in_run:
-            if self._run_database is None:
-                self._run_database = self._run_stack.enter_context(self._open())
-            cursor = cursor_of(self._run_database)
-            try:
-                yield cursor
-            finally:
-                cursor.close()
-            return
         with self.hold("pahichan warehouse connection"), self._open() as con:
             yield con
 
@@ -201,17 +174,6 @@ class WarehouseResource(ConfigurableResource):
             yield con
         finally:
             con.close()
-
-
-def cursor_of(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A second connection to `con`'s database, on the same catalog: its own transaction
-    and temp tables. An encrypted warehouse is attached under another name and made current
-    with USE, which a bare `cursor()` would not inherit (it would write to memory)."""
-    cursor = con.cursor()
-    catalog = con.execute("SELECT current_database()").fetchone()[0]
-    # USE takes no bound parameters; the name comes from the connection, quoted.
-    cursor.execute(f'USE "{catalog.replace(chr(34), chr(34) * 2)}"')
-    return cursor
 
 
 class InboxResource(ConfigurableResource):

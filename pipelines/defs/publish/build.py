@@ -37,7 +37,7 @@ from pipelines.defs.publish.analyst import (
 from pipelines.disclosure.audit import SmallCellAudit, audit_small_cells
 from pipelines.disclosure.history import load_history, save_history
 from pipelines.disclosure.tables import protect_tables
-from pipelines.resources import DEFAULT_READER_FILE_MODE, cursor_of
+from pipelines.resources import DEFAULT_READER_FILE_MODE
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def publish(
     # raises the anonymiser's KAnonymityError here (docs/decisions.md).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyst") as pool:
         analyst_ready = pool.submit(
-            _analyst_file_on, cursor_of(con), threshold, analyst_path, published_at, file_mode
+            _analyst_file_on, _cursor(con), threshold, analyst_path, published_at, file_mode
         )
         try:
             tables = public_tables(con, threshold, protection)
@@ -343,6 +343,16 @@ def _write_public_file(
                 _comment_column(out, name, column, text)
 
     _write_atomically(target, write_public, mode)
+
+
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to `con`'s database that reads the same catalog (an encrypted
+    warehouse is attached under another name and made current with USE)."""
+    cursor = con.cursor()
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+    # USE takes no bound parameters; the name comes from the connection, quoted.
+    cursor.execute(f'USE "{catalog.replace(chr(34), chr(34) * 2)}"')
+    return cursor
 
 
 def _analyst_file_on(
