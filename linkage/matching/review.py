@@ -57,20 +57,29 @@ def size_review_queue(con: duckdb.DuckDBPyConnection, share: float) -> int:
         f"SELECT count(*) FROM linkage.records AS r WHERE {LINKABLE}"  # noqa: S608 - constant
     ).fetchone()[0]
     cap = math.floor(share * records)
+    # Only the pairs whose decision changes are written: at 1M records the queue ranks
+    # millions of pairs, and a month moves a few thousand of them.
     con.execute(
-        f"""UPDATE linkage.pairs AS t SET decision = CASE
-                WHEN q.rank <= ? AND q.gain > 0 THEN 'review' ELSE '{UNQUEUED}' END
+        f"""UPDATE linkage.pairs AS t SET decision = q.decision
         FROM (
-            SELECT p.record_token_l, p.record_token_r, {_GAIN} AS gain,
-                   row_number() OVER (ORDER BY {_GAIN} DESC, p.match_weight DESC,
-                                      p.record_token_l, p.record_token_r) AS rank
-            FROM linkage.pairs AS p
-            {_GAIN_JOINS}
-            LEFT JOIN linkage.review_decisions AS d
-              ON d.record_token_l = p.record_token_l AND d.record_token_r = p.record_token_r
-            WHERE p.decision IN ('review', '{UNQUEUED}') AND d.decision IS NULL
+            SELECT record_token_l, record_token_r, current,
+                   CASE WHEN rank <= ? AND gain > 0 THEN 'review' ELSE '{UNQUEUED}' END
+                       AS decision
+            FROM (
+                SELECT p.record_token_l, p.record_token_r, p.decision AS current,
+                       {_GAIN} AS gain,
+                       row_number() OVER (ORDER BY {_GAIN} DESC, p.match_weight DESC,
+                                          p.record_token_l, p.record_token_r) AS rank
+                FROM linkage.pairs AS p
+                {_GAIN_JOINS}
+                LEFT JOIN linkage.review_decisions AS d
+                  ON d.record_token_l = p.record_token_l
+                 AND d.record_token_r = p.record_token_r
+                WHERE p.decision IN ('review', '{UNQUEUED}') AND d.decision IS NULL
+            )
         ) AS q
-        WHERE t.record_token_l = q.record_token_l AND t.record_token_r = q.record_token_r""",  # noqa: S608 - constants
+        WHERE t.record_token_l = q.record_token_l AND t.record_token_r = q.record_token_r
+          AND q.decision <> q.current""",  # noqa: S608 - constants
         [cap],
     )
     return int(
