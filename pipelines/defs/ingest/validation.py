@@ -87,7 +87,10 @@ def validation_frame(table: pa.Table) -> pd.DataFrame:
         ", ".join(sorted(set(codes) - known_services)) or None if codes is not None else None
         for codes in table.column("services").to_pylist()
     ]
-    return frame
+    # One copy merges the columns added above into one block per dtype. GX slices and
+    # copies the frame for every expectation, and pandas merged the scattered blocks again
+    # each time: 24-25 s -> 16-17 s to validate a 421k-row batch.
+    return frame.copy()
 
 
 def _context() -> Any:
