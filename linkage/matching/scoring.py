@@ -185,7 +185,7 @@ def _narrow_output(splink_model: dict) -> dict:
     gammas again for the kept pairs took 0.5 s (`gamma_expressions`). Splink carries the
     unique id of both records through every candidate pair (hundreds of millions at 1M
     records) and joins the records back on it: an integer instead of the 32-character
-    record token took predict_within from 7.0-7.1 s to 5.8-6.1 s at 100k, same pairs.
+    record token took predict_within from 7.0-7.3 s to 5.8-6.1 s at 100k, same pairs.
     """
     return {
         **splink_model,
