@@ -21,8 +21,10 @@ from scipy import sparse
 
 _INF = highspy.kHighsInf
 OPTIMAL, INFEASIBLE, UNBOUNDED = 0, 2, 3
-# HiGHS's `simplex_strategy` value for primal simplex.
-PRIMAL_SIMPLEX = 4
+# HiGHS stopped without an answer ("Unknown": numerical trouble, or a limit reached).
+UNSOLVED = 4
+# HiGHS's `simplex_strategy` values: dual simplex (its default) and primal simplex.
+DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4
 # From this many columns a cold solve uses the interior point method (with crossover, so
 # the answer is a vertex as with simplex): on the groups of a 100k-record publication
 # (16,000-21,000 columns) it took 30 s where dual simplex took 77 s for the same 20 LPs;
@@ -32,7 +34,8 @@ INTERIOR_POINT_COLUMNS = 5_000
 
 @dataclass(frozen=True)
 class Result:
-    """What `minimise` found: `status` (OPTIMAL, INFEASIBLE or UNBOUNDED, as `linprog`),
+    """What `minimise` found: `status` (OPTIMAL, INFEASIBLE or UNBOUNDED, as `linprog`, or
+    UNSOLVED),
     the optimum `fun` and the point `x` (both meaningful only when OPTIMAL)."""
 
     status: int
@@ -114,7 +117,22 @@ def _solve(highs: highspy.Highs, n: int) -> Result:
         highspy.HighsModelStatus.kUnboundedOrInfeasible,
     ):
         return Result(UNBOUNDED, -np.inf, np.zeros(n), message)
-    return Result(INFEASIBLE, np.nan, np.zeros(n), message)
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return Result(INFEASIBLE, np.nan, np.zeros(n), message)
+    return Result(UNSOLVED, np.nan, np.zeros(n), message)
+
+
+def _solve_from_scratch(highs: highspy.Highs, n: int) -> Result:
+    """Solve again with HiGHS's basis and solution dropped and its own choice of method.
+
+    A start from an earlier basis (or interior point on a badly scaled group) now and then
+    ends in numerical trouble ("Unknown"): one month of a 100k-record benchmark failed its
+    publication on it. A cold solve by the default method is the way out HiGHS offers.
+    """
+    highs.clearSolver()
+    highs.setOptionValue("solver", "choose")
+    highs.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
+    return _solve(highs, n)
 
 
 def minimise(
@@ -127,7 +145,9 @@ def minimise(
 ) -> Result:
     """min cost @ x subject to a_ub @ x <= b_ub, a_eq @ x == b_eq and the column bounds
     (one (lower, upper) pair for every column, or a list; None is no upper bound)."""
-    return _solve(_highs_model(cost, a_ub, b_ub, a_eq, b_eq, bounds), len(cost))
+    highs = _highs_model(cost, a_ub, b_ub, a_eq, b_eq, bounds)
+    result = _solve(highs, len(cost))
+    return _solve_from_scratch(highs, len(cost)) if result.status == UNSOLVED else result
 
 
 class Polytope:
@@ -158,6 +178,8 @@ class Polytope:
         self._highs.changeColsCost(len(chosen), chosen, np.full(len(chosen), float(sign)))
         self._costed = chosen
         result = _solve(self._highs, self._n)
+        if result.status == UNSOLVED:
+            result = _solve_from_scratch(self._highs, self._n)
         # From the first basis on, each start is primal feasible (only the cost moved):
         # primal simplex goes on from it, where dual simplex would first repair its duals
         # (measured ~0.8 s per LP on a 16,872-cell group, against ~8 s with dual).

@@ -73,3 +73,32 @@ def test_warm_started_sums_equal_cold_solves(case, data):
             warm = polytope.optimise_sum(targets, 1.0)
             assert warm.status == OPTIMAL  # the cells are nonnegative: sums are bounded below
             assert abs(warm.fun - cold_bound(a_eq, b_eq, a_ub, b_ub, targets, 1.0)) < 1e-7
+
+
+def test_a_solve_that_ends_without_an_answer_is_solved_again_from_scratch(monkeypatch):
+    """HiGHS now and then ends a warm-started (or interior point) solve in numerical trouble,
+    status "Unknown": such a solve is repeated cold before anyone sees it, so a publication
+    does not fail on it (one 100k benchmark month did). Simulated here: the first solve after
+    a warm start reports UNSOLVED."""
+    from pipelines.disclosure import lp
+
+    a_eq = sparse.csr_matrix(np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]))
+    b_eq = np.array([10.0, 4.0])
+    a_ub, b_ub = sparse.csr_matrix((0, 3)), np.zeros(0)
+    polytope = Polytope(a_ub, b_ub, a_eq, b_eq)
+    assert polytope.optimise(1, 1.0).fun == 0.0
+    real_solve = lp._solve
+    failures = iter([True])
+
+    def unsolved_once(highs, n):
+        result = real_solve(highs, n)
+        if next(failures, False):
+            return lp.Result(lp.UNSOLVED, np.nan, np.zeros(n), "Unknown")
+        return result
+
+    monkeypatch.setattr(lp, "_solve", unsolved_once)
+    result = polytope.optimise(1, -1.0)
+    assert result.status == OPTIMAL and result.fun == -6.0  # x1 <= 10 - 4
+    failures = iter([True])
+    cold = minimise(np.array([0.0, 0.0, -1.0]), a_ub, b_ub, a_eq, b_eq, (0, None))
+    assert cold.status == OPTIMAL and cold.fun == -6.0
