@@ -35,8 +35,7 @@ INTERIOR_POINT_COLUMNS = 5_000
 @dataclass(frozen=True)
 class Result:
     """What `minimise` found: `status` (OPTIMAL, INFEASIBLE or UNBOUNDED, as `linprog`, or
-    UNSOLVED),
-    the optimum `fun` and the point `x` (both meaningful only when OPTIMAL)."""
+    UNSOLVED), the optimum `fun` and the point `x` (both meaningful only when OPTIMAL)."""
 
     status: int
     fun: float
@@ -125,9 +124,9 @@ def _solve(highs: highspy.Highs, n: int) -> Result:
 def _solve_from_scratch(highs: highspy.Highs, n: int) -> Result:
     """Solve again with HiGHS's basis and solution dropped and its own choice of method.
 
-    A start from an earlier basis (or interior point on a badly scaled group) now and then
-    ends in numerical trouble ("Unknown"): one month of a 100k-record benchmark failed its
-    publication on it. A cold solve by the default method is the way out HiGHS offers.
+    Now and then HiGHS ends a solve in numerical trouble ("Unknown"): one warm-started LP
+    of a 100k-record benchmark month did, and failed its publication. Solving again without
+    the earlier basis, by the default method, gets past it; a second failure is reported.
     """
     highs.clearSolver()
     highs.setOptionValue("solver", "choose")
