@@ -62,31 +62,24 @@ def _doubled(layer_name: tuple[str, str]):
     return doubled
 
 
-def test_a_core_rebuild_off_its_grain_is_rolled_back(monkeypatch) -> None:
-    """No PRIMARY KEY holds the grain (its index was the rebuild's largest cost): the
-    rebuild checks every table's CORE_GRAIN before it commits."""
+@pytest.mark.parametrize(
+    ("layer", "table", "people"),
+    [("core", "episode_services", 60), ("marts", "service_statistics", 40)],
+)
+def test_a_rebuild_off_its_grain_is_rolled_back(monkeypatch, layer, table, people) -> None:
+    """No PRIMARY KEY holds the grain (its index was the rebuild's largest cost): each
+    rebuild checks every table's grain before it commits."""
+    rebuild = {"core": build_core, "marts": build_marts}[layer]
     con = duckdb.connect()
-    build_warehouse(con, people=60)
-    build_core(con)
-    before = con.execute("SELECT count(*) FROM core.episode_services").fetchone()
-    # The model run twice: every (episode, service) key twice.
-    monkeypatch.setattr(warehouse_models, "model_sql", _doubled(("core", "episode_services")))
-    with pytest.raises(GrainViolation, match=r"core\.episode_services .* repeated"):
-        build_core(con)
-    assert con.execute("SELECT count(*) FROM core.episode_services").fetchone() == before
-
-
-def test_a_mart_rebuild_off_its_grain_is_rolled_back(monkeypatch) -> None:
-    con = duckdb.connect()
-    build_warehouse(con, people=40)
+    build_warehouse(con, people=people)
     build_core(con)
     build_marts(con)
-    before = con.execute("SELECT count(*) FROM marts.service_statistics").fetchone()
-    # The model run twice: every cell key twice.
-    monkeypatch.setattr(warehouse_models, "model_sql", _doubled(("marts", "service_statistics")))
-    with pytest.raises(GrainViolation, match=r"marts\.service_statistics .* repeated"):
-        build_marts(con)
-    assert con.execute("SELECT count(*) FROM marts.service_statistics").fetchone() == before
+    before = con.execute(f"SELECT count(*) FROM {layer}.{table}").fetchone()  # noqa: S608
+    # The model run twice: every key of the table twice.
+    monkeypatch.setattr(warehouse_models, "model_sql", _doubled((layer, table)))
+    with pytest.raises(GrainViolation, match=rf"{layer}\.{table} .* repeated"):
+        rebuild(con)
+    assert con.execute(f"SELECT count(*) FROM {layer}.{table}").fetchone() == before  # noqa: S608
 
 
 def test_a_core_off_its_grain_fails_its_step_and_nothing_downstream_runs(
