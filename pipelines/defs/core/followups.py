@@ -82,9 +82,8 @@ def score_visits(answers: pd.DataFrame) -> pd.DataFrame:
         counts = np.bincount(positions[positions >= 0], minlength=len(spellings))
         off_scale += sum(int(n) for part, n in zip(parts, counts, strict=True) if part is _OFF)
         for dimension in DIMENSIONS:
-            weight = np.array([_part_of(part, dimension)[0] for part in parts] + [0.0])
-            score = np.array([_part_of(part, dimension)[1] for part in parts] + [0.0])
-            # positions of -1 (missing) pick the appended zero.
+            # positions of -1 (missing) pick the appended zeros.
+            weight, score = np.array([*(_part_of(p, dimension) for p in parts), (0.0, 0.0)]).T
             totals[dimension] += weight[positions] * score[positions]
             weights[dimension] += weight[positions]
         scored = np.array([isinstance(part, tuple) for part in parts] + [False])
