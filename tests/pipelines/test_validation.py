@@ -40,15 +40,18 @@ def test_bad_rows_are_quarantined_with_reasons(con, inbox: Path) -> None:
     rows[10]["exploitation_type"] = "unknown_kind"
     rows[11]["sex"] = "Z"  # two problems in one row: counted once
     rows[11]["destination_country"] = "XX"
+    # Birth token lists the encoder never writes (linkage compares at most three tokens).
+    rows[12]["birth_year_pm1_tokens"] = rows[12]["birth_year_pm1_tokens"][:1]
+    rows[13]["birth_year_pm1_tokens"] = [*rows[13]["birth_year_pm1_tokens"], "ab" * 8]
     write_batch(inbox, batch_id="mixed", rows=rows)
     (files,) = find_batches(inbox)
     outcome = load_batch(con, files, configured_key_id=None, run_id="t", today=dt.date(2025, 6, 1))
 
     assert outcome.status == "accepted"
-    assert outcome.rows_quarantined == 11
-    assert outcome.rows_loaded == 29
+    assert outcome.rows_quarantined == 13
+    assert outcome.rows_loaded == 27
     loaded, quarantined = row_balance(con, "shelter", "mixed")
-    assert (loaded, quarantined) == (29, 11)
+    assert (loaded, quarantined) == (27, 13)
     assert loaded + quarantined == outcome.rows_received == 40
 
     found = {
@@ -67,9 +70,13 @@ def test_bad_rows_are_quarantined_with_reasons(con, inbox: Path) -> None:
     assert "teleportation" in found[(10, "services_known")][1]
     assert (11, "exploitation_type_known") in found
     assert {(12, "sex_known"), (12, "destination_country_known")} <= set(found)
+    for row_number in (13, 14):
+        column, reason, _ = found[(row_number, "birth_tokens_as_encoded")]
+        assert column == "birth_window_tokens, birth_year_pm1_tokens"
+        assert "2 windows or 3 years" in reason
     # The agency finds the row through its crosswalk: the token is there.
     assert found[(2, "sex_known")][2] == rows[1]["record_token"]
     # Token and filter values are never echoed into reasons.
     assert "not-hex" not in found[(4, "record_token_is_32_hex")][1]
     staged = {r[0] for r in con.execute("SELECT source_row FROM staging.shelter").fetchall()}
-    assert staged.isdisjoint({2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    assert staged.isdisjoint({2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14})

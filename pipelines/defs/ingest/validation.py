@@ -8,8 +8,10 @@ before it reaches the warehouse anyway.
 
 Some rules need a value the suite can test directly, so the frame carries derived columns:
 `services_unknown` (service codes outside the vocabulary, joined, else null),
-`name_filter_count` (how many name Bloom filters are present) and `<filter>_bytes` (length
-of each Bloom filter). Filters and list columns themselves are not handed to GX.
+`name_filter_count` (how many name Bloom filters are present), `<filter>_bytes` (length
+of each Bloom filter) and `birth_token_count` (birth window plus +-1 year tokens: linkage
+compares them as at most three scalars, `linkage.matching.prepare.BIRTH_NEAR_SLOTS`).
+Filters and list columns themselves are not handed to GX.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _NOT_FOR_GX = tuple(
     for c in BATCH_COLUMNS
     if pa.types.is_fixed_size_binary(c.type) or pa.types.is_list(c.type)
 )
+
+# The birth token lists `birth_token_count` adds up (enc-2 windows, enc-1 +-1 years).
+_BIRTH_LISTS = ("birth_window_tokens", "birth_year_pm1_tokens")
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,9 @@ def validation_frame(table: pa.Table) -> pd.DataFrame:
     ).to_numpy(zero_copy_only=False)
     for name in FILTER_COLUMNS:
         frame[f"{name}_bytes"] = pc.binary_length(table.column(name)).to_pandas()
+    frame["birth_token_count"] = pc.add(
+        *(pc.fill_null(pc.list_value_length(table.column(name)), 0) for name in _BIRTH_LISTS)
+    ).to_numpy(zero_copy_only=False)
     known_services = set(vocabulary("service_codes"))
     frame["services_unknown"] = [
         ", ".join(sorted(set(codes) - known_services)) or None if codes is not None else None
@@ -221,6 +229,8 @@ def _reported_column(column: str | None) -> str | None:
         return "services"
     if column == "name_filter_count":
         return "given_name_bf, family_name_bf, father_name_bf, full_name_bf"
+    if column == "birth_token_count":
+        return ", ".join(_BIRTH_LISTS)
     return column.removesuffix("_bytes")
 
 
