@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.matching.lsh import lsh_params_label, minhash_bands
-from linkage.matching.spec import LinkageSettings, lsh_band_columns
+from linkage.matching.spec import BIRTH_NEAR_SLOTS, LinkageSettings, lsh_band_columns
 from schemas.vocabularies import _AGE_BAND_LOWER, AGE_BANDS, MAX_PLAUSIBLE_AGE
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,9 @@ _SEP = "'/'"
 _BIRTH_NEAR = (
     f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS} ELSE coalesce(r.birth_year_pm1_tokens, []) END"
 )
+# The same tokens one per column (`birth_near_1` ..; spec.BIRTH_NEAR_SLOTS), NULL past the
+# list's end, for the spec to compare pairwise. The list stays for models of earlier spec
+# versions, whose SQL reads it.
 # The birth years the record's clear age band allows at its clear contact date (the same
 # data the warehouse shows; nothing the tokens add): birth_year_low .. birth_year_high, NULL
 # without a band. An age from a birth date is the age on the contact day, hence one more
@@ -192,6 +195,10 @@ def prepare_input(
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
+            *(
+                f"{_hashed(f'({_BIRTH_NEAR})[{slot}]')} AS birth_near_{slot}"
+                for slot in range(1, BIRTH_NEAR_SLOTS + 1)
+            ),
             # The name edit rule's join key besides the token (spec.edit_token_rule): the
             # district and the birth cell together, NULL without either.
             f"{_hashed(f'r.district_token || {_SEP} || ' + _BIRTH_EXPRESSIONS['birth_year_token'])}"

@@ -7,6 +7,7 @@ import pytest
 
 from linkage.encoding.identifiers import deletion_variants
 from linkage.matching.spec import (
+    BIRTH_NEAR_SLOTS,
     LinkageSettings,
     birth_comparison,
     document_comparison,
@@ -104,7 +105,14 @@ def _levels(left: dict, right: dict) -> str:
     )
     values = [side.get(key) for key in columns for side in (left, right)]
     con.execute(f"CREATE TABLE p AS SELECT {select}", values)
-    return con.execute(f"SELECT {_case_sql(birth_comparison())} FROM p").fetchone()[0]  # noqa: S608
+    # The list one token per column, as `prepare_input` lays it out.
+    slots = ", ".join(
+        f"birth_near_tokens_{side}[{slot}] AS birth_near_{slot}_{side}"
+        for slot in range(1, BIRTH_NEAR_SLOTS + 1)
+        for side in "lr"
+    )
+    con.execute(f"CREATE TABLE q AS SELECT *, {slots} FROM p")  # noqa: S608
+    return con.execute(f"SELECT {_case_sql(birth_comparison())} FROM q").fetchone()[0]  # noqa: S608
 
 
 # Fake windows (tests.matching.fake_encoder): 16 years, grids 8 apart, shift 5, so cells are
@@ -233,3 +241,11 @@ def test_enc1_and_enc2_batches_load_and_prepare_side_by_side():
         " birth_date_token IS NOT NULL FROM prepared ORDER BY birth_scheme"
     ).fetchall()
     assert rows == [(1, 3, True, True), (2, 2, True, True)]
+    # The same tokens one per column for the spec's pairwise comparison, NULL past the end.
+    slots = con.execute(
+        "SELECT birth_near_tokens, [birth_near_1, birth_near_2, birth_near_3] FROM prepared"
+        " ORDER BY birth_scheme"
+    ).fetchall()
+    assert [columns for _, columns in slots] == [
+        tokens + [None] * (BIRTH_NEAR_SLOTS - len(tokens)) for tokens, _ in slots
+    ]
