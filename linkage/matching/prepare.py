@@ -2,9 +2,11 @@
 
 Grain: one row per record_token of `linkage.records` (optionally only new or only existing
 records). Bloom filters are cast to BIT once here (`<name>_bits`, `<name>_ones` = popcount)
-instead of once per compared pair; tokens and phonetic keys become 64-bit hashes (UBIGINT,
-cheaper to join and compare than 16-32 character strings); MinHash band keys are flattened
-to `lsh_band_<i>`.
+instead of once per compared pair, and the given and family name filters also get a 64-bit
+hash (`<name>_hash`) for rules that only ask whether two names are the same; tokens and
+phonetic keys become 64-bit hashes (UBIGINT, cheaper to join and compare than 16-32
+character strings); birth tokens are also laid out one per column (`birth_near_<slot>`);
+MinHash band keys are flattened to `lsh_band_<i>`.
 Display columns (contact date, services...) are left out: the model never needs them.
 """
 
@@ -17,7 +19,12 @@ import duckdb
 import pyarrow as pa
 
 from linkage.matching.lsh import lsh_params_label, minhash_bands
-from linkage.matching.spec import BIRTH_NEAR_SLOTS, LinkageSettings, lsh_band_columns
+from linkage.matching.spec import (
+    BIRTH_NEAR_SLOTS,
+    NAME_HASHED,
+    LinkageSettings,
+    lsh_band_columns,
+)
 from schemas.vocabularies import _AGE_BAND_LOWER, AGE_BANDS, MAX_PLAUSIBLE_AGE
 
 logger = logging.getLogger(__name__)
@@ -175,6 +182,8 @@ def prepare_input(
     for name in ("given_name", "family_name", "father_name", "full_name"):
         bit_columns.append(f"CAST(r.{name}_bf AS BIT) AS {name}_bits")
         bit_columns.append(f"bit_count(CAST(r.{name}_bf AS BIT)) AS {name}_ones")
+    # Equality of whole names without the filters (spec._NOT_SAME_NAMES).
+    bit_columns += [f"{_hashed(f'r.{name}_bf')} AS {name}_hash" for name in NAME_HASHED]
     bands = [
         f"k.lsh_bands[{i + 1}] AS {column}" for i, column in enumerate(lsh_band_columns(settings))
     ]

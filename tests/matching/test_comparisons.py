@@ -249,3 +249,48 @@ def test_enc1_and_enc2_batches_load_and_prepare_side_by_side():
     assert [columns for _, columns in slots] == [
         tokens + [None] * (BIRTH_NEAR_SLOTS - len(tokens)) for tokens, _ in slots
     ]
+
+
+def test_same_names_by_hash_agrees_with_the_filters():
+    """The name edit rule's "not the same names" reads hashes of the two filters
+    (pahichan-link-8): on every pair of prepared records, NULL names included, it gives what
+    the same condition gives on the filters themselves, NULL where that is NULL."""
+    import linkage.matching as lm
+    from linkage.matching.prepare import prepare_input
+    from linkage.matching.spec import _NOT_SAME_NAMES
+    from tests.matching.fake_encoder import encode_records
+
+    con = duckdb.connect()
+    lm.ensure_linkage_schema(con)
+    names = [
+        ("sita", "tamang"),
+        ("sita", "tamang"),
+        ("gita", "tamang"),
+        ("sita", "gurung"),
+        ("sita", None),
+        ("sita", None),
+        (None, "tamang"),
+        ("gita", None),
+    ]
+    people = [
+        {"record_id": str(i), "given_name": given, "family_name": family}
+        for i, (given, family) in enumerate(names)
+    ]
+    lm.add_records(
+        con,
+        encode_records(people, agency_id="A1"),
+        batch_id="b",
+        source_type="shelter",
+        agency_id="A1",
+        key_id="k",
+    )
+    prepare_input(con, "prepared", LinkageSettings())
+    by_filters = _NOT_SAME_NAMES.replace("_name_hash", "_name_bits")
+    assert by_filters != _NOT_SAME_NAMES
+    rows = con.execute(
+        f"SELECT {_NOT_SAME_NAMES}, {by_filters} FROM prepared AS l, prepared AS r"  # noqa: S608
+    ).fetchall()
+    assert len(rows) == len(names) ** 2
+    assert all(hashed is by_bits for hashed, by_bits in rows)
+    # Every outcome occurs: the same names, different names, and unknown.
+    assert {by_bits for _, by_bits in rows} == {True, False, None}
