@@ -69,9 +69,6 @@ _SEP = "'/'"
 _BIRTH_NEAR = (
     f"CASE WHEN len({_WINDOWS}) > 0 THEN {_WINDOWS} ELSE coalesce(r.birth_year_pm1_tokens, []) END"
 )
-# The same tokens one per column (`birth_near_1` ..; spec.BIRTH_NEAR_SLOTS), NULL past the
-# list's end, for the spec to compare pairwise. The list stays for models of earlier spec
-# versions, whose SQL reads it.
 # The birth years the record's clear age band allows at its clear contact date (the same
 # data the warehouse shows; nothing the tokens add): birth_year_low .. birth_year_high, NULL
 # without a band. An age from a birth date is the age on the contact day, hence one more
@@ -203,6 +200,9 @@ def prepare_input(
             f" t -> {_hashed('t')}) END AS {_NAME_EDIT}",
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
+            # The list for models of earlier spec versions, whose SQL reads it; the same
+            # tokens one per column (NULL past the list's end) for the spec to compare
+            # pairwise (spec.shares_birth_token).
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
             *(
                 f"{_hashed(f'({_BIRTH_NEAR})[{slot}]')} AS birth_near_{slot}"

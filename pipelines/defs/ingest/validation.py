@@ -10,7 +10,7 @@ Some rules need a value the suite can test directly, so the frame carries derive
 `services_unknown` (service codes outside the vocabulary, joined, else null),
 `name_filter_count` (how many name Bloom filters are present), `<filter>_bytes` (length
 of each Bloom filter) and `birth_token_count` (birth window plus +-1 year tokens: linkage
-compares them as at most three scalars, `linkage.matching.prepare.BIRTH_NEAR_SLOTS`).
+compares them as at most three columns, `linkage.matching.spec.BIRTH_NEAR_SLOTS`).
 Filters and list columns themselves are not handed to GX.
 """
 
