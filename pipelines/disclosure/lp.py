@@ -121,13 +121,17 @@ def _solve(highs: highspy.Highs, n: int) -> Result:
     return Result(UNSOLVED, np.nan, np.zeros(n), message)
 
 
-def _solve_from_scratch(highs: highspy.Highs, n: int) -> Result:
-    """Solve again with HiGHS's basis and solution dropped and its own choice of method.
+def _solve_or_retry(highs: highspy.Highs, n: int) -> Result:
+    """`_solve`, and once more from scratch if HiGHS ended without an answer.
 
     Now and then HiGHS ends a solve in numerical trouble ("Unknown"): one warm-started LP
-    of a 100k-record benchmark month did, and failed its publication. Solving again without
-    the earlier basis, by the default method, gets past it; a second failure is reported.
+    of a 100k-record benchmark month did, and failed its publication. Solving again with
+    the basis and solution dropped, by HiGHS's default method, gets past it; a second
+    failure is reported.
     """
+    result = _solve(highs, n)
+    if result.status != UNSOLVED:
+        return result
     highs.clearSolver()
     highs.setOptionValue("solver", "choose")
     highs.setOptionValue("simplex_strategy", DUAL_SIMPLEX)
@@ -144,9 +148,7 @@ def minimise(
 ) -> Result:
     """min cost @ x subject to a_ub @ x <= b_ub, a_eq @ x == b_eq and the column bounds
     (one (lower, upper) pair for every column, or a list; None is no upper bound)."""
-    highs = _highs_model(cost, a_ub, b_ub, a_eq, b_eq, bounds)
-    result = _solve(highs, len(cost))
-    return _solve_from_scratch(highs, len(cost)) if result.status == UNSOLVED else result
+    return _solve_or_retry(_highs_model(cost, a_ub, b_ub, a_eq, b_eq, bounds), len(cost))
 
 
 class Polytope:
@@ -176,9 +178,7 @@ class Polytope:
             self._highs.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
         self._highs.changeColsCost(len(chosen), chosen, np.full(len(chosen), float(sign)))
         self._costed = chosen
-        result = _solve(self._highs, self._n)
-        if result.status == UNSOLVED:
-            result = _solve_from_scratch(self._highs, self._n)
+        result = _solve_or_retry(self._highs, self._n)
         # From the first basis on, each start is primal feasible (only the cost moved):
         # primal simplex goes on from it, where dual simplex would first repair its duals
         # (measured ~0.8 s per LP on a 16,872-cell group, against ~8 s with dual).
