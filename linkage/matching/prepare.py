@@ -200,12 +200,12 @@ def prepare_input(
             f" t -> {_hashed('t')}) END AS {_NAME_EDIT}",
             f"{_BIRTH_EXPRESSIONS['birth_scheme']} AS birth_scheme",
             *(f"{_hashed(_BIRTH_EXPRESSIONS[c])} AS {c}" for c in _BIRTH_HASHED),
-            # The list for models of earlier spec versions, whose SQL reads it; the same
-            # tokens one per column (NULL past the list's end) for the spec to compare
-            # pairwise (spec.shares_birth_token).
+            # The list for models of earlier spec versions, whose SQL reads it; its
+            # elements one per column (NULL past its end) for the spec to compare pairwise
+            # (spec.shares_birth_token), read from the list by DuckDB's column alias.
             f"list_transform({_BIRTH_NEAR}, t -> {_hashed('t')}) AS birth_near_tokens",
             *(
-                f"{_hashed(f'({_BIRTH_NEAR})[{slot}]')} AS birth_near_{slot}"
+                f"birth_near_tokens[{slot}] AS birth_near_{slot}"
                 for slot in range(1, BIRTH_NEAR_SLOTS + 1)
             ),
             # The name edit rule's join key besides the token (spec.edit_token_rule): the
