@@ -38,7 +38,7 @@ import duckdb
 import numpy as np
 
 from linkage.matching.parameters import clamp_probabilities, remove_matches_from_u
-from linkage.matching.spec import LinkageSettings
+from linkage.matching.spec import LinkageSettings, calibration_blocking_rule_settings
 from linkage.matching.threshold import expected_f1_threshold, probability_to_weight
 
 logger = logging.getLogger(__name__)
@@ -129,9 +129,12 @@ def _score_sample(
         REPEATABLE ({int(seed)})"""  # noqa: S608 - identifiers/ints from code
     )
     records = int(con.execute(f"SELECT count(*) FROM {SAMPLE_TABLE}").fetchone()[0])  # noqa: S608
-    linker = Linker(DuckDBAPI(con).register(SAMPLE_TABLE), model, log_level=None)
-    scored = linker.inference.predict(
-        threshold_match_weight=probability_to_weight(_SCORING_FLOOR_PROBABILITY)
+    sample = DuckDBAPI(con).register(SAMPLE_TABLE)
+    linker = Linker(sample, model, log_level=None)
+    scored = linker.inference.predict_within(
+        sample,
+        blocking_rules_to_generate_predictions=calibration_blocking_rule_settings(settings),
+        threshold_match_weight=probability_to_weight(_SCORING_FLOOR_PROBABILITY),
     )
     names = [c["output_column_name"] for c in model["comparisons"]]
     columns = ", ".join(["match_weight", *(f"gamma_{n}" for n in names)])

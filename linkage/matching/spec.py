@@ -35,8 +35,10 @@ from linkage.encoding.crypto import ENCODING_VERSION
 # 8: birth tokens compared as separate columns instead of lists (`shares_birth_token`), and
 #    the name edit rule's "not the same names" by hashes of the filters: the same rules,
 #    levels and pairs, cheaper to score (issue 20).
+# 9: the birth date + sex rule holds within a district or with one name key (issue 20: at
+#    1M records 221M -> about 165M candidate pairs).
 # A model keeps the spec it was trained with (its Splink settings travel in its JSON).
-SPEC_VERSION = "pahichan-link-8"
+SPEC_VERSION = "pahichan-link-9"
 
 # The filters compared by Dice in the model (full_name_bf feeds the LSH bands instead).
 NAME_FILTERS = ("given_name", "family_name", "father_name")
@@ -174,8 +176,15 @@ def shares_birth_token(left: str, right: str) -> str:
     )
 
 
-def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list[str]:
-    """Candidate-pair rules for prediction, each an equi-join on tokens or LSH band keys."""
+def blocking_rules(
+    settings: LinkageSettings, dialect: Dialect = DUCKDB, *, birth_date_anywhere: bool = False
+) -> list[str]:
+    """Candidate-pair rules for prediction, each an equi-join on tokens or LSH band keys.
+
+    `birth_date_anywhere` gives the birth date + sex rule of pahichan-link-8 instead of
+    its three narrower rules: calibration scores its record sample with it
+    (`calibration_blocking_rule_settings`).
+    """
     # Each field can be corrupted on its own, so the rules are chosen so that a pair
     # agreeing on any one strong identifier, or on a name key plus a birth token, is caught
     # (blocking recall is reported by `pahichan benchmark linkage`). A name key alone is
@@ -235,8 +244,22 @@ def blocking_rules(settings: LinkageSettings, dialect: Dialect = DUCKDB) -> list
         # No birth year and moved (or no place): both names, in either order, stand alone.
         "l.birth_year_token IS NULL AND l.name_set_key = r.name_set_key",
         "r.birth_year_token IS NULL AND l.name_set_key = r.name_set_key",
-        # Birth dates collide often in a large store; sex halves that at no measured loss.
-        f"l.birth_date_token = r.birth_date_token AND {same_sex}",
+        # The same birth date (and sex, null-safe) within a district or with one name key:
+        # the birth date of an enc-2 record is its day and month in a birth cell, which a
+        # million records share tens of times over. Alone (pahichan-link-8) this was the
+        # largest join: 60.6M candidate pairs at 1M synthetic records, a quarter of all of
+        # them. The three narrower rules keep 4.4M; of the 5,807 true pairs only the date
+        # rule held they lose 281, 13 of them at the match weight (measures in
+        # docs/decisions.md, "Spec pahichan-link-9").
+        *(
+            [f"l.birth_date_token = r.birth_date_token AND {same_sex}"]
+            if birth_date_anywhere
+            else [
+                f"l.birth_date_token = r.birth_date_token AND {same_sex}"
+                f" AND l.{column} = r.{column}"
+                for column in ("district_token", "given_name_key", "family_name_key")
+            ]
+        ),
         "l.citizenship_token = r.citizenship_token",
         "l.passport_token = r.passport_token",
         "l.phone_token = r.phone_token",
@@ -302,7 +325,7 @@ def blocking_conditions(settings: LinkageSettings, dialect: Dialect = DUCKDB) ->
 
 
 def blocking_rule_settings(
-    settings: LinkageSettings, dialect: Dialect = DUCKDB
+    settings: LinkageSettings, dialect: Dialect = DUCKDB, *, birth_date_anywhere: bool = False
 ) -> list[dict[str, Any]]:
     """The prediction rules as Splink blocking-rule dicts; the exploded rule comes last
     (Splink excludes earlier rules' pairs from it, and later rules could not exclude its).
@@ -317,7 +340,7 @@ def blocking_rule_settings(
     """
     rules = [
         {"blocking_rule": rule, "sql_dialect": dialect.name}
-        for rule in blocking_rules(settings, dialect)
+        for rule in blocking_rules(settings, dialect, birth_date_anywhere=birth_date_anywhere)
     ]
     if not settings.name_edit_blocking:
         return rules
@@ -329,6 +352,18 @@ def blocking_rule_settings(
             "arrays_to_explode": list(EXPLODED_COLUMNS),
         },
     ]
+
+
+def calibration_blocking_rule_settings(settings: LinkageSettings) -> list[dict[str, Any]]:
+    """The rules calibration scores its record sample with (`linkage.matching.calibration`):
+    the prediction rules with the birth date + sex rule anywhere, as in pahichan-link-8.
+
+    Calibration estimates the match rate from the expected matches among the sample's
+    candidate pairs and sets the auto-link threshold on them, so the wide rule keeps a
+    model's training exactly that of pahichan-link-8. (With the narrow rules the threshold
+    of a 300k synthetic store moved by 4e-8; on a sample the wide rule costs little.)
+    """
+    return blocking_rule_settings(settings, birth_date_anywhere=True)
 
 
 def deterministic_rules() -> list[str]:
