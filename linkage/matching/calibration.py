@@ -2,7 +2,8 @@
 
 After EM, the model scores the candidate pairs of a random sample of the training records
 (up to `threshold_sample_records`; sampling records keeps the share of matches among pairs,
-both shrink by the square of the fraction). From those scores:
+both shrink by the square of the fraction), blocked by
+`spec.calibration_blocking_rule_settings`. From those scores:
 
 1. The match rate among random pairs is estimated as the model's expected number of
    matches in the sample (the sum of its match probabilities) over the number of record

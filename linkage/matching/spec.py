@@ -249,7 +249,7 @@ def blocking_rules(
         # million records share tens of times over. Alone (pahichan-link-8) this was the
         # largest join: 60.6M candidate pairs at 1M synthetic records, a quarter of all of
         # them. The three narrower rules keep 4.4M; of the 5,807 true pairs only the date
-        # rule held they lose 281, 13 of them at the match weight (measures in
+        # rule held they lose 281, 13 of them at the auto-link weight (measures in
         # docs/decisions.md, "Spec pahichan-link-9").
         *(
             [f"l.birth_date_token = r.birth_date_token AND {same_sex}"]

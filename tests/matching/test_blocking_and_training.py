@@ -69,7 +69,8 @@ LOCAL = {"local_level": "10101"}
         ),
         # Only the birth date agrees (both names beyond their keys, another district): left
         # out on purpose since pahichan-link-9 (spec.blocking_rules: at 1M records such
-        # pairs were a quarter of all candidate pairs for 13 true pairs at the match weight).
+        # pairs were a quarter of all candidate pairs, for 13 true pairs at the auto-link
+        # weight).
         (
             {"given_name": "sunita", "family_name": "tamang", "date_of_birth": "1990-01-02"},
             {
