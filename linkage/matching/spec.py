@@ -199,6 +199,7 @@ def blocking_rules(
     # Sex as a filter where a rule is otherwise loose; null-safe, so records without a sex
     # (all of FEBRL) still pair with each other.
     same_sex = "l.sex_token IS NOT DISTINCT FROM r.sex_token"
+    same_birth_date = f"l.birth_date_token = r.birth_date_token AND {same_sex}"
     rules = [
         # Both names in either order (the set key is order-free, so this holds the ordered
         # two-key rule it replaced, and swapped names too: +0.16% of true pairs for +8% of
@@ -252,11 +253,10 @@ def blocking_rules(
         # rule held they lose 281, 13 of them at the auto-link weight (measures in
         # docs/decisions.md, "Spec pahichan-link-9").
         *(
-            [f"l.birth_date_token = r.birth_date_token AND {same_sex}"]
+            [same_birth_date]
             if birth_date_anywhere
             else [
-                f"l.birth_date_token = r.birth_date_token AND {same_sex}"
-                f" AND l.{column} = r.{column}"
+                f"{same_birth_date} AND l.{column} = r.{column}"
                 for column in ("district_token", "given_name_key", "family_name_key")
             ]
         ),
