@@ -11,7 +11,6 @@ month's peak memory is its own and not what the first run left behind.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -30,8 +29,8 @@ from benchmarks.pipeline import (
     register_bench_agencies,
     timed_stage,
     timings_table,
+    write_agency_keys,
 )
-from schemas.vocabularies import SOURCE_TYPES
 
 
 def split_latest(
@@ -91,16 +90,12 @@ def run_increment(
     warehouse as they are just before the month's run to `workdir/before-month`, so that
     the month can be run again on the same state.
     """
-    from linkage.encoding import key_id_of
-    from linkage.encoding.signing import new_signing_key
     from linkage.synthetic import generate
     from linkage.synthetic.writer import write_extract
 
     extracts, inbox, agency = workdir / "extracts", workdir / "inbox", workdir / "agency"
     warehouse = workdir / "warehouse" / "pahichan.duckdb"
-    secret = secrets.token_bytes(32)
-    key_id = key_id_of(secret)
-    signing_keys = {source: new_signing_key() for source in SOURCE_TYPES}
+    keys = write_agency_keys(agency / "keys")
     parts: dict[str, dict[str, pd.DataFrame]] = {}
     returning: dict[str, int] = {}
 
@@ -129,17 +124,15 @@ def run_increment(
         )
 
     def pseudonymise(part: str) -> str:
-        encoded, rejected = pseudonymise_sources(
-            extracts / part, inbox, agency, secret, key_id, signing_keys
-        )
+        encoded, rejected = pseudonymise_sources(extracts / part, inbox, agency, keys)
         return f"{encoded:,} encoded, {rejected:,} rejected"
 
     def pipeline_run(name: str, limit: str | None) -> list[StageTiming]:
-        return _pipeline_run(workdir, inbox, warehouse, key_id, name, limit)
+        return _pipeline_run(workdir, inbox, warehouse, keys.key_id, name, limit)
 
     stages = [timed_stage("synth", synthesise)]
     stages.append(timed_stage("pseudonymise (earlier)", lambda: pseudonymise("earlier")))
-    register_bench_agencies(inbox, warehouse, key_id, signing_keys)
+    register_bench_agencies(inbox, warehouse, keys)
     stages.extend(pipeline_run("earlier", memory_limit))
     stages.append(timed_stage("pseudonymise (month)", lambda: pseudonymise("month")))
     if snapshot:

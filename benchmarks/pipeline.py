@@ -1,23 +1,27 @@
 """`pahichan benchmark pipeline`: end-to-end time and memory, synth -> pseudonymise -> run.
 
-Runs the same code the commands run, in this process, on a fresh folder: synthetic extracts,
-the agency tool on each source, then the whole pipeline (ingest, validation, linkage, core,
-marts, publish). Peak memory is the resident set of this process, sampled every 50 ms.
+Runs the same code the commands run, on a fresh folder: synthetic extracts, the agency tool
+on each source, then the whole pipeline (ingest, validation, linkage, core, marts, publish).
+Each agency's tool runs in a process of its own with the key files an agency keeps, and the
+agencies run at the same time (as many at once as there are cores), as they do on their own
+machines; the pipeline runs in this process. Peak memory is the resident set of this process
+and its child processes together, sampled every 50 ms.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import secrets
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 import psutil
@@ -44,9 +48,21 @@ class StageTiming:
     detail: str = ""
 
 
+def tree_rss_mb(process: psutil.Process) -> float:
+    """Resident memory of `process` and all its descendants, in MB (gone ones count 0)."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
+
+
 @dataclass
 class PeakMemory:
-    """Samples this process's RSS in a background thread; `peak_mb` is the maximum seen."""
+    """Samples the RSS of this process and its children in a background thread; `peak_mb`
+    is the maximum of their sum seen."""
 
     interval: float = 0.05
     peak_mb: float = 0.0
@@ -55,13 +71,13 @@ class PeakMemory:
     def _sample(self) -> None:
         process = psutil.Process()
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, process.memory_info().rss / 2**20)
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(process))
             self._stop.wait(self.interval)
 
     @contextmanager
     def watching(self) -> Iterator[PeakMemory]:
         self._stop.clear()
-        self.peak_mb = psutil.Process().memory_info().rss / 2**20
+        self.peak_mb = tree_rss_mb(psutil.Process())
         thread = threading.Thread(target=self._sample, daemon=True)
         thread.start()
         try:
@@ -81,52 +97,91 @@ def timed_stage(name: str, work: Callable[[], str]) -> StageTiming:
     return StageTiming(name, seconds, memory.peak_mb, detail)
 
 
-def pseudonymise_sources(
-    extracts: Path,
-    inbox: Path,
-    agency: Path,
-    secret: bytes,
-    key_id: str,
-    signing_keys: dict[str, Any],
+@dataclass(frozen=True)
+class AgencyKeys:
+    """The benchmark agencies' key files: the shared linkage key and one signing key per
+    source (agency `<source>-bench`), written 0600 as `pahichan keys` writes them."""
+
+    linkage_key: Path
+    key_id: str
+    signing_keys: dict[str, Path]
+
+
+def write_agency_keys(folder: Path) -> AgencyKeys:
+    """New key files for the benchmark's agencies in `folder`."""
+    from linkage.encoding.keys import new_secret, write_key
+    from linkage.encoding.signing import write_signing_key
+
+    folder.mkdir(parents=True, exist_ok=True)
+    linkage_key = folder / "pahichan.key"
+    key_id = write_key(linkage_key, new_secret())
+    signing_keys = {source: folder / f"{source}-bench.signing.pem" for source in SOURCE_TYPES}
+    for path in signing_keys.values():
+        write_signing_key(path)
+    return AgencyKeys(linkage_key, key_id, signing_keys)
+
+
+def pseudonymise_agency(
+    source: str, extracts: Path, inbox: Path, agency: Path, keys: AgencyKeys
 ) -> tuple[int, int]:
-    """Run the agency tool on each source's `extracts/<source>.csv` into the inbox, as
-    agency `<source>-bench`; returns (rows encoded, rows rejected)."""
+    """The agency tool on `extracts/<source>.csv` into the inbox, as `pahichan pseudonymise`
+    runs it: keys read from the agency's files. Returns (rows encoded, rows rejected)."""
     from linkage.encoding.batch import pseudonymise_file
+    from linkage.encoding.keys import read_key
+    from linkage.encoding.signing import read_signing_key
 
-    encoded = rejected = 0
-    for source in SOURCE_TYPES:
-        written = pseudonymise_file(
-            source_type=source,
-            agency_id=f"{source}-bench",
-            secret=secret,
-            key_id=key_id,
-            input_path=extracts / f"{source}.csv",
-            out_dir=inbox / source / f"{source}-bench",
-            crosswalk_dir=agency / "crosswalks",
-            signing_key=signing_keys[source],
-        )
-        encoded += written.row_count
-        rejected += written.rejected_count
-    return encoded, rejected
+    key = read_key(keys.linkage_key)
+    written = pseudonymise_file(
+        source_type=source,
+        agency_id=f"{source}-bench",
+        secret=key.secret,
+        key_id=key.key_id,
+        input_path=extracts / f"{source}.csv",
+        out_dir=inbox / source / f"{source}-bench",
+        crosswalk_dir=agency / "crosswalks",
+        signing_key=read_signing_key(keys.signing_keys[source]),
+    )
+    return written.row_count, written.rejected_count
 
 
-def register_bench_agencies(
-    inbox: Path, warehouse: Path, key_id: str, signing_keys: dict[str, Any]
-) -> None:
-    """Register each `<source>-bench` agency's signing key in the warehouse."""
+def pseudonymise_sources(
+    extracts: Path, inbox: Path, agency: Path, keys: AgencyKeys
+) -> tuple[int, int]:
+    """Run the agency tool on each source's `extracts/<source>.csv`, each agency in a
+    process of its own and as many at once as there are cores (largest export first);
+    returns (rows encoded, rows rejected) over all sources.
+
+    Only paths cross to the workers: each reads the key files itself, as an agency's tool
+    does, so no key is ever pickled.
+    """
+    sources = sorted(SOURCE_TYPES, key=lambda source: -(extracts / f"{source}.csv").stat().st_size)
+    workers = max(1, min(len(sources), os.cpu_count() or 1))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(pseudonymise_agency, source, extracts, inbox, agency, keys)
+            for source in sources
+        ]
+        counts = [future.result() for future in futures]
+    return sum(encoded for encoded, _ in counts), sum(rejected for _, rejected in counts)
+
+
+def register_bench_agencies(inbox: Path, warehouse: Path, keys: AgencyKeys) -> None:
+    """Register each `<source>-bench` agency's public signing key in the warehouse."""
+    from linkage.encoding.signing import public_key_path, read_public_key
     from pipelines.defs.ingest.agency_keys import register_agency_key
     from pipelines.resources import resources_from_env
 
     resources = resources_from_env(
-        environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=key_id
+        environ={}, inbox=str(inbox), warehouse=str(warehouse), key_id=keys.key_id
     )
     with resources["warehouse"].connect() as con:
-        for source, key in signing_keys.items():
+        for source, path in keys.signing_keys.items():
             register_agency_key(
                 con,
                 agency_id=f"{source}-bench",
                 registered_by="benchmark",
-                public_key=key.private_key.public_key(),
+                public_key=read_public_key(public_key_path(path)),
                 source_types=[source],
             )
 
@@ -158,17 +213,13 @@ def run_benchmark(
 
     `memory_limit` is DuckDB's for the warehouse (None: DuckDB's default, 80% of RAM).
     """
-    from linkage.encoding import key_id_of
-    from linkage.encoding.signing import new_signing_key
     from linkage.synthetic import generate, write
     from pipelines.commands.run import run_pipeline
     from pipelines.resources import resources_from_env
 
     extracts, inbox, agency = workdir / "extracts", workdir / "inbox", workdir / "agency"
     warehouse = workdir / "warehouse" / "pahichan.duckdb"
-    secret = secrets.token_bytes(32)
-    key_id = key_id_of(secret)
-    signing_keys = {source: new_signing_key() for source in SOURCE_TYPES}
+    keys = write_agency_keys(agency / "keys")
 
     def synthesise() -> str:
         data = generate(max(1, round(size / RECORDS_PER_PERSON)), seed)
@@ -176,18 +227,16 @@ def run_benchmark(
         return f"{data.record_count:,} records"
 
     def pseudonymise() -> str:
-        encoded, rejected = pseudonymise_sources(
-            extracts, inbox, agency, secret, key_id, signing_keys
-        )
+        encoded, rejected = pseudonymise_sources(extracts, inbox, agency, keys)
         return f"{encoded:,} encoded, {rejected:,} rejected"
 
     def run() -> str:
-        register_bench_agencies(inbox, warehouse, key_id, signing_keys)
+        register_bench_agencies(inbox, warehouse, keys)
         resources = resources_from_env(
             environ={},
             inbox=str(inbox),
             warehouse=str(warehouse),
-            key_id=key_id,
+            key_id=keys.key_id,
             memory_limit=memory_limit,
         )
         summary = run_pipeline(resources)
