@@ -356,8 +356,8 @@ def test_name_edit_tokens_block_typos(con, model, right, caught_with_edit_tokens
 
 
 def test_training_again_while_the_models_expected_f1_is_too_low(population, monkeypatch):
-    """A model whose own expected F1 is under the floor is trained again with other seeds;
-    the best attempt is kept and every attempt is logged."""
+    """A model whose own expected F1 is under the floor is trained again with other seeds
+    and the match rate fixed in EM; the best attempt is kept and every attempt is logged."""
     from splink.internals.linker_components.training import LinkerTraining
 
     con = duckdb.connect()
