@@ -79,3 +79,18 @@ def test_clusters_do_not_depend_on_the_order_the_links_arrive_in() -> None:
             result = _cluster(nodes, shuffled, cannot={frozenset(("a", "d"))}, max_size=50)
             seen.add((frozenset(map(tuple, result.clusters)), frozenset(result.demoted)))
     assert len(seen) == 1, seen
+
+
+def test_large_graphs_get_the_same_components_as_small_ones(monkeypatch) -> None:
+    """Graphs from `_SCIPY_FROM` records go to scipy: same components, same order."""
+    import linkage.matching.clustering as clustering
+
+    rng = random.Random(11)
+    for size in (clustering._SCIPY_FROM, 3 * clustering._SCIPY_FROM):
+        nodes = [f"r{i:06d}" for i in rng.sample(range(10**6), size)]
+        edges = [Edge(rng.choice(nodes), rng.choice(nodes), 12.0) for _ in range(size)]
+        by_scipy = components(nodes, edges)
+        monkeypatch.setattr(clustering, "_SCIPY_FROM", 10**9)
+        assert by_scipy == components(nodes, edges)
+        monkeypatch.undo()
+        assert 1 < len(by_scipy) < size
