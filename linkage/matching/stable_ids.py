@@ -87,7 +87,7 @@ def assign_ids(
         sid = final_ids[index]
         members = set(cluster)
         origins = Counter(prior_membership[t] for t in cluster if t in prior_membership)
-        if sid in kept_by_cluster.values() and kept_by_cluster.get(index) == sid:
+        if kept_by_cluster.get(index) == sid:
             before = prior_members.get(sid, set())
             added, removed = len(members - before), len(before - members)
             if added:
