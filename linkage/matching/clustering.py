@@ -252,9 +252,14 @@ def cluster(
                 weak_ids = {id(b) for b in weak}
                 local = [e for e in local if id(e) not in weak_ids]
                 parts = components(component, local)
-        for part in parts:
+        # Each edge lies inside one part: filtering `local` per part was quadratic when a
+        # large component broke into many parts.
+        part_of = {n: i for i, part in enumerate(parts) for n in part}
+        edges_of: list[list[Edge]] = [[] for _ in parts]
+        for e in local:
+            edges_of[part_of[e.left]].append(e)
+        for part, part_edges in zip(parts, edges_of, strict=True):
             part_set = set(part)
-            part_edges = [e for e in local if e.left in part_set]
             has_conflict = len(part) > 1 and any(
                 not cannot_of[x].isdisjoint(part_set) for x in part if x in cannot_of
             )
