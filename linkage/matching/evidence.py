@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from linkage.matching.clustering import Edge, components
@@ -35,6 +36,9 @@ AGAINST_FIELDS = ("father_name", "birth", "citizenship", "passport")
 _INPUT = "__pahichan_evidence_input"
 _PAIRS = "__pahichan_evidence_pairs"
 _TOKENS = "__pahichan_evidence_tokens"
+_GAMMA = "gamma_"
+# A NULL level (none of the model's conditions held): weighs nothing, as an unknown level.
+_NO_LEVEL = -(10**6)
 
 Pair = tuple[str, str]
 
@@ -48,46 +52,52 @@ def direct_evidence(
     against is the sum of the negative contributions of AGAINST_FIELDS (0 when none
     disagrees). Pairs with a record no longer linkable are left out.
     """
-    wanted = sorted({tuple(sorted(pair)) for pair in pairs})
+    wanted = sorted({(a, b) if a <= b else (b, a) for a, b in pairs})
     if not wanted:
         return {}
     left, right = zip(*wanted, strict=True)
-    con.register(_PAIRS, pa.table({"a": list(left), "b": list(right)}))
+    # Rows come back by their position in `wanted`: cheaper to fetch than the two tokens.
+    con.register(_PAIRS, pa.table({"i": range(len(wanted)), "a": list(left), "b": list(right)}))
     con.register(_TOKENS, pa.table({"record_token": sorted(set(left) | set(right))}))
     try:
         prepare_input(con, _INPUT, model.settings, "all", record_tokens=_TOKENS)
         comparisons = model.splink_model["comparisons"]
-        cases = ", ".join(gamma_case(c) for c in comparisons)
-        rows = con.execute(
-            f"""SELECT p.a, p.b, {cases} FROM {_PAIRS} AS p
+        names = [c["output_column_name"] for c in comparisons]
+        cases = ", ".join(f"{gamma_case(c)} AS {_GAMMA}{i}" for i, c in enumerate(comparisons))
+        columns = con.execute(
+            f"""SELECT p.i, {cases} FROM {_PAIRS} AS p
             JOIN {_INPUT} AS l ON l.record_token = p.a
             JOIN {_INPUT} AS r ON r.record_token = p.b"""  # noqa: S608 - model's own SQL
-        ).fetchall()
+        ).fetchnumpy()
     finally:
         con.unregister(_PAIRS)
         con.unregister(_TOKENS)
         con.execute(f"DROP TABLE IF EXISTS {_INPUT}")
     weights = level_weights(model)
-    names = [c["output_column_name"] for c in comparisons]
     prior = float(model.splink_model.get("probability_two_random_records_match", 1e-4))
-    prior_bits = math.log2(prior / (1 - prior))
-    out: dict[Pair, tuple[float, float]] = {}
-    for row in rows:
-        total, against = prior_bits, 0.0
-        for name, gamma in zip(names, row[2:], strict=True):
-            contribution = weights[name].get(gamma, ("", 0.0))[1]
-            total += contribution
-            if name in AGAINST_FIELDS and contribution < 0:
-                against += contribution
-        out[(row[0], row[1])] = (total, against)
-    return out
+    total = np.full(len(columns["i"]), math.log2(prior / (1 - prior)))
+    against = np.zeros(len(total))
+    # Per comparison, in the model's order (so the sums are the same floats as adding them
+    # up pair by pair): each level's weight where the pair is at that level, else 0.
+    for i, name in enumerate(names):
+        gammas = np.ma.filled(np.ma.asarray(columns[f"{_GAMMA}{i}"]), _NO_LEVEL)
+        contribution = np.zeros(len(total))
+        for gamma, (_, bits) in weights[name].items():
+            contribution[gammas == gamma] = bits
+        total = total + contribution
+        if name in AGAINST_FIELDS:
+            against = against + np.minimum(contribution, 0.0)
+    return {
+        wanted[i]: (t, g)
+        for i, t, g in zip(columns["i"].tolist(), total.tolist(), against.tolist(), strict=True)
+    }
 
 
 def chain_conflicts(
     con: duckdb.DuckDBPyConnection, model: TrainedModel, nodes: list[str], edges: list[Edge]
 ) -> set[frozenset[str]]:
     """Unlinked pairs inside linked components that their own data say are two people."""
-    linked = {frozenset((e.left, e.right)) for e in edges}
+    linked = {(e.left, e.right) if e.left <= e.right else (e.right, e.left) for e in edges}
     candidates: list[Pair] = []
     limit = model.settings.max_cluster_size
     for component in components(nodes, edges):
@@ -97,7 +107,7 @@ def chain_conflicts(
             continue
         ordered = sorted(component)
         for i, x in enumerate(ordered):
-            candidates += [(x, y) for y in ordered[i + 1 :] if frozenset((x, y)) not in linked]
+            candidates += [(x, y) for y in ordered[i + 1 :] if (x, y) not in linked]
     if not candidates:
         return set()
     # Reviewers' decisions win: a record with a reviewed must-link is never held apart by
