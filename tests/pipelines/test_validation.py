@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from linkage.encoding.schema import BATCH_COLUMNS
 from pipelines.defs.ingest.inbox import SOURCE_TYPES, find_batches
 from pipelines.defs.ingest.load import load_batch
 from pipelines.defs.ingest.suites import load_suite_spec
@@ -26,6 +27,22 @@ def test_every_suite_resolves_with_unique_rule_names(source_type: str) -> None:
     assert all(item["meta"]["reason"] for item in spec)
 
 
+@pytest.mark.parametrize("source_type", SOURCE_TYPES)
+def test_every_column_documented_as_hex_is_checked_as_hex(source_type: str) -> None:
+    """A token the contract documents as N hex characters has that regex in the suite: a
+    malformed one is quarantined, never loaded for linkage to compare."""
+    regex_of = {
+        item["kwargs"]["column"]: item["kwargs"]["regex"]
+        for item in load_suite_spec(source_type, dt.date(2025, 1, 1))
+        if item["type"] == "expect_column_values_to_match_regex"
+    }
+    documented = {c.name: c.doc_format for c in BATCH_COLUMNS if c.doc_format}
+    assert documented  # the contract does document formats
+    for name, doc_format in documented.items():
+        digits = int(doc_format.removesuffix(" hex"))
+        assert regex_of.get(name) == f"^[0-9a-f]{{{digits}}}$", name
+
+
 def test_bad_rows_are_quarantined_with_reasons(con, inbox: Path) -> None:
     rows = make_rows(40, seed=11)
     rows[1]["sex"] = "X"
@@ -43,15 +60,16 @@ def test_bad_rows_are_quarantined_with_reasons(con, inbox: Path) -> None:
     # Birth token lists the encoder never writes (linkage compares at most three tokens).
     rows[12]["birth_year_pm1_tokens"] = rows[12]["birth_year_pm1_tokens"][:1]
     rows[13]["birth_year_pm1_tokens"] = [*rows[13]["birth_year_pm1_tokens"], "ab" * 8]
+    rows[14]["ward_token"] = "WARD-7"  # not the encoder's 16 hex characters
     write_batch(inbox, batch_id="mixed", rows=rows)
     (files,) = find_batches(inbox)
     outcome = load_batch(con, files, configured_key_id=None, run_id="t", today=dt.date(2025, 6, 1))
 
     assert outcome.status == "accepted"
-    assert outcome.rows_quarantined == 13
-    assert outcome.rows_loaded == 27
+    assert outcome.rows_quarantined == 14
+    assert outcome.rows_loaded == 26
     loaded, quarantined = row_balance(con, "shelter", "mixed")
-    assert (loaded, quarantined) == (27, 13)
+    assert (loaded, quarantined) == (26, 14)
     assert loaded + quarantined == outcome.rows_received == 40
 
     found = {
@@ -74,9 +92,11 @@ def test_bad_rows_are_quarantined_with_reasons(con, inbox: Path) -> None:
         column, reason, _ = found[(row_number, "birth_tokens_as_encoded")]
         assert column == "birth_window_tokens, birth_year_pm1_tokens"
         assert "2 windows or 3 years" in reason
+    assert found[(15, "ward_token_is_16_hex")][0] == "ward_token"
+    assert "WARD-7" not in found[(15, "ward_token_is_16_hex")][1]
     # The agency finds the row through its crosswalk: the token is there.
     assert found[(2, "sex_known")][2] == rows[1]["record_token"]
     # Token and filter values are never echoed into reasons.
     assert "not-hex" not in found[(4, "record_token_is_32_hex")][1]
     staged = {r[0] for r in con.execute("SELECT source_row FROM staging.shelter").fetchall()}
-    assert staged.isdisjoint({2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14})
+    assert staged.isdisjoint({2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
