@@ -100,3 +100,22 @@ def test_bad_rows_are_quarantined_with_reasons(con, inbox: Path) -> None:
     assert "not-hex" not in found[(4, "record_token_is_32_hex")][1]
     staged = {r[0] for r in con.execute("SELECT source_row FROM staging.shelter").fetchall()}
     assert staged.isdisjoint({2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+
+
+def test_gx_gets_only_the_columns_the_suite_reads() -> None:
+    """Columns no expectation names stay out of the GX frame (GX copies the frame for every
+    expectation); a table-level expectation, which names no column, keeps them all."""
+    from pipelines.defs.ingest.validation import ROW_INDEX, _columns_read
+
+    spec = load_suite_spec("ocmc", dt.date(2025, 1, 1))
+    named = _columns_read(spec)
+    assert named is not None
+    assert {"ward_token", "services_unknown", "given_name_bf_bytes"} <= named
+    assert "ri_income" not in named and ROW_INDEX not in named
+    table_level = {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}
+    assert _columns_read([*spec, table_level]) is None
+    pair = {
+        "type": "expect_column_pair_values_to_be_equal",
+        "kwargs": {"column_A": "x", "column_B": "y"},
+    }
+    assert {"x", "y"} <= _columns_read([*spec, pair])

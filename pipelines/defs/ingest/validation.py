@@ -71,8 +71,9 @@ class ValidationOutcome:
         return len({f.row_index for f in self.failures if f.rule == rule})
 
 
-def validation_frame(table: pa.Table) -> pd.DataFrame:
-    """The batch as GX sees it: scalar columns, derived columns, a row index."""
+def validation_frame(table: pa.Table, columns: set[str] | None = None) -> pd.DataFrame:
+    """The batch as GX sees it: scalar columns, derived columns, a row index; only
+    `columns` (and the row index) when given."""
     frame = table.drop_columns(list(_NOT_FOR_GX)).to_pandas()
     frame.insert(0, ROW_INDEX, range(table.num_rows))
     # Dates as pandas timestamps so `between` compares like with like.
@@ -95,10 +96,26 @@ def validation_frame(table: pa.Table) -> pd.DataFrame:
         ", ".join(sorted(set(codes) - known_services)) or None if codes is not None else None
         for codes in table.column("services").to_pylist()
     ]
+    if columns is not None:
+        frame = frame[[c for c in frame.columns if c == ROW_INDEX or c in columns]]
     # One copy merges the columns added above into one block per dtype. GX slices and
     # copies the frame for every expectation, and pandas merged the scattered blocks again
     # each time: 24-25 s -> 16-17 s to validate a 421k-row batch.
     return frame.copy()
+
+
+def _columns_read(spec: list[dict[str, Any]]) -> set[str] | None:
+    """The columns the suite's expectations name; None when one names none (a table-level
+    expectation, which sees every column)."""
+    named: set[str] = set()
+    for item in spec:
+        kwargs = item["kwargs"]
+        found = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+        found += kwargs.get("column_list", [])
+        if not found:
+            return None
+        named.update(found)
+    return named
 
 
 def _context() -> Any:
@@ -138,7 +155,9 @@ def validate_rows(
     outcome = ValidationOutcome(rules=[item["meta"]["rule"] for item in spec])
     if table.num_rows == 0:
         return outcome
-    frame = validation_frame(table)
+    # GX copies the whole frame for each expectation (its null filter): columns no
+    # expectation reads cost time and nothing else (a 366k-row batch: 14.8 s -> 11.2 s).
+    frame = validation_frame(table, _columns_read(spec))
     context = _context()
     name = f"{source_type}-{uuid.uuid4().hex[:8]}"
     batch_definition = (
