@@ -5,7 +5,7 @@ on each source, then the whole pipeline (ingest, validation, linkage, core, mart
 Each agency's tool runs in a process of its own with the key files an agency keeps, and the
 agencies run at the same time (as many at once as there are cores), as they do on their own
 machines; the pipeline runs in this process. Peak memory is the resident set of this process
-and its child processes together, sampled every 50 ms.
+and its child processes together, sampled every 50 ms (the children listed once a second).
 """
 
 from __future__ import annotations
