@@ -61,7 +61,9 @@ def components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
     inputs go to scipy.
     """
     if len(nodes) >= _SCIPY_FROM:
-        return _scipy_components(nodes, edges)
+        position = pd.Index(nodes)
+        if position.is_unique:  # (a repeated node stays with union-find, as it always was)
+            return _scipy_components(nodes, position, edges)
     parent = {token: token for token in nodes}
 
     def find(x: str) -> str:
@@ -80,9 +82,9 @@ def components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
     return list(groups.values())
 
 
-def _scipy_components(nodes: list[str], edges: list[Edge]) -> list[list[str]]:
-    """`components` by scipy's connected_components, in the same order."""
-    position = pd.Index(nodes)
+def _scipy_components(nodes: list[str], position: pd.Index, edges: list[Edge]) -> list[list[str]]:
+    """`components` by scipy's connected_components, in the same order (`position`: the
+    nodes as a unique index)."""
     left = position.get_indexer([e.left for e in edges])
     right = position.get_indexer([e.right for e in edges])
     if (left < 0).any() or (right < 0).any():

@@ -94,3 +94,8 @@ def test_large_graphs_get_the_same_components_as_small_ones(monkeypatch) -> None
         assert by_scipy == components(nodes, edges)
         monkeypatch.undo()
         assert 1 < len(by_scipy) < size
+    # A node listed twice: union-find's answer (scipy needs each node once).
+    repeated = [f"r{i:06d}" for i in range(clustering._SCIPY_FROM)] + ["r000000"]
+    edges = [Edge("r000000", "r000001", 12.0)]
+    found = components(repeated, edges)
+    assert found[0] == ["r000000", "r000001", "r000000"]
