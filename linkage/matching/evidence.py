@@ -28,7 +28,7 @@ import pyarrow as pa
 from linkage.matching.clustering import Edge, components
 from linkage.matching.prepare import prepare_input
 from linkage.matching.review import level_weights
-from linkage.matching.spec import TrainedModel, gamma_case
+from linkage.matching.spec import TrainedModel, gamma_case, gamma_columns
 
 # Fields whose disagreement is evidence of two different people (names disagree for
 # typos, married surnames and transliteration too; sex and place for clerical reasons).
@@ -36,7 +36,6 @@ AGAINST_FIELDS = ("father_name", "birth", "citizenship", "passport")
 _INPUT = "__pahichan_evidence_input"
 _PAIRS = "__pahichan_evidence_pairs"
 _TOKENS = "__pahichan_evidence_tokens"
-_GAMMA = "gamma_"
 # A NULL level (none of the model's conditions held): weighs nothing, as an unknown level.
 _NO_LEVEL = -(10**6)
 
@@ -62,8 +61,10 @@ def direct_evidence(
     try:
         prepare_input(con, _INPUT, model.settings, "all", record_tokens=_TOKENS)
         comparisons = model.splink_model["comparisons"]
-        names = [c["output_column_name"] for c in comparisons]
-        cases = ", ".join(f"{gamma_case(c)} AS {_GAMMA}{i}" for i, c in enumerate(comparisons))
+        gammas_of = gamma_columns(model.splink_model)
+        cases = ", ".join(
+            f"{gamma_case(c)} AS {g}" for c, g in zip(comparisons, gammas_of, strict=True)
+        )
         columns = con.execute(
             f"""SELECT p.i, {cases} FROM {_PAIRS} AS p
             JOIN {_INPUT} AS l ON l.record_token = p.a
@@ -79,8 +80,9 @@ def direct_evidence(
     against = np.zeros(len(total))
     # Per comparison, in the model's order (so the sums are the same floats as adding them
     # up pair by pair): each level's weight where the pair is at that level, else 0.
-    for i, name in enumerate(names):
-        gammas = np.ma.filled(np.ma.asarray(columns[f"{_GAMMA}{i}"]), _NO_LEVEL)
+    for comparison, column in zip(comparisons, gammas_of, strict=True):
+        name = comparison["output_column_name"]
+        gammas = np.ma.filled(np.ma.asarray(columns[column]), _NO_LEVEL)
         contribution = np.zeros(len(total))
         for gamma, (_, bits) in weights[name].items():
             contribution[gammas == gamma] = bits
