@@ -51,7 +51,11 @@ class StageTiming:
 
 def tree_rss_mb(process: psutil.Process) -> float:
     """Resident memory of `process` and all its descendants, in MB (gone ones count 0)."""
-    return _rss_mb([process, *process.children(recursive=True)])
+    return _rss_mb(_process_tree(process))
+
+
+def _process_tree(process: psutil.Process) -> list[psutil.Process]:
+    return [process, *process.children(recursive=True)]
 
 
 def _rss_mb(members: list[psutil.Process]) -> float:
@@ -85,7 +89,7 @@ class PeakMemory:
         members, listed = [process], -math.inf
         while not self._stop.is_set():
             if time.monotonic() - listed >= self.tree_interval:
-                members, listed = [process, *process.children(recursive=True)], time.monotonic()
+                members, listed = _process_tree(process), time.monotonic()
             self.peak_mb = max(self.peak_mb, _rss_mb(members))
             self._stop.wait(self.interval)
 
