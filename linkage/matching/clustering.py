@@ -215,6 +215,16 @@ def _constrained_union(
     return [sorted(group) for group in members.values()], skipped
 
 
+def _edges_by_part(parts: list[list[str]], edges: list[Edge]) -> list[list[Edge]]:
+    """Each part's edges (every edge lies inside one part), in one pass: filtering all the
+    edges per part was quadratic when a large component broke into many parts."""
+    part_of = {n: i for i, part in enumerate(parts) for n in part}
+    edges_of: list[list[Edge]] = [[] for _ in parts]
+    for e in edges:
+        edges_of[part_of[e.left]].append(e)
+    return edges_of
+
+
 def cluster(
     nodes: list[str],
     edges: list[Edge],
@@ -240,7 +250,8 @@ def cluster(
             continue
         members = set(component)
         local = [e for n in component for e in by_node[n] if e.right in members]
-        parts = [component]  # connected by `local`, unless a weak bridge is taken out
+        # Connected by `local`, unless a weak bridge is taken out.
+        parts, edges_of = [component], [local]
         if len(component) >= 4:
             weak = [
                 b
@@ -254,12 +265,7 @@ def cluster(
                 weak_ids = {id(b) for b in weak}
                 local = [e for e in local if id(e) not in weak_ids]
                 parts = components(component, local)
-        # Each edge lies inside one part: filtering `local` per part was quadratic when a
-        # large component broke into many parts.
-        part_of = {n: i for i, part in enumerate(parts) for n in part}
-        edges_of: list[list[Edge]] = [[] for _ in parts]
-        for e in local:
-            edges_of[part_of[e.left]].append(e)
+                edges_of = _edges_by_part(parts, local)
         for part, part_edges in zip(parts, edges_of, strict=True):
             part_set = set(part)
             has_conflict = len(part) > 1 and any(
