@@ -14,6 +14,7 @@ from linkage.matching.spec import (
     TrainedModel,
     blocking_rule_settings,
     calibration_blocking_rule_settings,
+    em_blocking_rules,
     name_comparison,
     place_comparison,
 )
@@ -388,3 +389,31 @@ def test_training_again_while_the_models_expected_f1_is_too_low(population, monk
     reachable = LinkageSettings(**{**base, "min_expected_f1": 0.0})
     once = lm.train_model(con, settings=reachable)
     assert len(once.training_log["training_attempts"]) == 1
+
+
+def test_an_em_session_splink_stops_is_skipped_and_too_few_left_is_an_error(
+    population, monkeypatch
+):
+    """Splink stops a session whose m fell below 1e-300 (ValueError): the session is skipped
+    and the others train the model; with fewer than two left, training says so."""
+    from splink.internals.linker_components.training import LinkerTraining
+
+    con = duckdb.connect()
+    load(con, population["batch1"], "b1")
+    load(con, population["batch2"], "b2")
+    real = LinkerTraining.estimate_parameters_using_expectation_maximisation
+    citizenship = em_blocking_rules()[3]
+    tried: list[str] = []
+
+    def em(self, rule, *args, **kwargs):
+        tried.append(rule)
+        if rule == citizenship:
+            raise ValueError("m_probability value 1.7e-301 is below the minimum allowed value")
+        return real(self, rule, *args, **kwargs)
+
+    monkeypatch.setattr(LinkerTraining, "estimate_parameters_using_expectation_maximisation", em)
+    # The small population trains two sessions (names and citizenship): one stopped leaves
+    # one, too few to give every comparison an m from pairs not blocked on it.
+    with pytest.raises(ValueError, match="Only 1 EM training session"):
+        lm.train_model(con, settings=PLAIN_FILTER_SETTINGS)
+    assert citizenship in tried
