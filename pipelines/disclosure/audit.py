@@ -397,6 +397,9 @@ def find_recoverable_cells(
 # ----------------------------------------------------------------------------------------
 
 _LP_TOLERANCE = 1e-6
+# Whole LP groups loaded into HiGHS by one audit, by the bytes of their hidden cells' numbers
+# (a list holding the polytope once loaded): valid for one set of hidden cells only.
+LoadedGroups = dict[bytes, list[Polytope]]
 
 
 @dataclass(frozen=True)
@@ -439,6 +442,7 @@ def _group_violations(
     values: np.ndarray,
     exact: bool = False,
     confirm: bool = False,
+    loaded: list[Polytope] | None = None,
 ) -> list[int]:
     """Targets (local column numbers) whose feasible range misses its requirement.
 
@@ -451,7 +455,8 @@ def _group_violations(
     complement, or `exact` settles it when no complement is left). Asked about many targets,
     the batched LPs go first; asked about a few (the later rounds of the protection), the
     local LPs do, and the batched LPs, which cost as much for two targets as for two
-    thousand, run only for the targets the local ones left open."""
+    thousand, run only for the targets the local ones left open. `loaded`, an empty list,
+    receives the whole group loaded into HiGHS if an LP needed it."""
     n = a_eq.shape[1]
     requirement_of = dict(zip(targets, requirements, strict=True))
     lows = {t: float(values[t]) for t in targets}
@@ -460,7 +465,8 @@ def _group_violations(
     def open_targets() -> dict[int, Requirement]:
         return {t: r for t, r in requirement_of.items() if not _meets(lows[t], highs[t], r)}
 
-    whole: list[Polytope] = []  # the whole group in HiGHS, made on first use
+    # The whole group in HiGHS, made on first use (in `loaded` when given, for the caller).
+    whole: list[Polytope] = [] if loaded is None else loaded
 
     def whole_group() -> Polytope:
         if not whole:
@@ -520,6 +526,12 @@ _BATCH_ROUNDS = 2
 # 0.01-0.2 s where a cold solve took 1.5-2 s (groups of 14,000 cells); after half of the
 # targets were verified, warm took 6.9 s against 1.4 s cold.
 WARM_SUM_SHARE = 0.8
+# Up to this many targets a batched LP always runs warm on the loaded group: the later
+# rounds of the protection ask about a handful of cells of the largest group. On a
+# 25,600-cell group of a 1M-record month, after a first minimum over 1,136 targets, a warm
+# minimum for 5-50 of them took 0.01-0.11 s and a warm maximum under caps 0.06-0.92 s,
+# against 1.1-1.4 s for each cold LP (100 targets: 0.40 and 1.34 s; 200: 1.51 and 2.20 s).
+WARM_FEW_TARGETS = 25
 
 
 def _batched_ranges(
@@ -536,7 +548,9 @@ def _batched_ranges(
     maximising the sum of min(x_t, the value t needs to reach). A target whose seen range
     meets its requirement is verified; the true range can only be wider. The first minimising
     LP runs on `whole_group()` (the group loaded once, also used for single ranges after),
-    and so does the next one when its targets are mostly the same (`WARM_SUM_SHARE`)."""
+    and so does the next one when its targets are mostly the same (`WARM_SUM_SHARE`) or
+    few (`WARM_FEW_TARGETS`); for few targets the maximum runs there too, as the sum of the
+    targets each capped at its need."""
     n = a_eq.shape[1]
     lows = {t: float(values[t]) for t in requirement_of}
     highs = dict(lows)
@@ -553,7 +567,7 @@ def _batched_ranges(
     for _ in range(_BATCH_ROUNDS):
         if not pending:
             break
-        if previous and len(pending) < WARM_SUM_SHARE * previous:
+        if previous and WARM_FEW_TARGETS < len(pending) < WARM_SUM_SHARE * previous:
             c = np.zeros(n)
             c[pending] = 1.0
             seen(_checked(minimise(c, a_ub, b_ub, a_eq, b_eq, (0, None))).x)
@@ -572,26 +586,40 @@ def _batched_ranges(
         needed = [
             max(max(requirement_of[t].points), lows[t] + requirement_of[t].width) for t in pending
         ]
-        y = sparse.csr_matrix(
-            (
-                np.r_[np.ones(m), -np.ones(m)],
-                (np.r_[np.arange(m), np.arange(m)], np.r_[n + np.arange(m), pending]),
-            ),
-            shape=(m, n + m),
-        )
-        ub_rows = sparse.vstack(
-            [sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], m))]), y]
-        ).tocsr()
-        eq_rows = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], m))]).tocsr()
-        c = np.r_[np.zeros(n), -np.ones(m)]
-        bounds = [(0, None)] * n + [(0, w) for w in needed]
-        result = minimise(c, ub_rows, np.r_[b_ub, np.zeros(m)], eq_rows, b_eq, bounds)
-        seen(_checked(result).x[:n])
+        x = None
+        if m <= WARM_FEW_TARGETS:
+            # Each target capped at what it needs instead of min(x, need) through extra
+            # columns: the loaded group then starts warm. Should no point have them all
+            # under their caps, the LP with extra columns settles it.
+            capped = whole_group().optimise_capped_sum(pending, needed)
+            x = capped.x if capped.status == OPTIMAL else None
+        seen(_sum_of_minimums_point(a_eq, b_eq, a_ub, b_ub, pending, needed) if x is None else x)
         still = unverified()
         if len(still) == len(pending):
             break
         pending = still
     return lows, highs
+
+
+def _sum_of_minimums_point(
+    a_eq, b_eq, a_ub, b_ub, targets: list[int], needed: list[float]
+) -> np.ndarray:
+    """A point of the polytope maximising the sum of min(x_t, needed_t) over `targets` (one
+    cold LP with a column y_t <= x_t, y_t <= needed_t per target)."""
+    n, m = a_eq.shape[1], len(targets)
+    y = sparse.csr_matrix(
+        (
+            np.r_[np.ones(m), -np.ones(m)],
+            (np.r_[np.arange(m), np.arange(m)], np.r_[n + np.arange(m), targets]),
+        ),
+        shape=(m, n + m),
+    )
+    ub_rows = sparse.vstack([sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], m))]), y])
+    eq_rows = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], m))])
+    c = np.r_[np.zeros(n), -np.ones(m)]
+    bounds = [(0, None)] * n + [(0, w) for w in needed]
+    result = minimise(c, ub_rows.tocsr(), np.r_[b_ub, np.zeros(m)], eq_rows.tocsr(), b_eq, bounds)
+    return _checked(result).x[:n]
 
 
 def _checked(result):
@@ -708,12 +736,13 @@ class _HiddenSystem:
         )
 
     def polytopes(
-        self, cells: list[int]
+        self, cells: list[int], loaded: LoadedGroups | None = None
     ) -> Iterator[tuple[np.ndarray, list[tuple[str, int]], Polytope, list[int]]]:
         """Per LP group holding some of the hidden `cells`: its members (positions among the
         hidden columns), its rows in LP order (("relation", index) then ("bound", index)
-        into the problem's lists), those rows loaded into HiGHS, and those of `cells` in it
-        (in the order given)."""
+        into the problem's lists), those rows loaded into HiGHS (taken from `loaded` when
+        an audit of the same hidden cells loaded it), and those of `cells` in it (in the
+        order given)."""
         by_group: dict[int, list[int]] = {}
         for cell in cells:
             by_group.setdefault(int(self.labels[self.position[cell]]), []).append(cell)
@@ -722,11 +751,16 @@ class _HiddenSystem:
             eq_rows = np.unique(self.eq_h[:, members].indices)
             ub_rows = np.unique(self.ub_h[:, members].indices)
             rows = [("relation", int(r)) for r in eq_rows] + [("bound", int(b)) for b in ub_rows]
-            polytope = Polytope(
-                self.ub_h[:, members].tocsr()[ub_rows],
-                self.ub_rhs[ub_rows],
-                self.eq_h[:, members].tocsr()[eq_rows],
-                self.eq_rhs[eq_rows],
+            known = loaded.get(self.columns[members].tobytes()) if loaded is not None else None
+            polytope = (
+                known[0]
+                if known
+                else Polytope(
+                    self.ub_h[:, members].tocsr()[ub_rows],
+                    self.ub_rhs[ub_rows],
+                    self.eq_h[:, members].tocsr()[eq_rows],
+                    self.eq_rhs[eq_rows],
+                )
             )
             yield members, rows, polytope, group_cells
 
@@ -757,9 +791,10 @@ def _one_group_interval_violations(
     ub_rhs: np.ndarray,
     exact: bool,
     confirm: bool,
+    loaded: list[Polytope] | None = None,
 ) -> list[int]:
     """Sorted target `cells` of one group (`members`: positions among hidden columns) that
-    miss their requirement."""
+    miss their requirement (`loaded`: see `_group_violations`)."""
     eq_rows = np.unique(eq_h[:, members].indices)
     ub_rows = np.unique(ub_h[:, members].indices)
     coefs = eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1 else np.zeros(0)
@@ -782,6 +817,7 @@ def _one_group_interval_violations(
         problem.values[columns[members]].astype(np.float64),
         exact,
         confirm,
+        loaded,
     )
     inverse = {j: c for c, j in local.items()}
     return sorted(inverse[j] for j in found)
@@ -796,6 +832,7 @@ def interval_violations(
     cache: dict | None = None,
     exact: bool = False,
     confirm: bool = False,
+    loaded: LoadedGroups | None = None,
 ) -> list[int]:
     """Sensitive hidden cells (keys of `requirements`) whose feasible range, derived from
     everything published with every relation and bound, misses their requirement.
@@ -805,6 +842,9 @@ def interval_violations(
     `exact` asks for whole-group ranges; `confirm` for them where a few cells of a large
     group are left open. A cell not reported always meets it.
     `cache` (kept by the caller) reuses the answer of groups unchanged since an earlier call.
+    `loaded` (kept by the caller for these `hidden` cells only) receives the groups of more
+    than `LOCAL_CELLS` cells that were loaded into HiGHS, for `pinning_constraints` to
+    start from instead of loading and solving them cold again.
     """
     hidden = np.asarray(hidden, dtype=bool)
     if not hidden.any():
@@ -823,6 +863,11 @@ def interval_violations(
             if cache is not None and key in cache:
                 violated += cache[key]
                 continue
+            group_loaded = (
+                loaded.setdefault(columns[members].tobytes(), [])
+                if loaded is not None and len(members) > LOCAL_CELLS
+                else None
+            )
             result = _one_group_interval_violations(
                 problem,
                 columns,
@@ -835,6 +880,7 @@ def interval_violations(
                 ub_rhs,
                 exact,
                 confirm,
+                group_loaded,
             )
             if cache is not None:
                 cache[key] = result
@@ -860,6 +906,7 @@ def pinning_constraints(
     hidden: np.ndarray,
     requirements: dict[int, Requirement],
     matrices: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
+    loaded: LoadedGroups | None = None,
 ) -> dict[int, list[tuple[str, int]]]:
     """For each hidden cell of `requirements` whose whole-group range misses it, the
     constraints that bind the offending optimum (the minimum when it is above a required
@@ -870,11 +917,13 @@ def pinning_constraints(
     They come from the LP's dual values: only a binding constraint can move the optimum
     when one of its published cells is hidden. Where a range is pinned by a chain of bounds
     and sums far from the cell, these are the constraints at the chain's end, which the
-    rings of relations around the cell need many rounds to reach.
+    rings of relations around the cell need many rounds to reach. `loaded`: the groups an
+    `interval_violations` call on the same hidden cells loaded, solved from where it left
+    them (warm) instead of cold.
     """
     system = _HiddenSystem.of(problem, np.asarray(hidden, dtype=bool), matrices)
     out: dict[int, list[tuple[str, int]]] = {}
-    for members, rows, polytope, cells in system.polytopes(sorted(requirements)):
+    for members, rows, polytope, cells in system.polytopes(sorted(requirements), loaded):
         for cell in cells:
             target = int(np.searchsorted(members, system.position[cell]))
             requirement = requirements[cell]

@@ -186,6 +186,22 @@ class Polytope:
         self._highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         return result
 
+    def optimise_capped_sum(self, columns: Sequence[int], caps: Sequence[float]) -> Result:
+        """max the sum of x over `columns`, each held at most its cap for this solve only
+        (min -sum, as `optimise_sum` with sign -1). Capping only shrinks the polytope, so
+        every point found lies in it; the result is INFEASIBLE when no point of the
+        polytope has every column under its cap."""
+        chosen = np.asarray(columns, dtype=np.int32)
+        self._highs.changeColsBounds(
+            len(chosen), chosen, np.zeros(len(chosen)), np.asarray(caps, dtype=np.float64)
+        )
+        try:
+            return self.optimise_sum(chosen, -1.0)
+        finally:
+            self._highs.changeColsBounds(
+                len(chosen), chosen, np.zeros(len(chosen)), np.full(len(chosen), _INF)
+            )
+
     def row_duals(self) -> np.ndarray:
         """The last optimal solve's dual value per row: equality rows first, then the
         inequality rows (their order in the constructor). A row with a nonzero dual is one

@@ -36,6 +36,7 @@ from scipy import sparse
 
 from pipelines.disclosure.audit import (
     LAST_STATS,
+    LoadedGroups,
     Requirement,
     interval_violations,
     pinning_constraints,
@@ -327,6 +328,7 @@ def _interval_stage(
         )
         # The first round confirms what the restrictions leave open: a publication of
         # unchanged data, whose cells all passed before, then adds nothing (same file).
+        loaded: LoadedGroups = {}  # this round's large groups in HiGHS, for the pins
         violated = interval_violations(
             problem,
             hidden,
@@ -334,6 +336,7 @@ def _interval_stage(
             matrices=matrices,
             cache=cache,
             confirm=unverified is None,
+            loaded=loaded,
         )
         unverified = set(violated)
         logger.debug(
@@ -342,7 +345,8 @@ def _interval_stage(
         if not violated:
             return status
         again = {c: requirements[c] for c in violated if seen.get(c, 0) >= 1}
-        pins = pinning_constraints(problem, hidden, again, matrices) if again else {}
+        pins = pinning_constraints(problem, hidden, again, matrices, loaded) if again else {}
+        loaded.clear()
         added = _add_interval_complements(
             problem, status, violated, member, bound_member, threshold, seen, pins
         )

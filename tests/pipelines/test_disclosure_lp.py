@@ -102,3 +102,37 @@ def test_a_solve_that_ends_without_an_answer_is_solved_again_from_scratch(monkey
     failures = iter([True])
     cold = minimise(np.array([0.0, 0.0, -1.0]), a_ub, b_ub, a_eq, b_eq, (0, None))
     assert cold.status == OPTIMAL and cold.fun == -6.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(polytopes(), st.data())
+def test_capped_sums_equal_cold_solves_and_leave_the_polytope_as_it_was(case, data):
+    """The batched audit's warm maximum for a few cells: their sum, each under a cap, as one
+    cold LP with those caps as column bounds finds it (or both find no point), and the caps
+    are gone afterwards: the next ranges are those of the uncapped polytope."""
+    a_eq, b_eq, a_ub, b_ub, order = case
+    n = a_eq.shape[1]
+    polytope = Polytope(a_ub, b_ub, a_eq, b_eq)
+    for column in order:
+        targets = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+        caps = data.draw(st.lists(st.integers(0, 25), min_size=len(targets), max_size=len(targets)))
+        polytope.optimise_sum(targets, 1.0)  # some basis to start from, as in the audit
+        capped = polytope.optimise_capped_sum(targets, [float(c) for c in caps])
+        cost = np.zeros(n)
+        cost[targets] = -1.0
+        bounds: list[tuple[float, float | None]] = [(0.0, None)] * n
+        for target, cap in zip(targets, caps, strict=True):
+            bounds[target] = (0.0, float(cap))
+        cold = minimise(cost, a_ub, b_ub, a_eq, b_eq, bounds)
+        assert capped.status == cold.status
+        if cold.status == OPTIMAL:
+            assert abs(capped.fun - cold.fun) < 1e-7
+            assert np.all(capped.x[targets] <= np.asarray(caps) + 1e-9)
+            assert np.allclose(a_eq @ capped.x, b_eq, atol=1e-7)
+        for sign in (1.0, -1.0):
+            warm = polytope.optimise(column, sign)
+            expected = cold_bound(a_eq, b_eq, a_ub, b_ub, column, sign)
+            if np.isinf(expected):
+                assert warm.status == UNBOUNDED
+            else:
+                assert abs(warm.fun - expected) < 1e-7

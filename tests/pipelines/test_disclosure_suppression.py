@@ -168,3 +168,36 @@ def test_a_range_pinned_through_a_chain_of_bounds_is_widened_at_the_chain_end():
     assert status[5] != PUBLISHED
     low, high = feasible_ranges(problem, status != PUBLISHED, [1])[1]
     assert low <= 11 and high - low >= 5
+
+
+def test_pins_start_from_the_groups_the_audit_loaded(monkeypatch):
+    """The protection asks for the binding constraints right after the audit of the same
+    hidden cells: the large groups the audit loaded into HiGHS are solved on from where it
+    left them (no second cold load), with the same constraints found as from scratch."""
+    from pipelines.disclosure import audit
+    from pipelines.disclosure.audit import Requirement, interval_violations, pinning_constraints
+    from pipelines.disclosure.problem import Problem
+
+    monkeypatch.setattr(audit, "LOCAL_CELLS", 2)  # this small group counts as large
+    values = np.array([30, 12, 18, 12, 12, 12])
+    bounds = [
+        (np.array([3]), np.array([1])),
+        (np.array([4]), np.array([3])),
+        (np.array([5]), np.array([4])),
+    ]
+    problem = Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2])], bounds)
+    hidden = np.array([False, True, True, True, True, False])
+    requirements = {1: Requirement(5, (11.0,))}
+    loaded: dict = {}
+    assert interval_violations(problem, hidden, requirements, exact=True, loaded=loaded) == [1]
+    assert [len(polytopes) for polytopes in loaded.values()] == [1]
+
+    made = []
+    real_init = audit.Polytope.__init__
+    monkeypatch.setattr(
+        audit.Polytope, "__init__", lambda self, *a: made.append(a) or real_init(self, *a)
+    )
+    warm = pinning_constraints(problem, hidden, requirements, loaded=loaded)
+    assert not made
+    assert warm == pinning_constraints(problem, hidden, requirements)
+    assert made  # from scratch it loads the group itself

@@ -1,0 +1,90 @@
+"""The batched LPs of the interval audit (`audit._batched_ranges`): what they report as seen
+must lie inside each target's true feasible range, whichever path found it (the warm capped
+sum for a few targets on the loaded group, or the cold LP with a column per target)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+from pipelines.disclosure import audit
+from pipelines.disclosure.audit import Requirement, _batched_ranges
+from pipelines.disclosure.lp import INFEASIBLE, OPTIMAL, Polytope, Result, minimise
+from tests.pipelines.test_disclosure_lp import cold_bound, polytopes
+
+
+def run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, values):
+    loaded: list[Polytope] = []
+
+    def whole_group() -> Polytope:
+        if not loaded:
+            loaded.append(Polytope(a_ub, b_ub, a_eq, b_eq))
+        return loaded[0]
+
+    return _batched_ranges(a_eq, b_eq, a_ub, b_ub, requirement_of, values, whole_group)
+
+
+@settings(max_examples=80, deadline=None)
+@given(polytopes(), st.data())
+def test_seen_ranges_lie_inside_the_true_ranges(case, data):
+    a_eq, b_eq, a_ub, b_ub, _ = case
+    n = a_eq.shape[1]
+    # A feasible point to start from (the audit passes the true values).
+    start = cold_point(a_eq, b_eq, a_ub, b_ub)
+    targets = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+    requirement_of = {
+        t: Requirement(data.draw(st.integers(1, 6)), (float(data.draw(st.integers(0, 8))),))
+        for t in targets
+    }
+    lows, highs = run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, start)
+    for t in targets:
+        low = cold_bound(a_eq, b_eq, a_ub, b_ub, t, 1.0)
+        high = -cold_bound(a_eq, b_eq, a_ub, b_ub, t, -1.0)
+        assert low - 1e-7 <= lows[t] <= highs[t] <= high + 1e-7
+
+
+def cold_point(a_eq, b_eq, a_ub, b_ub) -> np.ndarray:
+    result = minimise(np.zeros(a_eq.shape[1]), a_ub, b_ub, a_eq, b_eq, (0, None))
+    assert result.status == OPTIMAL
+    return result.x
+
+
+def a_sum_of_three() -> tuple:
+    """x0 + x1 + x2 = 12 (true values 2, 4, 6): each hidden cell ranges over [0, 12]."""
+    a_eq = sparse.csr_matrix(np.ones((1, 3)))
+    return a_eq, np.array([12.0]), sparse.csr_matrix((0, 3)), np.zeros(0)
+
+
+def test_few_targets_are_maximised_warm_under_caps(monkeypatch):
+    a_eq, b_eq, a_ub, b_ub = a_sum_of_three()
+    cold_maxima = []
+    real = audit._sum_of_minimums_point
+    monkeypatch.setattr(
+        audit, "_sum_of_minimums_point", lambda *a: cold_maxima.append(a) or real(*a)
+    )
+    requirement_of = {0: Requirement(5, (0.0,)), 1: Requirement(5, (0.0,))}
+    lows, highs = run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, np.array([2.0, 4.0, 6.0]))
+    assert not cold_maxima
+    assert all(lows[t] <= 0 and highs[t] >= 5 for t in requirement_of)
+
+
+def test_caps_no_point_meets_fall_back_to_the_lp_with_a_column_per_target(monkeypatch):
+    """Should the capped sum find no point (caps below where every point puts a target),
+    the cold LP still verifies what it can: the targets are not left unverified."""
+    a_eq, b_eq, a_ub, b_ub = a_sum_of_three()
+    monkeypatch.setattr(
+        Polytope,
+        "optimise_capped_sum",
+        lambda self, columns, caps: Result(INFEASIBLE, np.nan, np.zeros(3), "Infeasible"),
+    )
+    cold_maxima = []
+    real = audit._sum_of_minimums_point
+    monkeypatch.setattr(
+        audit, "_sum_of_minimums_point", lambda *a: cold_maxima.append(a) or real(*a)
+    )
+    requirement_of = {0: Requirement(5, (0.0,)), 1: Requirement(5, (0.0,))}
+    lows, highs = run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, np.array([2.0, 4.0, 6.0]))
+    assert cold_maxima
+    assert all(lows[t] <= 0 and highs[t] >= 5 for t in requirement_of)
