@@ -426,6 +426,10 @@ def _lp_groups(
 # instead of on LPs over the whole group: HiGHS time grows fast with the group, and the
 # largest groups of a 100k-record publication hold thousands of hidden cells.
 LOCAL_CELLS = 200
+# Targets that LOCAL_CELLS left open in the later rounds get a wider local LP before the
+# whole group is loaded: republishing a 1M month took 41.4 s with 2,000 cells, 45.3 s
+# with 5,000 and 49.1-51.8 s without (its largest group: 25,600 hidden cells).
+WIDE_LOCAL_CELLS = 2_000
 # Up to this many targets in a large group: local LPs first (see `_group_violations`).
 FEW_TARGETS = 100
 # Up to this many targets left open by the restrictions: settled on the whole group.
@@ -454,8 +458,9 @@ def _group_violations(
     whole group; otherwise a target neither shows is reported violated (safe: it gets a
     complement, or `exact` settles it when no complement is left). Asked about many targets,
     the batched LPs go first; asked about a few (the later rounds of the protection), the
-    local LPs do, and the batched LPs, which cost as much for two targets as for two
-    thousand, run only for the targets the local ones left open. `loaded`, an empty list,
+    local LPs do (the nearest `LOCAL_CELLS`, then `WIDE_LOCAL_CELLS`), and the batched LPs,
+    which cost as much for two targets as for two thousand, run only for the targets the
+    local ones left open. `loaded`, an empty list,
     receives the whole group loaded into HiGHS if an LP needed it."""
     n = a_eq.shape[1]
     requirement_of = dict(zip(targets, requirements, strict=True))
@@ -478,12 +483,12 @@ def _group_violations(
         for t in low:
             lows[t], highs[t] = min(lows[t], low[t]), max(highs[t], high[t])
 
-    def one_by_one(neighbours: _Neighbourhoods | None) -> None:
+    def one_by_one(neighbours: _Neighbourhoods | None, limit: int = LOCAL_CELLS) -> None:
         for t in open_targets():
             if neighbours is None:
                 low, high = _range(whole_group(), t)
             else:
-                cells = neighbours.around(t, LOCAL_CELLS)
+                cells = neighbours.around(t, limit)
                 low, high = _local_range(a_eq, b_eq, a_ub, b_ub, values, cells)
             # The true range is an interval holding every value shown feasible.
             lows[t], highs[t] = min(lows[t], low), max(highs[t], high)
@@ -493,7 +498,10 @@ def _group_violations(
         one_by_one(None)
         return sorted(open_targets())
     if len(targets) <= FEW_TARGETS:
-        one_by_one(_Neighbourhoods(a_eq, a_ub))
+        neighbours = _Neighbourhoods(a_eq, a_ub)
+        one_by_one(neighbours)
+        if n > WIDE_LOCAL_CELLS:
+            one_by_one(neighbours, WIDE_LOCAL_CELLS)
         if open_targets():
             batched()
     else:

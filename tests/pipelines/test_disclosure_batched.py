@@ -88,3 +88,31 @@ def test_caps_no_point_meets_fall_back_to_the_lp_with_a_column_per_target(monkey
     lows, highs = run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, np.array([2.0, 4.0, 6.0]))
     assert cold_maxima
     assert all(lows[t] <= 0 and highs[t] >= 5 for t in requirement_of)
+
+
+def test_a_few_targets_left_open_nearby_get_a_wider_local_lp_before_the_whole_group(
+    monkeypatch,
+):
+    """In a large group, a later round's target that its nearest cells leave too narrow is
+    tried on a wider neighbourhood (still a restriction, so a range wide enough there is
+    wide enough) before the whole group is loaded for the batched LPs."""
+    # x0 + ... + x5 = 25 (2, 1, 1, 1, 10, 10); x0 holds 2: its range must reach 0 and be 5 wide.
+    a_eq = sparse.csr_matrix(np.ones((1, 6)))
+    b_eq, a_ub, b_ub = np.array([25.0]), sparse.csr_matrix((0, 6)), np.zeros(0)
+    values = np.array([2.0, 1.0, 1.0, 1.0, 10.0, 10.0])
+    monkeypatch.setattr(audit, "LOCAL_CELLS", 2)  # x0, x1 free: [0, 3], too narrow
+    batched_calls = []
+    real = audit._batched_ranges
+    monkeypatch.setattr(audit, "_batched_ranges", lambda *a: batched_calls.append(a) or real(*a))
+
+    def violations() -> list[int]:
+        return audit._group_violations(
+            a_eq, b_eq, a_ub, b_ub, [0], [Requirement(5, (0.0,))], values
+        )
+
+    monkeypatch.setattr(audit, "WIDE_LOCAL_CELLS", 4)  # x0..x3 free: [0, 5]
+    assert violations() == []
+    assert not batched_calls
+    monkeypatch.setattr(audit, "WIDE_LOCAL_CELLS", 6)  # no wider tier: the whole group
+    assert violations() == []
+    assert batched_calls
