@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.disclosure.problem import Problem
-from pipelines.disclosure.relations import KEYS, problem_for
+from pipelines.disclosure.relations import KEYS, problem_for, row_tuples
 
 ADDITIVE, UNIQUE, NONE = "additive", "unique", "none"
 # The top of each calendar: both partition the same days, so for an additive count the sum
@@ -226,9 +226,7 @@ def _cell_index(
     return {
         name: {
             k: i + offsets[name]
-            for i, k in enumerate(
-                frames[name][KEYS[name]].astype("string").itertuples(index=False, name=None)
-            )
+            for i, k in enumerate(row_tuples(frames[name][KEYS[name]].astype("string")))
         }
         for name in frames
     }
@@ -260,7 +258,7 @@ def _all_time_relations(
         ]
         rest = [k for k in keys if k not in ("period_type", "period")]
         groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for key in rows[keys].astype("string").itertuples(index=False, name=None):
+        for key in row_tuples(rows[keys].astype("string")):
             row = dict(zip(keys, key, strict=True))
             groups[tuple(row[k] for k in rest)][row["period_type"]].append(index[name][key])
         for _, systems in sorted(groups.items()):
@@ -284,7 +282,7 @@ def _same_count_relations(
         shared = [k for k in KEYS[left] if k in KEYS[right] and k != "measure"]
         column = TABLES[left].measure_column
         rows = frames[left][frames[left][column] == left_measure]
-        for key in rows[KEYS[left]].astype("string").itertuples(index=False, name=None):
+        for key in row_tuples(rows[KEYS[left]].astype("string")):
             row = dict(zip(KEYS[left], key, strict=True))
             if any(row.get(k) != v for k, v in left_fixed):
                 continue
@@ -309,7 +307,7 @@ def _first_period_relations(
         rows = frame[
             (frame["measure"] == measure) & (frame["period"] == frame["period_type"].map(first))
         ]
-        for key in rows[KEYS[name]].astype("string").itertuples(index=False, name=None):
+        for key in row_tuples(rows[KEYS[name]].astype("string")):
             row = dict(zip(KEYS[name], key, strict=True))
             other = index[name].get(tuple({**row, "measure": equal_to}[k] for k in KEYS[name]))
             if other is None:
@@ -356,7 +354,7 @@ def _bounds(
         keys = KEYS[name]
         model = TABLES[name]
         key_rows = frame[keys].astype("string")
-        for key in key_rows.itertuples(index=False, name=None):
+        for key in row_tuples(key_rows):
             row = dict(zip(keys, key, strict=True))
             spec = model.measures.get(row.get(model.measure_column, ""))
             if spec is None:
@@ -386,7 +384,7 @@ def _bounds(
         )
         children: dict[int, list[int]] = defaultdict(list)
         for key, pt, pp in zip(
-            rows[keys].astype("string").itertuples(index=False, name=None),
+            row_tuples(rows[keys].astype("string")),
             ptype,
             pperiod,
             strict=True,

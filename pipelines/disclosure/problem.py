@@ -92,10 +92,19 @@ class Problem:
         position = np.full(self.size, -1, dtype=np.int64)
         position[cells] = np.arange(len(cells))
         relations = [position[r] for r in self.relations if position[r[0]] >= 0]
+        # Which bounds lie wholly inside, for all bounds at once (two numpy reductions per
+        # bound took ~1.5 s of a 1M-record publication, whose ~65,000 bounds are scanned
+        # once per batch of parts).
+        sides = [side for bound in self.bounds for side in bound]
+        outside = np.bincount(
+            np.repeat(np.arange(len(sides)) // 2, [len(side) for side in sides]),
+            weights=position[np.concatenate(sides)] < 0 if sides else None,
+            minlength=len(self.bounds),
+        )
         bounds = [
             (position[s], position[t])
-            for s, t in self.bounds
-            if (position[s] >= 0).all() and (position[t] >= 0).all()
+            for (s, t), out in zip(self.bounds, outside.tolist(), strict=True)
+            if not out
         ]
         return Problem(self.values[cells], self.published[cells], relations, bounds)
 

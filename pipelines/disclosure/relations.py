@@ -117,6 +117,14 @@ def parent_period(period_type: pd.Series, period: pd.Series) -> tuple[pd.Series,
     return ptype, parent
 
 
+def row_tuples(frame: pd.DataFrame) -> list[tuple]:
+    """Each row's values as a tuple, as `frame.itertuples(index=False, name=None)` gives
+    them, but read column by column: iterating pandas' string arrays one element at a
+    time took ~3 s of a 1M-record publication."""
+    columns = [frame[column].to_numpy(dtype=object) for column in frame.columns]
+    return list(zip(*columns, strict=True)) if columns else [() for _ in range(len(frame))]
+
+
 def _group_relations(
     frame: pd.DataFrame,
     keys: list[str],
@@ -132,21 +140,32 @@ def _group_relations(
     valid = parent.notna().all(axis=1).to_numpy()
     if not valid.any():
         return []
-    parent_keys = parent[valid][keys].itertuples(index=False, name=None)
+    parent_keys = row_tuples(parent[valid][keys])
     parent_index = np.array([index.get(k, -1) for k in parent_keys], dtype=np.int64)
     if (parent_index < 0).any():
         # A child without its total cannot happen for exact sums (total >= child > 0).
         raise ValueError(f"{int((parent_index < 0).sum())} cells have children but no total")
-    grouping = pd.DataFrame(
-        {
-            "parent": parent_index,
-            "split": split_by[valid].to_numpy() if split_by is not None else "",
-            "child": np.flatnonzero(valid),
-        }
-    )
+    children = np.flatnonzero(valid).astype(np.int64)
+    if split_by is None:
+        split = np.zeros(len(children), dtype=np.int64)
+    else:
+        # Codes in sorted order of the values; NA (-1) splits nothing and is left out.
+        split, _ = pd.factorize(split_by[valid], sort=True)
+        keep = split >= 0
+        children, parent_index, split = children[keep], parent_index[keep], split[keep]
+        if not len(children):
+            return []
+    # Grouped by (total, split) in sorted order, children in row order within each group
+    # (a pandas groupby over ~20,000 groups cost ~2 s of a 1M-record publication).
+    order = np.lexsort((children, split, parent_index))
+    children, parent_index, split = children[order], parent_index[order], split[order]
+    starts = np.flatnonzero(
+        np.r_[True, (np.diff(parent_index) != 0) | (np.diff(split) != 0)]
+    ).tolist()
+    ends = [*starts[1:], len(children)]
     return [
-        (int(total), group["child"].to_numpy(dtype=np.int64))
-        for (total, _), group in grouping.groupby(["parent", "split"], sort=True)
+        (int(parent_index[start]), children[start:end])
+        for start, end in zip(starts, ends, strict=True)
     ]
 
 
@@ -157,7 +176,7 @@ def problem_for(kind: str, frame: pd.DataFrame) -> Problem:
     keys = KEYS[kind]
     frame = frame.reset_index(drop=True)
     key_frame = frame[keys].astype("string")
-    index = {k: i for i, k in enumerate(key_frame.itertuples(index=False, name=None))}
+    index = {k: i for i, k in enumerate(row_tuples(key_frame))}
     if len(index) != len(frame):
         raise ValueError(f"{kind}: duplicate rows for the same cell")
     groups: list[tuple[int, np.ndarray]] = []
@@ -197,7 +216,7 @@ def _with_quality_sums(
     values = list(problem.values)
     published = list(problem.published)
     relations = list(problem.relations)
-    for row in key_frame.itertuples(index=False, name=None):
+    for row in row_tuples(key_frame):
         period_type, period, source_type, metric = row
         if metric not in _QUALITY_SUMS:
             continue

@@ -120,3 +120,34 @@ def test_a_slice_whose_small_cell_cannot_be_protected_is_left_out(marts, monkeyp
     assert seen["taken"][0] and seen["taken"].sum() > 1  # the whole slice, not the cell
     assert not seen["published"][seen["taken"]].any()
     assert len(shown) == len(joint.frames[first]) - int(seen["taken"].sum())
+
+
+def test_row_tuples_are_the_rows_itertuples_gives():
+    """The relation builders key cells by these tuples; missing values stay pd.NA."""
+    import pandas as pd
+
+    from pipelines.disclosure.relations import row_tuples
+
+    frame = pd.DataFrame({"a": ["x", None, "z"], "b": [1, 2, None], "c": ["p", "q", None]}).astype(
+        "string"
+    )
+    assert row_tuples(frame) == list(frame.itertuples(index=False, name=None))
+    assert row_tuples(frame)[1][0] is pd.NA
+    assert row_tuples(frame.iloc[:0]) == []
+
+
+def test_a_subproblem_keeps_exactly_the_bounds_wholly_inside_its_cells():
+    import numpy as np
+
+    from pipelines.disclosure.problem import Problem
+
+    bounds = [
+        (np.array([0]), np.array([1])),  # inside
+        (np.array([0, 2]), np.array([1])),  # 2 outside
+        (np.array([3]), np.array([1, 4])),  # inside
+        (np.array([2]), np.array([5])),  # outside
+    ]
+    problem = Problem(np.arange(6), np.ones(6, dtype=bool), [np.array([1, 0, 3])], bounds)
+    sub = problem.subproblem(np.array([4, 3, 1, 0]))
+    assert [(s.tolist(), t.tolist()) for s, t in sub.bounds] == [([3], [2]), ([1], [2, 0])]
+    assert [r.tolist() for r in sub.relations] == [[2, 3, 1]]
