@@ -160,14 +160,16 @@ def suppress(
         status[np.asarray(kept, dtype=bool) & problem.published] = PRIMARY
     if not problem.relations and not problem.bounds:
         return status
-    status = _exact_stage(problem, status, threshold, max_rounds)
+    audited: dict[bytes, dict] = {}  # the exact auditor's answers per batch, for both passes
+    status = _exact_stage(problem, status, threshold, max_rounds, audited)
     if intervals:
         status = _interval_stage(
             problem, status, threshold, references, moved, max_rounds, leave_out, left_out
         )
         # Complements the interval stage added must not be exactly computable either; hiding
-        # more only widens ranges, so the interval guarantee survives this second pass.
-        status = _exact_stage(problem, status, threshold, max_rounds)
+        # more only widens ranges, so the interval guarantee survives this second pass. Its
+        # batches are the first pass's: groups no complement touched are not solved again.
+        status = _exact_stage(problem, status, threshold, max_rounds, audited)
     return status
 
 
@@ -469,9 +471,15 @@ def _interval_complement(
 
 
 def _exact_stage(
-    problem: Problem, status: np.ndarray, threshold: int, max_rounds: int
+    problem: Problem,
+    status: np.ndarray,
+    threshold: int,
+    max_rounds: int,
+    audited: dict[bytes, dict] | None = None,
 ) -> np.ndarray:
-    """Secondary suppression until nothing sensitive is exactly recoverable."""
+    """Secondary suppression until nothing sensitive is exactly recoverable. `audited` (kept
+    by the caller) holds the auditor's cache of each batch (by its cells), for a later pass
+    over the same problem."""
     status = status.copy()
     if not problem.relations:
         return status
@@ -485,22 +493,23 @@ def _exact_stage(
         if batch and (part is None or size >= _BATCH_CELLS):
             cells = np.concatenate(batch)
             sub = problem.subproblem(cells)
-            status[cells] = _suppress_connected(sub, status[cells], threshold, max_rounds)
+            cache = {} if audited is None else audited.setdefault(cells.tobytes(), {})
+            status[cells] = _suppress_connected(sub, status[cells], threshold, max_rounds, cache)
             logger.debug("protected %d cells in %d parts", len(cells), len(batch))
             batch, size = [], 0
     return status
 
 
 def _suppress_connected(
-    problem: Problem, status: np.ndarray, threshold: int, max_rounds: int
+    problem: Problem, status: np.ndarray, threshold: int, max_rounds: int, cache: dict
 ) -> np.ndarray:
-    """Secondary suppression on one batch of parts (statuses already hold the primaries)."""
+    """Secondary suppression on one batch of parts (statuses already hold the primaries;
+    `cache`: the auditor's answers for this batch, see `recoverable_in_problem`)."""
     status = status.copy()
     sensitive_residual = ~problem.published & primary_mask(problem.values, threshold)
     member = problem.memberships()
     matrix = problem.matrix()
     counter = abs(matrix).tocsr()
-    cache: dict = {}
     for _ in range(max_rounds):
         must_protect = (status != PUBLISHED) | sensitive_residual
         violated = _propagate(problem, status, must_protect, member, counter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -201,3 +202,43 @@ def test_pins_start_from_the_groups_the_audit_loaded(monkeypatch):
     assert not made
     assert warm == pinning_constraints(problem, hidden, requirements)
     assert made  # from scratch it loads the group itself
+
+
+@settings(max_examples=40, deadline=None)
+@given(hierarchies(), st.integers(2, 6))
+def test_the_second_exact_pass_reuses_the_first_passs_answers(problem, threshold):
+    """After the interval stage the exact pass runs again over the same batches: a group no
+    complement touched is not solved again (none at all when the interval stage hid
+    nothing more), and the statuses are those of solving everything afresh."""
+    from pipelines.disclosure import audit, suppression
+
+    solved: list[int] = []
+    passes: list[tuple[int, int]] = []  # solves before and after each exact pass
+    changed: list[bool] = []
+    real_solve, real_stage = audit._solve_group, suppression._exact_stage
+    real_interval = suppression._interval_stage
+
+    def counted_stage(problem, status, threshold, rounds, audited=None, *, fresh=False):
+        before = len(solved)
+        out = real_stage(problem, status, threshold, rounds, None if fresh else audited)
+        passes.append((before, len(solved)))
+        return out
+
+    def watched_interval(problem, status, *args):
+        out = real_interval(problem, status, *args)
+        changed.append(not np.array_equal(out, status))
+        return out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(audit, "_solve_group", lambda rows: solved.append(1) or real_solve(rows))
+        patch.setattr(suppression, "_interval_stage", watched_interval)
+        patch.setattr(suppression, "_exact_stage", counted_stage)
+        shared = suppress(problem, threshold)
+        _, (second_start, second_end) = passes
+        if not changed[0]:
+            assert second_end == second_start  # nothing solved again
+        patch.setattr(
+            suppression, "_exact_stage", lambda *a, **k: counted_stage(*a, **k, fresh=True)
+        )
+        fresh = suppress(problem, threshold)
+    assert np.array_equal(shared, fresh)
