@@ -57,37 +57,33 @@ def a_sum_of_three() -> tuple:
     return a_eq, np.array([12.0]), sparse.csr_matrix((0, 3)), np.zeros(0)
 
 
-def test_few_targets_are_maximised_warm_under_caps(monkeypatch):
-    a_eq, b_eq, a_ub, b_ub = a_sum_of_three()
-    cold_maxima = []
+def two_small_cells_of_a_sum_of_three(monkeypatch) -> list:
+    """Run the batched LPs for x0 and x1 (each holding 1..4: range must reach 0 and be 5
+    wide) of `a_sum_of_three`, check both verified, and return the cold maxima it ran."""
+    cold_maxima: list = []
     real = audit._sum_of_minimums_point
     monkeypatch.setattr(
         audit, "_sum_of_minimums_point", lambda *a: cold_maxima.append(a) or real(*a)
     )
     requirement_of = {0: Requirement(5, (0.0,)), 1: Requirement(5, (0.0,))}
-    lows, highs = run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, np.array([2.0, 4.0, 6.0]))
-    assert not cold_maxima
+    lows, highs = run_batched(*a_sum_of_three(), requirement_of, np.array([2.0, 4.0, 6.0]))
     assert all(lows[t] <= 0 and highs[t] >= 5 for t in requirement_of)
+    return cold_maxima
+
+
+def test_few_targets_are_maximised_warm_under_caps(monkeypatch):
+    assert not two_small_cells_of_a_sum_of_three(monkeypatch)
 
 
 def test_caps_no_point_meets_fall_back_to_the_lp_with_a_column_per_target(monkeypatch):
     """Should the capped sum find no point (caps below where every point puts a target),
     the cold LP still verifies what it can: the targets are not left unverified."""
-    a_eq, b_eq, a_ub, b_ub = a_sum_of_three()
     monkeypatch.setattr(
         Polytope,
         "optimise_capped_sum",
         lambda self, columns, caps: Result(INFEASIBLE, np.nan, np.zeros(3), "Infeasible"),
     )
-    cold_maxima = []
-    real = audit._sum_of_minimums_point
-    monkeypatch.setattr(
-        audit, "_sum_of_minimums_point", lambda *a: cold_maxima.append(a) or real(*a)
-    )
-    requirement_of = {0: Requirement(5, (0.0,)), 1: Requirement(5, (0.0,))}
-    lows, highs = run_batched(a_eq, b_eq, a_ub, b_ub, requirement_of, np.array([2.0, 4.0, 6.0]))
-    assert cold_maxima
-    assert all(lows[t] <= 0 and highs[t] >= 5 for t in requirement_of)
+    assert two_small_cells_of_a_sum_of_three(monkeypatch)
 
 
 def test_a_few_targets_left_open_nearby_get_a_wider_local_lp_before_the_whole_group(

@@ -25,6 +25,19 @@ def cold_bound(a_eq, b_eq, a_ub, b_ub, column: int | list[int], sign: float) -> 
     return result.fun
 
 
+def assert_range_as_cold(polytope: Polytope, case, column: int) -> None:
+    """The polytope's warm minimum and maximum of `column` are those of cold solves."""
+    a_eq, b_eq, a_ub, b_ub, _ = case
+    for sign in (1.0, -1.0):
+        warm = polytope.optimise(column, sign)
+        cold = cold_bound(a_eq, b_eq, a_ub, b_ub, column, sign)
+        if np.isinf(cold):
+            assert warm.status == UNBOUNDED
+        else:
+            assert warm.status == OPTIMAL
+            assert abs(warm.fun - cold) < 1e-7
+
+
 @st.composite
 def polytopes(draw):
     """Sums of random subsets of nonnegative cells equal to their true totals (always
@@ -49,14 +62,7 @@ def test_warm_started_ranges_equal_cold_solves(case):
     polytope = Polytope(a_ub, b_ub, a_eq, b_eq)
     # Targets in a drawn order, with repeats: each solve starts from the one before.
     for column in order:
-        for sign in (1.0, -1.0):
-            warm = polytope.optimise(column, sign)
-            cold = cold_bound(a_eq, b_eq, a_ub, b_ub, column, sign)
-            if np.isinf(cold):
-                assert warm.status == UNBOUNDED
-            else:
-                assert warm.status == OPTIMAL
-                assert abs(warm.fun - cold) < 1e-7
+        assert_range_as_cold(polytope, case, column)
 
 
 @settings(max_examples=60, deadline=None)
@@ -129,10 +135,4 @@ def test_capped_sums_equal_cold_solves_and_leave_the_polytope_as_it_was(case, da
             assert abs(capped.fun - cold.fun) < 1e-7
             assert np.all(capped.x[targets] <= np.asarray(caps) + 1e-9)
             assert np.allclose(a_eq @ capped.x, b_eq, atol=1e-7)
-        for sign in (1.0, -1.0):
-            warm = polytope.optimise(column, sign)
-            expected = cold_bound(a_eq, b_eq, a_ub, b_ub, column, sign)
-            if np.isinf(expected):
-                assert warm.status == UNBOUNDED
-            else:
-                assert abs(warm.fun - expected) < 1e-7
+        assert_range_as_cold(polytope, case, column)

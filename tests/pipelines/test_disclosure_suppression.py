@@ -141,6 +141,20 @@ def test_no_hidden_cell_is_pinned_by_bounds():
     assert all(high - low >= 1 for low, high in ranges.values()), ranges
 
 
+def _chain_of_bounds():
+    """0: total 30 = 1: a (12) + 2: b (18); 3: c1, 4: c2, 5: c3, all 12, with
+    c3 <= c2 <= c1 <= a (bounds 2, 1, 0)."""
+    from pipelines.disclosure.problem import Problem
+
+    values = np.array([30, 12, 18, 12, 12, 12])
+    bounds = [
+        (np.array([3]), np.array([1])),
+        (np.array([4]), np.array([3])),
+        (np.array([5]), np.array([4])),
+    ]
+    return Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2])], bounds)
+
+
 def test_a_range_pinned_through_a_chain_of_bounds_is_widened_at_the_chain_end():
     """A cell that moved by 1 since it was shown (12, last shown 11) must be hidden with a
     range reaching 11. Here its minimum is pinned at 12 by a chain of bounds through two
@@ -148,16 +162,8 @@ def test_a_range_pinned_through_a_chain_of_bounds_is_widened_at_the_chain_end():
     cell c3 = 12: hiding cells around `a` (its sum, the ring of relations) never moves it.
     The binding constraints (LP duals) lead to c3."""
     from pipelines.disclosure.audit import Requirement, feasible_ranges, pinning_constraints
-    from pipelines.disclosure.problem import Problem
 
-    # 0: total 30 = 1: a (12) + 2: b (18); 3: c1, 4: c2 (kept hidden), 5: c3 (shown), all 12.
-    values = np.array([30, 12, 18, 12, 12, 12])
-    bounds = [
-        (np.array([3]), np.array([1])),
-        (np.array([4]), np.array([3])),
-        (np.array([5]), np.array([4])),
-    ]
-    problem = Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2])], bounds)
+    problem = _chain_of_bounds()
     references = np.array([np.nan, 11.0, np.nan, np.nan, np.nan, np.nan])
     kept = np.array([False, False, False, True, True, False])
 
@@ -177,16 +183,9 @@ def test_pins_start_from_the_groups_the_audit_loaded(monkeypatch):
     left them (no second cold load), with the same constraints found as from scratch."""
     from pipelines.disclosure import audit
     from pipelines.disclosure.audit import Requirement, interval_violations, pinning_constraints
-    from pipelines.disclosure.problem import Problem
 
     monkeypatch.setattr(audit, "LOCAL_CELLS", 2)  # this small group counts as large
-    values = np.array([30, 12, 18, 12, 12, 12])
-    bounds = [
-        (np.array([3]), np.array([1])),
-        (np.array([4]), np.array([3])),
-        (np.array([5]), np.array([4])),
-    ]
-    problem = Problem(values, np.ones(6, dtype=bool), [np.array([0, 1, 2])], bounds)
+    problem = _chain_of_bounds()
     hidden = np.array([False, True, True, True, True, False])
     requirements = {1: Requirement(5, (11.0,))}
     loaded: dict = {}
