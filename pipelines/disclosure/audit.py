@@ -460,8 +460,8 @@ def _group_violations(
     the batched LPs go first; asked about a few (the later rounds of the protection), the
     local LPs do (the nearest `LOCAL_CELLS`, then `WIDE_LOCAL_CELLS`), and the batched LPs,
     which cost as much for two targets as for two thousand, run only for the targets the
-    local ones left open. `loaded`, an empty list,
-    receives the whole group loaded into HiGHS if an LP needed it."""
+    local ones left open. `loaded`, an empty list, receives the whole group loaded into
+    HiGHS if an LP needed it."""
     n = a_eq.shape[1]
     requirement_of = dict(zip(targets, requirements, strict=True))
     lows = {t: float(values[t]) for t in targets}
