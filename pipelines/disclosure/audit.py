@@ -756,21 +756,45 @@ class _HiddenSystem:
             by_group.setdefault(int(self.labels[self.position[cell]]), []).append(cell)
         for label, group_cells in by_group.items():
             members = np.flatnonzero(self.labels == label)
-            eq_rows = np.unique(self.eq_h[:, members].indices)
-            ub_rows = np.unique(self.ub_h[:, members].indices)
+            eq_rows, ub_rows = _lp_rows(self.eq_h, self.ub_h, members)
             rows = [("relation", int(r)) for r in eq_rows] + [("bound", int(b)) for b in ub_rows]
             known = loaded.get(self.columns[members].tobytes()) if loaded is not None else None
-            polytope = (
-                known[0]
-                if known
-                else Polytope(
-                    self.ub_h[:, members].tocsr()[ub_rows],
-                    self.ub_rhs[ub_rows],
-                    self.eq_h[:, members].tocsr()[eq_rows],
-                    self.eq_rhs[eq_rows],
+            if known:
+                polytope = known[0]
+            else:
+                a_eq, b_eq, a_ub, b_ub = _lp_of(
+                    self.eq_h, self.ub_h, self.eq_rhs, self.ub_rhs, members, eq_rows, ub_rows
                 )
-            )
+                polytope = Polytope(a_ub, b_ub, a_eq, b_eq)
             yield members, rows, polytope, group_cells
+
+
+def _lp_rows(
+    eq_h: sparse.csc_matrix, ub_h: sparse.csc_matrix, members: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The relation and bound rows of a group (`members`: positions among the hidden
+    columns), ascending: the group's LP has its equalities in this order, then its
+    inequalities. `pinning_constraints` reads the duals of a group `interval_violations`
+    loaded by this order, so both build the LP here and in `_lp_of`."""
+    return np.unique(eq_h[:, members].indices), np.unique(ub_h[:, members].indices)
+
+
+def _lp_of(
+    eq_h: sparse.csc_matrix,
+    ub_h: sparse.csc_matrix,
+    eq_rhs: np.ndarray,
+    ub_rhs: np.ndarray,
+    members: np.ndarray,
+    eq_rows: np.ndarray,
+    ub_rows: np.ndarray,
+) -> tuple[sparse.csr_matrix, np.ndarray, sparse.csr_matrix, np.ndarray]:
+    """(a_eq, b_eq, a_ub, b_ub) of a group over its members, rows as `_lp_rows` gives them."""
+    return (
+        eq_h[:, members].tocsr()[eq_rows],
+        eq_rhs[eq_rows],
+        ub_h[:, members].tocsr()[ub_rows],
+        ub_rhs[ub_rows],
+    )
 
 
 def _targets_by_group(
@@ -803,8 +827,7 @@ def _one_group_interval_violations(
 ) -> list[int]:
     """Sorted target `cells` of one group (`members`: positions among hidden columns) that
     miss their requirement (`loaded`: see `_group_violations`)."""
-    eq_rows = np.unique(eq_h[:, members].indices)
-    ub_rows = np.unique(ub_h[:, members].indices)
+    eq_rows, ub_rows = _lp_rows(eq_h, ub_h, members)
     coefs = eq_h[eq_rows[0], members].toarray().ravel() if len(eq_rows) == 1 else np.zeros(0)
     if len(eq_rows) == 1 and not len(ub_rows) and len(np.unique(coefs)) == 1:
         # One sum of hidden cells (all on the same side), nothing else: each ranges
@@ -812,14 +835,13 @@ def _one_group_interval_violations(
         total = abs(float(eq_rhs[eq_rows[0]]) / float(coefs[0]))
         low = 0.0 if len(members) >= 2 else total
         return [c for c in cells if not _meets(low, total, requirements[c])]
-    a_eq = eq_h[:, members].tocsr()[eq_rows]
-    a_ub = ub_h[:, members].tocsr()[ub_rows]
+    a_eq, b_eq, a_ub, b_ub = _lp_of(eq_h, ub_h, eq_rhs, ub_rhs, members, eq_rows, ub_rows)
     local = {int(columns[m]): j for j, m in enumerate(members)}
     found = _group_violations(
         a_eq,
-        eq_rhs[eq_rows],
+        b_eq,
         a_ub,
-        ub_rhs[ub_rows],
+        b_ub,
         [local[c] for c in cells],
         [requirements[c] for c in cells],
         problem.values[columns[members]].astype(np.float64),
