@@ -146,39 +146,17 @@ def validate_rows(
     table: pa.Table, source_type: str, *, today: dt.date | None = None
 ) -> ValidationOutcome:
     """Validate every row of a conforming batch table against its source type's suite."""
-    import great_expectations as gx
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
     spec = load_suite_spec(source_type, today)
     outcome = ValidationOutcome(rules=[item["meta"]["rule"] for item in spec])
     if table.num_rows == 0:
         return outcome
     # GX copies the whole frame for each expectation (its null filter): columns no
     # expectation reads cost time and nothing else (a 366k-row batch: 14.8 s -> 11.2 s).
-    frame = validation_frame(table, _columns_read(spec))
-    context = _context()
-    name = f"{source_type}-{uuid.uuid4().hex[:8]}"
-    batch_definition = (
-        context.data_sources.add_pandas(name)
-        .add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe(name)
-    )
-    suite = gx.ExpectationSuite(name=name)
-    for item in spec:
-        configuration = ExpectationConfiguration(
-            type=item["type"], kwargs=_as_pandas_bounds(item["kwargs"]), meta=item["meta"]
-        )
-        suite.add_expectation(configuration.to_domain_obj())
-    suite = context.suites.add(suite)
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
-    )
-    result = validation.run(
-        batch_parameters={"dataframe": frame},
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_INDEX]},
-    )
+    # Under pandas' Copy-on-Write (the default from pandas 3) those copies are deferred and
+    # never made, as GX only reads them: a 364k-row batch 12.3 s -> 9.2 s, the same failures.
+    with pd.option_context("mode.copy_on_write", True):
+        frame = validation_frame(table, _columns_read(spec))
+        result = _run_suite(frame, source_type, spec)
     for item in result.results:
         configuration = item.expectation_config
         meta = configuration.meta or {}
@@ -210,6 +188,37 @@ def validate_rows(
         len(spec),
     )
     return outcome
+
+
+def _run_suite(frame: pd.DataFrame, source_type: str, spec: list[dict[str, Any]]) -> Any:
+    """Run the suite `spec` over `frame` in an ephemeral GX context; GX's validation result,
+    every failing row identified by ROW_INDEX."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    context = _context()
+    name = f"{source_type}-{uuid.uuid4().hex[:8]}"
+    batch_definition = (
+        context.data_sources.add_pandas(name)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe(name)
+    )
+    suite = gx.ExpectationSuite(name=name)
+    for item in spec:
+        configuration = ExpectationConfiguration(
+            type=item["type"], kwargs=_as_pandas_bounds(item["kwargs"]), meta=item["meta"]
+        )
+        suite.add_expectation(configuration.to_domain_obj())
+    suite = context.suites.add(suite)
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+    )
+    return validation.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_INDEX]},
+    )
 
 
 def required_columns(source_type: str) -> list[str]:
