@@ -233,8 +233,12 @@ def cluster(
     upper_match_weight: float,
     max_cluster_size: int,
     bridge_margin: float,
+    linked_components: list[list[str]] | None = None,
 ) -> ClusterResult:
-    """Cluster `nodes` over `edges` with the chaining guards described in the module doc."""
+    """Cluster `nodes` over `edges` with the chaining guards described in the module doc.
+
+    `linked_components`: `components(nodes, edges)` when the caller has them already.
+    """
     result = ClusterResult(clusters=[])
     # Cannot-link partners per record, once: a part is checked through its own members, not
     # by testing every cannot-link against every part (100k records: ~30k parts). Built per
@@ -244,7 +248,9 @@ def cluster(
     by_node: dict[str, list[Edge]] = defaultdict(list)
     for e in edges:
         by_node[e.left].append(e)
-    for component in components(nodes, edges):
+    if linked_components is None:
+        linked_components = components(nodes, edges)
+    for component in linked_components:
         if len(component) == 1:
             result.clusters.append(component)
             continue

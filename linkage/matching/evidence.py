@@ -96,13 +96,23 @@ def direct_evidence(
 
 
 def chain_conflicts(
-    con: duckdb.DuckDBPyConnection, model: TrainedModel, nodes: list[str], edges: list[Edge]
+    con: duckdb.DuckDBPyConnection,
+    model: TrainedModel,
+    nodes: list[str],
+    edges: list[Edge],
+    *,
+    linked_components: list[list[str]] | None = None,
 ) -> set[frozenset[str]]:
-    """Unlinked pairs inside linked components that their own data say are two people."""
+    """Unlinked pairs inside linked components that their own data say are two people.
+
+    `linked_components`: `components(nodes, edges)` when the caller has them already.
+    """
     linked = {(e.left, e.right) if e.left <= e.right else (e.right, e.left) for e in edges}
     candidates: list[Pair] = []
     limit = model.settings.max_cluster_size
-    for component in components(nodes, edges):
+    if linked_components is None:
+        linked_components = components(nodes, edges)
+    for component in linked_components:
         # Components beyond the size limit are rebuilt by the size guard anyway; their
         # pairs grow with the square of the size.
         if len(component) < 3 or len(component) > 4 * limit:

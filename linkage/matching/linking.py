@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from linkage.matching.clustering import Edge, cluster
+from linkage.matching.clustering import Edge, cluster, components
 from linkage.matching.evidence import chain_conflicts
 from linkage.matching.review import size_review_queue
 from linkage.matching.scoring import SCORED_TABLE, check_key_id, score_new_records
@@ -296,9 +296,11 @@ def recluster_affected(
     """Re-cluster the closure of AFFECTED_TABLE and write IDs (inside the caller's txn)."""
     result.records_reclustered = _expand_affected(con)
     nodes, edges, cannot = _load_graph(con)
+    # Both steps below start from the graph's components (2.7 s for 1M records).
+    linked_components = components(nodes, edges)
     # Records chained through others whose own data say "two people" (issue 18): held
     # apart like reviewed cannot-links for this run, never stored as decisions.
-    inferred = chain_conflicts(con, model, nodes, edges)
+    inferred = chain_conflicts(con, model, nodes, edges, linked_components=linked_components)
     result.chain_conflicts = len(inferred - cannot)
     clustered = cluster(
         nodes,
@@ -307,6 +309,7 @@ def recluster_affected(
         upper_match_weight=model.upper_match_weight,
         max_cluster_size=model.settings.max_cluster_size,
         bridge_margin=model.settings.bridge_margin,
+        linked_components=linked_components,
     )
     _demote(con, clustered.demoted)
     prior_membership, prior_members, minted_at = _prior_state(con, extra_prior_members)
