@@ -65,6 +65,31 @@ def score_new_records(
     """
     check_key_id(con, model)
     refresh_blocking_keys(con, model.settings)
+    try:
+        n_new, n_existing = _score_prepared(con, model, spark)
+    finally:
+        # The prepared records are a wide copy of every record scored (1M records: 1,063 MB
+        # of DuckDB memory). Kept until the connection closed, they stayed in memory
+        # through storing the pairs and clustering: a 1M first run ran out of its 6 GB
+        # limit while storing its pairs.
+        for table in (NEW_TABLE, EXISTING_TABLE):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    kept = int(con.execute(f"SELECT count(*) FROM {SCORED_TABLE}").fetchone()[0])  # noqa: S608
+    logger.info(
+        "Scored %d new records against %d existing: %d pairs at or above weight %.2f",
+        n_new,
+        n_existing,
+        kept,
+        model.lower_match_weight,
+    )
+    return kept
+
+
+def _score_prepared(
+    con: duckdb.DuckDBPyConnection, model: TrainedModel, spark: SparkEngine | None
+) -> tuple[int, int]:
+    """Prepare the new and existing records (NEW_TABLE, EXISTING_TABLE) and score their
+    pairs into SCORED_TABLE; returns (new records, existing records)."""
     # On DuckDB Splink pairs records by an integer id (`_narrow_output`), unique over both
     # tables; Spark's exchange files keep to the record tokens.
     on_duckdb = spark is None
@@ -80,7 +105,7 @@ def score_new_records(
         match_probability DOUBLE, {", ".join(f"{g} INTEGER" for g in GAMMA_COLUMNS)})"""
     )
     if n_new == 0:
-        return 0
+        return n_new, n_existing
 
     if spark is not None:
         from linkage.matching.spark_scoring import score_on_spark
@@ -104,15 +129,7 @@ def score_new_records(
             _predict_into_scored_table(
                 con, model, n_existing, gamma_expressions(model.splink_model)
             )
-    kept = int(con.execute(f"SELECT count(*) FROM {SCORED_TABLE}").fetchone()[0])  # noqa: S608
-    logger.info(
-        "Scored %d new records against %d existing: %d pairs at or above weight %.2f",
-        n_new,
-        n_existing,
-        kept,
-        model.lower_match_weight,
-    )
-    return kept
+    return n_new, n_existing
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 import linkage.matching as lm
+from linkage.matching.prepare import prepare_input
 from linkage.matching.scoring import EXISTING_TABLE, NEW_TABLE, SCORED_TABLE, score_new_records
 from linkage.matching.spec import TrainedModel, gamma_columns
 from tests.matching.conftest import load
@@ -17,6 +18,9 @@ def _splink_wide(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> set[tup
     from splink import DuckDBAPI, Linker
 
     assert model.splink_model["retain_matching_columns"]
+    # The same prepared records as scoring's (which drops its own copy when done).
+    prepare_input(con, NEW_TABLE, model.settings, "new")
+    prepare_input(con, EXISTING_TABLE, model.settings, "existing")
     db_api = DuckDBAPI(con)
     new = db_api.register(NEW_TABLE)
     linker = Linker(new, model.splink_model, log_level=None)
@@ -46,6 +50,9 @@ def test_narrow_scoring_keeps_splinks_pairs_weights_and_gammas(con, model, popul
     load(con, population["batch2"], "b2")
 
     score_new_records(con, model)
+    # Scoring leaves no prepared copy of the records behind in DuckDB's memory.
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert not {NEW_TABLE, EXISTING_TABLE} & tables
     gammas = gamma_columns(model.splink_model)
     ours = set(
         con.execute(
