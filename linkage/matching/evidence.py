@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from linkage.matching.clustering import Edge, components
+from linkage.matching.clustering import Edge
 from linkage.matching.prepare import prepare_input
 from linkage.matching.review import level_weights
 from linkage.matching.spec import TrainedModel, gamma_case, gamma_columns
@@ -98,20 +98,14 @@ def direct_evidence(
 def chain_conflicts(
     con: duckdb.DuckDBPyConnection,
     model: TrainedModel,
-    nodes: list[str],
+    linked_components: list[list[str]],
     edges: list[Edge],
-    *,
-    linked_components: list[list[str]] | None = None,
 ) -> set[frozenset[str]]:
-    """Unlinked pairs inside linked components that their own data say are two people.
-
-    `linked_components`: `components(nodes, edges)` when the caller has them already.
-    """
+    """Unlinked pairs inside linked components that their own data say are two people
+    (`linked_components`: `clustering.components` of the graph of `edges`)."""
     linked = {(e.left, e.right) if e.left <= e.right else (e.right, e.left) for e in edges}
     candidates: list[Pair] = []
     limit = model.settings.max_cluster_size
-    if linked_components is None:
-        linked_components = components(nodes, edges)
     for component in linked_components:
         # Components beyond the size limit are rebuilt by the size guard anyway; their
         # pairs grow with the square of the size.

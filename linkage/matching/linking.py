@@ -300,7 +300,7 @@ def recluster_affected(
     linked_components = components(nodes, edges)
     # Records chained through others whose own data say "two people" (issue 18): held
     # apart like reviewed cannot-links for this run, never stored as decisions.
-    inferred = chain_conflicts(con, model, nodes, edges, linked_components=linked_components)
+    inferred = chain_conflicts(con, model, linked_components, edges)
     result.chain_conflicts = len(inferred - cannot)
     clustered = cluster(
         nodes,
